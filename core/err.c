@@ -59,7 +59,9 @@ void
 pt_err_prefix(pt_err *err, const char *fmt,...)
 {
 	char		prefix[256];
-	char		old[sizeof(err->message)];
+	size_t		plen,
+				mlen,
+				room;
 	va_list		ap;
 
 	if (err == NULL)
@@ -67,8 +69,15 @@ pt_err_prefix(pt_err *err, const char *fmt,...)
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
-	memcpy(old, err->message, sizeof(old));
-	snprintf(err->message, sizeof(err->message), "%s: %s", prefix, old);
+	plen = strlen(prefix);
+	mlen = strlen(err->message);
+	room = sizeof(err->message) - 1 - plen - 2;
+	if (mlen > room)
+		mlen = room;
+	memmove(err->message + plen + 2, err->message, mlen);
+	memcpy(err->message, prefix, plen);
+	memcpy(err->message + plen, ": ", 2);
+	err->message[plen + 2 + mlen] = '\0';
 }
 
 int

@@ -1,0 +1,60 @@
+/*
+ * core/lsn.c — LSN text form (see lsn.h).
+ */
+#include "core/lsn.h"
+
+#include <stdio.h>
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Parse 1-8 hex digits from s[*pos..len) up to stop (or the end). */
+static bool
+parse_half(const char *s, size_t len, size_t *pos, char stop, uint32_t *out)
+{
+	uint32_t	v = 0;
+	size_t		start = *pos;
+
+	while (*pos < len && s[*pos] != stop)
+	{
+		int			d = hexval(s[*pos]);
+
+		if (d < 0 || *pos - start >= 8)
+			return false;
+		v = (v << 4) | (uint32_t) d;
+		(*pos)++;
+	}
+	*out = v;
+	return *pos > start;
+}
+
+bool
+pt_lsn_parse(const char *s, size_t len, pt_lsn *lsn)
+{
+	size_t		pos = 0;
+	uint32_t	hi,
+				lo;
+
+	if (!parse_half(s, len, &pos, '/', &hi) || pos >= len || s[pos] != '/')
+		return false;
+	pos++;
+	if (!parse_half(s, len, &pos, '\0', &lo) || pos != len)
+		return false;
+	*lsn = ((pt_lsn) hi << 32) | lo;
+	return true;
+}
+
+int
+pt_lsn_format(pt_lsn lsn, char *buf)
+{
+	return snprintf(buf, PT_LSN_BUFLEN, "%X/%X", (unsigned) (lsn >> 32), (unsigned) lsn);
+}

@@ -1,0 +1,207 @@
+/*
+ * core/pq.c — checked libpq calls (see pq.h).
+ */
+#include "core/pq.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/mem.h"
+
+/* The settings that shape every value's text output; see DESIGN.md. */
+static const char pin_settings_sql[] =
+	"SET DateStyle = 'ISO'; SET TimeZone = 'UTC'; SET IntervalStyle = 'postgres'; "
+	"SET extra_float_digits = 3; SET bytea_output = 'hex'";
+
+/* First line of a libpq message, without the trailing newline. */
+static void
+first_line(const char *msg, char *out, size_t outsize)
+{
+	size_t		n = strcspn(msg, "\n");
+
+	if (n >= outsize)
+		n = outsize - 1;
+	memcpy(out, msg, n);
+	out[n] = '\0';
+}
+
+char *
+pt_pq_redact(const char *conninfo)
+{
+	PQconninfoOption *opts;
+	pt_buf		out = PT_BUF_INIT;
+	char	   *errmsg = NULL;
+	const char *uri_at;
+
+	if (conninfo == NULL || conninfo[0] == '\0')
+		return pt_strdup("(libpq defaults)");
+	/* URI: postgresql://user:secret@host/db -> postgresql://user:***@host/db */
+	if (strncmp(conninfo, "postgresql://", 13) == 0 || strncmp(conninfo, "postgres://", 11) == 0)
+	{
+		const char *auth = strstr(conninfo, "://") + 3;
+		const char *colon;
+
+		uri_at = strchr(auth, '@');
+		colon = uri_at ? memchr(auth, ':', (size_t) (uri_at - auth)) : NULL;
+		pt_buf_append(&out, conninfo, (size_t) ((colon ? colon + 1 : auth) - conninfo));
+		if (colon)
+			pt_buf_puts(&out, "***");
+		pt_buf_puts(&out, colon ? uri_at : auth);
+		/* a password=... query parameter */
+		if (strstr(out.data, "password=") != NULL)
+		{
+			pt_buf_free(&out);
+			return pt_strdup("(connection URI with a password parameter)");
+		}
+		return out.data;
+	}
+	opts = PQconninfoParse(conninfo, &errmsg);
+	if (opts == NULL)
+	{
+		PQfreemem(errmsg);
+		return pt_strdup("(unparsable conninfo)");
+	}
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+	{
+		if (o->val == NULL)
+			continue;
+		if (out.len)
+			pt_buf_putc(&out, ' ');
+		pt_buf_printf(&out, "%s=%s", o->keyword,
+					  strcmp(o->keyword, "password") == 0 ? "***" : o->val);
+	}
+	PQconninfoFree(opts);
+	if (out.data == NULL)
+		return pt_strdup("(libpq defaults)");
+	return out.data;
+}
+
+PGconn *
+pt_pq_connect(const char *conninfo, const char *application_name, pt_err *err)
+{
+	const char *keys[] = {"dbname", "fallback_application_name", NULL};
+	const char *vals[] = {conninfo ? conninfo : "", application_name, NULL};
+	PGconn	   *conn = PQconnectdbParams(keys, vals, 1);
+	char		line[512];
+	char	   *shown;
+
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+	{
+		first_line(conn ? PQerrorMessage(conn) : "out of memory", line, sizeof(line));
+		pt_err_set(err, PT_ERR_RUNTIME, "could not connect to the database: %s", line);
+		shown = pt_pq_redact(conninfo);
+		pt_err_detail(err, "connection: %s", shown);
+		free(shown);
+		pt_err_hint(err, "check the connection string (libpq conninfo or URI) and that the server accepts connections");
+		PQfinish(conn);
+		return NULL;
+	}
+	if (PQsetClientEncoding(conn, "UTF8") != 0 || !pt_pq_command(conn, pin_settings_sql, err))
+	{
+		if (err && err->kind == PT_ERR_NONE)
+			pt_err_set(err, PT_ERR_RUNTIME, "could not set client_encoding to UTF8");
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+void
+pt_pq_close(PGconn *conn)
+{
+	if (conn)
+		PQfinish(conn);
+}
+
+bool
+pt_pq_error(PGconn *conn, const PGresult *res, const char *what, pt_err *err)
+{
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	char		line[512];
+
+	if (primary == NULL)
+	{
+		first_line(res && PQresultErrorMessage(res)[0] ? PQresultErrorMessage(res) :
+				   PQerrorMessage(conn), line, sizeof(line));
+		primary = line[0] ? line : "connection lost";
+	}
+	pt_err_set(err, PT_ERR_RUNTIME, "%s: %s", what, primary);
+	if (detail)
+		pt_err_detail(err, "%s", detail);
+	if (hint)
+		pt_err_hint(err, "%s", hint);
+	if (state && err)
+		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
+	return false;
+}
+
+/* Check status and shape; on mismatch clear res and return NULL. */
+static PGresult *
+check_result(PGconn *conn, PGresult *res, const char *sql, ExecStatusType expect,
+			 int nrows, int nfields, pt_err *err)
+{
+	char		what[96];
+
+	snprintf(what, sizeof(what), "query failed (%.60s%s)", sql, strlen(sql) > 60 ? "..." : "");
+	if (res == NULL || PQresultStatus(res) != expect)
+	{
+		if (res && PQresultStatus(res) != PGRES_FATAL_ERROR && PQresultStatus(res) != PGRES_NONFATAL_ERROR)
+		{
+			pt_err_set(err, PT_ERR_RUNTIME, "%s: unexpected result status %s, expected %s", what,
+					   PQresStatus(PQresultStatus(res)), PQresStatus(expect));
+		}
+		else
+			pt_pq_error(conn, res, what, err);
+		PQclear(res);
+		return NULL;
+	}
+	if ((nrows != PT_PQ_ANY && PQntuples(res) != nrows) ||
+		(nfields != PT_PQ_ANY && PQnfields(res) != nfields))
+	{
+		pt_err_set(err, PT_ERR_RUNTIME, "%s: got %d rows and %d fields, expected %d rows and %d fields",
+				   what, PQntuples(res), PQnfields(res),
+				   nrows == PT_PQ_ANY ? PQntuples(res) : nrows,
+				   nfields == PT_PQ_ANY ? PQnfields(res) : nfields);
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+PGresult *
+pt_pq_exec(PGconn *conn, const char *sql, ExecStatusType expect, int nrows, int nfields, pt_err *err)
+{
+	return check_result(conn, PQexec(conn, sql), sql, expect, nrows, nfields, err);
+}
+
+PGresult *
+pt_pq_exec_params(PGconn *conn, const char *sql, int nparams, const char *const *params,
+				  ExecStatusType expect, int nrows, int nfields, pt_err *err)
+{
+	PGresult   *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+
+	return check_result(conn, res, sql, expect, nrows, nfields, err);
+}
+
+bool
+pt_pq_command(PGconn *conn, const char *sql, pt_err *err)
+{
+	PGresult   *res = pt_pq_exec(conn, sql, PGRES_COMMAND_OK, PT_PQ_ANY, PT_PQ_ANY, err);
+
+	PQclear(res);
+	return res != NULL;
+}
+
+char *
+pt_pq_ident(PGconn *conn, const char *name, pt_err *err)
+{
+	char	   *q = PQescapeIdentifier(conn, name, strlen(name));
+
+	if (q == NULL)
+		pt_pq_error(conn, NULL, "could not quote identifier", err);
+	return q;
+}

@@ -1,0 +1,62 @@
+/*
+ * core/pq.h — the libpq helpers every libpq call goes through.
+ *
+ * Connect with a clear error (the conninfo shown with its password removed),
+ * run a statement and check the result status it must have and, where it
+ * matters, its shape ("got 2 rows and 3 fields, expected 1 row and 3
+ * fields"). Server errors come back as pt_err with message, detail, hint and
+ * SQLSTATE taken from the result's fields, so callers decide on SQLSTATE,
+ * never on message text. Identifiers are quoted with PQescapeIdentifier.
+ */
+#ifndef PGTRAIL_CORE_PQ_H
+#define PGTRAIL_CORE_PQ_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "core/err.h"
+
+#define PT_PQ_ANY (-1)
+
+/*
+ * Connect to conninfo (key=value or URI; empty = libpq defaults and PG*
+ * environment). Sets client_encoding UTF8 and pins the settings that shape
+ * text output (DateStyle ISO, TimeZone UTC, IntervalStyle postgres,
+ * extra_float_digits 3, bytea_output hex), so nothing pgtrail reads depends
+ * on a server's defaults. Returns NULL and fills err on failure.
+ * Close with pt_pq_close.
+ */
+PGconn	   *pt_pq_connect(const char *conninfo, const char *application_name, pt_err *err);
+void		pt_pq_close(PGconn *conn);
+
+/* The conninfo with any password replaced by "***"; caller frees. */
+char	   *pt_pq_redact(const char *conninfo);
+
+/*
+ * Run sql (no parameters) or sql with text parameters (NULL entries are SQL
+ * NULL). The result must have status expect and, unless PT_PQ_ANY, exactly
+ * nrows rows and nfields fields. Returns the result (caller PQclear()s it)
+ * or NULL with err filled; on NULL there is nothing to clear.
+ */
+PGresult   *pt_pq_exec(PGconn *conn, const char *sql, ExecStatusType expect,
+					   int nrows, int nfields, pt_err *err);
+PGresult   *pt_pq_exec_params(PGconn *conn, const char *sql, int nparams,
+							  const char *const *params, ExecStatusType expect,
+							  int nrows, int nfields, pt_err *err);
+
+/* A statement expected to return PGRES_COMMAND_OK (BEGIN, SET, DDL...). */
+bool		pt_pq_command(PGconn *conn, const char *sql, pt_err *err);
+
+/* Fill err from a failed result (or the connection when res is NULL). */
+bool		pt_pq_error(PGconn *conn, const PGresult *res, const char *what, pt_err *err);
+
+/* Quote an identifier; returns memory the caller frees with PQfreemem. */
+char	   *pt_pq_ident(PGconn *conn, const char *name, pt_err *err);
+
+/* SQLSTATE classes pgtrail decides on. */
+#define PT_SQLSTATE_UNDEFINED_TABLE "42P01"
+#define PT_SQLSTATE_DUPLICATE_OBJECT "42710"
+#define PT_SQLSTATE_INSUFFICIENT_PRIVILEGE "42501"
+#define PT_SQLSTATE_OBJECT_IN_USE "55006"
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * core/store.h — the event store: its tables, the batched writer, the reader.
+ *
+ * The store lives in one schema (default "pgtrail") of the sink database.
+ * pt_store_install() creates or checks it (idempotent, versioned through the
+ * meta table). The writer appends events with COPY inside one transaction
+ * per batch and writes the state row (slot, confirmed LSN, last id, last
+ * hash) in that same transaction, so a batch is in the table entirely or
+ * not at all, and the chain position can never disagree with the table.
+ * The reader streams events in id order through COPY TO STDOUT: one row in
+ * memory at a time, however long the log.
+ *
+ * Connections passed in must come from pt_pq_connect() (which pins the
+ * session settings the text forms depend on); they are borrowed, never
+ * closed here.
+ */
+#ifndef PGTRAIL_CORE_STORE_H
+#define PGTRAIL_CORE_STORE_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/event.h"
+#include "core/lsn.h"
+
+#define PT_STORE_FORMAT_VERSION 1
+
+typedef struct pt_store_state
+{
+	bool		found;			/* false: no state row yet (first start) */
+	pt_lsn		confirmed_lsn;	/* source position fully in the store */
+	int64_t		last_event_id;
+	uint8_t		last_hash[PT_HASH_LEN];
+} pt_store_state;
+
+/* Create the schema and tables if missing; check the format version. */
+bool		pt_store_install(PGconn *conn, const char *schema, pt_err *err);
+
+/* Read the state row of a slot (state->found false when there is none). */
+bool		pt_store_load_state(PGconn *conn, const char *schema, const char *slot,
+								pt_store_state *state, pt_err *err);
+
+/* ---- writer ---- */
+
+typedef struct pt_store_writer pt_store_writer;
+
+/*
+ * A writer for slot's chain. Loads the state row, checks that the event
+ * table ends where the state says it does, and positions the hash chain
+ * there. Free with pt_store_writer_free (conn is borrowed).
+ */
+pt_store_writer *pt_store_writer_new(PGconn *conn, const char *schema, const char *slot, pt_err *err);
+void		pt_store_writer_free(pt_store_writer *w);
+
+/* Start a batch: BEGIN and COPY ... FROM STDIN. */
+bool		pt_store_writer_begin(pt_store_writer *w, pt_err *err);
+
+/*
+ * Append one event to the batch. Sets ev->id, ev->prev_hash and ev->hash
+ * (the chain is the writer's), formats the COPY row into a reused buffer and
+ * sends it when the buffer is full. The event's spans are not kept.
+ */
+bool		pt_store_writer_add(pt_store_writer *w, pt_event *ev, pt_err *err);
+
+/*
+ * End the batch: finish COPY, write the state row with confirmed_lsn and the
+ * chain's last id and hash, COMMIT. After true, everything added is durable.
+ * After false, call pt_store_writer_abort.
+ */
+bool		pt_store_writer_commit(pt_store_writer *w, pt_lsn confirmed_lsn, pt_err *err);
+
+/* Roll the batch back and move the chain back to the last commit. */
+void		pt_store_writer_abort(pt_store_writer *w);
+
+/* The last committed position (id and hash) and events pending in the batch. */
+const pt_store_state *pt_store_writer_state(const pt_store_writer *w);
+int64_t		pt_store_writer_pending(const pt_store_writer *w);
+
+/* ---- reader ---- */
+
+typedef struct pt_store_reader pt_store_reader;
+
+/* Stream the events with id > after_id in id order. Close with _close. */
+pt_store_reader *pt_store_reader_open(PGconn *conn, const char *schema, int64_t after_id, pt_err *err);
+
+/*
+ * The next event, or *done = true at the end. The event's spans point into
+ * the reader and stay valid until the next call. A row that cannot be
+ * parsed is an error (kind PT_ERR_INTEGRITY), never skipped.
+ */
+bool		pt_store_reader_next(pt_store_reader *r, pt_event *ev, bool *done, pt_err *err);
+
+/* Stop (cancelling the COPY if it has not ended) and free. */
+void		pt_store_reader_close(pt_store_reader *r);
+
+#endif

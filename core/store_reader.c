@@ -1,0 +1,218 @@
+/*
+ * core/store_reader.c — streaming events in id order (see store.h).
+ *
+ * COPY (SELECT ... ORDER BY id) TO STDOUT: the server sends rows as the
+ * index scan produces them and libpq hands us one row at a time, so memory
+ * stays at one row however long the log. Fields are unescaped in place in
+ * the row libpq gave us; the event's spans point there until the next row.
+ */
+#include "core/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/copytext.h"
+#include "core/mem.h"
+#include "core/pgtime.h"
+#include "core/pq.h"
+
+#define NFIELDS 18
+
+struct pt_store_reader
+{
+	PGconn	   *conn;			/* borrowed */
+	char	   *row;			/* current row from PQgetCopyData */
+	bool		done;
+	pt_text		fields[NFIELDS];
+	pt_text    *unchanged;
+	int			unchanged_cap;
+};
+
+pt_store_reader *
+pt_store_reader_open(PGconn *conn, const char *schema, int64_t after_id, pt_err *err)
+{
+	char	   *qschema = pt_pq_ident(conn, schema, err);
+	pt_buf		sql = PT_BUF_INIT;
+	PGresult   *res;
+	pt_store_reader *r;
+
+	if (qschema == NULL)
+		return NULL;
+	/* after_id is an integer we format, not outside text: COPY takes no parameters */
+	pt_buf_printf(&sql, "COPY (SELECT id, lsn, commit_lsn, xid, committed_at, schema_name, table_name, "
+				  "schema_version, op, key, row, old, unchanged, actor, action, metadata, "
+				  "prev_hash, hash FROM %s.events WHERE id > %lld ORDER BY id) TO STDOUT",
+				  qschema, (long long) after_id);
+	PQfreemem(qschema);
+	res = pt_pq_exec(conn, sql.data, PGRES_COPY_OUT, PT_PQ_ANY, PT_PQ_ANY, err);
+	pt_buf_free(&sql);
+	if (res == NULL)
+		return NULL;
+	PQclear(res);
+	r = pt_calloc(1, sizeof(*r));
+	r->conn = conn;
+	return r;
+}
+
+static bool
+bad_row(pt_err *err, const char *what, const pt_text *id)
+{
+	return pt_err_set(err, PT_ERR_INTEGRITY, "event %s: %s",
+					  id->ptr ? id->ptr : "?", what);
+}
+
+static bool
+parse_int(pt_text t, int64_t *v)
+{
+	char	   *end;
+
+	if (t.ptr == NULL || t.len == 0)
+		return false;
+	*v = strtoll(t.ptr, &end, 10);
+	return end == t.ptr + t.len;
+}
+
+static bool
+parse_hash(pt_text t, uint8_t *out)
+{
+	if (t.ptr == NULL || t.len != 2 + 2 * PT_HASH_LEN || t.ptr[0] != '\\' || t.ptr[1] != 'x')
+		return false;
+	for (int i = 0; i < PT_HASH_LEN; i++)
+	{
+		int			v = 0;
+
+		for (int k = 0; k < 2; k++)
+		{
+			char		c = t.ptr[2 + 2 * i + k];
+
+			v <<= 4;
+			if (c >= '0' && c <= '9')
+				v |= c - '0';
+			else if (c >= 'a' && c <= 'f')
+				v |= c - 'a' + 10;
+			else
+				return false;
+		}
+		out[i] = (uint8_t) v;
+	}
+	return true;
+}
+
+static bool
+fill_event(pt_store_reader *r, pt_event *ev, pt_err *err)
+{
+	pt_text    *f = r->fields;
+	int64_t		v;
+
+	memset(ev, 0, sizeof(*ev));
+	if (!parse_int(f[0], &ev->id))
+		return bad_row(err, "bad id", &f[0]);
+	if (f[1].ptr == NULL || !pt_lsn_parse(f[1].ptr, f[1].len, &ev->lsn) ||
+		f[2].ptr == NULL || !pt_lsn_parse(f[2].ptr, f[2].len, &ev->commit_lsn))
+		return bad_row(err, "bad lsn", &f[0]);
+	if ((ev->has_xid = f[3].ptr != NULL) && !parse_int(f[3], &ev->xid))
+		return bad_row(err, "bad xid", &f[0]);
+	if (f[4].ptr == NULL || !pt_time_parse(f[4].ptr, f[4].len, &ev->committed_at))
+		return bad_row(err, "bad committed_at", &f[0]);
+	ev->schema_name = f[5];
+	ev->table_name = f[6];
+	if ((ev->has_schema_version = f[7].ptr != NULL))
+	{
+		if (!parse_int(f[7], &v))
+			return bad_row(err, "bad schema_version", &f[0]);
+		ev->schema_version = (int32_t) v;
+	}
+	if (f[8].ptr == NULL || !pt_op_parse(f[8].ptr, f[8].len, &ev->op))
+		return bad_row(err, "bad op", &f[0]);
+	ev->key = f[9];
+	ev->row = f[10];
+	ev->old = f[11];
+	if (f[12].ptr == NULL ||
+		!pt_copy_split_array((char *) f[12].ptr, f[12].len, &r->unchanged, &r->unchanged_cap, &ev->nunchanged))
+		return bad_row(err, "bad unchanged", &f[0]);
+	ev->unchanged = r->unchanged;
+	ev->actor = f[13];
+	ev->action = f[14];
+	ev->metadata = f[15];
+	if (!parse_hash(f[16], ev->prev_hash) || !parse_hash(f[17], ev->hash))
+		return bad_row(err, "prev_hash or hash is not 32 bytes", &f[0]);
+	return true;
+}
+
+static bool
+finish(pt_store_reader *r, pt_err *err)
+{
+	PGresult   *res = PQgetResult(r->conn);
+	bool		ok = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	if (!ok)
+		pt_pq_error(r->conn, res, "could not read events", err);
+	PQclear(res);
+	while ((res = PQgetResult(r->conn)) != NULL)
+		PQclear(res);
+	r->done = true;
+	return ok;
+}
+
+bool
+pt_store_reader_next(pt_store_reader *r, pt_event *ev, bool *done, pt_err *err)
+{
+	int			len;
+
+	*done = false;
+	if (r->row)
+	{
+		PQfreemem(r->row);
+		r->row = NULL;
+	}
+	if (r->done)
+	{
+		*done = true;
+		return true;
+	}
+	len = PQgetCopyData(r->conn, &r->row, 0);
+	if (len == -1)
+	{
+		*done = true;
+		return finish(r, err);
+	}
+	if (len < 0)
+	{
+		r->done = true;
+		return pt_pq_error(r->conn, NULL, "could not read events", err);
+	}
+	if (len == 0 || r->row[len - 1] != '\n' ||
+		!pt_copy_split_row(r->row, (size_t) len - 1, r->fields, NFIELDS))
+		return pt_err_set(err, PT_ERR_INTEGRITY, "malformed event row from COPY");
+	return fill_event(r, ev, err);
+}
+
+void
+pt_store_reader_close(pt_store_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->row)
+		PQfreemem(r->row);
+	if (!r->done)
+	{
+		/* stop the server's COPY, then drain what is in flight */
+		PGcancel   *cancel = PQgetCancel(r->conn);
+		char		errbuf[256];
+		char	   *row;
+		PGresult   *res;
+
+		if (cancel)
+		{
+			PQcancel(cancel, errbuf, sizeof(errbuf));
+			PQfreeCancel(cancel);
+		}
+		while (PQgetCopyData(r->conn, &row, 0) > 0)
+			PQfreemem(row);
+		while ((res = PQgetResult(r->conn)) != NULL)
+			PQclear(res);
+	}
+	free(r->unchanged);
+	free(r);
+}

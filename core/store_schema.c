@@ -1,0 +1,205 @@
+/*
+ * core/store_schema.c — creating and checking the event store's tables,
+ * and reading the state row (see store.h; the tables are documented in
+ * docs/FORMAT.md).
+ *
+ * Installation is idempotent and versioned: the meta table records the
+ * format version; a store written by a newer pgtrail is refused rather than
+ * misread. Concurrent installs are serialized by an advisory lock.
+ */
+#include "core/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/pq.h"
+
+/* %1$s is the quoted schema name. */
+#define CREATE_TABLES_SQL \
+	"CREATE TABLE %1$s.events (" \
+	" id bigint PRIMARY KEY," \
+	" lsn pg_lsn NOT NULL," \
+	" commit_lsn pg_lsn NOT NULL," \
+	" xid bigint," \
+	" committed_at timestamptz NOT NULL," \
+	" schema_name text," \
+	" table_name text," \
+	" schema_version int," \
+	" op text NOT NULL CHECK (op IN ('insert','update','delete','truncate','snapshot','message','ddl','gap'))," \
+	" key json," \
+	" row json," \
+	" old json," \
+	" unchanged text[] NOT NULL DEFAULT '{}'," \
+	" actor text," \
+	" action text," \
+	" metadata json," \
+	" prev_hash bytea NOT NULL," \
+	" hash bytea NOT NULL);" \
+	"CREATE TABLE %1$s.schemas (" \
+	" schema_name text NOT NULL," \
+	" table_name text NOT NULL," \
+	" version int NOT NULL," \
+	" columns json NOT NULL," \
+	" primary_key text[] NOT NULL DEFAULT '{}'," \
+	" first_event_id bigint," \
+	" details json," \
+	" created_at timestamptz NOT NULL DEFAULT now()," \
+	" PRIMARY KEY (schema_name, table_name, version));" \
+	"CREATE TABLE %1$s.state (" \
+	" slot text PRIMARY KEY," \
+	" confirmed_lsn pg_lsn NOT NULL," \
+	" last_event_id bigint NOT NULL," \
+	" last_hash bytea NOT NULL," \
+	" updated_at timestamptz NOT NULL DEFAULT now());" \
+	"CREATE TABLE %1$s.checkpoints (" \
+	" event_id bigint PRIMARY KEY," \
+	" hash bytea NOT NULL," \
+	" lsn pg_lsn NOT NULL," \
+	" created_at timestamptz NOT NULL DEFAULT now()," \
+	" signature bytea," \
+	" key_id text);" \
+	"INSERT INTO %1$s.meta (key, value) VALUES ('format_version', '1')"
+
+static bool
+check_encoding(PGconn *conn, pt_err *err)
+{
+	PGresult   *res = pt_pq_exec(conn,
+								 "SELECT pg_encoding_to_char(encoding) FROM pg_database "
+								 "WHERE datname = current_database()",
+								 PGRES_TUPLES_OK, 1, 1, err);
+	bool		ok;
+
+	if (res == NULL)
+		return false;
+	ok = strcmp(PQgetvalue(res, 0, 0), "UTF8") == 0 || strcmp(PQgetvalue(res, 0, 0), "SQL_ASCII") == 0;
+	if (!ok)
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "event store database has encoding \"%s\"", PQgetvalue(res, 0, 0));
+		pt_err_hint(err, "put the event store in a database created with ENCODING 'UTF8' ([sink] dsn)");
+	}
+	PQclear(res);
+	return ok;
+}
+
+/* The stored format version, or 0 when meta has no row yet. */
+static bool
+read_version(PGconn *conn, const char *qschema, int *version, pt_err *err)
+{
+	pt_buf		sql = PT_BUF_INIT;
+	PGresult   *res;
+
+	pt_buf_printf(&sql, "SELECT value FROM %s.meta WHERE key = 'format_version'", qschema);
+	res = pt_pq_exec(conn, sql.data, PGRES_TUPLES_OK, PT_PQ_ANY, 1, err);
+	pt_buf_free(&sql);
+	if (res == NULL)
+		return false;
+	*version = PQntuples(res) ? atoi(PQgetvalue(res, 0, 0)) : 0;
+	PQclear(res);
+	return true;
+}
+
+static bool
+install_in_transaction(PGconn *conn, const char *schema, const char *qschema, pt_err *err)
+{
+	const char *params[1] = {schema};
+	pt_buf		sql = PT_BUF_INIT;
+	PGresult   *res;
+	int			version;
+	bool		ok;
+
+	res = pt_pq_exec_params(conn, "SELECT pg_advisory_xact_lock(hashtext('pgtrail.install.' || $1))",
+							1, params, PGRES_TUPLES_OK, 1, 1, err);
+	if (res == NULL)
+		return false;
+	PQclear(res);
+	pt_buf_printf(&sql, "CREATE SCHEMA IF NOT EXISTS %s; "
+				  "CREATE TABLE IF NOT EXISTS %s.meta (key text PRIMARY KEY, value text NOT NULL)",
+				  qschema, qschema);
+	ok = pt_pq_command(conn, sql.data, err) && read_version(conn, qschema, &version, err);
+	pt_buf_reset(&sql);
+	if (ok && version == 0)
+	{
+		pt_buf_printf(&sql, CREATE_TABLES_SQL, qschema);
+		ok = pt_pq_command(conn, sql.data, err);
+	}
+	else if (ok && version != PT_STORE_FORMAT_VERSION)
+	{
+		ok = pt_err_set(err, PT_ERR_CONFIG, "event store in schema \"%s\" has format version %d, "
+						"this pgtrail reads version %d", schema, version, PT_STORE_FORMAT_VERSION);
+		pt_err_hint(err, "run the pgtrail release that wrote it, or point [sink] schema elsewhere");
+	}
+	pt_buf_free(&sql);
+	return ok;
+}
+
+bool
+pt_store_install(PGconn *conn, const char *schema, pt_err *err)
+{
+	char	   *qschema;
+	bool		ok;
+
+	if (!check_encoding(conn, err) || (qschema = pt_pq_ident(conn, schema, err)) == NULL)
+		return false;
+	ok = pt_pq_command(conn, "BEGIN", err) &&
+		install_in_transaction(conn, schema, qschema, err) &&
+		pt_pq_command(conn, "COMMIT", err);
+	if (!ok)
+	{
+		PGresult   *res = PQexec(conn, "ROLLBACK");
+
+		PQclear(res);
+		pt_err_prefix(err, "could not install the event store in schema \"%s\"", schema);
+	}
+	PQfreemem(qschema);
+	return ok;
+}
+
+static bool
+parse_hash_hex(const char *text, uint8_t *out)
+{
+	if (strncmp(text, "\\x", 2) != 0 || strlen(text) != 2 + 2 * PT_HASH_LEN)
+		return false;
+	for (int i = 0; i < PT_HASH_LEN; i++)
+	{
+		unsigned	v;
+
+		if (sscanf(text + 2 + 2 * i, "%2x", &v) != 1)
+			return false;
+		out[i] = (uint8_t) v;
+	}
+	return true;
+}
+
+bool
+pt_store_load_state(PGconn *conn, const char *schema, const char *slot, pt_store_state *state, pt_err *err)
+{
+	const char *params[1] = {slot};
+	pt_buf		sql = PT_BUF_INIT;
+	PGresult   *res;
+	char	   *qschema = pt_pq_ident(conn, schema, err);
+	bool		ok = true;
+
+	memset(state, 0, sizeof(*state));
+	if (qschema == NULL)
+		return false;
+	pt_buf_printf(&sql, "SELECT confirmed_lsn::text, last_event_id, last_hash FROM %s.state WHERE slot = $1",
+				  qschema);
+	PQfreemem(qschema);
+	res = pt_pq_exec_params(conn, sql.data, 1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 3, err);
+	pt_buf_free(&sql);
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) == 1)
+	{
+		const char *lsn = PQgetvalue(res, 0, 0);
+
+		state->found = true;
+		state->last_event_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		if (!pt_lsn_parse(lsn, strlen(lsn), &state->confirmed_lsn) ||
+			!parse_hash_hex(PQgetvalue(res, 0, 2), state->last_hash))
+			ok = pt_err_set(err, PT_ERR_INTEGRITY, "state row of slot \"%s\" is malformed", slot);
+	}
+	PQclear(res);
+	return ok;
+}

@@ -1,0 +1,310 @@
+/*
+ * core/store_writer.c — the batched event writer (see store.h).
+ *
+ * One batch = one sink transaction: BEGIN, COPY events FROM STDIN, the
+ * state row, COMMIT. Rows are formatted into one reused buffer and sent in
+ * chunks, so adding an event allocates nothing once the buffer has grown.
+ * The hash chain belongs to the writer: it numbers the events and links
+ * them, and on abort it steps back to the last committed position.
+ */
+#include "core/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/chain.h"
+#include "core/copytext.h"
+#include "core/mem.h"
+#include "core/pgtime.h"
+#include "core/pq.h"
+
+#define SEND_CHUNK (256 * 1024)
+
+struct pt_store_writer
+{
+	PGconn	   *conn;			/* borrowed */
+	char	   *schema;
+	char	   *slot;
+	char	   *copy_sql;
+	char	   *state_sql;
+	pt_chain   *chain;
+	pt_store_state committed;	/* position after the last COMMIT */
+	int64_t		pending;
+	bool		in_batch;
+	bool		in_copy;
+	pt_buf		rows;			/* COPY data not sent yet */
+};
+
+static bool
+check_table_end(pt_store_writer *w, const char *qschema, pt_err *err)
+{
+	pt_buf		sql = PT_BUF_INIT;
+	PGresult   *res;
+	int64_t		max_id;
+
+	pt_buf_printf(&sql, "SELECT coalesce(max(id), 0) FROM %s.events", qschema);
+	res = pt_pq_exec(w->conn, sql.data, PGRES_TUPLES_OK, 1, 1, err);
+	pt_buf_free(&sql);
+	if (res == NULL)
+		return false;
+	max_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	if (max_id != w->committed.last_event_id)
+	{
+		pt_err_set(err, PT_ERR_INTEGRITY, "event table ends at id %lld but the state of slot \"%s\" says %lld",
+				   (long long) max_id, w->slot, (long long) w->committed.last_event_id);
+		pt_err_hint(err, "another writer or a manual change touched %s.events; run pgtrail-verify", w->schema);
+		return false;
+	}
+	return true;
+}
+
+pt_store_writer *
+pt_store_writer_new(PGconn *conn, const char *schema, const char *slot, pt_err *err)
+{
+	pt_store_writer *w = pt_calloc(1, sizeof(*w));
+	char	   *qschema = NULL;
+	pt_buf		sql = PT_BUF_INIT;
+
+	w->conn = conn;
+	w->schema = pt_strdup(schema);
+	w->slot = pt_strdup(slot);
+	pt_buf_init(&w->rows);
+	if ((qschema = pt_pq_ident(conn, schema, err)) == NULL ||
+		!pt_store_load_state(conn, schema, slot, &w->committed, err) ||
+		!check_table_end(w, qschema, err))
+		goto error;
+	pt_buf_printf(&sql, "COPY %s.events (id, lsn, commit_lsn, xid, committed_at, schema_name, "
+				  "table_name, schema_version, op, key, row, old, unchanged, actor, action, "
+				  "metadata, prev_hash, hash) FROM STDIN", qschema);
+	w->copy_sql = sql.data;
+	pt_buf_init(&sql);
+	pt_buf_printf(&sql, "INSERT INTO %s.state AS s (slot, confirmed_lsn, last_event_id, last_hash, updated_at) "
+				  "VALUES ($1, $2, $3, decode($4, 'hex'), now()) ON CONFLICT (slot) DO UPDATE SET "
+				  "confirmed_lsn = excluded.confirmed_lsn, last_event_id = excluded.last_event_id, "
+				  "last_hash = excluded.last_hash, updated_at = excluded.updated_at", qschema);
+	w->state_sql = sql.data;
+	w->chain = pt_chain_new(w->committed.last_event_id,
+							w->committed.found ? w->committed.last_hash : NULL);
+	PQfreemem(qschema);
+	return w;
+
+error:
+	PQfreemem(qschema);
+	pt_store_writer_free(w);
+	return NULL;
+}
+
+void
+pt_store_writer_free(pt_store_writer *w)
+{
+	if (w == NULL)
+		return;
+	if (w->in_batch)
+		pt_store_writer_abort(w);
+	free(w->schema);
+	free(w->slot);
+	free(w->copy_sql);
+	free(w->state_sql);
+	pt_chain_free(w->chain);
+	pt_buf_free(&w->rows);
+	free(w);
+}
+
+bool
+pt_store_writer_begin(pt_store_writer *w, pt_err *err)
+{
+	PGresult   *res;
+
+	if (!pt_pq_command(w->conn, "BEGIN", err))
+		return false;
+	w->in_batch = true;
+	res = pt_pq_exec(w->conn, w->copy_sql, PGRES_COPY_IN, PT_PQ_ANY, PT_PQ_ANY, err);
+	if (res == NULL)
+		return false;
+	PQclear(res);
+	w->in_copy = true;
+	w->pending = 0;
+	pt_buf_reset(&w->rows);
+	return true;
+}
+
+static bool
+send_rows(pt_store_writer *w, pt_err *err)
+{
+	if (w->rows.len == 0)
+		return true;
+	if (PQputCopyData(w->conn, w->rows.data, (int) w->rows.len) != 1)
+		return pt_pq_error(w->conn, NULL, "could not send events", err);
+	pt_buf_reset(&w->rows);
+	return true;
+}
+
+static void
+put_int_field(pt_buf *b, bool present, int64_t v)
+{
+	if (present)
+		pt_buf_put_i64(b, v);
+	else
+		pt_copy_put_null(b);
+	pt_buf_putc(b, '\t');
+}
+
+static void
+put_hash(pt_buf *b, const uint8_t *hash)
+{
+	char		hex[2 * PT_HASH_LEN + 1];
+
+	pt_hex_encode(hash, PT_HASH_LEN, hex);
+	pt_buf_append(b, "\\\\x", 3);
+	pt_buf_append(b, hex, 2 * PT_HASH_LEN);
+}
+
+static void
+format_row(pt_buf *b, const pt_event *ev)
+{
+	char		tmp[PT_TIME_BUFLEN];
+	int			n;
+
+	put_int_field(b, true, ev->id);
+	n = pt_lsn_format(ev->lsn, tmp);
+	pt_buf_append(b, tmp, (size_t) n);
+	pt_buf_putc(b, '\t');
+	n = pt_lsn_format(ev->commit_lsn, tmp);
+	pt_buf_append(b, tmp, (size_t) n);
+	pt_buf_putc(b, '\t');
+	put_int_field(b, ev->has_xid, ev->xid);
+	n = pt_time_format(ev->committed_at, tmp);
+	pt_buf_append(b, tmp, (size_t) n);
+	pt_buf_putc(b, '\t');
+	pt_copy_put_text(b, ev->schema_name);
+	pt_buf_putc(b, '\t');
+	pt_copy_put_text(b, ev->table_name);
+	pt_buf_putc(b, '\t');
+	put_int_field(b, ev->has_schema_version, ev->schema_version);
+	pt_buf_puts(b, pt_op_name(ev->op));
+	pt_buf_putc(b, '\t');
+	pt_copy_put_text(b, ev->key);
+	pt_buf_putc(b, '\t');
+	pt_copy_put_text(b, ev->row);
+	pt_buf_putc(b, '\t');
+	pt_copy_put_text(b, ev->old);
+	pt_buf_putc(b, '\t');
+	pt_copy_put_text_array(b, ev->unchanged, ev->nunchanged);
+	pt_buf_putc(b, '\t');
+	pt_copy_put_text(b, ev->actor);
+	pt_buf_putc(b, '\t');
+	pt_copy_put_text(b, ev->action);
+	pt_buf_putc(b, '\t');
+	pt_copy_put_text(b, ev->metadata);
+	pt_buf_putc(b, '\t');
+	put_hash(b, ev->prev_hash);
+	pt_buf_putc(b, '\t');
+	put_hash(b, ev->hash);
+	pt_buf_putc(b, '\n');
+}
+
+bool
+pt_store_writer_add(pt_store_writer *w, pt_event *ev, pt_err *err)
+{
+	if (!w->in_copy)
+		return pt_err_set(err, PT_ERR_RUNTIME, "internal error: event added outside a batch");
+	pt_chain_append(w->chain, ev);
+	format_row(&w->rows, ev);
+	w->pending++;
+	return w->rows.len < SEND_CHUNK || send_rows(w, err);
+}
+
+static bool
+end_copy(pt_store_writer *w, pt_err *err)
+{
+	PGresult   *res;
+
+	if (!send_rows(w, err))
+		return false;
+	w->in_copy = false;
+	if (PQputCopyEnd(w->conn, NULL) != 1)
+		return pt_pq_error(w->conn, NULL, "could not end COPY of events", err);
+	res = PQgetResult(w->conn);
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+	{
+		pt_pq_error(w->conn, res, "could not write events", err);
+		PQclear(res);
+		while ((res = PQgetResult(w->conn)) != NULL)
+			PQclear(res);
+		return false;
+	}
+	PQclear(res);
+	while ((res = PQgetResult(w->conn)) != NULL)
+		PQclear(res);
+	return true;
+}
+
+static bool
+write_state(pt_store_writer *w, pt_lsn confirmed_lsn, pt_err *err)
+{
+	char		lsn[PT_LSN_BUFLEN];
+	char		id[24];
+	char		hash[2 * PT_HASH_LEN + 1];
+	const char *params[4] = {w->slot, lsn, id, hash};
+	PGresult   *res;
+
+	pt_lsn_format(confirmed_lsn, lsn);
+	snprintf(id, sizeof(id), "%lld", (long long) pt_chain_last_id(w->chain));
+	pt_hex_encode(pt_chain_last_hash(w->chain), PT_HASH_LEN, hash);
+	res = pt_pq_exec_params(w->conn, w->state_sql, 4, params, PGRES_COMMAND_OK, PT_PQ_ANY, PT_PQ_ANY, err);
+	PQclear(res);
+	return res != NULL;
+}
+
+bool
+pt_store_writer_commit(pt_store_writer *w, pt_lsn confirmed_lsn, pt_err *err)
+{
+	if (!w->in_batch)
+		return pt_err_set(err, PT_ERR_RUNTIME, "internal error: commit outside a batch");
+	if (!end_copy(w, err) || !write_state(w, confirmed_lsn, err) || !pt_pq_command(w->conn, "COMMIT", err))
+		return false;
+	w->in_batch = false;
+	w->pending = 0;
+	w->committed.found = true;
+	w->committed.confirmed_lsn = confirmed_lsn;
+	w->committed.last_event_id = pt_chain_last_id(w->chain);
+	memcpy(w->committed.last_hash, pt_chain_last_hash(w->chain), PT_HASH_LEN);
+	return true;
+}
+
+void
+pt_store_writer_abort(pt_store_writer *w)
+{
+	PGresult   *res;
+
+	if (w->in_copy && PQstatus(w->conn) == CONNECTION_OK)
+	{
+		PQputCopyEnd(w->conn, "batch aborted by pgtrail");
+		while ((res = PQgetResult(w->conn)) != NULL)
+			PQclear(res);
+	}
+	if (w->in_batch && PQstatus(w->conn) == CONNECTION_OK)
+	{
+		res = PQexec(w->conn, "ROLLBACK");
+		PQclear(res);
+	}
+	w->in_copy = w->in_batch = false;
+	w->pending = 0;
+	pt_buf_reset(&w->rows);
+	pt_chain_reset(w->chain, w->committed.last_event_id,
+				   w->committed.found ? w->committed.last_hash : NULL);
+}
+
+const pt_store_state *
+pt_store_writer_state(const pt_store_writer *w)
+{
+	return &w->committed;
+}
+
+int64_t
+pt_store_writer_pending(const pt_store_writer *w)
+{
+	return w->pending;
+}
