@@ -77,15 +77,20 @@ pt_buf_printf(pt_buf *buf, const char *fmt,...)
 	va_list		ap;
 	int			n;
 
+	/* try in the room we have; grow and redo only when it did not fit */
+	pt_buf_reserve(buf, 128);
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(buf->data + buf->len, buf->cap - buf->len, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
-	pt_buf_reserve(buf, (size_t) n);
-	va_start(ap, fmt);
-	vsnprintf(buf->data + buf->len, (size_t) n + 1, fmt, ap);
-	va_end(ap);
+	if ((size_t) n >= buf->cap - buf->len)
+	{
+		pt_buf_reserve(buf, (size_t) n);
+		va_start(ap, fmt);
+		vsnprintf(buf->data + buf->len, (size_t) n + 1, fmt, ap);
+		va_end(ap);
+	}
 	buf->len += (size_t) n;
 }
 
