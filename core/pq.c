@@ -77,6 +77,18 @@ pt_pq_redact(const char *conninfo)
 	return out.data;
 }
 
+/* Server notices: NOTICE and below (IF NOT EXISTS chatter) are dropped, the
+ * rest (wal2json's "no tuple identifier" WARNING, say) go to stderr. */
+static void
+notice_processor(void *arg, const char *message)
+{
+	(void) arg;
+	if (strncmp(message, "NOTICE:", 7) == 0 || strncmp(message, "DEBUG", 5) == 0 ||
+		strncmp(message, "LOG:", 4) == 0 || strncmp(message, "INFO:", 5) == 0)
+		return;
+	fprintf(stderr, "pgtrail: server %s", message);
+}
+
 PGconn *
 pt_pq_connect(const char *conninfo, const char *application_name, pt_err *err)
 {
@@ -97,6 +109,7 @@ pt_pq_connect(const char *conninfo, const char *application_name, pt_err *err)
 		PQfinish(conn);
 		return NULL;
 	}
+	PQsetNoticeProcessor(conn, notice_processor, NULL);
 	if (PQsetClientEncoding(conn, "UTF8") != 0 || !pt_pq_command(conn, pin_settings_sql, err))
 	{
 		if (err && err->kind == PT_ERR_NONE)
