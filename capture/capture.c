@@ -1,0 +1,393 @@
+/*
+ * capture/capture.c — the capture loop (see capture.h).
+ *
+ * Connections: the sink (event store), the source for SQL checks (the same
+ * connection when the store lives in the source), and the replication
+ * stream. Batches: a sink transaction holds whole source transactions; it
+ * is committed at a COMMIT once it has batch_size events or is
+ * batch_interval_ms old, and only then is the slot confirmed up to that
+ * commit's end. A source transaction of any size streams through: its rows
+ * go on to the sink's COPY as they arrive, nothing is held in memory.
+ */
+#include "capture/capture.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "capture/filter.h"
+#include "capture/sink.h"
+#include "capture/sink_table.h"
+#include "capture/slot.h"
+#include "capture/stream.h"
+#include "core/build.h"
+#include "core/buf.h"
+#include "core/mem.h"
+#include "core/pq.h"
+#include "core/store.h"
+#include "core/wal2json.h"
+
+#define MAX_SINKS 4
+
+typedef struct capture
+{
+	const pt_capture_opts *opts;
+	pt_log	   *log;
+	PGconn	   *sink_conn;
+	PGconn	   *source_conn;	/* == sink_conn when the store is in the source */
+	pt_stream  *stream;
+	pt_sink		sinks[MAX_SINKS];
+	int			nsinks;
+	pt_w2j_parser *parser;
+	pt_builder *builder;
+	pt_filter  *filter;
+
+	/* the source transaction being read */
+	bool		in_txn;
+	bool		skip_txn;		/* already in the store (resent after a restart) */
+	pt_txn		txn;
+
+	/* the open sink batch */
+	bool		batch_open;
+	int64_t		batch_events;
+	int64_t		batch_started_us;
+	pt_lsn		batch_end;		/* end LSN of the last whole transaction in it */
+
+	pt_lsn		stored;			/* everything up to here is in the store */
+	bool		done;			/* endpos reached */
+	int64_t		events_total;
+} capture;
+
+static int64_t
+now_us(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+/* ---- sinks ---- */
+
+static bool
+batch_add(capture *c, pt_event *ev, pt_err *err)
+{
+	if (!c->batch_open)
+	{
+		for (int i = 0; i < c->nsinks; i++)
+			if (!c->sinks[i].ops->begin(c->sinks[i].state, err))
+				return false;
+		c->batch_open = true;
+		c->batch_events = 0;
+		c->batch_started_us = now_us();
+	}
+	for (int i = 0; i < c->nsinks; i++)
+		if (!c->sinks[i].ops->add(c->sinks[i].state, ev, err))
+			return false;
+	c->batch_events++;
+	c->events_total++;
+	return true;
+}
+
+/* Commit the batch on every sink, then let the slot advance to its end. */
+static bool
+batch_commit(capture *c, pt_err *err)
+{
+	if (!c->batch_open)
+		return true;
+	for (int i = 0; i < c->nsinks; i++)
+	{
+		if (!c->sinks[i].ops->commit(c->sinks[i].state, c->batch_end, err))
+		{
+			pt_err_prefix(err, "%s", c->sinks[i].ops->name);
+			return false;
+		}
+	}
+	c->batch_open = false;
+	c->stored = c->batch_end;
+	pt_stream_confirm(c->stream, c->batch_end);
+	pt_log_debug(c->log, "committed %lld events up to %X/%X", (long long) c->batch_events,
+				 (unsigned) (c->batch_end >> 32), (unsigned) c->batch_end);
+	return pt_stream_send_status(c->stream, false, err);
+}
+
+static void
+batch_abort(capture *c)
+{
+	if (!c->batch_open)
+		return;
+	for (int i = 0; i < c->nsinks; i++)
+		c->sinks[i].ops->abort(c->sinks[i].state);
+	c->batch_open = false;
+}
+
+static bool
+batch_due(const capture *c)
+{
+	return c->batch_open && (c->batch_events >= c->opts->batch_size ||
+							 now_us() - c->batch_started_us >= (int64_t) c->opts->batch_interval_ms * 1000);
+}
+
+/* ---- one wal2json line ---- */
+
+static bool
+on_begin(capture *c, const pt_w2j_change *ch, pt_err *err)
+{
+	if (!pt_builder_begin(&c->txn, ch, err))
+		return false;
+	if (c->opts->has_endpos && ch->lsn > c->opts->endpos)
+	{
+		c->done = true;
+		return true;
+	}
+	c->in_txn = true;
+	/* a transaction that ends where the store already is was captured before */
+	c->skip_txn = ch->has_nextlsn && ch->nextlsn <= c->stored;
+	return true;
+}
+
+static bool
+on_commit(capture *c, const pt_w2j_change *ch, pt_err *err)
+{
+	pt_lsn		end = ch->has_nextlsn ? ch->nextlsn : ch->lsn;
+
+	c->in_txn = false;
+	if (c->skip_txn)
+		return true;
+	if (c->batch_open)
+	{
+		c->batch_end = end;
+		return !batch_due(c) || batch_commit(c, err);
+	}
+	/* nothing of it was captured: nothing to store, the slot may move on */
+	c->stored = end;
+	pt_stream_confirm(c->stream, end);
+	return true;
+}
+
+static bool
+on_row(capture *c, const pt_w2j_change *ch, pt_err *err)
+{
+	pt_event	ev;
+
+	if (c->skip_txn || !pt_filter_match(c->filter, ch->schema.ptr, ch->schema.len, ch->table.ptr, ch->table.len))
+		return true;
+	if (!pt_builder_row_event(c->builder, &c->txn, ch, NULL, 0, &ev, err))
+		return false;
+	return batch_add(c, &ev, err);
+}
+
+static bool
+on_line(capture *c, const char *data, size_t len, pt_lsn lsn, pt_err *err)
+{
+	pt_w2j_change ch;
+
+	if (!pt_w2j_parse(c->parser, data, len, &ch, err))
+	{
+		pt_err_prefix(err, "at %X/%X", (unsigned) (lsn >> 32), (unsigned) lsn);
+		return false;
+	}
+	switch (ch.action)
+	{
+		case 'B':
+			return on_begin(c, &ch, err);
+		case 'C':
+			return on_commit(c, &ch, err);
+		case 'I':
+		case 'U':
+		case 'D':
+		case 'T':
+			if (!c->in_txn)
+				return pt_err_set(err, PT_ERR_RUNTIME, "row change outside a transaction at %X/%X",
+								  (unsigned) (lsn >> 32), (unsigned) lsn);
+			return on_row(c, &ch, err);
+		default:
+			return true;		/* 'M': logical messages, see capture's context handling */
+	}
+}
+
+/* ---- the loop ---- */
+
+/* Nothing open on our side: a keepalive's WAL end is safe to confirm. */
+static bool
+on_idle(capture *c, pt_lsn wal_end, pt_err *err)
+{
+	if (c->in_txn)
+		return true;
+	if (batch_due(c) && !batch_commit(c, err))
+		return false;
+	if (!c->batch_open && wal_end > c->stored)
+	{
+		c->stored = wal_end;
+		pt_stream_confirm(c->stream, wal_end);
+	}
+	if (c->opts->has_endpos && wal_end >= c->opts->endpos)
+		c->done = true;
+	return true;
+}
+
+static bool
+stream_loop(capture *c, volatile sig_atomic_t *stop, pt_err *err)
+{
+	pt_stream_msg msg;
+
+	while (!c->done && !(*stop && !c->in_txn))
+	{
+		int			timeout = c->batch_open && !c->in_txn ? 50 : 1000;
+
+		if (!pt_stream_next(c->stream, timeout, &msg, err))
+			return false;
+		if (msg.kind == PT_STREAM_END)
+			break;
+		if (msg.kind == PT_STREAM_DATA && !on_line(c, msg.data, msg.len, msg.lsn, err))
+			return false;
+		if (msg.kind == PT_STREAM_IDLE && !on_idle(c, msg.wal_end, err))
+			return false;
+	}
+	if (c->in_txn)
+		batch_abort(c);			/* only when the stream ended mid-transaction */
+	return batch_commit(c, err);
+}
+
+/* ---- setup ---- */
+
+static bool
+open_connections(capture *c, pt_err *err)
+{
+	const pt_capture_opts *o = c->opts;
+	bool		separate_sink = o->sink_dsn && o->sink_dsn[0] && strcmp(o->sink_dsn, o->source_dsn) != 0;
+
+	c->source_conn = pt_pq_connect(o->source_dsn, "pgtrail-capture", err);
+	if (c->source_conn == NULL)
+		return false;
+	if (!pt_slot_check_source(c->source_conn, err))
+		return false;
+	c->sink_conn = separate_sink ? pt_pq_connect(o->sink_dsn, "pgtrail-capture", err) : c->source_conn;
+	if (c->sink_conn == NULL)
+		return false;
+	if (!pt_store_install(c->sink_conn, o->schema, err))
+		return false;
+	c->stream = pt_stream_open(o->source_dsn, "pgtrail-capture", err);
+	return c->stream != NULL;
+}
+
+/* The event table first: it numbers and hashes the events. */
+static bool
+open_sinks(capture *c, pt_err *err)
+{
+	if (!pt_sink_table_open(&c->sinks[0], c->sink_conn, c->opts->schema, c->opts->slot, err))
+		return false;
+	c->nsinks = 1;
+	return true;
+}
+
+/* wal2json filter-tables syntax: backslash before . , * \ and spaces */
+static char *
+filter_tables_option(const char *schema)
+{
+	pt_buf		b = PT_BUF_INIT;
+
+	for (const char *p = schema; *p; p++)
+	{
+		if (strchr(".,*\\ \t", *p))
+			pt_buf_putc(&b, '\\');
+		pt_buf_putc(&b, *p);
+	}
+	pt_buf_puts(&b, ".*");
+	return b.data;
+}
+
+/* Decide where to start: resume, create the slot, or refuse. */
+static bool
+find_start(capture *c, pt_lsn *start, pt_err *err)
+{
+	const pt_capture_opts *o = c->opts;
+	const pt_store_state *state = pt_sink_table_state(&c->sinks[0]);
+	pt_slot_info info;
+	char	   *snapshot = NULL;
+
+	if (!pt_slot_lookup(c->source_conn, o->slot, &info, err))
+		return false;
+	if (info.exists && !pt_slot_usable(o->slot, &info, err))
+		return false;
+	if (!info.exists && state->found)
+	{
+		pt_err_set(err, PT_ERR_RUNTIME, "replication slot \"%s\" has vanished, but the event store "
+				   "has captured from it up to %X/%X", o->slot,
+				   (unsigned) (state->confirmed_lsn >> 32), (unsigned) state->confirmed_lsn);
+		pt_err_detail(err, "changes since then cannot be read any more (failover, or the slot was dropped)");
+		pt_err_hint(err, "restart with --resnapshot to record the hole as a gap event and copy the tables anew");
+		return false;
+	}
+	if (info.exists)
+	{
+		*start = state->found ? state->confirmed_lsn : info.confirmed_flush;
+		c->stored = *start;
+		pt_log_info(c->log, "resuming slot \"%s\" at %X/%X (event %lld)", o->slot,
+					(unsigned) (*start >> 32), (unsigned) *start, (long long) state->last_event_id);
+		return true;
+	}
+	if (!pt_slot_create(c->stream, o->slot, start, &snapshot, err))
+		return false;
+	pt_log_info(c->log, "created replication slot \"%s\" at %X/%X", o->slot,
+				(unsigned) (*start >> 32), (unsigned) *start);
+	free(snapshot);
+	c->stored = *start;
+	return true;
+}
+
+static bool
+start_stream(capture *c, pt_err *err)
+{
+	pt_lsn		start = 0;
+	char	   *filter = filter_tables_option(c->opts->schema);
+	const char *options[] = {
+		"format-version", "2", "include-xids", "1", "include-timestamp", "1", "include-lsn", "1",
+		"include-pk", "1", "include-transaction", "1", "include-type-oids", "1", "include-typmod", "1",
+		"filter-tables", filter, NULL
+	};
+	bool		ok = find_start(c, &start, err) &&
+		pt_stream_start(c->stream, c->opts->slot, start, options, c->opts->status_interval_ms, err);
+
+	free(filter);
+	return ok;
+}
+
+static void
+cleanup(capture *c)
+{
+	batch_abort(c);
+	for (int i = 0; i < c->nsinks; i++)
+		c->sinks[i].ops->close(c->sinks[i].state);
+	pt_stream_close(c->stream);
+	if (c->sink_conn != c->source_conn)
+		pt_pq_close(c->sink_conn);
+	pt_pq_close(c->source_conn);
+	pt_w2j_parser_free(c->parser);
+	pt_builder_free(c->builder);
+	pt_filter_free(c->filter);
+}
+
+bool
+pt_capture_run(const pt_capture_opts *opts, pt_log *log, volatile sig_atomic_t *stop, pt_err *err)
+{
+	capture		c;
+	bool		ok;
+
+	memset(&c, 0, sizeof(c));
+	c.opts = opts;
+	c.log = log;
+	c.parser = pt_w2j_parser_new();
+	c.builder = pt_builder_new();
+	c.filter = pt_filter_new(opts->tables, opts->exclude_tables, opts->schema, err);
+	ok = c.filter != NULL && open_connections(&c, err) && open_sinks(&c, err) &&
+		start_stream(&c, err) && stream_loop(&c, stop, err);
+	if (ok)
+	{
+		pt_log_info(log, "stopped after %lld events; slot \"%s\" confirmed up to %X/%X",
+					(long long) c.events_total, opts->slot, (unsigned) (c.stored >> 32), (unsigned) c.stored);
+		ok = pt_stream_stop(c.stream, err);
+	}
+	cleanup(&c);
+	return ok;
+}

@@ -1,0 +1,47 @@
+/*
+ * capture/capture.h — the capture daemon's work, below main().
+ *
+ * pt_capture_run() checks the source, finds or creates the slot, streams
+ * wal2json changes, turns each committed row change into an event and
+ * writes it through the sinks in batches of whole source transactions, and
+ * confirms the slot only up to what the sinks committed. It returns when
+ * told to stop (after finishing the transaction in flight), when --endpos
+ * is reached, or on an error.
+ */
+#ifndef PGTRAIL_CAPTURE_CAPTURE_H
+#define PGTRAIL_CAPTURE_CAPTURE_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "core/err.h"
+#include "core/log.h"
+#include "core/lsn.h"
+
+typedef enum pt_snapshot_mode
+{
+	PT_SNAPSHOT_INITIAL,
+	PT_SNAPSHOT_NEVER
+} pt_snapshot_mode;
+
+typedef struct pt_capture_opts
+{
+	const char *source_dsn;		/* "" = libpq defaults */
+	const char *sink_dsn;		/* NULL or "" = the source */
+	const char *schema;			/* event store schema */
+	const char *slot;
+	const char *tables;			/* include patterns, NULL = all */
+	const char *exclude_tables;
+	pt_snapshot_mode snapshot;
+	bool		has_endpos;
+	pt_lsn		endpos;
+	int			batch_size;		/* events per sink transaction (at txn boundaries) */
+	int			batch_interval_ms;	/* longest a batch stays open */
+	int			status_interval_ms; /* standby status updates */
+} pt_capture_opts;
+
+/* Run until stopped (*stop set by a signal handler), endpos, or error. */
+bool		pt_capture_run(const pt_capture_opts *opts, pt_log *log,
+						   volatile sig_atomic_t *stop, pt_err *err);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * capture/sink.h — where events go: an ops table, as walmethods.h does for
+ * WAL writers. The stream loop calls begin/add/commit on every sink in
+ * order and does not know which sinks exist. The event table sink comes
+ * first: it numbers and hashes the events, the others publish them as
+ * numbered. The slot is confirmed only after every sink committed.
+ */
+#ifndef PGTRAIL_CAPTURE_SINK_H
+#define PGTRAIL_CAPTURE_SINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/event.h"
+#include "core/lsn.h"
+
+typedef struct pt_sink_ops
+{
+	const char *name;
+	/* start a batch */
+	bool		(*begin) (void *state, pt_err *err);
+	/* add one event (may set id and hashes) */
+	bool		(*add) (void *state, pt_event *ev, pt_err *err);
+	/* make the batch durable; confirmed is the source LSN it covers */
+	bool		(*commit) (void *state, pt_lsn confirmed, pt_err *err);
+	/* drop the batch */
+	void		(*abort) (void *state);
+	/* free everything (the batch must be committed or aborted) */
+	void		(*close) (void *state);
+} pt_sink_ops;
+
+typedef struct pt_sink
+{
+	const pt_sink_ops *ops;
+	void	   *state;
+} pt_sink;
+
+#endif

@@ -1,0 +1,126 @@
+/*
+ * capture/slot.c — checking the source and deciding where the stream starts.
+ *
+ * Before streaming: is wal_level logical, does the slot exist, is it ours
+ * (wal2json), is it free, was it lost; and does the event store remember
+ * capturing from it. The four combinations of "slot exists" and "store has
+ * state" each have one safe answer, and none of them silently re-creates a
+ * slot that vanished under a running capture.
+ */
+#include "capture/slot.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/pq.h"
+
+bool
+pt_slot_check_source(PGconn *conn, pt_err *err)
+{
+	PGresult   *res = pt_pq_exec(conn, "SELECT current_setting('wal_level')", PGRES_TUPLES_OK, 1, 1, err);
+	bool		ok;
+
+	if (res == NULL)
+		return false;
+	ok = strcmp(PQgetvalue(res, 0, 0), "logical") == 0;
+	if (!ok)
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "the source has wal_level \"%s\", logical decoding needs \"logical\"",
+				   PQgetvalue(res, 0, 0));
+		pt_err_hint(err, "set wal_level = logical in postgresql.conf (or ALTER SYSTEM SET wal_level = logical) "
+					"and restart the server");
+	}
+	PQclear(res);
+	return ok;
+}
+
+bool
+pt_slot_lookup(PGconn *conn, const char *slot, pt_slot_info *info, pt_err *err)
+{
+	const char *params[1] = {slot};
+	PGresult   *res;
+	const char *lsn;
+
+	memset(info, 0, sizeof(*info));
+	res = pt_pq_exec_params(conn,
+							"SELECT plugin, database = current_database(), active, active_pid, "
+							"wal_status, confirmed_flush_lsn::text "
+							"FROM pg_replication_slots WHERE slot_name = $1",
+							1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 6, err);
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) == 1)
+	{
+		info->exists = true;
+		snprintf(info->plugin, sizeof(info->plugin), "%s", PQgetvalue(res, 0, 0));
+		info->same_database = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+		info->active = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+		info->active_pid = atoi(PQgetvalue(res, 0, 3));
+		snprintf(info->wal_status, sizeof(info->wal_status), "%s", PQgetvalue(res, 0, 4));
+		lsn = PQgetvalue(res, 0, 5);
+		if (!PQgetisnull(res, 0, 5))
+			pt_lsn_parse(lsn, strlen(lsn), &info->confirmed_flush);
+	}
+	PQclear(res);
+	return true;
+}
+
+bool
+pt_slot_usable(const char *slot, const pt_slot_info *info, pt_err *err)
+{
+	if (strcmp(info->plugin, "wal2json") != 0 || !info->same_database)
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "replication slot \"%s\" is not a wal2json slot of this database", slot);
+		pt_err_detail(err, "its plugin is \"%s\"", info->plugin);
+		pt_err_hint(err, "choose another slot name with --slot, or drop the slot if it is unused");
+		return false;
+	}
+	if (info->active)
+	{
+		pt_err_set(err, PT_ERR_RUNTIME, "replication slot \"%s\" is active in another process (pid %d)",
+				   slot, info->active_pid);
+		pt_err_hint(err, "stop the other pgtrail-capture (or pg_recvlogical) using it, or use another --slot");
+		return false;
+	}
+	if (strcmp(info->wal_status, "lost") == 0)
+	{
+		pt_err_set(err, PT_ERR_RUNTIME, "replication slot \"%s\" is lost: the server removed WAL it still needed",
+				   slot);
+		pt_err_detail(err, "changes made while capture was behind cannot be read any more");
+		pt_err_hint(err, "raise max_slot_wal_keep_size; then drop the slot and restart capture with "
+					"--resnapshot, which records the hole as a gap event");
+		return false;
+	}
+	return true;
+}
+
+/* Turn the server's refusal to create a wal2json slot into the fix. */
+static void
+explain_create_failure(pt_err *err)
+{
+	if (strcmp(err->sqlstate, "58P01") == 0)
+		pt_err_hint(err, "install wal2json on the source server (Debian/Ubuntu: apt-get install "
+					"postgresql-15-wal2json; the package for your major version)");
+	else if (strcmp(err->sqlstate, "42501") == 0 && strstr(err->message, "output plugin") != NULL)
+		pt_err_hint(err, "add wal2json to output_plugin_libraries in postgresql.conf, e.g. "
+					"output_plugin_libraries = 'pgoutput, test_decoding, wal2json', and reload");
+	else if (strcmp(err->sqlstate, "42501") == 0)
+		pt_err_hint(err, "the capture role needs the REPLICATION attribute: ALTER ROLE name REPLICATION");
+	else if (strcmp(err->sqlstate, "53400") == 0)
+		pt_err_hint(err, "raise max_replication_slots on the source and restart it, or drop unused slots");
+	else if (strcmp(err->sqlstate, "55000") == 0)
+		pt_err_hint(err, "set wal_level = logical on the source and restart it");
+}
+
+bool
+pt_slot_create(pt_stream *stream, const char *slot, pt_lsn *consistent, char **snapshot, pt_err *err)
+{
+	if (pt_stream_create_slot(stream, slot, consistent, snapshot, err))
+		return true;
+	explain_create_failure(err);
+	if (err->sqlstate[0] && strncmp(err->sqlstate, "08", 2) != 0 && err->kind == PT_ERR_RUNTIME &&
+		strcmp(err->sqlstate, "53400") != 0)
+		err->kind = PT_ERR_CONFIG;
+	return false;
+}
