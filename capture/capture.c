@@ -19,6 +19,7 @@
 #include "capture/sink.h"
 #include "capture/sink_table.h"
 #include "capture/slot.h"
+#include "capture/snapshot.h"
 #include "capture/stream.h"
 #include "core/build.h"
 #include "core/buf.h"
@@ -70,17 +71,24 @@ now_us(void)
 /* ---- sinks ---- */
 
 static bool
+batch_open(capture *c, pt_err *err)
+{
+	if (c->batch_open)
+		return true;
+	for (int i = 0; i < c->nsinks; i++)
+		if (!c->sinks[i].ops->begin(c->sinks[i].state, err))
+			return false;
+	c->batch_open = true;
+	c->batch_events = 0;
+	c->batch_started_us = now_us();
+	return true;
+}
+
+static bool
 batch_add(capture *c, pt_event *ev, pt_err *err)
 {
-	if (!c->batch_open)
-	{
-		for (int i = 0; i < c->nsinks; i++)
-			if (!c->sinks[i].ops->begin(c->sinks[i].state, err))
-				return false;
-		c->batch_open = true;
-		c->batch_events = 0;
-		c->batch_started_us = now_us();
-	}
+	if (!batch_open(c, err))
+		return false;
 	for (int i = 0; i < c->nsinks; i++)
 		if (!c->sinks[i].ops->add(c->sinks[i].state, ev, err))
 			return false;
@@ -297,6 +305,36 @@ filter_tables_option(const char *schema)
 	return b.data;
 }
 
+static bool
+emit_snapshot_event(void *arg, pt_event *ev, pt_err *err)
+{
+	return batch_add(arg, ev, err);
+}
+
+/*
+ * The first sink transaction: the snapshot's rows (when asked for) and the
+ * state row, so that the store remembers the slot even with nothing copied.
+ */
+static bool
+first_batch(capture *c, const char *snapshot, pt_lsn consistent, pt_err *err)
+{
+	int64_t		rows = 0;
+
+	c->stored = consistent;
+	if (!batch_open(c, err))
+		return false;
+	if (c->opts->snapshot == PT_SNAPSHOT_INITIAL &&
+		!pt_snapshot_copy(c->opts->source_dsn, snapshot, consistent, c->filter,
+						  emit_snapshot_event, c, c->log, &rows, err))
+		return false;
+	c->batch_end = consistent;
+	if (!batch_commit(c, err))
+		return false;
+	if (c->opts->snapshot == PT_SNAPSHOT_INITIAL)
+		pt_log_info(c->log, "initial snapshot: %lld rows", (long long) rows);
+	return true;
+}
+
 /* Decide where to start: resume, create the slot, or refuse. */
 static bool
 find_start(capture *c, pt_lsn *start, pt_err *err)
@@ -305,6 +343,7 @@ find_start(capture *c, pt_lsn *start, pt_err *err)
 	const pt_store_state *state = pt_sink_table_state(&c->sinks[0]);
 	pt_slot_info info;
 	char	   *snapshot = NULL;
+	bool		ok;
 
 	if (!pt_slot_lookup(c->source_conn, o->slot, &info, err))
 		return false;
@@ -319,6 +358,15 @@ find_start(capture *c, pt_lsn *start, pt_err *err)
 		pt_err_hint(err, "restart with --resnapshot to record the hole as a gap event and copy the tables anew");
 		return false;
 	}
+	if (info.exists && !state->found && o->snapshot == PT_SNAPSHOT_INITIAL)
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "replication slot \"%s\" exists but the event store has no "
+				   "snapshot taken from it", o->slot);
+		pt_err_detail(err, "the snapshot exported when a slot is created cannot be taken again later");
+		pt_err_hint(err, "drop the slot (SELECT pg_drop_replication_slot('%s')) to start over with a snapshot, "
+					"or run with --snapshot never to capture from the slot's position on", o->slot);
+		return false;
+	}
 	if (info.exists)
 	{
 		*start = state->found ? state->confirmed_lsn : info.confirmed_flush;
@@ -331,9 +379,9 @@ find_start(capture *c, pt_lsn *start, pt_err *err)
 		return false;
 	pt_log_info(c->log, "created replication slot \"%s\" at %X/%X", o->slot,
 				(unsigned) (*start >> 32), (unsigned) *start);
+	ok = first_batch(c, snapshot, *start, err);
 	free(snapshot);
-	c->stored = *start;
-	return true;
+	return ok;
 }
 
 static bool

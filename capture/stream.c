@@ -241,6 +241,8 @@ pt_stream_send_status(pt_stream *s, bool reply_requested, pt_err *err)
 	char		msg[1 + 8 + 8 + 8 + 8 + 1];
 	int64_t		now = now_us();
 
+	if (!s->streaming)
+		return true;			/* not started yet: the position goes out with the first update */
 	msg[0] = 'r';
 	put_u64(msg + 1, s->received);		/* written: received, not yet durable */
 	put_u64(msg + 9, s->confirmed);		/* flushed: what the sinks committed */

@@ -177,3 +177,54 @@ pt_builder_row_event(pt_builder *b, const pt_txn *txn, const pt_w2j_change *ch,
 		collect_unchanged(b, &ch->columns, all_columns, ncolumns, ev);
 	return true;
 }
+
+/* {"name":"value",...} of the columns selected by only (all when NULL). */
+static void
+put_values(pt_builder *b, const pt_text *names, const pt_text *values, const bool *only, int n)
+{
+	bool		first = true;
+
+	pt_buf_putc(&b->json, '{');
+	for (int i = 0; i < n; i++)
+	{
+		if (only && !only[i])
+			continue;
+		if (!first)
+			pt_buf_putc(&b->json, ',');
+		first = false;
+		pt_json_put_string(&b->json, names[i].ptr, names[i].len);
+		pt_buf_putc(&b->json, ':');
+		if (values[i].ptr == NULL)
+			pt_buf_append(&b->json, "null", 4);
+		else
+			pt_json_put_string(&b->json, values[i].ptr, values[i].len);
+	}
+	pt_buf_putc(&b->json, '}');
+}
+
+void
+pt_builder_snapshot_event(pt_builder *b, const pt_txn *txn, pt_text schema, pt_text table,
+						  const pt_text *names, const pt_text *values, const bool *is_key,
+						  int n, pt_event *ev)
+{
+	bool		has_key = false;
+	long		row_at;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->op = PT_OP_SNAPSHOT;
+	ev->lsn = ev->commit_lsn = txn->commit_lsn;
+	ev->has_xid = txn->has_xid;
+	ev->xid = txn->xid;
+	ev->committed_at = txn->committed_at;
+	ev->schema_name = schema;
+	ev->table_name = table;
+	for (int i = 0; i < n; i++)
+		has_key |= is_key[i];
+	pt_buf_reset(&b->json);
+	if (has_key)
+		put_values(b, names, values, is_key, n);
+	row_at = (long) b->json.len;
+	put_values(b, names, values, NULL, n);
+	ev->key = span(b, has_key ? 0 : -1, row_at);
+	ev->row = span(b, row_at, (long) b->json.len);
+}

@@ -46,4 +46,14 @@ bool		pt_builder_row_event(pt_builder *b, const pt_txn *txn, const pt_w2j_change
 								 const pt_text *all_columns, int ncolumns,
 								 pt_event *ev, pt_err *err);
 
+/*
+ * Fill ev as a snapshot event (op "snapshot") of one row: names[i] and
+ * values[i] (ptr NULL = SQL NULL) for n columns; is_key[i] marks primary-key
+ * columns (no key column: key is NULL). lsn/commit_lsn/committed_at come
+ * from txn. Spans point into the builder and the inputs.
+ */
+void		pt_builder_snapshot_event(pt_builder *b, const pt_txn *txn, pt_text schema, pt_text table,
+									  const pt_text *names, const pt_text *values, const bool *is_key,
+									  int n, pt_event *ev);
+
 #endif
