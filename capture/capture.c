@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "capture/context.h"
 #include "capture/filter.h"
 #include "capture/sink.h"
 #include "capture/sink_table.h"
@@ -23,6 +24,7 @@
 #include "capture/stream.h"
 #include "core/build.h"
 #include "core/buf.h"
+#include "core/json.h"
 #include "core/mem.h"
 #include "core/pq.h"
 #include "core/store.h"
@@ -47,6 +49,8 @@ typedef struct capture
 	bool		in_txn;
 	bool		skip_txn;		/* already in the store (resent after a restart) */
 	pt_txn		txn;
+	pt_context	ctx;			/* application context of this transaction */
+	pt_buf		message_row;	/* a message event's row JSON */
 
 	/* the open sink batch */
 	bool		batch_open;
@@ -149,6 +153,7 @@ on_begin(capture *c, const pt_w2j_change *ch, pt_err *err)
 		return true;
 	}
 	c->in_txn = true;
+	pt_context_reset(&c->ctx);
 	/* a transaction that ends where the store already is was captured before */
 	c->skip_txn = ch->has_nextlsn && ch->nextlsn <= c->stored;
 	return true;
@@ -182,6 +187,48 @@ on_row(capture *c, const pt_w2j_change *ch, pt_err *err)
 		return true;
 	if (!pt_builder_row_event(c->builder, &c->txn, ch, NULL, 0, &ev, err))
 		return false;
+	pt_context_apply(&c->ctx, &ev);
+	return batch_add(c, &ev, err);
+}
+
+/*
+ * A logical message: context conventions update the context; any other
+ * transactional message becomes a "message" event when [capture] messages
+ * is on. Non-transactional messages belong to no transaction and no row:
+ * they are not events.
+ */
+static bool
+on_message(capture *c, const pt_w2j_change *ch, pt_err *err)
+{
+	bool		handled;
+	pt_event	ev;
+
+	if (!ch->transactional)
+	{
+		pt_log_debug(c->log, "non-transactional message \"%s\" not captured", ch->prefix.ptr);
+		return true;
+	}
+	if (!c->in_txn || c->skip_txn)
+		return true;
+	pt_context_message(&c->ctx, ch->prefix.ptr, ch->content.ptr, ch->content.len, &handled, c->log);
+	if (handled || !c->opts->messages)
+		return true;
+	memset(&ev, 0, sizeof(ev));
+	ev.op = PT_OP_MESSAGE;
+	ev.lsn = ch->has_lsn ? ch->lsn : c->txn.commit_lsn;
+	ev.commit_lsn = c->txn.commit_lsn;
+	ev.has_xid = c->txn.has_xid;
+	ev.xid = c->txn.xid;
+	ev.committed_at = c->txn.committed_at;
+	pt_buf_reset(&c->message_row);
+	pt_buf_puts(&c->message_row, "{\"prefix\":");
+	pt_json_put_string(&c->message_row, ch->prefix.ptr, ch->prefix.len);
+	pt_buf_puts(&c->message_row, ",\"content\":");
+	pt_json_put_string(&c->message_row, ch->content.ptr, ch->content.len);
+	pt_buf_putc(&c->message_row, '}');
+	ev.row.ptr = c->message_row.data;
+	ev.row.len = c->message_row.len;
+	pt_context_apply(&c->ctx, &ev);
 	return batch_add(c, &ev, err);
 }
 
@@ -209,8 +256,10 @@ on_line(capture *c, const char *data, size_t len, pt_lsn lsn, pt_err *err)
 				return pt_err_set(err, PT_ERR_RUNTIME, "row change outside a transaction at %X/%X",
 								  (unsigned) (lsn >> 32), (unsigned) lsn);
 			return on_row(c, &ch, err);
+		case 'M':
+			return on_message(c, &ch, err);
 		default:
-			return true;		/* 'M': logical messages, see capture's context handling */
+			return true;
 	}
 }
 
@@ -275,6 +324,12 @@ open_connections(capture *c, pt_err *err)
 		return false;
 	if (!pt_store_install(c->sink_conn, o->schema, err))
 		return false;
+	if (!pt_context_install(c->source_conn, o->schema, err))
+	{
+		pt_log_err(c->log, PT_LOG_WARNING, err);
+		pt_log_warning(c->log, "capturing without %s.set_context(): changes will carry no actor", o->schema);
+		pt_err_clear(err);
+	}
 	c->stream = pt_stream_open(o->source_dsn, "pgtrail-capture", err);
 	return c->stream != NULL;
 }
@@ -414,6 +469,8 @@ cleanup(capture *c)
 	pt_w2j_parser_free(c->parser);
 	pt_builder_free(c->builder);
 	pt_filter_free(c->filter);
+	pt_context_free(&c->ctx);
+	pt_buf_free(&c->message_row);
 }
 
 bool
@@ -427,6 +484,8 @@ pt_capture_run(const pt_capture_opts *opts, pt_log *log, volatile sig_atomic_t *
 	c.log = log;
 	c.parser = pt_w2j_parser_new();
 	c.builder = pt_builder_new();
+	pt_context_init(&c.ctx);
+	pt_buf_init(&c.message_row);
 	c.filter = pt_filter_new(opts->tables, opts->exclude_tables, opts->schema, err);
 	ok = c.filter != NULL && open_connections(&c, err) && open_sinks(&c, err) &&
 		start_stream(&c, err) && stream_loop(&c, stop, err);

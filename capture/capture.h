@@ -33,6 +33,7 @@ typedef struct pt_capture_opts
 	const char *tables;			/* include patterns, NULL = all */
 	const char *exclude_tables;
 	pt_snapshot_mode snapshot;
+	bool		messages;		/* other transactional messages become "message" events */
 	bool		has_endpos;
 	pt_lsn		endpos;
 	int			batch_size;		/* events per sink transaction (at txn boundaries) */

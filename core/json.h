@@ -11,12 +11,31 @@
 #ifndef PGTRAIL_CORE_JSON_H
 #define PGTRAIL_CORE_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/buf.h"
+#include "core/err.h"
 
 /* Append s[0..len) as a quoted, escaped JSON string. */
 void		pt_json_put_string(pt_buf *buf, const char *s, size_t len);
 void		pt_json_put_cstring(pt_buf *buf, const char *s);
+
+/*
+ * Reading: find a top-level member of a JSON object text. For a string the
+ * unescaped text is appended to out; for anything else (object, array,
+ * number, literal) its exact bytes are. *found is false when the key is
+ * absent, *isnull true for JSON null. False (with err) when json is not a
+ * well-formed object. Used for logical-message contents (context).
+ */
+typedef enum pt_json_kind
+{
+	PT_JSON_STRING,
+	PT_JSON_RAW,				/* object, array, number, true, false */
+	PT_JSON_NULL
+} pt_json_kind;
+
+bool		pt_json_object_get(const char *json, size_t len, const char *key,
+							   bool *found, pt_json_kind *kind, pt_buf *out, pt_err *err);
 
 #endif
