@@ -17,6 +17,7 @@
 
 #include "capture/context.h"
 #include "capture/filter.h"
+#include "capture/schema.h"
 #include "capture/sink.h"
 #include "capture/sink_table.h"
 #include "capture/slot.h"
@@ -44,6 +45,7 @@ typedef struct capture
 	pt_w2j_parser *parser;
 	pt_builder *builder;
 	pt_filter  *filter;
+	pt_schemas *schemas;
 
 	/* the source transaction being read */
 	bool		in_txn;
@@ -178,15 +180,39 @@ on_commit(capture *c, const pt_w2j_change *ch, pt_err *err)
 	return true;
 }
 
+/* A new version of a table's column set goes to the sinks that keep them. */
+static bool
+record_version(capture *c, const pt_table_version *tv, const char *columns, const char *details, pt_err *err)
+{
+	if (!batch_open(c, err))
+		return false;
+	for (int i = 0; i < c->nsinks; i++)
+		if (c->sinks[i].ops->schema_version &&
+			!c->sinks[i].ops->schema_version(c->sinks[i].state, tv->schema_name, tv->table_name, tv->version,
+											 columns, (const char *const *) tv->pk, tv->npk, details, err))
+			return false;
+	return true;
+}
+
 static bool
 on_row(capture *c, const pt_w2j_change *ch, pt_err *err)
 {
 	pt_event	ev;
+	const pt_table_version *tv;
+	const char *columns = NULL,
+			   *details = NULL;
+	bool		opened;
 
 	if (c->skip_txn || !pt_filter_match(c->filter, ch->schema.ptr, ch->schema.len, ch->table.ptr, ch->table.len))
 		return true;
-	if (!pt_builder_row_event(c->builder, &c->txn, ch, NULL, 0, &ev, err))
+	if (!pt_schemas_observe(c->schemas, ch, &tv, &opened, &columns, &details, err))
 		return false;
+	if (opened && !record_version(c, tv, columns, details, err))
+		return false;
+	if (!pt_builder_row_event(c->builder, &c->txn, ch, tv->names, tv->ncols, &ev, err))
+		return false;
+	ev.has_schema_version = true;
+	ev.schema_version = tv->version;
 	pt_context_apply(&c->ctx, &ev);
 	return batch_add(c, &ev, err);
 }
@@ -341,7 +367,8 @@ open_sinks(capture *c, pt_err *err)
 	if (!pt_sink_table_open(&c->sinks[0], c->sink_conn, c->opts->schema, c->opts->slot, err))
 		return false;
 	c->nsinks = 1;
-	return true;
+	c->schemas = pt_schemas_new(c->sink_conn, c->opts->schema, c->opts->source_dsn, c->log, err);
+	return c->schemas != NULL;
 }
 
 /* wal2json filter-tables syntax: backslash before . , * \ and spaces */
@@ -363,7 +390,20 @@ filter_tables_option(const char *schema)
 static bool
 emit_snapshot_event(void *arg, pt_event *ev, pt_err *err)
 {
-	return batch_add(arg, ev, err);
+	capture    *c = arg;
+	const pt_table_version *tv;
+	const char *columns = NULL,
+			   *details = NULL;
+	bool		opened;
+
+	if (!pt_schemas_for_snapshot(c->schemas, ev->schema_name.ptr, ev->table_name.ptr, &tv, &opened,
+								 &columns, &details, err))
+		return false;
+	if (opened && !record_version(c, tv, columns, details, err))
+		return false;
+	ev->has_schema_version = true;
+	ev->schema_version = tv->version;
+	return batch_add(c, ev, err);
 }
 
 /*
@@ -469,6 +509,7 @@ cleanup(capture *c)
 	pt_w2j_parser_free(c->parser);
 	pt_builder_free(c->builder);
 	pt_filter_free(c->filter);
+	pt_schemas_free(c->schemas);
 	pt_context_free(&c->ctx);
 	pt_buf_free(&c->message_row);
 }

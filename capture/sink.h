@@ -24,6 +24,11 @@ typedef struct pt_sink_ops
 	bool		(*add) (void *state, pt_event *ev, pt_err *err);
 	/* make the batch durable; confirmed is the source LSN it covers */
 	bool		(*commit) (void *state, pt_lsn confirmed, pt_err *err);
+	/* a new version of a table's column set, from the next event on
+	 * (optional: NULL for sinks that keep no schema history) */
+	bool		(*schema_version) (void *state, const char *schema_name, const char *table_name,
+								   int version, const char *columns, const char *const *primary_key,
+								   int npk, const char *details, pt_err *err);
 	/* drop the batch */
 	void		(*abort) (void *state);
 	/* free everything (the batch must be committed or aborted) */

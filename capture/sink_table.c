@@ -21,6 +21,15 @@ table_commit(void *state, pt_lsn confirmed, pt_err *err)
 	return pt_store_writer_commit(state, confirmed, err);
 }
 
+static bool
+table_schema_version(void *state, const char *schema_name, const char *table_name, int version,
+					 const char *columns, const char *const *primary_key, int npk,
+					 const char *details, pt_err *err)
+{
+	return pt_store_writer_add_schema(state, schema_name, table_name, version, columns,
+									  primary_key, npk, details, err);
+}
+
 static void
 table_abort(void *state)
 {
@@ -34,7 +43,7 @@ table_close(void *state)
 }
 
 static const pt_sink_ops table_ops = {
-	"event table", table_begin, table_add, table_commit, table_abort, table_close
+	"event table", table_begin, table_add, table_commit, table_schema_version, table_abort, table_close
 };
 
 bool

@@ -71,6 +71,16 @@ bool		pt_store_writer_add(pt_store_writer *w, pt_event *ev, pt_err *err);
  */
 bool		pt_store_writer_commit(pt_store_writer *w, pt_lsn confirmed_lsn, pt_err *err);
 
+/*
+ * Record a new version of a table's column set in the schemas table, in the
+ * open batch's transaction; it applies from the next event added
+ * (first_event_id). columns and details are JSON texts (details may be
+ * NULL); primary_key holds npk column names.
+ */
+bool		pt_store_writer_add_schema(pt_store_writer *w, const char *schema_name, const char *table_name,
+									   int version, const char *columns, const char *const *primary_key,
+									   int npk, const char *details, pt_err *err);
+
 /* Roll the batch back and move the chain back to the last commit. */
 void		pt_store_writer_abort(pt_store_writer *w);
 

@@ -34,6 +34,7 @@ struct pt_store_writer
 	char	   *slot;
 	char	   *copy_sql;
 	char	   *state_sql;
+	char	   *schema_sql;
 	pt_chain   *chain;
 	pt_store_state committed;	/* position after the last COMMIT */
 	int64_t		pending;
@@ -91,6 +92,10 @@ pt_store_writer_new(PGconn *conn, const char *schema, const char *slot, pt_err *
 				  "confirmed_lsn = excluded.confirmed_lsn, last_event_id = excluded.last_event_id, "
 				  "last_hash = excluded.last_hash, updated_at = excluded.updated_at", qschema);
 	w->state_sql = sql.data;
+	pt_buf_init(&sql);
+	pt_buf_printf(&sql, "INSERT INTO %s.schemas (schema_name, table_name, version, columns, primary_key, "
+				  "first_event_id, details) VALUES ($1, $2, $3, $4, $5, $6, $7)", qschema);
+	w->schema_sql = sql.data;
 	w->chain = pt_chain_new(w->committed.last_event_id,
 							w->committed.found ? w->committed.last_hash : NULL);
 	PQfreemem(qschema);
@@ -113,6 +118,7 @@ pt_store_writer_free(pt_store_writer *w)
 	free(w->slot);
 	free(w->copy_sql);
 	free(w->state_sql);
+	free(w->schema_sql);
 	pt_chain_free(w->chain);
 	pt_buf_free(&w->rows);
 	free(w);
@@ -264,12 +270,73 @@ write_state(pt_store_writer *w, pt_lsn confirmed_lsn, pt_err *err)
 	return res != NULL;
 }
 
+/* The primary key as a text[] literal, every element quoted. */
+static void
+text_array_literal(pt_buf *b, const char *const *items, int n)
+{
+	pt_buf_putc(b, '{');
+	for (int i = 0; i < n; i++)
+	{
+		if (i)
+			pt_buf_putc(b, ',');
+		pt_buf_putc(b, '"');
+		for (const char *p = items[i]; *p; p++)
+		{
+			if (*p == '"' || *p == '\\')
+				pt_buf_putc(b, '\\');
+			pt_buf_putc(b, *p);
+		}
+		pt_buf_putc(b, '"');
+	}
+	pt_buf_putc(b, '}');
+}
+
+bool
+pt_store_writer_add_schema(pt_store_writer *w, const char *schema_name, const char *table_name,
+						   int version, const char *columns, const char *const *primary_key,
+						   int npk, const char *details, pt_err *err)
+{
+	char		ver[16];
+	char		first[24];
+	pt_buf		pk = PT_BUF_INIT;
+	const char *params[7];
+	PGresult   *res;
+	bool		ok;
+
+	if (!w->in_batch)
+		return pt_err_set(err, PT_ERR_RUNTIME, "internal error: schema version outside a batch");
+	/* leave COPY for the INSERT, in the same transaction, then go back */
+	if (w->in_copy && !end_copy(w, err))
+		return false;
+	snprintf(ver, sizeof(ver), "%d", version);
+	snprintf(first, sizeof(first), "%lld", (long long) pt_chain_last_id(w->chain) + 1);
+	text_array_literal(&pk, primary_key, npk);
+	params[0] = schema_name;
+	params[1] = table_name;
+	params[2] = ver;
+	params[3] = columns;
+	params[4] = pk.data;
+	params[5] = first;
+	params[6] = details;
+	res = pt_pq_exec_params(w->conn, w->schema_sql, 7, params, PGRES_COMMAND_OK, PT_PQ_ANY, PT_PQ_ANY, err);
+	PQclear(res);
+	pt_buf_free(&pk);
+	ok = res != NULL;
+	if (ok && (res = pt_pq_exec(w->conn, w->copy_sql, PGRES_COPY_IN, PT_PQ_ANY, PT_PQ_ANY, err)) != NULL)
+	{
+		PQclear(res);
+		w->in_copy = true;
+	}
+	return ok && w->in_copy;
+}
+
 bool
 pt_store_writer_commit(pt_store_writer *w, pt_lsn confirmed_lsn, pt_err *err)
 {
 	if (!w->in_batch)
 		return pt_err_set(err, PT_ERR_RUNTIME, "internal error: commit outside a batch");
-	if (!end_copy(w, err) || !write_state(w, confirmed_lsn, err) || !pt_pq_command(w->conn, "COMMIT", err))
+	if ((w->in_copy && !end_copy(w, err)) || !write_state(w, confirmed_lsn, err) ||
+		!pt_pq_command(w->conn, "COMMIT", err))
 		return false;
 	w->in_batch = false;
 	w->pending = 0;

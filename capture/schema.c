@@ -1,0 +1,487 @@
+/*
+ * capture/schema.c — the schema registry (see schema.h).
+ *
+ * Tables live in a small chained hash map keyed by schema and table name.
+ * Comparing a change with its table's version is a walk over the columns
+ * wal2json sent; nothing is allocated unless a version opens.
+ */
+#include "capture/schema.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/json.h"
+#include "core/mem.h"
+#include "core/pq.h"
+
+#define NBUCKETS 1024
+
+typedef struct entry
+{
+	pt_table_version tv;
+	struct entry *next;
+} entry;
+
+struct pt_schemas
+{
+	entry	   *buckets[NBUCKETS];
+	PGconn	   *catalog;		/* source, opened on first need */
+	char	   *source_dsn;
+	pt_log	   *log;
+	pt_buf		columns_json;
+	pt_buf		details;
+};
+
+/* Latest version of every table, one row per column (columns in order). */
+#define LOAD_SQL \
+	"SELECT s.schema_name, s.table_name, s.version, c.value->>'name', c.value->>'type', " \
+	"coalesce(c.value->>'typeoid', '0'), array_to_json(s.primary_key)::text " \
+	"FROM (SELECT DISTINCT ON (schema_name, table_name) * FROM %s.schemas " \
+	"ORDER BY schema_name, table_name, version DESC) s, " \
+	"json_array_elements(s.columns) WITH ORDINALITY c(value, ord) " \
+	"ORDER BY s.schema_name, s.table_name, c.ord"
+
+#define CATALOG_COLUMNS_SQL \
+	"SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.atttypid FROM pg_attribute a " \
+	"WHERE a.attrelid = to_regclass(quote_ident($1) || '.' || quote_ident($2)) " \
+	"AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
+
+#define CATALOG_PK_SQL \
+	"SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid " \
+	"AND a.attnum = ANY (i.indkey) WHERE i.indisprimary " \
+	"AND i.indrelid = to_regclass(quote_ident($1) || '.' || quote_ident($2)) " \
+	"ORDER BY array_position(i.indkey::int2[], a.attnum)"
+
+#define DETAILS_SQL \
+	"SELECT json_build_object(" \
+	"'parent', (SELECT quote_ident(pn.nspname) || '.' || quote_ident(p.relname) FROM pg_inherits i " \
+	"  JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace " \
+	"  WHERE i.inhrelid = c.oid), " \
+	"'parent_partition_key', (SELECT pg_get_partkeydef(i.inhparent) FROM pg_inherits i WHERE i.inhrelid = c.oid), " \
+	"'partition_bound', pg_get_expr(c.relpartbound, c.oid), " \
+	"'replica_identity', c.relreplident, " \
+	"'columns', (SELECT json_agg(json_build_object('name', a.attname, 'not_null', a.attnotnull, " \
+	"  'identity', nullif(a.attidentity, ''), " \
+	"  'generated', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END, " \
+	"  'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END) ORDER BY a.attnum) " \
+	"  FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum " \
+	"  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped))::text " \
+	"FROM pg_class c WHERE c.oid = to_regclass(quote_ident($1) || '.' || quote_ident($2))"
+
+static unsigned
+hash_name(const char *schema, size_t slen, const char *table, size_t tlen)
+{
+	unsigned	h = 2166136261u;
+
+	for (size_t i = 0; i < slen; i++)
+		h = (h ^ (unsigned char) schema[i]) * 16777619u;
+	h = (h ^ 0) * 16777619u;
+	for (size_t i = 0; i < tlen; i++)
+		h = (h ^ (unsigned char) table[i]) * 16777619u;
+	return h % NBUCKETS;
+}
+
+static entry *
+find(pt_schemas *s, const char *schema, size_t slen, const char *table, size_t tlen)
+{
+	for (entry *e = s->buckets[hash_name(schema, slen, table, tlen)]; e; e = e->next)
+		if (strlen(e->tv.schema_name) == slen && memcmp(e->tv.schema_name, schema, slen) == 0 &&
+			strlen(e->tv.table_name) == tlen && memcmp(e->tv.table_name, table, tlen) == 0)
+			return e;
+	return NULL;
+}
+
+static entry *
+insert(pt_schemas *s, const char *schema, size_t slen, const char *table, size_t tlen)
+{
+	entry	   *e = pt_calloc(1, sizeof(*e));
+	unsigned	h = hash_name(schema, slen, table, tlen);
+
+	e->tv.schema_name = pt_strndup(schema, slen);
+	e->tv.table_name = pt_strndup(table, tlen);
+	e->next = s->buckets[h];
+	s->buckets[h] = e;
+	return e;
+}
+
+static void
+clear_columns(pt_table_version *tv)
+{
+	for (int i = 0; i < tv->ncols; i++)
+	{
+		free((char *) tv->names[i].ptr);
+		free(tv->types[i]);
+	}
+	for (int i = 0; i < tv->npk; i++)
+		free(tv->pk[i]);
+	free(tv->names);
+	free(tv->types);
+	free(tv->typeoids);
+	free(tv->pk);
+	tv->names = NULL;
+	tv->types = NULL;
+	tv->typeoids = NULL;
+	tv->pk = NULL;
+	tv->ncols = tv->npk = 0;
+}
+
+static void
+add_column(pt_table_version *tv, const char *name, size_t nlen, const char *type, uint32_t typeoid)
+{
+	int			n = tv->ncols + 1;
+
+	tv->names = pt_realloc(tv->names, sizeof(pt_text) * (size_t) n);
+	tv->types = pt_realloc(tv->types, sizeof(char *) * (size_t) n);
+	tv->typeoids = pt_realloc(tv->typeoids, sizeof(uint32_t) * (size_t) n);
+	tv->names[tv->ncols].ptr = pt_strndup(name, nlen);
+	tv->names[tv->ncols].len = nlen;
+	tv->types[tv->ncols] = pt_strdup(type ? type : "");
+	tv->typeoids[tv->ncols] = typeoid;
+	tv->ncols = n;
+}
+
+static void
+add_pk(pt_table_version *tv, const char *name, size_t len)
+{
+	tv->pk = pt_realloc(tv->pk, sizeof(char *) * (size_t) (tv->npk + 1));
+	tv->pk[tv->npk++] = pt_strndup(name, len);
+}
+
+/* primary_key as JSON array text ["a","b"] into tv->pk. */
+static void
+load_pk(pt_table_version *tv, const char *json)
+{
+	pt_buf		name = PT_BUF_INIT;
+
+	for (const char *p = json; *p; p++)
+	{
+		if (*p != '"')
+			continue;
+		pt_buf_reset(&name);
+		for (p++; *p && *p != '"'; p++)
+		{
+			if (*p == '\\' && p[1])
+				p++;
+			pt_buf_putc(&name, *p);
+		}
+		add_pk(tv, name.data ? name.data : "", name.len);
+		if (!*p)
+			break;
+	}
+	pt_buf_free(&name);
+}
+
+static bool
+load(pt_schemas *s, PGconn *conn, const char *store_schema, pt_err *err)
+{
+	char	   *q = pt_pq_ident(conn, store_schema, err);
+	pt_buf		sql = PT_BUF_INIT;
+	PGresult   *res;
+	entry	   *e = NULL;
+
+	if (q == NULL)
+		return false;
+	pt_buf_printf(&sql, LOAD_SQL, q);
+	PQfreemem(q);
+	res = pt_pq_exec(conn, sql.data, PGRES_TUPLES_OK, PT_PQ_ANY, 7, err);
+	pt_buf_free(&sql);
+	if (res == NULL)
+		return false;
+	for (int i = 0; i < PQntuples(res); i++)
+	{
+		const char *schema = PQgetvalue(res, i, 0);
+		const char *table = PQgetvalue(res, i, 1);
+
+		if (e == NULL || strcmp(e->tv.schema_name, schema) != 0 || strcmp(e->tv.table_name, table) != 0)
+		{
+			e = insert(s, schema, strlen(schema), table, strlen(table));
+			e->tv.version = atoi(PQgetvalue(res, i, 2));
+			load_pk(&e->tv, PQgetvalue(res, i, 6));
+		}
+		add_column(&e->tv, PQgetvalue(res, i, 3), strlen(PQgetvalue(res, i, 3)),
+				   PQgetvalue(res, i, 4), (uint32_t) strtoul(PQgetvalue(res, i, 5), NULL, 10));
+	}
+	PQclear(res);
+	return true;
+}
+
+pt_schemas *
+pt_schemas_new(PGconn *store_conn, const char *store_schema, const char *source_dsn, pt_log *log, pt_err *err)
+{
+	pt_schemas *s = pt_calloc(1, sizeof(*s));
+
+	s->source_dsn = pt_strdup(source_dsn ? source_dsn : "");
+	s->log = log;
+	if (!load(s, store_conn, store_schema, err))
+	{
+		pt_schemas_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+pt_schemas_free(pt_schemas *s)
+{
+	if (s == NULL)
+		return;
+	for (int b = 0; b < NBUCKETS; b++)
+	{
+		entry	   *e = s->buckets[b];
+
+		while (e)
+		{
+			entry	   *next = e->next;
+
+			clear_columns(&e->tv);
+			free(e->tv.schema_name);
+			free(e->tv.table_name);
+			free(e);
+			e = next;
+		}
+	}
+	pt_pq_close(s->catalog);
+	free(s->source_dsn);
+	pt_buf_free(&s->columns_json);
+	pt_buf_free(&s->details);
+	free(s);
+}
+
+/* Index of the version's column named like c, or -1. */
+static int
+column_index(const pt_table_version *tv, const pt_w2j_column *c, int hint)
+{
+	for (int k = 0; k < tv->ncols; k++)
+	{
+		int			i = (hint + k) % tv->ncols;
+
+		if (tv->names[i].len == c->name.len && memcmp(tv->names[i].ptr, c->name.ptr, c->name.len) == 0)
+			return i;
+	}
+	return -1;
+}
+
+static bool
+same_type(const pt_table_version *tv, int i, const pt_w2j_column *c)
+{
+	if (c->typeoid != 0 && tv->typeoids[i] != 0 && c->typeoid != tv->typeoids[i])
+		return false;
+	return c->type.ptr == NULL || strcmp(tv->types[i], c->type.ptr) == 0;
+}
+
+static bool
+same_pk(const pt_table_version *tv, const pt_w2j_columns *pk)
+{
+	if (!pk->present)
+		return true;
+	if (pk->count != tv->npk)
+		return false;
+	for (int i = 0; i < pk->count; i++)
+		if (strcmp(tv->pk[i], pk->items[i].name.ptr) != 0)
+			return false;
+	return true;
+}
+
+/* Do the columns wal2json sent fit the version? For an INSERT they must be
+ * all of them, in order; for an UPDATE a subsequence (the rest unchanged). */
+static bool
+fits(const pt_table_version *tv, const pt_w2j_change *ch)
+{
+	const pt_w2j_columns *cols = &ch->columns;
+	int			at = 0;
+
+	if (tv->version == 0 || !same_pk(tv, &ch->pk))
+		return false;
+	if (ch->action == 'D' || ch->action == 'T')
+		return true;
+	if (ch->action == 'I' && cols->count != tv->ncols)
+		return false;
+	for (int i = 0; i < cols->count; i++)
+	{
+		int			k = column_index(tv, &cols->items[i], at);
+
+		if (k < at || !same_type(tv, k, &cols->items[i]))
+			return false;
+		at = k + 1;
+	}
+	return true;
+}
+
+static PGconn *
+catalog(pt_schemas *s, pt_err *err)
+{
+	if (s->catalog == NULL)
+		s->catalog = pt_pq_connect(s->source_dsn, "pgtrail-capture catalog", err);
+	return s->catalog;
+}
+
+/* Columns (and, when the change did not say, the primary key) from the catalog. */
+static bool
+columns_from_catalog(pt_schemas *s, pt_table_version *tv, bool with_pk, pt_err *err)
+{
+	const char *params[2] = {tv->schema_name, tv->table_name};
+	PGconn	   *conn = catalog(s, err);
+	PGresult   *res;
+
+	if (conn == NULL)
+		return false;
+	res = pt_pq_exec_params(conn, CATALOG_COLUMNS_SQL, 2, params, PGRES_TUPLES_OK, PT_PQ_ANY, 3, err);
+	if (res == NULL)
+		return false;
+	for (int i = 0; i < PQntuples(res); i++)
+		add_column(tv, PQgetvalue(res, i, 0), strlen(PQgetvalue(res, i, 0)), PQgetvalue(res, i, 1),
+				   (uint32_t) strtoul(PQgetvalue(res, i, 2), NULL, 10));
+	PQclear(res);
+	if (with_pk)
+	{
+		res = pt_pq_exec_params(conn, CATALOG_PK_SQL, 2, params, PGRES_TUPLES_OK, PT_PQ_ANY, 1, err);
+		if (res == NULL)
+			return false;
+		for (int i = 0; i < PQntuples(res); i++)
+			add_pk(tv, PQgetvalue(res, i, 0), strlen(PQgetvalue(res, i, 0)));
+		PQclear(res);
+	}
+	return true;
+}
+
+/*
+ * The new column set. An INSERT sent all columns: they are it. A table seen
+ * for the first time through an UPDATE, DELETE or TRUNCATE: the catalog's
+ * columns, if the sent ones fit them (the unsent ones are then unchanged
+ * TOAST), else what was sent. A known table's UPDATE that does not fit:
+ * what was sent, then the version's columns that were not.
+ */
+static bool
+open_version(pt_schemas *s, pt_table_version *tv, const pt_w2j_change *ch, pt_err *err)
+{
+	pt_table_version old = *tv;
+	const pt_w2j_columns *cols = ch->action == 'D' ? &ch->identity : &ch->columns;
+	bool		seeded = false;
+
+	tv->names = NULL;
+	tv->types = NULL;
+	tv->typeoids = NULL;
+	tv->pk = NULL;
+	tv->ncols = tv->npk = 0;
+	if (old.version == 0 && ch->action != 'I')
+	{
+		if (!columns_from_catalog(s, tv, !ch->pk.present, err))
+			return false;
+		tv->version = 1;
+		for (int i = 0; ch->pk.present && i < ch->pk.count; i++)
+			add_pk(tv, ch->pk.items[i].name.ptr, ch->pk.items[i].name.len);
+		seeded = tv->ncols > 0 && fits(tv, ch);
+		if (!seeded)
+			clear_columns(tv);
+	}
+	if (!seeded)
+	{
+		for (int i = 0; cols->present && i < cols->count; i++)
+			add_column(tv, cols->items[i].name.ptr, cols->items[i].name.len,
+					   cols->items[i].type.ptr, cols->items[i].typeoid);
+		for (int i = 0; ch->action == 'U' && i < old.ncols; i++)
+			if (column_index(tv, &(pt_w2j_column) {.name = {old.names[i].ptr, old.names[i].len}}, 0) < 0)
+				add_column(tv, old.names[i].ptr, old.names[i].len, old.types[i], old.typeoids[i]);
+		if (ch->pk.present)
+			for (int i = 0; i < ch->pk.count; i++)
+				add_pk(tv, ch->pk.items[i].name.ptr, ch->pk.items[i].name.len);
+		else
+			for (int i = 0; i < old.npk; i++)
+				add_pk(tv, old.pk[i], strlen(old.pk[i]));
+	}
+	tv->version = old.version + 1;
+	clear_columns(&old);
+	return true;
+}
+
+static void
+columns_json(pt_schemas *s, const pt_table_version *tv)
+{
+	pt_buf	   *b = &s->columns_json;
+
+	pt_buf_reset(b);
+	pt_buf_putc(b, '[');
+	for (int i = 0; i < tv->ncols; i++)
+	{
+		pt_buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
+		pt_json_put_string(b, tv->names[i].ptr, tv->names[i].len);
+		pt_buf_puts(b, ",\"type\":");
+		pt_json_put_cstring(b, tv->types[i]);
+		pt_buf_printf(b, ",\"typeoid\":%u}", tv->typeoids[i]);
+	}
+	pt_buf_putc(b, ']');
+}
+
+/* What the catalog says about the table now; NULL when it is gone. */
+static const char *
+details(pt_schemas *s, const pt_table_version *tv, pt_err *err)
+{
+	const char *params[2] = {tv->schema_name, tv->table_name};
+	PGconn	   *conn = catalog(s, err);
+	PGresult   *res;
+	const char *out = NULL;
+
+	if (conn == NULL)
+		return NULL;
+	res = pt_pq_exec_params(conn, DETAILS_SQL, 2, params, PGRES_TUPLES_OK, PT_PQ_ANY, 1, err);
+	if (res == NULL)
+		return NULL;
+	pt_buf_reset(&s->details);
+	if (PQntuples(res) == 1)
+	{
+		pt_buf_puts(&s->details, PQgetvalue(res, 0, 0));
+		out = s->details.data;
+	}
+	PQclear(res);
+	return out;
+}
+
+bool
+pt_schemas_observe(pt_schemas *s, const pt_w2j_change *ch, const pt_table_version **tvp,
+				   bool *opened, const char **cols, const char **det, pt_err *err)
+{
+	entry	   *e = find(s, ch->schema.ptr, ch->schema.len, ch->table.ptr, ch->table.len);
+
+	*opened = false;
+	if (e == NULL)
+		e = insert(s, ch->schema.ptr, ch->schema.len, ch->table.ptr, ch->table.len);
+	*tvp = &e->tv;
+	if (fits(&e->tv, ch))
+		return true;
+	if (!open_version(s, &e->tv, ch, err))
+		return false;
+	*opened = true;
+	columns_json(s, &e->tv);
+	*cols = s->columns_json.data;
+	pt_err_clear(err);
+	*det = details(s, &e->tv, err);
+	if (*det == NULL && err->kind != PT_ERR_NONE)
+		return false;
+	pt_log_info(s->log, "table \"%s\".\"%s\": column set version %d (%d columns)",
+				e->tv.schema_name, e->tv.table_name, e->tv.version, e->tv.ncols);
+	return true;
+}
+
+bool
+pt_schemas_for_snapshot(pt_schemas *s, const char *schema, const char *table, const pt_table_version **tvp,
+						bool *opened, const char **cols, const char **det, pt_err *err)
+{
+	entry	   *e = find(s, schema, strlen(schema), table, strlen(table));
+	pt_w2j_change ch;
+
+	*opened = false;
+	if (e == NULL)
+		e = insert(s, schema, strlen(schema), table, strlen(table));
+	*tvp = &e->tv;
+	if (e->tv.version > 0)
+		return true;
+	/* like a first TRUNCATE: the catalog's columns, as the snapshot sees them */
+	memset(&ch, 0, sizeof(ch));
+	ch.action = 'T';
+	ch.schema.ptr = e->tv.schema_name;
+	ch.schema.len = strlen(e->tv.schema_name);
+	ch.table.ptr = e->tv.table_name;
+	ch.table.len = strlen(e->tv.table_name);
+	return pt_schemas_observe(s, &ch, tvp, opened, cols, det, err);
+}
