@@ -49,7 +49,7 @@ pt_pq_redact(const char *conninfo)
 			pt_buf_puts(&out, "***");
 		pt_buf_puts(&out, colon ? uri_at : auth);
 		/* a password=... query parameter */
-		if (strstr(out.data, "password=") != NULL)
+		if (strstr(out.data, "password=") != NULL)	/* also sslpassword= */
 		{
 			pt_buf_free(&out);
 			return pt_strdup("(connection URI with a password parameter)");
@@ -69,7 +69,8 @@ pt_pq_redact(const char *conninfo)
 		if (out.len)
 			pt_buf_putc(&out, ' ');
 		pt_buf_printf(&out, "%s=%s", o->keyword,
-					  strcmp(o->keyword, "password") == 0 ? "***" : o->val);
+					  strcmp(o->keyword, "password") == 0 || strcmp(o->keyword, "sslpassword") == 0 ?
+					  "***" : o->val);
 	}
 	PQconninfoFree(opts);
 	if (out.data == NULL)

@@ -5,11 +5,11 @@
 # network. Runs apt-get as root, or through sudo when not root.
 set -euo pipefail
 
-# server and wal2json, client, OpenSSL, JSON tokens, INI, tests, Kafka and its
+# server and wal2json, client, OpenSSL, JSON tokens, tests, Kafka and its
 # test consumer, metrics, build tools, the independent checker, fuzzing, leaks
 packages=(
     postgresql-15 postgresql-15-wal2json libpq-dev
-    libssl-dev libjsmn-dev libinih-dev libcmocka-dev
+    libssl-dev libjsmn-dev libcmocka-dev
     librdkafka-dev kcat libmicrohttpd-dev
     cmake pkg-config gcc make python3
     clang valgrind

@@ -239,7 +239,7 @@ run_checker(void)
 	int			rc;
 
 	snprintf(cmd, sizeof(cmd), "python3 %s/tests/checker/pgtrail_check.py --schema " SCHEMA,
-			 getenv("PGTRAIL_SOURCE_DIR"));
+			 getenv("PGTRAIL_TEST_SOURCE_DIR"));
 	rc = system(cmd);
 	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }

@@ -181,7 +181,7 @@ print_vectors(void)
 static char *
 read_format_md(void)
 {
-	const char *root = getenv("PGTRAIL_SOURCE_DIR");
+	const char *root = getenv("PGTRAIL_TEST_SOURCE_DIR");
 	char		path[4096];
 	FILE	   *f;
 	pt_buf		b = PT_BUF_INIT;

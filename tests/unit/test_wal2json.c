@@ -395,11 +395,11 @@ test_deep_nesting(void **state)
 	fixture    *f = *state;
 	pt_buf		line = PT_BUF_INIT;
 
-	/* 100,000 levels in an unknown key: skipped without recursion */
+	/* 30,000 levels in an unknown key: skipped without recursion */
 	pt_buf_puts(&line, "{\"action\":\"B\",\"deep\":");
-	for (int i = 0; i < 100000; i++)
+	for (int i = 0; i < 30000; i++)
 		pt_buf_putc(&line, '[');
-	for (int i = 0; i < 100000; i++)
+	for (int i = 0; i < 30000; i++)
 		pt_buf_putc(&line, ']');
 	pt_buf_putc(&line, '}');
 	assert_true(pt_w2j_parse(f->p, line.data, line.len, &f->ch, &f->err));
@@ -408,16 +408,16 @@ test_deep_nesting(void **state)
 	pt_buf_reset(&line);
 	pt_buf_puts(&line, ROW("{\"name\":\"a\",\"value\":"));
 	line.len -= 2;
-	for (int i = 0; i < 100000; i++)
+	for (int i = 0; i < 30000; i++)
 		pt_buf_putc(&line, '[');
-	for (int i = 0; i < 100000; i++)
+	for (int i = 0; i < 30000; i++)
 		pt_buf_putc(&line, ']');
 	pt_buf_puts(&line, "}]}");
 	expect_error(f, line.data, line.len, "expected a number");
 	/* unbalanced: truncated */
 	pt_buf_reset(&line);
 	pt_buf_puts(&line, "{\"action\":\"B\",\"deep\":");
-	for (int i = 0; i < 100000; i++)
+	for (int i = 0; i < 30000; i++)
 		pt_buf_putc(&line, '{');
 	expect_error(f, line.data, line.len, "JSON");
 	pt_buf_free(&line);

@@ -1,0 +1,113 @@
+/*
+ * capture/main.c — pgtrail-capture: settings in, pt_capture_run, exit code out.
+ *
+ * The only place that exits: 0 stopped cleanly (signal or --endpos),
+ * 2 usage or configuration error, 3 could not run. SIGTERM and SIGINT set a
+ * flag; the loop finishes the transaction in flight, commits, confirms the
+ * slot and returns.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture/capture.h"
+#include "config/config.h"
+#include "core/log.h"
+#include "core/version.h"
+
+extern char **environ;
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_signal(int signo)
+{
+	(void) signo;
+	stop_requested = 1;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void
+fill_opts(const pt_config *cfg, pt_capture_opts *o)
+{
+	const char *endpos = pt_config_get(cfg, "capture", "endpos");
+
+	memset(o, 0, sizeof(*o));
+	o->source_dsn = pt_config_get(cfg, "source", "dsn");
+	o->sink_dsn = pt_config_get(cfg, "sink", "dsn");
+	o->schema = pt_config_get(cfg, "sink", "schema");
+	o->slot = pt_config_get(cfg, "capture", "slot");
+	o->tables = pt_config_get(cfg, "capture", "tables");
+	o->exclude_tables = pt_config_get(cfg, "capture", "exclude_tables");
+	o->snapshot = strcmp(pt_config_get(cfg, "capture", "snapshot"), "never") == 0 ?
+		PT_SNAPSHOT_NEVER : PT_SNAPSHOT_INITIAL;
+	o->messages = pt_config_get_bool(cfg, "capture", "messages");
+	o->has_endpos = endpos[0] != '\0' && pt_lsn_parse(endpos, strlen(endpos), &o->endpos);
+	o->batch_size = (int) pt_config_get_int(cfg, "sink", "batch_size");
+	o->batch_interval_ms = (int) pt_config_get_int(cfg, "sink", "batch_interval_ms");
+	o->status_interval_ms = (int) pt_config_get_int(cfg, "capture", "status_interval_ms");
+}
+
+static pt_log *
+make_log(const pt_config *cfg)
+{
+	pt_log_level level = PT_LOG_INFO;
+	pt_log_format format = PT_LOG_TEXT;
+
+	pt_log_parse_level(pt_config_get(cfg, "log", "level"), &level);
+	pt_log_parse_format(pt_config_get(cfg, "log", "format"), &format);
+	return pt_log_new("pgtrail-capture", level, format, stderr);
+}
+
+int
+main(int argc, char **argv)
+{
+	pt_config  *cfg = pt_config_new();
+	pt_config_args args;
+	pt_capture_opts opts;
+	pt_log	   *log = NULL;
+	pt_err		err;
+	int			rc = 0;
+
+	pt_err_clear(&err);
+	if (!pt_config_load(cfg, PT_PROG_CAPTURE, argc, argv, environ, &args, &err))
+	{
+		pt_err_print(&err, "pgtrail-capture", stderr);
+		pt_config_free(cfg);
+		return pt_err_exit_code(&err);
+	}
+	if (args.help || args.version)
+	{
+		if (args.help)
+			pt_config_usage(stdout, PT_PROG_CAPTURE, "pgtrail-capture",
+							"streams every committed row change of a PostgreSQL database into a hash-chained event table.");
+		else
+			printf("pgtrail-capture (pgtrail) %s\n", PGTRAIL_VERSION);
+		pt_config_free(cfg);
+		return 0;
+	}
+	fill_opts(cfg, &opts);
+	log = make_log(cfg);
+	install_signals();
+	if (!pt_capture_run(&opts, log, &stop_requested, &err))
+	{
+		pt_log_err(log, PT_LOG_ERROR, &err);
+		rc = pt_err_exit_code(&err);
+	}
+	pt_log_free(log);
+	pt_config_free(cfg);
+	return rc;
+}

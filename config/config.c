@@ -1,0 +1,492 @@
+/*
+ * config/config.c — loading settings: INI file, environment, flags (see config.h).
+ *
+ * Values are kept as validated text, one slot per key of the table, with
+ * where each came from. The INI reader is our own (see below why not
+ * inih), so every error names the file and line.
+ */
+#include "config/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/buf.h"
+#include "core/lsn.h"
+#include "core/mem.h"
+#include "core/pq.h"
+
+struct pt_config
+{
+	char	  **values;			/* NULL = default */
+	char	  **origins;
+};
+
+pt_config *
+pt_config_new(void)
+{
+	pt_config  *cfg = pt_calloc(1, sizeof(*cfg));
+
+	cfg->values = pt_calloc((size_t) pt_config_nkeys, sizeof(char *));
+	cfg->origins = pt_calloc((size_t) pt_config_nkeys, sizeof(char *));
+	return cfg;
+}
+
+void
+pt_config_free(pt_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	for (int i = 0; i < pt_config_nkeys; i++)
+	{
+		free(cfg->values[i]);
+		free(cfg->origins[i]);
+	}
+	free(cfg->values);
+	free(cfg->origins);
+	free(cfg);
+}
+
+static int
+key_index(const char *section, const char *name)
+{
+	for (int i = 0; i < pt_config_nkeys; i++)
+		if (strcmp(pt_config_keys[i].section, section) == 0 && strcmp(pt_config_keys[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static bool
+section_exists(const char *section)
+{
+	for (int i = 0; i < pt_config_nkeys; i++)
+		if (strcmp(pt_config_keys[i].section, section) == 0)
+			return true;
+	return false;
+}
+
+/* Levenshtein distance, for "did you mean". */
+static int
+distance(const char *a, const char *b)
+{
+	size_t		la = strlen(a),
+				lb = strlen(b);
+	int			row[64];
+
+	if (lb >= 64)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (int) j;
+	for (size_t i = 1; i <= la; i++)
+	{
+		int			prev = row[0];
+
+		row[0] = (int) i;
+		for (size_t j = 1; j <= lb; j++)
+		{
+			int			cur = row[j];
+			int			best = prev + (a[i - 1] != b[j - 1]);
+
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+static void
+hint_similar_key(const char *section, const char *name, pt_err *err)
+{
+	const pt_config_key *best = NULL;
+	int			bestd = 3;
+
+	for (int i = 0; i < pt_config_nkeys; i++)
+	{
+		int			d = distance(name, pt_config_keys[i].name);
+
+		if (strcmp(pt_config_keys[i].section, section) == 0 && d < bestd)
+		{
+			best = &pt_config_keys[i];
+			bestd = d;
+		}
+	}
+	if (best)
+		pt_err_hint(err, "did you mean \"%s\"? (docs/CONFIG.md lists every key)", best->name);
+	else
+		pt_err_hint(err, "docs/CONFIG.md lists every key of section [%s]", section);
+}
+
+/* Check text against the key's type; false with what is wrong in why. */
+static bool
+validate(const pt_config_key *k, const char *value, char *why, size_t whylen)
+{
+	char	   *end;
+	long long	v;
+	pt_lsn		lsn;
+
+	switch (k->type)
+	{
+		case PT_KEY_STRING:
+			return true;
+		case PT_KEY_INT:
+			errno = 0;
+			v = strtoll(value, &end, 10);
+			if (value[0] == '\0' || *end != '\0' || errno != 0)
+				snprintf(why, whylen, "not an integer (expected %lld to %lld)", (long long) k->min, (long long) k->max);
+			else if (v < k->min || v > k->max)
+				snprintf(why, whylen, "out of range (expected %lld to %lld)", (long long) k->min, (long long) k->max);
+			else
+				return true;
+			return false;
+		case PT_KEY_BOOL:
+			if (strcasecmp(value, "on") == 0 || strcasecmp(value, "off") == 0 ||
+				strcasecmp(value, "true") == 0 || strcasecmp(value, "false") == 0 ||
+				strcasecmp(value, "yes") == 0 || strcasecmp(value, "no") == 0 ||
+				strcmp(value, "1") == 0 || strcmp(value, "0") == 0)
+				return true;
+			snprintf(why, whylen, "not a boolean (expected on or off)");
+			return false;
+		case PT_KEY_ENUM:
+			{
+				size_t		n = strlen(value);
+				const char *c = k->choices;
+
+				while (n > 0 && c && *c)
+				{
+					size_t		len = strcspn(c, "|");
+
+					if (len == n && strncmp(c, value, n) == 0)
+						return true;
+					c += len + (c[len] == '|');
+				}
+				snprintf(why, whylen, "expected one of %s", k->choices);
+				return false;
+			}
+		case PT_KEY_LSN:
+			if (value[0] == '\0' || pt_lsn_parse(value, strlen(value), &lsn))
+				return true;
+			snprintf(why, whylen, "not an LSN (expected the form 16/B374D848)");
+			return false;
+	}
+	return false;
+}
+
+static bool
+store(pt_config *cfg, int i, const char *value, const char *origin, pt_err *err)
+{
+	const pt_config_key *k = &pt_config_keys[i];
+	char		why[160];
+
+	if (!validate(k, value, why, sizeof(why)))
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "%s: invalid value \"%s\" for key \"%s\" in section [%s]: %s",
+				   origin, value, k->name, k->section, why);
+		return false;
+	}
+	free(cfg->values[i]);
+	free(cfg->origins[i]);
+	cfg->values[i] = pt_strdup(value);
+	cfg->origins[i] = pt_strdup(origin);
+	return true;
+}
+
+bool
+pt_config_set(pt_config *cfg, const char *section, const char *name, const char *value,
+			  const char *origin, pt_err *err)
+{
+	int			i = key_index(section, name);
+
+	if (i < 0)
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "%s: unknown key \"%s\" in section [%s]", origin, name, section);
+		hint_similar_key(section, name, err);
+		return false;
+	}
+	return store(cfg, i, value, origin, err);
+}
+
+/* ---- INI file ---- */
+
+/*
+ * Our own reader rather than inih: Debian's inih is built with a 200-byte
+ * line limit and silently splits longer lines (a long conninfo would turn
+ * into a bogus key holding part of a password), and it cuts values at an
+ * inline ";". Here a line is any length; "key = value" takes everything
+ * after the first "=" (trimmed), so a value may hold ; # = and quotes.
+ */
+static char *
+trim(char *s)
+{
+	char	   *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
+		*--end = '\0';
+	return s;
+}
+
+static bool
+ini_line(pt_config *cfg, char *line, const char *origin, char *section, size_t seclen, pt_err *err)
+{
+	char	   *s = trim(line);
+	char	   *eq;
+
+	if (*s == '\0' || *s == '#' || *s == ';')
+		return true;
+	if (*s == '[')
+	{
+		char	   *close = strchr(s, ']');
+
+		if (close == NULL || *trim(close + 1) != '\0')
+		{
+			pt_err_set(err, PT_ERR_CONFIG, "%s: syntax error: a section header is [name]", origin);
+			return false;
+		}
+		*close = '\0';
+		snprintf(section, seclen, "%s", trim(s + 1));
+		if (!section_exists(section))
+		{
+			pt_err_set(err, PT_ERR_CONFIG, "%s: unknown section [%s]", origin, section);
+			pt_err_hint(err, "sections are [source], [sink], [capture] and [log] (docs/CONFIG.md)");
+			return false;
+		}
+		return true;
+	}
+	if ((eq = strchr(s, '=')) == NULL || section[0] == '\0')
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "%s: syntax error: expected key = value %s", origin,
+				   section[0] ? "" : "after a [section] header");
+		pt_err_hint(err, "lines are [section], key = value, or comments starting with # or ;");
+		return false;
+	}
+	*eq = '\0';
+	return pt_config_set(cfg, section, trim(s), trim(eq + 1), origin, err);
+}
+
+bool
+pt_config_load_file(pt_config *cfg, const char *path, pt_err *err)
+{
+	FILE	   *f = fopen(path, "r");
+	char	   *line = NULL;
+	size_t		cap = 0;
+	char		section[128] = "";
+	char		origin[4200];
+	int			lineno = 0;
+	bool		ok = true;
+
+	if (f == NULL)
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "could not open configuration file \"%s\": %s", path, strerror(errno));
+		pt_err_hint(err, "check the path given with -c/--config");
+		return false;
+	}
+	while (ok && getline(&line, &cap, f) >= 0)
+	{
+		snprintf(origin, sizeof(origin), "%s:%d", path, ++lineno);
+		ok = ini_line(cfg, line, origin, section, sizeof(section), err);
+	}
+	free(line);
+	fclose(f);
+	return ok;
+}
+
+/* ---- environment ---- */
+
+static void
+env_name(const pt_config_key *k, char *out, size_t outlen)
+{
+	size_t		n = (size_t) snprintf(out, outlen, "PGTRAIL_%s_%s", k->section, k->name);
+
+	for (size_t i = 0; i < n && i < outlen; i++)
+		out[i] = (char) toupper((unsigned char) out[i]);
+}
+
+static bool
+load_env(pt_config *cfg, char **envp, pt_err *err)
+{
+	for (char **e = envp; e && *e; e++)
+	{
+		const char *eq = strchr(*e, '=');
+		size_t		nlen = eq ? (size_t) (eq - *e) : 0;
+		bool		known = false;
+
+		if (eq == NULL || strncmp(*e, "PGTRAIL_", 8) != 0 ||
+			strncmp(*e, "PGTRAIL_TEST_", 13) == 0 || strncmp(*e, "PGTRAIL_BENCH_", 14) == 0)
+			continue;
+		for (int i = 0; i < pt_config_nkeys && !known; i++)
+		{
+			char		name[128];
+			char		origin[160];
+
+			env_name(&pt_config_keys[i], name, sizeof(name));
+			if (strlen(name) != nlen || strncmp(name, *e, nlen) != 0)
+				continue;
+			known = true;
+			snprintf(origin, sizeof(origin), "environment variable %s", name);
+			if (!store(cfg, i, eq + 1, origin, err))
+				return false;
+		}
+		if (!known)
+		{
+			pt_err_set(err, PT_ERR_CONFIG, "unknown environment variable %.*s", (int) nlen, *e);
+			pt_err_hint(err, "pgtrail reads PGTRAIL_SECTION_KEY, e.g. PGTRAIL_SOURCE_DSN (docs/CONFIG.md)");
+			return false;
+		}
+	}
+	return true;
+}
+
+/* ---- command line ---- */
+
+#define OPT_KEY_BASE 1000
+
+static struct option *
+build_options(pt_program program)
+{
+	struct option *opts = pt_calloc((size_t) pt_config_nkeys + 4, sizeof(struct option));
+	int			n = 0;
+
+	opts[n++] = (struct option) {"config", required_argument, NULL, 'c'};
+	opts[n++] = (struct option) {"help", no_argument, NULL, 'h'};
+	opts[n++] = (struct option) {"version", no_argument, NULL, 'V'};
+	for (int i = 0; i < pt_config_nkeys; i++)
+		if (pt_config_keys[i].flag && (pt_config_keys[i].programs & program))
+			opts[n++] = (struct option) {pt_config_keys[i].flag, required_argument, NULL, OPT_KEY_BASE + i};
+	return opts;
+}
+
+/*
+ * Both passes parse argv with the same option table, so every spelling
+ * getopt accepts (-cFILE, --conf FILE, --config=FILE) means the same thing
+ * in both. Pass 1 takes -c/--help/--version; pass 2 the settings.
+ */
+static bool
+parse_flags(pt_config *cfg, pt_program program, int argc, char **argv, bool settings,
+			pt_config_args *args, const char **file, pt_err *err)
+{
+	struct option *opts = build_options(program);
+	bool		ok = true;
+	int			c;
+
+	optind = 0;					/* 0, not 1: glibc's full reset */
+	opterr = 0;
+	while (ok && (c = getopt_long(argc, argv, ":c:hV", opts, NULL)) != -1)
+	{
+		char		origin[96];
+
+		if (c == 'c')
+			*file = optarg;
+		else if (c == 'h')
+			args->help = true;
+		else if (c == 'V')
+			args->version = true;
+		else if (c >= OPT_KEY_BASE && settings)
+		{
+			snprintf(origin, sizeof(origin), "option --%s", pt_config_keys[c - OPT_KEY_BASE].flag);
+			ok = store(cfg, c - OPT_KEY_BASE, optarg, origin, err);
+		}
+		else if (c < OPT_KEY_BASE)
+		{
+			ok = pt_err_set(err, PT_ERR_CONFIG, c == ':' ? "option %s needs a value" : "unknown option %s",
+							argv[optind - 1]);
+			pt_err_hint(err, "run with --help to see the options");
+		}
+	}
+	if (ok && optind < argc)
+	{
+		ok = pt_err_set(err, PT_ERR_CONFIG, "unexpected argument \"%s\"", argv[optind]);
+		pt_err_hint(err, "options take the form --name value; run with --help");
+	}
+	free(opts);
+	return ok;
+}
+
+bool
+pt_config_load(pt_config *cfg, pt_program program, int argc, char **argv, char **envp,
+			   pt_config_args *args, pt_err *err)
+{
+	const char *file = NULL;
+
+	memset(args, 0, sizeof(*args));
+	if (!parse_flags(cfg, program, argc, argv, false, args, &file, err))
+		return false;
+	if (args->help || args->version)
+		return true;
+	if (file && !pt_config_load_file(cfg, file, err))
+		return false;
+	return load_env(cfg, envp, err) && parse_flags(cfg, program, argc, argv, true, args, &file, err);
+}
+
+/* ---- getters ---- */
+
+static int
+must_index(const char *section, const char *name)
+{
+	int			i = key_index(section, name);
+
+	if (i < 0)
+	{
+		fprintf(stderr, "pgtrail: internal error: no configuration key [%s] %s\n", section, name);
+		abort();
+	}
+	return i;
+}
+
+const char *
+pt_config_get(const pt_config *cfg, const char *section, const char *name)
+{
+	int			i = must_index(section, name);
+
+	return cfg->values[i] ? cfg->values[i] : pt_config_keys[i].def;
+}
+
+int64_t
+pt_config_get_int(const pt_config *cfg, const char *section, const char *name)
+{
+	return strtoll(pt_config_get(cfg, section, name), NULL, 10);
+}
+
+bool
+pt_config_get_bool(const pt_config *cfg, const char *section, const char *name)
+{
+	const char *v = pt_config_get(cfg, section, name);
+
+	return strcasecmp(v, "on") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0 ||
+		strcmp(v, "1") == 0;
+}
+
+const char *
+pt_config_origin(const pt_config *cfg, const char *section, const char *name)
+{
+	int			i = must_index(section, name);
+
+	return cfg->origins[i] ? cfg->origins[i] : "default";
+}
+
+void
+pt_config_dump(const pt_config *cfg, pt_program program, FILE *out)
+{
+	for (int i = 0; i < pt_config_nkeys; i++)
+	{
+		const pt_config_key *k = &pt_config_keys[i];
+		const char *v = cfg->values[i] ? cfg->values[i] : k->def;
+		char	   *shown = NULL;
+
+		if (!(k->programs & program))
+			continue;
+		if (strcmp(k->name, "dsn") == 0 && v[0])
+			shown = pt_pq_redact(v);
+		fprintf(out, "[%s] %s = %s    (%s)\n", k->section, k->name, shown ? shown : v,
+				cfg->origins[i] ? cfg->origins[i] : "default");
+		free(shown);
+	}
+}

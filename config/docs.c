@@ -1,0 +1,127 @@
+/*
+ * config/docs.c — --help, docs/CONFIG.md and config/pgtrail.conf.example,
+ * all written from the key table (config/keys.c).
+ */
+#include "config/config.h"
+
+#include <ctype.h>
+#include <string.h>
+
+static const char *
+type_text(const pt_config_key *k, char *buf, size_t len)
+{
+	switch (k->type)
+	{
+		case PT_KEY_STRING:
+			return "text";
+		case PT_KEY_INT:
+			snprintf(buf, len, "integer %lld..%lld", (long long) k->min, (long long) k->max);
+			return buf;
+		case PT_KEY_BOOL:
+			return "on/off";
+		case PT_KEY_ENUM:
+			snprintf(buf, len, "%s", k->choices);
+			return buf;
+		case PT_KEY_LSN:
+			return "LSN";
+	}
+	return "";
+}
+
+static void
+env_name(const pt_config_key *k, char *out, size_t outlen)
+{
+	size_t		n = (size_t) snprintf(out, outlen, "PGTRAIL_%s_%s", k->section, k->name);
+
+	for (size_t i = 0; i < n && i < outlen; i++)
+		out[i] = (char) toupper((unsigned char) out[i]);
+}
+
+void
+pt_config_usage(FILE *out, pt_program program, const char *progname, const char *summary)
+{
+	char		buf[64];
+
+	fprintf(out, "%s %s\n\nUsage:\n  %s [OPTION]...\n\nOptions:\n", progname, summary, progname);
+	fprintf(out, "  %-28s %s\n", "-c, --config FILE", "read settings from an INI file");
+	for (int i = 0; i < pt_config_nkeys; i++)
+	{
+		const pt_config_key *k = &pt_config_keys[i];
+		char		flag[64];
+
+		if (!k->flag || !(k->programs & program))
+			continue;
+		snprintf(flag, sizeof(flag), "--%s %s", k->flag,
+				 k->type == PT_KEY_INT ? "N" : k->type == PT_KEY_LSN ? "LSN" : "VALUE");
+		fprintf(out, "  %-28s %s", flag, k->help);
+		if (k->type == PT_KEY_ENUM)
+			fprintf(out, " (%s)", type_text(k, buf, sizeof(buf)));
+		if (k->def[0])
+			fprintf(out, " [%s]", k->def);
+		fputc('\n', out);
+	}
+	fprintf(out, "  %-28s %s\n  %-28s %s\n", "-h, --help", "show this help, then exit",
+			"-V, --version", "show the version, then exit");
+	fprintf(out, "\nEvery setting can also come from the INI file or a PGTRAIL_SECTION_KEY environment\n"
+			"variable; flags beat environment beat file. Exit codes: 0 ok, 1 integrity failure,\n"
+			"2 usage or configuration error, 3 could not run. See docs/CONFIG.md.\n");
+}
+
+void
+pt_config_write_example(FILE *out)
+{
+	const char *section = "";
+
+	fprintf(out, "# pgtrail.conf.example — every setting, with its default.\n"
+			"# Generated from config/keys.c by gen_config_docs; do not edit by hand.\n"
+			"# Each key can also be set with PGTRAIL_SECTION_KEY or a flag\n"
+			"# (flags beat environment beat this file). See docs/CONFIG.md.\n");
+	for (int i = 0; i < pt_config_nkeys; i++)
+	{
+		const pt_config_key *k = &pt_config_keys[i];
+		char		buf[64];
+
+		if (strcmp(section, k->section) != 0)
+		{
+			section = k->section;
+			fprintf(out, "\n[%s]\n", section);
+		}
+		fprintf(out, "# %s (%s)\n# %s = %s\n", k->help, type_text(k, buf, sizeof(buf)), k->name, k->def);
+	}
+}
+
+void
+pt_config_write_markdown(FILE *out)
+{
+	const char *section = "";
+
+	fprintf(out, "# pgtrail configuration\n\n"
+			"<!-- Generated from config/keys.c by gen_config_docs; do not edit by hand. -->\n\n"
+			"Settings come from four places, each overriding the one before:\n\n"
+			"1. the defaults below;\n"
+			"2. an INI file given with `-c FILE` / `--config FILE` (`[section]` headers, `key = value`,\n"
+			"   comments with `#` or `;`); see `config/pgtrail.conf.example`;\n"
+			"3. environment variables `PGTRAIL_SECTION_KEY` (upper case, e.g. `PGTRAIL_SOURCE_DSN`);\n"
+			"4. command-line flags.\n\n"
+			"An unknown section, key, environment variable `PGTRAIL_*` or flag, and a value of the wrong\n"
+			"type or out of range, are errors that name the file and line, the variable or the flag\n"
+			"(exit code 2). Connection strings are libpq conninfo or URIs, and libpq's `PG*`\n"
+			"environment variables apply as in psql; passwords are never printed.\n");
+	for (int i = 0; i < pt_config_nkeys; i++)
+	{
+		const pt_config_key *k = &pt_config_keys[i];
+		char		buf[64];
+		char		env[128];
+
+		if (strcmp(section, k->section) != 0)
+		{
+			section = k->section;
+			fprintf(out, "\n## [%s]\n\n| key | flag | environment | type | default | meaning |\n"
+					"| --- | --- | --- | --- | --- | --- |\n", section);
+		}
+		env_name(k, env, sizeof(env));
+		fprintf(out, "| `%s` | %s%s%s | `%s` | %s | %s%s%s | %s |\n", k->name,
+				k->flag ? "`--" : "", k->flag ? k->flag : "", k->flag ? "`" : "", env,
+				type_text(k, buf, sizeof(buf)), k->def[0] ? "`" : "", k->def, k->def[0] ? "`" : "", k->help);
+	}
+}

@@ -1,0 +1,346 @@
+/*
+ * tests/unit/test_config.c — settings: precedence file < environment <
+ * flags, defaults, every kind of bad input with where it came from, and the
+ * generated documents in sync with the key table.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config/config.h"
+#include "core/buf.h"
+
+static char path[64];
+
+/* Write an INI file; its path is in `path`. */
+static void
+ini(const char *text)
+{
+	int			fd;
+
+	strcpy(path, "/tmp/pgtrail-test-XXXXXX.conf");
+	fd = mkstemps(path, 5);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+	close(fd);
+}
+
+static bool
+load(pt_config *cfg, int argc, char **argv, char **envp, pt_config_args *args, pt_err *err)
+{
+	pt_err_clear(err);
+	return pt_config_load(cfg, PT_PROG_CAPTURE, argc, argv, envp, args, err);
+}
+
+static void
+test_defaults(void **state)
+{
+	pt_config  *cfg = pt_config_new();
+	char	   *argv[] = {"pgtrail-capture", NULL};
+	char	   *envp[] = {"HOME=/root", "PGTRAIL_TEST_SOURCE_DIR=/x", NULL};
+	pt_config_args args;
+	pt_err		err;
+
+	(void) state;
+	assert_true(load(cfg, 1, argv, envp, &args, &err));
+	assert_string_equal(pt_config_get(cfg, "sink", "schema"), "pgtrail");
+	assert_string_equal(pt_config_get(cfg, "capture", "slot"), "pgtrail");
+	assert_int_equal(pt_config_get_int(cfg, "sink", "batch_size"), 1000);
+	assert_false(pt_config_get_bool(cfg, "capture", "messages"));
+	assert_string_equal(pt_config_origin(cfg, "capture", "slot"), "default");
+	assert_false(args.help);
+	pt_config_free(cfg);
+}
+
+static void
+test_precedence(void **state)
+{
+	pt_config  *cfg = pt_config_new();
+	pt_config_args args;
+	pt_err		err;
+	char	   *envp[] = {"PGTRAIL_CAPTURE_SLOT=from_env", "PGTRAIL_SINK_BATCH_SIZE=20", NULL};
+
+	(void) state;
+	ini("[capture]\nslot = from_file\ntables = public.*\n[sink]\nbatch_size = 10\nschema = audit\n");
+	{
+		char	   *argv[] = {"pgtrail-capture", "-c", path, "--slot", "from_flag", NULL};
+
+		assert_true(load(cfg, 5, argv, envp, &args, &err));
+	}
+	assert_string_equal(pt_config_get(cfg, "capture", "slot"), "from_flag");
+	assert_string_equal(pt_config_origin(cfg, "capture", "slot"), "option --slot");
+	assert_int_equal(pt_config_get_int(cfg, "sink", "batch_size"), 20);
+	assert_string_equal(pt_config_origin(cfg, "sink", "batch_size"), "environment variable PGTRAIL_SINK_BATCH_SIZE");
+	assert_string_equal(pt_config_get(cfg, "sink", "schema"), "audit");
+	assert_non_null(strstr(pt_config_origin(cfg, "sink", "schema"), ":6"));
+	assert_string_equal(pt_config_get(cfg, "capture", "tables"), "public.*");
+	unlink(path);
+	pt_config_free(cfg);
+}
+
+static void
+expect_error(const char *ini_text, char **extra_argv, int extra_argc, char **envp,
+			 const char *fragment, const char *hint_fragment)
+{
+	pt_config  *cfg = pt_config_new();
+	pt_config_args args;
+	pt_err		err;
+	char	   *argv[16] = {"pgtrail-capture"};
+	int			argc = 1;
+
+	if (ini_text)
+	{
+		ini(ini_text);
+		argv[argc++] = "--config";
+		argv[argc++] = path;
+	}
+	for (int i = 0; i < extra_argc; i++)
+		argv[argc++] = extra_argv[i];
+	argv[argc] = NULL;
+	if (load(cfg, argc, argv, envp, &args, &err))
+		fail_msg("accepted: expected an error with \"%s\"", fragment);
+	assert_int_equal(err.kind, PT_ERR_CONFIG);
+	assert_int_equal(pt_err_exit_code(&err), 2);
+	if (strstr(err.message, fragment) == NULL)
+		fail_msg("error \"%s\" lacks \"%s\"", err.message, fragment);
+	if (hint_fragment && strstr(err.hint, hint_fragment) == NULL)
+		fail_msg("hint \"%s\" lacks \"%s\"", err.hint, hint_fragment);
+	if (ini_text)
+		unlink(path);
+	pt_config_free(cfg);
+}
+
+static void
+test_file_errors(void **state)
+{
+	char		where[96];
+
+	(void) state;
+	expect_error("[sink]\n# comment\nbatchsize = 5\n", NULL, 0, NULL, ":3: unknown key \"batchsize\" in section [sink]",
+				 "did you mean \"batch_size\"");
+	expect_error("[sink]\nbatch_size = lots\n", NULL, 0, NULL,
+				 ":2: invalid value \"lots\" for key \"batch_size\" in section [sink]: not an integer", NULL);
+	expect_error("\n\n[sink]\nbatch_size = 0\n", NULL, 0, NULL, ":4: invalid value \"0\"", NULL);
+	expect_error("[sink]\nbatch_size = 0\n", NULL, 0, NULL, "out of range (expected 1 to 1000000)", NULL);
+	expect_error("[capture]\nsnapshot = sometimes\n", NULL, 0, NULL, "expected one of initial|never", NULL);
+	expect_error("[capture]\nmessages = maybe\n", NULL, 0, NULL, "not a boolean", NULL);
+	expect_error("[capture]\nendpos = 12\n", NULL, 0, NULL, "not an LSN", NULL);
+	expect_error("\n[nope]\nx = 1\n", NULL, 0, NULL, ":2: unknown section [nope]", "[source]");
+	expect_error("slot = x\n", NULL, 0, NULL, ":1: syntax error: expected key = value after a [section] header", NULL);
+	expect_error("[capture]\njust words\n", NULL, 0, NULL, ":2: syntax error", NULL);
+	expect_error("[sink\n", NULL, 0, NULL, ":1: syntax error", NULL);
+	/* the file name is in the message */
+	ini("[sink]\nbad = 1\n");
+	snprintf(where, sizeof(where), "%s:2:", path);
+	unlink(path);
+	{
+		char	   *argv[] = {"--config", "/nonexistent/pgtrail.conf"};
+
+		expect_error(NULL, argv, 2, NULL, "could not open configuration file \"/nonexistent/pgtrail.conf\"", NULL);
+	}
+}
+
+static void
+test_env_and_flag_errors(void **state)
+{
+	char	   *typo_env[] = {"PGTRAIL_CAPTURE_SLTO=x", NULL};
+	char	   *bad_env[] = {"PGTRAIL_SINK_BATCH_SIZE=many", NULL};
+	char	   *unknown_flag[] = {"--slto", "x"};
+	char	   *bad_flag[] = {"--batch-size", "-3"};
+	char	   *missing_value[] = {"--slot"};
+	char	   *stray[] = {"extra"};
+
+	(void) state;
+	expect_error(NULL, NULL, 0, typo_env, "unknown environment variable PGTRAIL_CAPTURE_SLTO", "PGTRAIL_SOURCE_DSN");
+	expect_error(NULL, NULL, 0, bad_env, "environment variable PGTRAIL_SINK_BATCH_SIZE: invalid value \"many\"", NULL);
+	expect_error(NULL, unknown_flag, 2, NULL, "unknown option --slto", "--help");
+	expect_error(NULL, bad_flag, 2, NULL, "option --batch-size: invalid value \"-3\"", NULL);
+	expect_error(NULL, missing_value, 1, NULL, "option --slot needs a value", NULL);
+	expect_error(NULL, stray, 1, NULL, "unexpected argument \"extra\"", NULL);
+}
+
+static void
+test_bools_and_help(void **state)
+{
+	pt_config  *cfg = pt_config_new();
+	pt_config_args args;
+	pt_err		err;
+	char	   *argv[] = {"pgtrail-capture", "--messages", "ON", NULL};
+	char	   *help[] = {"pgtrail-capture", "--help", "--version", NULL};
+	char	   *bad_env[] = {"PGTRAIL_NO_SUCH=1", NULL};
+
+	(void) state;
+	assert_true(load(cfg, 3, argv, NULL, &args, &err));
+	assert_true(pt_config_get_bool(cfg, "capture", "messages"));
+	assert_false(args.help);
+	assert_true(pt_config_set(cfg, "capture", "messages", "off", "test", &err));
+	assert_false(pt_config_get_bool(cfg, "capture", "messages"));
+	/* --help and --version are not hidden by a bad environment */
+	assert_true(load(cfg, 3, help, bad_env, &args, &err));
+	assert_true(args.help);
+	assert_true(args.version);
+	pt_config_free(cfg);
+}
+
+/* Lines of any length; values keep ; # = and quotes; every spelling of -c. */
+static void
+test_file_values_and_spellings(void **state)
+{
+	pt_config  *cfg = pt_config_new();
+	pt_config_args args;
+	pt_err		err;
+	pt_buf		text = PT_BUF_INIT;
+	pt_buf		dsn = PT_BUF_INIT;
+	char		dashc[80];
+
+	(void) state;
+	pt_buf_puts(&dsn, "host=db.example.com port=5432 dbname=app user=capture password='a ;b #c=d' "
+				"sslmode=verify-full sslrootcert=");
+	for (int i = 0; i < 30; i++)
+		pt_buf_puts(&dsn, "/very/long/path");
+	pt_buf_puts(&dsn, "/root.crt");
+	assert_true(dsn.len > 400);
+	pt_buf_printf(&text, "[source]\n  dsn =   %s  \n[capture]\nslot=after_long_line\n", dsn.data);
+	ini(text.data);
+	snprintf(dashc, sizeof(dashc), "-c%s", path);
+	{
+		char	   *argv[] = {"pgtrail-capture", dashc, NULL};
+
+		assert_true(load(cfg, 2, argv, NULL, &args, &err));
+	}
+	assert_string_equal(pt_config_get(cfg, "source", "dsn"), dsn.data);
+	assert_string_equal(pt_config_get(cfg, "capture", "slot"), "after_long_line");
+	assert_non_null(strstr(pt_config_origin(cfg, "capture", "slot"), ":4"));
+	pt_config_free(cfg);
+	cfg = pt_config_new();
+	{
+		char	   *argv[] = {"pgtrail-capture", "--conf", path, NULL};
+
+		assert_true(load(cfg, 3, argv, NULL, &args, &err));
+		assert_string_equal(pt_config_get(cfg, "capture", "slot"), "after_long_line");
+	}
+	unlink(path);
+	pt_buf_free(&text);
+	pt_buf_free(&dsn);
+	pt_config_free(cfg);
+}
+
+/* The dump never shows a password, whether conninfo or URI. */
+static void
+test_dump_redacts(void **state)
+{
+	pt_config  *cfg = pt_config_new();
+	pt_err		err;
+	char	   *text = NULL;
+	size_t		len = 0;
+	FILE	   *f = open_memstream(&text, &len);
+
+	(void) state;
+	assert_true(pt_config_set(cfg, "source", "dsn", "host=db user=app password=hunter2", "test", &err));
+	assert_true(pt_config_set(cfg, "sink", "dsn", "postgresql://app:s3cret@store/db", "test", &err));
+	pt_config_dump(cfg, PT_PROG_CAPTURE, f);
+	fclose(f);
+	assert_null(strstr(text, "hunter2"));
+	assert_null(strstr(text, "s3cret"));
+	assert_non_null(strstr(text, "[source] dsn = "));
+	assert_non_null(strstr(text, "host=db"));
+	free(text);
+	pt_config_free(cfg);
+}
+
+static char *
+slurp(const char *rel)
+{
+	char		p[4096];
+	FILE	   *f;
+	pt_buf		b = PT_BUF_INIT;
+	char		chunk[4096];
+	size_t		n;
+
+	snprintf(p, sizeof(p), "%s/%s", getenv("PGTRAIL_TEST_SOURCE_DIR"), rel);
+	f = fopen(p, "r");
+	if (f == NULL)
+		fail_msg("cannot read %s", p);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		pt_buf_append(&b, chunk, n);
+	fclose(f);
+	return b.data;
+}
+
+static char *
+generate(void (*writer) (FILE *))
+{
+	char	   *text = NULL;
+	size_t		len = 0;
+	FILE	   *f = open_memstream(&text, &len);
+
+	writer(f);
+	fclose(f);
+	return text;
+}
+
+/* docs/CONFIG.md and the example are exactly what the table generates. */
+static void
+test_docs_in_sync(void **state)
+{
+	char	   *md = slurp("docs/CONFIG.md");
+	char	   *ex = slurp("config/pgtrail.conf.example");
+	char	   *gen_md = generate(pt_config_write_markdown);
+	char	   *gen_ex = generate(pt_config_write_example);
+
+	(void) state;
+	if (strcmp(md, gen_md) != 0 || strcmp(ex, gen_ex) != 0)
+		fail_msg("docs/CONFIG.md or config/pgtrail.conf.example differ from config/keys.c; "
+				 "regenerate with build/bin/gen_config_docs .");
+	for (int i = 0; i < pt_config_nkeys; i++)
+	{
+		char		needle[128];
+
+		snprintf(needle, sizeof(needle), "# %s = ", pt_config_keys[i].name);
+		assert_non_null(strstr(ex, needle));
+		snprintf(needle, sizeof(needle), "| `%s` |", pt_config_keys[i].name);
+		assert_non_null(strstr(md, needle));
+	}
+	free(md);
+	free(ex);
+	free(gen_md);
+	free(gen_ex);
+}
+
+/* The example file itself loads (every key commented out = all defaults). */
+static void
+test_example_loads(void **state)
+{
+	pt_config  *cfg = pt_config_new();
+	pt_err		err;
+	char		p[4096];
+
+	(void) state;
+	snprintf(p, sizeof(p), "%s/config/pgtrail.conf.example", getenv("PGTRAIL_TEST_SOURCE_DIR"));
+	assert_true(pt_config_load_file(cfg, p, &err));
+	pt_config_free(cfg);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_precedence),
+		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_env_and_flag_errors),
+		cmocka_unit_test(test_bools_and_help),
+		cmocka_unit_test(test_file_values_and_spellings),
+		cmocka_unit_test(test_dump_redacts),
+		cmocka_unit_test(test_docs_in_sync),
+		cmocka_unit_test(test_example_loads),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
