@@ -18,7 +18,9 @@
 bool
 pt_slot_check_source(PGconn *conn, pt_err *err)
 {
-	PGresult   *res = pt_pq_exec(conn, "SELECT current_setting('wal_level')", PGRES_TUPLES_OK, 1, 1, err);
+	PGresult   *res = pt_pq_exec(conn, "SELECT current_setting('wal_level'), current_user, "
+								 "(SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user)",
+								 PGRES_TUPLES_OK, 1, 3, err);
 	bool		ok;
 
 	if (res == NULL)
@@ -30,6 +32,13 @@ pt_slot_check_source(PGconn *conn, pt_err *err)
 				   PQgetvalue(res, 0, 0));
 		pt_err_hint(err, "set wal_level = logical in postgresql.conf (or ALTER SYSTEM SET wal_level = logical) "
 					"and restart the server");
+	}
+	else if (strcmp(PQgetvalue(res, 0, 2), "t") != 0)
+	{
+		ok = pt_err_set(err, PT_ERR_CONFIG, "role \"%s\" may not use logical replication",
+						PQgetvalue(res, 0, 1));
+		pt_err_hint(err, "give it the REPLICATION attribute: ALTER ROLE \"%s\" REPLICATION "
+					"(docs/OPERATIONS.md lists the grants capture needs)", PQgetvalue(res, 0, 1));
 	}
 	PQclear(res);
 	return ok;
@@ -102,11 +111,10 @@ explain_create_failure(pt_err *err)
 	if (strcmp(err->sqlstate, "58P01") == 0)
 		pt_err_hint(err, "install wal2json on the source server (Debian/Ubuntu: apt-get install "
 					"postgresql-15-wal2json; the package for your major version)");
-	else if (strcmp(err->sqlstate, "42501") == 0 && strstr(err->message, "output plugin") != NULL)
+	else if (strcmp(err->sqlstate, "42501") == 0)
+		/* the REPLICATION attribute was checked before: this is output_plugin_libraries */
 		pt_err_hint(err, "add wal2json to output_plugin_libraries in postgresql.conf, e.g. "
 					"output_plugin_libraries = 'pgoutput, test_decoding, wal2json', and reload");
-	else if (strcmp(err->sqlstate, "42501") == 0)
-		pt_err_hint(err, "the capture role needs the REPLICATION attribute: ALTER ROLE name REPLICATION");
 	else if (strcmp(err->sqlstate, "53400") == 0)
 		pt_err_hint(err, "raise max_replication_slots on the source and restart it, or drop unused slots");
 	else if (strcmp(err->sqlstate, "55000") == 0)
@@ -119,6 +127,7 @@ pt_slot_create(pt_stream *stream, const char *slot, pt_lsn *consistent, char **s
 	if (pt_stream_create_slot(stream, slot, consistent, snapshot, err))
 		return true;
 	explain_create_failure(err);
+	pt_err_prefix(err, "could not create replication slot \"%s\"", slot);
 	if (err->sqlstate[0] && strncmp(err->sqlstate, "08", 2) != 0 && err->kind == PT_ERR_RUNTIME &&
 		strcmp(err->sqlstate, "53400") != 0)
 		err->kind = PT_ERR_CONFIG;

@@ -13,7 +13,7 @@ pt_err_clear(pt_err *err)
 	if (err == NULL)
 		return;
 	err->kind = PT_ERR_NONE;
-	err->message[0] = err->detail[0] = err->hint[0] = err->sqlstate[0] = '\0';
+	err->message[0] = err->detail[0] = err->hint[0] = err->sqlstate[0] = err->context[0] = '\0';
 }
 
 bool
@@ -105,4 +105,6 @@ pt_err_print(const pt_err *err, const char *prog, FILE *out)
 		fprintf(out, "detail: %s\n", err->detail);
 	if (err->hint[0])
 		fprintf(out, "hint: %s\n", err->hint);
+	if (err->context[0])
+		fprintf(out, "context: %s\n", err->context);
 }

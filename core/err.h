@@ -27,6 +27,7 @@ typedef struct pt_err
 	char		message[1024];
 	char		detail[1024];
 	char		hint[512];
+	char		context[256];	/* what was running, e.g. the statement */
 	char		sqlstate[6];	/* "" when not from the server */
 } pt_err;
 

@@ -143,4 +143,6 @@ pt_log_err(pt_log *log, pt_log_level level, const pt_err *err)
 	if (!pt_log_enabled(log, level))
 		return;
 	emit(log, level, err->message, err->detail, err->hint);
+	if (err->context[0] && pt_log_enabled(log, PT_LOG_DEBUG))
+		pt_log_msg(log, PT_LOG_DEBUG, "context: %s", err->context);
 }

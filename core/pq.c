@@ -143,7 +143,10 @@ pt_pq_error(PGconn *conn, const PGresult *res, const char *what, pt_err *err)
 				   PQerrorMessage(conn), line, sizeof(line));
 		primary = line[0] ? line : "connection lost";
 	}
-	pt_err_set(err, PT_ERR_RUNTIME, "%s: %s", what, primary);
+	if (what)
+		pt_err_set(err, PT_ERR_RUNTIME, "%s: %s", what, primary);
+	else
+		pt_err_set(err, PT_ERR_RUNTIME, "%s", primary);
 	if (detail)
 		pt_err_detail(err, "%s", detail);
 	if (hint)
@@ -158,9 +161,9 @@ static PGresult *
 check_result(PGconn *conn, PGresult *res, const char *sql, ExecStatusType expect,
 			 int nrows, int nfields, pt_err *err)
 {
-	char		what[96];
+	char		what[64];
 
-	snprintf(what, sizeof(what), "query failed (%.60s%s)", sql, strlen(sql) > 60 ? "..." : "");
+	snprintf(what, sizeof(what), "%s", "query failed");
 	if (res == NULL || PQresultStatus(res) != expect)
 	{
 		if (res && PQresultStatus(res) != PGRES_FATAL_ERROR && PQresultStatus(res) != PGRES_NONFATAL_ERROR)
@@ -169,7 +172,9 @@ check_result(PGconn *conn, PGresult *res, const char *sql, ExecStatusType expect
 					   PQresStatus(PQresultStatus(res)), PQresStatus(expect));
 		}
 		else
-			pt_pq_error(conn, res, what, err);
+			pt_pq_error(conn, res, NULL, err);
+		if (err)
+			snprintf(err->context, sizeof(err->context), "%.200s%s", sql, strlen(sql) > 200 ? "..." : "");
 		PQclear(res);
 		return NULL;
 	}

@@ -47,7 +47,9 @@ PGresult   *pt_pq_exec_params(PGconn *conn, const char *sql, int nparams,
 /* A statement expected to return PGRES_COMMAND_OK (BEGIN, SET, DDL...). */
 bool		pt_pq_command(PGconn *conn, const char *sql, pt_err *err);
 
-/* Fill err from a failed result (or the connection when res is NULL). */
+/* Fill err from a failed result (or the connection when res is NULL); the
+ * message is "what: server message", or the server message alone when what
+ * is NULL. */
 bool		pt_pq_error(PGconn *conn, const PGresult *res, const char *what, pt_err *err);
 
 /* Quote an identifier; returns memory the caller frees with PQfreemem. */

@@ -149,6 +149,9 @@ pt_store_install(PGconn *conn, const char *schema, pt_err *err)
 		PGresult   *res = PQexec(conn, "ROLLBACK");
 
 		PQclear(res);
+		if (strcmp(err->sqlstate, PT_SQLSTATE_INSUFFICIENT_PRIVILEGE) == 0)
+			pt_err_hint(err, "the role needs CREATE on the event store database once, to create schema "
+						"\"%s\" (GRANT CREATE ON DATABASE ... TO ...), or create the schema for it", schema);
 		pt_err_prefix(err, "could not install the event store in schema \"%s\"", schema);
 	}
 	PQfreemem(qschema);
