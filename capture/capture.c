@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "capture/context.h"
 #include "capture/filter.h"
@@ -440,7 +441,8 @@ find_start(capture *c, pt_lsn *start, pt_err *err)
 	char	   *snapshot = NULL;
 	bool		ok;
 
-	if (!pt_slot_lookup(c->source_conn, o->slot, &info, err))
+	if (!pt_slot_lookup(c->source_conn, o->slot, &info, err) ||
+		!pt_slot_wait_inactive(c->source_conn, o->slot, &info, 5000, err))
 		return false;
 	if (info.exists && !pt_slot_usable(o->slot, &info, err))
 		return false;
@@ -514,8 +516,10 @@ cleanup(capture *c)
 	pt_buf_free(&c->message_row);
 }
 
-bool
-pt_capture_run(const pt_capture_opts *opts, pt_log *log, volatile sig_atomic_t *stop, pt_err *err)
+/* One connected session: from connecting to stopping, or to an error. */
+static bool
+run_session(const pt_capture_opts *opts, pt_log *log, volatile sig_atomic_t *stop,
+			int64_t *events, bool *started, pt_err *err)
 {
 	capture		c;
 	bool		ok;
@@ -529,13 +533,75 @@ pt_capture_run(const pt_capture_opts *opts, pt_log *log, volatile sig_atomic_t *
 	pt_buf_init(&c.message_row);
 	c.filter = pt_filter_new(opts->tables, opts->exclude_tables, opts->schema, err);
 	ok = c.filter != NULL && open_connections(&c, err) && open_sinks(&c, err) &&
-		start_stream(&c, err) && stream_loop(&c, stop, err);
+		start_stream(&c, err);
+	if (ok)
+	{
+		*started = true;
+		ok = stream_loop(&c, stop, err);
+	}
 	if (ok)
 	{
 		pt_log_info(log, "stopped after %lld events; slot \"%s\" confirmed up to %X/%X",
 					(long long) c.events_total, opts->slot, (unsigned) (c.stored >> 32), (unsigned) c.stored);
 		ok = pt_stream_stop(c.stream, err);
 	}
+	*events += c.events_total;
 	cleanup(&c);
 	return ok;
+}
+
+/*
+ * Worth another try, once capture has been running: the connection broke
+ * (SQLSTATE class 08, which pt_pq also sets when libpq loses the socket),
+ * the server is shutting down or out of resources, or the slot is still
+ * held by our own previous walsender. At start-up every error is final
+ * (a wrong password should not loop), and configuration and integrity
+ * errors always are.
+ */
+static bool
+retryable(const pt_err *err)
+{
+	return err->kind == PT_ERR_RUNTIME &&
+		(strncmp(err->sqlstate, "08", 2) == 0 || strncmp(err->sqlstate, "57P", 3) == 0 ||
+		 strncmp(err->sqlstate, "53", 2) == 0 || strcmp(err->sqlstate, PT_SQLSTATE_OBJECT_IN_USE) == 0);
+}
+
+/* Sleep up to ms, waking early when asked to stop. */
+static void
+backoff_sleep(int ms, volatile sig_atomic_t *stop)
+{
+	for (int slept = 0; slept < ms && !*stop; slept += 100)
+	{
+		struct timespec ts = {0, 100 * 1000000L};
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+bool
+pt_capture_run(const pt_capture_opts *opts, pt_log *log, volatile sig_atomic_t *stop, pt_err *err)
+{
+	int			delay_ms = 500;
+	int64_t		events = 0;
+	bool		started = false;
+
+	for (;;)
+	{
+		int64_t		before = events;
+
+		pt_err_clear(err);
+		if (run_session(opts, log, stop, &events, &started, err))
+			return true;
+		if (*stop || !started || !retryable(err))
+			return false;
+		if (events > before)
+			delay_ms = 500;		/* it was working: start the backoff over */
+		pt_log_err(log, PT_LOG_WARNING, err);
+		pt_log_warning(log, "reconnecting in %.1f s; nothing is lost (the slot resends "
+					   "everything after the last committed batch)", delay_ms / 1000.0);
+		backoff_sleep(delay_ms, stop);
+		if (*stop)
+			return true;
+		delay_ms = delay_ms * 2 > 30000 ? 30000 : delay_ms * 2;
+	}
 }

@@ -41,7 +41,8 @@ typedef struct pt_capture_opts
 	int			status_interval_ms; /* standby status updates */
 } pt_capture_opts;
 
-/* Run until stopped (*stop set by a signal handler), endpos, or error. */
+/* Run until stopped (*stop set by a signal handler), endpos, or an error
+ * that another try cannot fix; lost connections are retried with backoff. */
 bool		pt_capture_run(const pt_capture_opts *opts, pt_log *log,
 						   volatile sig_atomic_t *stop, pt_err *err);
 

@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/mem.h"
 #include "core/pq.h"
@@ -76,6 +77,20 @@ pt_slot_lookup(PGconn *conn, const char *slot, pt_slot_info *info, pt_err *err)
 }
 
 bool
+pt_slot_wait_inactive(PGconn *conn, const char *slot, pt_slot_info *info, int wait_ms, pt_err *err)
+{
+	for (int waited = 0; info->exists && info->active && waited < wait_ms; waited += 200)
+	{
+		struct timespec ts = {0, 200 * 1000000L};
+
+		nanosleep(&ts, NULL);
+		if (!pt_slot_lookup(conn, slot, info, err))
+			return false;
+	}
+	return true;
+}
+
+bool
 pt_slot_usable(const char *slot, const pt_slot_info *info, pt_err *err)
 {
 	if (strcmp(info->plugin, "wal2json") != 0 || !info->same_database)
@@ -89,6 +104,7 @@ pt_slot_usable(const char *slot, const pt_slot_info *info, pt_err *err)
 	{
 		pt_err_set(err, PT_ERR_RUNTIME, "replication slot \"%s\" is active in another process (pid %d)",
 				   slot, info->active_pid);
+		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", PT_SQLSTATE_OBJECT_IN_USE);
 		pt_err_hint(err, "stop the other pgtrail-capture (or pg_recvlogical) using it, or use another --slot");
 		return false;
 	}

@@ -28,6 +28,12 @@ bool		pt_slot_check_source(PGconn *conn, pt_err *err);
 /* Read the slot's row from pg_replication_slots (info->exists false if none). */
 bool		pt_slot_lookup(PGconn *conn, const char *slot, pt_slot_info *info, pt_err *err);
 
+/*
+ * While the slot is active, look again every 200 ms for up to wait_ms: the
+ * walsender of a capture that was just killed lets go of it within moments.
+ */
+bool		pt_slot_wait_inactive(PGconn *conn, const char *slot, pt_slot_info *info, int wait_ms, pt_err *err);
+
 /* An existing slot is ours, free and not lost; else a one-line error with the fix. */
 bool		pt_slot_usable(const char *slot, const pt_slot_info *info, pt_err *err);
 

@@ -108,6 +108,8 @@ pt_stream_open(const char *conninfo, const char *application_name, pt_err *err)
 						"and a pg_hba.conf line that allows its connection");
 		else
 			pt_err_hint(err, "check [source] dsn and that the server accepts connections");
+		if (err)
+			snprintf(err->sqlstate, sizeof(err->sqlstate), "08001");
 		PQfinish(conn);
 		return NULL;
 	}

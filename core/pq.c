@@ -107,6 +107,8 @@ pt_pq_connect(const char *conninfo, const char *application_name, pt_err *err)
 		pt_err_detail(err, "connection: %s", shown);
 		free(shown);
 		pt_err_hint(err, "check the connection string (libpq conninfo or URI) and that the server accepts connections");
+		if (err)
+			snprintf(err->sqlstate, sizeof(err->sqlstate), "08001");
 		PQfinish(conn);
 		return NULL;
 	}
@@ -151,6 +153,8 @@ pt_pq_error(PGconn *conn, const PGresult *res, const char *what, pt_err *err)
 		pt_err_detail(err, "%s", detail);
 	if (hint)
 		pt_err_hint(err, "%s", hint);
+	if (state == NULL && conn && PQstatus(conn) == CONNECTION_BAD)
+		state = "08006";		/* connection_failure: libpq lost the socket */
 	if (state && err)
 		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
 	return false;
