@@ -62,6 +62,7 @@ typedef struct capture
 	pt_lsn		batch_end;		/* end LSN of the last whole transaction in it */
 
 	pt_lsn		stored;			/* everything up to here is in the store */
+	int64_t		last_data_us;	/* when the stream last carried a change */
 	bool		done;			/* endpos reached */
 	int64_t		events_total;
 } capture;
@@ -292,6 +293,31 @@ on_line(capture *c, const char *data, size_t len, pt_lsn lsn, pt_err *err)
 
 /* ---- the loop ---- */
 
+#define HEARTBEAT_PREFIX "pgtrail.heartbeat"
+
+/*
+ * An idle source: write a tiny transactional logical message, so WAL moves
+ * past what the slot holds and the keepalive that follows can confirm it
+ * (non-transactional messages were seen not to free WAL). wal2json drops it
+ * by prefix (filter-msg-prefixes). Not while a sink batch holds the
+ * connection, when the store lives in the source.
+ */
+static bool
+heartbeat(capture *c, pt_err *err)
+{
+	PGresult   *res;
+
+	if (c->opts->heartbeat_interval_ms <= 0 || c->batch_open ||
+		now_us() - c->last_data_us < (int64_t) c->opts->heartbeat_interval_ms * 1000)
+		return true;
+	c->last_data_us = now_us();
+	res = pt_pq_exec(c->source_conn, "SELECT pg_logical_emit_message(true, '" HEARTBEAT_PREFIX "', '')",
+					 PGRES_TUPLES_OK, 1, 1, err);
+	PQclear(res);
+	pt_log_debug(c->log, "heartbeat");
+	return res != NULL;
+}
+
 /* Nothing open on our side: a keepalive's WAL end is safe to confirm. */
 static bool
 on_idle(capture *c, pt_lsn wal_end, pt_err *err)
@@ -307,7 +333,7 @@ on_idle(capture *c, pt_lsn wal_end, pt_err *err)
 	}
 	if (c->opts->has_endpos && wal_end >= c->opts->endpos)
 		c->done = true;
-	return true;
+	return heartbeat(c, err);
 }
 
 static bool
@@ -323,8 +349,12 @@ stream_loop(capture *c, volatile sig_atomic_t *stop, pt_err *err)
 			return false;
 		if (msg.kind == PT_STREAM_END)
 			break;
-		if (msg.kind == PT_STREAM_DATA && !on_line(c, msg.data, msg.len, msg.lsn, err))
-			return false;
+		if (msg.kind == PT_STREAM_DATA)
+		{
+			c->last_data_us = now_us();
+			if (!on_line(c, msg.data, msg.len, msg.lsn, err))
+				return false;
+		}
 		if (msg.kind == PT_STREAM_IDLE && !on_idle(c, msg.wal_end, err))
 			return false;
 	}
@@ -489,7 +519,7 @@ start_stream(capture *c, pt_err *err)
 	const char *options[] = {
 		"format-version", "2", "include-xids", "1", "include-timestamp", "1", "include-lsn", "1",
 		"include-pk", "1", "include-transaction", "1", "include-type-oids", "1", "include-typmod", "1",
-		"filter-tables", filter, NULL
+		"filter-tables", filter, "filter-msg-prefixes", HEARTBEAT_PREFIX, NULL
 	};
 	bool		ok = find_start(c, &start, err) &&
 		pt_stream_start(c->stream, c->opts->slot, start, options, c->opts->status_interval_ms, err);

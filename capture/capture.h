@@ -39,6 +39,7 @@ typedef struct pt_capture_opts
 	int			batch_size;		/* events per sink transaction (at txn boundaries) */
 	int			batch_interval_ms;	/* longest a batch stays open */
 	int			status_interval_ms; /* standby status updates */
+	int			heartbeat_interval_ms;	/* idle source: heartbeat message (0 = off) */
 } pt_capture_opts;
 
 /* Run until stopped (*stop set by a signal handler), endpos, or an error

@@ -59,6 +59,7 @@ fill_opts(const pt_config *cfg, pt_capture_opts *o)
 	o->batch_size = (int) pt_config_get_int(cfg, "sink", "batch_size");
 	o->batch_interval_ms = (int) pt_config_get_int(cfg, "sink", "batch_interval_ms");
 	o->status_interval_ms = (int) pt_config_get_int(cfg, "capture", "status_interval_ms");
+	o->heartbeat_interval_ms = (int) pt_config_get_int(cfg, "capture", "heartbeat_interval_ms");
 }
 
 static pt_log *

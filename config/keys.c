@@ -36,6 +36,8 @@ const pt_config_key pt_config_keys[] = {
 	"record the application's own transactional logical messages as message events"},
 	{"capture", "endpos", PT_KEY_LSN, "", 0, 0, NULL, "endpos", CAP,
 	"stop once everything up to this LSN is committed to the event store (as pg_recvlogical --endpos)"},
+	{"capture", "heartbeat_interval_ms", PT_KEY_INT, "10000", 0, 3600000, NULL, "heartbeat-interval-ms", CAP,
+	"on an idle source, write a small transactional logical message this often so the slot keeps advancing and WAL is freed (0 = off)"},
 	{"capture", "status_interval_ms", PT_KEY_INT, "10000", 100, 3600000, NULL, "status-interval-ms", CAP,
 	"how often capture reports its position to the source (milliseconds)"},
 

@@ -14,6 +14,8 @@ bin=$1
 here=$(cd "$(dirname "$0")" && pwd)
 fail() { echo "FAIL: $*" >&2; exit 1; }
 q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
+capture=""
+trap '[ -n "$capture" ] && kill -9 $capture 2>/dev/null; true' EXIT
 eq() { # eq DESCRIPTION SQL EXPECTED
     local got
     got=$(q "$2")
@@ -104,6 +106,30 @@ eq "slot confirmed up to the store" \
 # a second run up to the same point adds nothing
 "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --endpos "$end" --log-level warning
 eq "restart adds no event twice" "SELECT count(*) FROM pgtrail.events" "12"
+
+# an idle source: capture writes heartbeat messages (seen here through a
+# test_decoding slot) and the slot keeps advancing; SIGTERM stops cleanly
+q "SELECT 1 FROM pg_create_logical_replication_slot('watch', 'test_decoding')" >/dev/null
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --heartbeat-interval-ms 200 --status-interval-ms 200 \
+    --log-level warning &
+capture=$!
+sleep 1.5
+before=$(q "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'pgtrail'")
+advanced=f
+for _ in $(seq 1 50); do
+    advanced=$(q "SELECT confirmed_flush_lsn > '$before' FROM pg_replication_slots WHERE slot_name = 'pgtrail'")
+    [ "$advanced" = t ] && break
+    sleep 0.2
+done
+[ "$advanced" = t ] || fail "the slot did not advance on an idle source"
+beats=$(q "SELECT count(*) FROM pg_logical_slot_get_changes('watch', NULL, NULL) WHERE data LIKE 'message: transactional: 1 prefix: pgtrail.heartbeat%'")
+[ "$beats" -ge 3 ] || fail "expected heartbeat messages every 200 ms, saw $beats"
+q "SELECT pg_drop_replication_slot('watch')" >/dev/null
+echo "ok: heartbeat advances the slot of an idle source"
+kill -TERM "$capture"
+wait "$capture" || fail "SIGTERM: capture exited with $?"
+echo "ok: SIGTERM stops capture with exit 0"
+eq "heartbeats are not events" "SELECT count(*) FROM pgtrail.events" "12"
 
 python3 "$here/../checker/pgtrail_check.py" || fail "independent checker rejected the chain"
 echo "ok: independent checker accepts the chain"
