@@ -437,28 +437,80 @@ emit_snapshot_event(void *arg, pt_event *ev, pt_err *err)
 	return batch_add(c, ev, err);
 }
 
+/* The hole a lost or vanished slot left, as an event in the chain. */
+static bool
+add_gap_event(capture *c, const char *why, pt_lsn consistent, pt_err *err)
+{
+	const pt_store_state *state = pt_sink_table_state(&c->sinks[0]);
+	pt_buf		meta = PT_BUF_INIT;
+	pt_event	ev;
+	struct timeval tv;
+	bool		ok;
+
+	pt_buf_puts(&meta, "{\"reason\":");
+	pt_json_put_cstring(&meta, why);
+	pt_buf_printf(&meta, ",\"slot\":");
+	pt_json_put_cstring(&meta, c->opts->slot);
+	pt_buf_printf(&meta, ",\"last_captured_lsn\":\"%X/%X\",\"resumed_at_lsn\":\"%X/%X\"}",
+				  (unsigned) (state->confirmed_lsn >> 32), (unsigned) state->confirmed_lsn,
+				  (unsigned) (consistent >> 32), (unsigned) consistent);
+	gettimeofday(&tv, NULL);
+	memset(&ev, 0, sizeof(ev));
+	ev.op = PT_OP_GAP;
+	ev.lsn = ev.commit_lsn = consistent;
+	ev.committed_at = (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
+	ev.metadata.ptr = meta.data;
+	ev.metadata.len = meta.len;
+	ok = batch_add(c, &ev, err);
+	pt_buf_free(&meta);
+	return ok;
+}
+
 /*
- * The first sink transaction: the snapshot's rows (when asked for) and the
- * state row, so that the store remembers the slot even with nothing copied.
+ * The first sink transaction on a new slot: the gap event (--resnapshot),
+ * the snapshot's rows (when asked for), and the state row, so that the
+ * store remembers the slot even with nothing copied.
  */
 static bool
-first_batch(capture *c, const char *snapshot, pt_lsn consistent, pt_err *err)
+first_batch(capture *c, const char *snapshot, pt_lsn consistent, const char *gap, pt_err *err)
 {
 	int64_t		rows = 0;
+	bool		copy = gap != NULL || c->opts->snapshot == PT_SNAPSHOT_INITIAL;
 
 	c->stored = consistent;
 	if (!batch_open(c, err))
 		return false;
-	if (c->opts->snapshot == PT_SNAPSHOT_INITIAL &&
-		!pt_snapshot_copy(c->opts->source_dsn, snapshot, consistent, c->filter,
-						  emit_snapshot_event, c, c->log, &rows, err))
+	if (gap && !add_gap_event(c, gap, consistent, err))
+		return false;
+	if (copy && !pt_snapshot_copy(c->opts->source_dsn, snapshot, consistent, c->filter,
+								  emit_snapshot_event, c, c->log, &rows, err))
 		return false;
 	c->batch_end = consistent;
 	if (!batch_commit(c, err))
 		return false;
-	if (c->opts->snapshot == PT_SNAPSHOT_INITIAL)
-		pt_log_info(c->log, "initial snapshot: %lld rows", (long long) rows);
+	if (copy)
+		pt_log_info(c->log, "snapshot: %lld rows", (long long) rows);
 	return true;
+}
+
+/* --resnapshot: only to recover from a lost or vanished slot. */
+static bool
+check_resnapshot(capture *c, const pt_slot_info *info, const char **gap, pt_err *err)
+{
+	const pt_capture_opts *o = c->opts;
+	bool		lost = info->exists && strcmp(info->wal_status, "lost") == 0;
+
+	if (!pt_sink_table_state(&c->sinks[0])->found || (info->exists && !lost))
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "--resnapshot is for a lost or vanished slot, and slot \"%s\" %s",
+				   o->slot, info->exists ? "is healthy" : "was never captured from");
+		pt_err_hint(err, "run without --resnapshot");
+		return false;
+	}
+	*gap = lost ? "replication slot was lost: the server removed WAL it still needed" :
+		"replication slot vanished (failover, or it was dropped)";
+	pt_log_warning(c->log, "%s; recording a gap event and copying the tables anew", *gap);
+	return !lost || pt_slot_drop(c->source_conn, o->slot, err);
 }
 
 /* Decide where to start: resume, create the slot, or refuse. */
@@ -471,12 +523,20 @@ find_start(capture *c, pt_lsn *start, pt_err *err)
 	char	   *snapshot = NULL;
 	bool		ok;
 
+	const char *gap = NULL;
+
 	if (!pt_slot_lookup(c->source_conn, o->slot, &info, err) ||
 		!pt_slot_wait_inactive(c->source_conn, o->slot, &info, 5000, err))
 		return false;
-	if (info.exists && !pt_slot_usable(o->slot, &info, err))
+	if (o->resnapshot)
+	{
+		if (!check_resnapshot(c, &info, &gap, err))
+			return false;
+		info.exists = false;
+	}
+	else if (info.exists && !pt_slot_usable(o->slot, &info, err))
 		return false;
-	if (!info.exists && state->found)
+	if (!info.exists && state->found && gap == NULL)
 	{
 		pt_err_set(err, PT_ERR_RUNTIME, "replication slot \"%s\" has vanished, but the event store "
 				   "has captured from it up to %X/%X", o->slot,
@@ -506,7 +566,7 @@ find_start(capture *c, pt_lsn *start, pt_err *err)
 		return false;
 	pt_log_info(c->log, "created replication slot \"%s\" at %X/%X", o->slot,
 				(unsigned) (*start >> 32), (unsigned) *start);
-	ok = first_batch(c, snapshot, *start, err);
+	ok = first_batch(c, snapshot, *start, gap, err);
 	free(snapshot);
 	return ok;
 }

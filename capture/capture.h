@@ -33,7 +33,8 @@ typedef struct pt_capture_opts
 	const char *tables;			/* include patterns, NULL = all */
 	const char *exclude_tables;
 	pt_snapshot_mode snapshot;
-	bool		messages;		/* other transactional messages become "message" events */
+	bool		messages;
+	bool		resnapshot;		/* recover a lost/vanished slot: gap event + snapshot */		/* other transactional messages become "message" events */
 	bool		has_endpos;
 	pt_lsn		endpos;
 	int			batch_size;		/* events per sink transaction (at txn boundaries) */

@@ -138,6 +138,19 @@ explain_create_failure(pt_err *err)
 }
 
 bool
+pt_slot_drop(PGconn *conn, const char *slot, pt_err *err)
+{
+	const char *params[1] = {slot};
+	PGresult   *res = pt_pq_exec_params(conn, "SELECT pg_drop_replication_slot($1)", 1, params,
+										PGRES_TUPLES_OK, 1, 1, err);
+
+	PQclear(res);
+	if (res == NULL)
+		pt_err_prefix(err, "could not drop replication slot \"%s\"", slot);
+	return res != NULL;
+}
+
+bool
 pt_slot_create(pt_stream *stream, const char *slot, pt_lsn *consistent, char **snapshot, pt_err *err)
 {
 	if (pt_stream_create_slot(stream, slot, consistent, snapshot, err))

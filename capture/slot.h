@@ -37,6 +37,9 @@ bool		pt_slot_wait_inactive(PGconn *conn, const char *slot, pt_slot_info *info, 
 /* An existing slot is ours, free and not lost; else a one-line error with the fix. */
 bool		pt_slot_usable(const char *slot, const pt_slot_info *info, pt_err *err);
 
+/* Drop a slot (a lost one, before --resnapshot creates it anew). */
+bool		pt_slot_drop(PGconn *conn, const char *slot, pt_err *err);
+
 /* Create the wal2json slot, exporting a snapshot; server refusals get their fix as hint. */
 bool		pt_slot_create(pt_stream *stream, const char *slot, pt_lsn *consistent,
 						   char **snapshot, pt_err *err);

@@ -360,7 +360,9 @@ build_options(pt_program program)
 	opts[n++] = (struct option) {"version", no_argument, NULL, 'V'};
 	for (int i = 0; i < pt_config_nkeys; i++)
 		if (pt_config_keys[i].flag && (pt_config_keys[i].programs & program))
-			opts[n++] = (struct option) {pt_config_keys[i].flag, required_argument, NULL, OPT_KEY_BASE + i};
+			opts[n++] = (struct option) {pt_config_keys[i].flag,
+				pt_config_keys[i].type == PT_KEY_BOOL ? optional_argument : required_argument,
+			NULL, OPT_KEY_BASE + i};
 	return opts;
 }
 
@@ -392,7 +394,8 @@ parse_flags(pt_config *cfg, pt_program program, int argc, char **argv, bool sett
 		else if (c >= OPT_KEY_BASE && settings)
 		{
 			snprintf(origin, sizeof(origin), "option --%s", pt_config_keys[c - OPT_KEY_BASE].flag);
-			ok = store(cfg, c - OPT_KEY_BASE, optarg, origin, err);
+			/* a boolean flag alone means on: --messages, --messages=off */
+			ok = store(cfg, c - OPT_KEY_BASE, optarg ? optarg : "on", origin, err);
 		}
 		else if (c < OPT_KEY_BASE)
 		{

@@ -51,8 +51,9 @@ pt_config_usage(FILE *out, pt_program program, const char *progname, const char 
 
 		if (!k->flag || !(k->programs & program))
 			continue;
-		snprintf(flag, sizeof(flag), "--%s %s", k->flag,
-				 k->type == PT_KEY_INT ? "N" : k->type == PT_KEY_LSN ? "LSN" : "VALUE");
+		snprintf(flag, sizeof(flag), "--%s%s", k->flag,
+				 k->type == PT_KEY_BOOL ? "[=on|off]" : k->type == PT_KEY_INT ? " N" :
+				 k->type == PT_KEY_LSN ? " LSN" : " VALUE");
 		fprintf(out, "  %-28s %s", flag, k->help);
 		if (k->type == PT_KEY_ENUM)
 			fprintf(out, " (%s)", type_text(k, buf, sizeof(buf)));

@@ -32,6 +32,8 @@ const pt_config_key pt_config_keys[] = {
 	"tables not to capture, same pattern syntax; the event store's schema is never captured"},
 	{"capture", "snapshot", PT_KEY_ENUM, "initial", 0, 0, "initial|never", "snapshot", CAP,
 	"on first start, copy the existing rows of the captured tables as snapshot events (initial) or not (never)"},
+	{"capture", "resnapshot", PT_KEY_BOOL, "off", 0, 0, NULL, "resnapshot", CAP,
+	"after a lost or vanished slot: create it anew, record the hole as a gap event and copy the tables again"},
 	{"capture", "messages", PT_KEY_BOOL, "off", 0, 0, NULL, "messages", CAP,
 	"record the application's own transactional logical messages as message events"},
 	{"capture", "endpos", PT_KEY_LSN, "", 0, 0, NULL, "endpos", CAP,

@@ -57,6 +57,15 @@ check_table_end(pt_store_writer *w, const char *qschema, pt_err *err)
 		return false;
 	max_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
+	if (max_id > 0 && !w->committed.found)
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "event store in schema \"%s\" already holds the chain of another slot", w->schema);
+		pt_err_detail(err, "one event store holds one hash chain, written from one slot; slot \"%s\" has no state there",
+					  w->slot);
+		pt_err_hint(err, "give slot \"%s\" its own event store with --schema, or use the slot that wrote this one",
+					w->slot);
+		return false;
+	}
 	if (max_id != w->committed.last_event_id)
 	{
 		pt_err_set(err, PT_ERR_INTEGRITY, "event table ends at id %lld but the state of slot \"%s\" says %lld",

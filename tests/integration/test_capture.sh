@@ -131,5 +131,28 @@ wait "$capture" || fail "SIGTERM: capture exited with $?"
 echo "ok: SIGTERM stops capture with exit 0"
 eq "heartbeats are not events" "SELECT count(*) FROM pgtrail.events" "12"
 
+# the slot vanishes (failover, someone dropped it): capture refuses to go on
+# silently; --resnapshot records the hole as a gap event and copies anew
+q "SELECT pg_drop_replication_slot('pgtrail')" >/dev/null
+q "INSERT INTO app.accounts (id, name) VALUES (4, 'written while the slot was gone')" >/dev/null
+set +e
+msg=$("$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --endpos 0/1 2>&1)
+rc=$?
+set -e
+[ "$rc" = 3 ] || fail "a vanished slot: expected exit 3, got $rc ($msg)"
+case "$msg" in *'replication slot "pgtrail" has vanished'*'--resnapshot'*) ;; *) fail "vanished slot message: $msg" ;; esac
+echo "ok: a vanished slot stops capture with a clear error"
+set +e
+msg=$("$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --endpos 0/1 --resnapshot --slot other 2>&1)
+rc=$?
+set -e
+[ "$rc" = 2 ] || fail "--resnapshot on a never-used slot: expected exit 2, got $rc ($msg)"
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --endpos 0/1 --resnapshot --log-level error
+eq "gap event, then a fresh snapshot of every table" \
+   "SELECT string_agg(op || ':' || coalesce(table_name, '-') || ':' || coalesce(key::text, '-'), ' ' ORDER BY id) FROM pgtrail.events WHERE id > 12" \
+   'gap:-:- snapshot:Invoice Lines:{"k":"b\"q"} snapshot:accounts:{"id":"3"} snapshot:accounts:{"id":"4"}'
+eq "the gap says what happened" "SELECT metadata->>'reason' FROM pgtrail.events WHERE op = 'gap'" \
+   "replication slot vanished (failover, or it was dropped)"
+
 python3 "$here/../checker/pgtrail_check.py" || fail "independent checker rejected the chain"
 echo "ok: independent checker accepts the chain"

@@ -171,13 +171,14 @@ test_bools_and_help(void **state)
 	pt_config  *cfg = pt_config_new();
 	pt_config_args args;
 	pt_err		err;
-	char	   *argv[] = {"pgtrail-capture", "--messages", "ON", NULL};
+	char	   *argv[] = {"pgtrail-capture", "--messages", "--resnapshot=ON", NULL};
 	char	   *help[] = {"pgtrail-capture", "--help", "--version", NULL};
 	char	   *bad_env[] = {"PGTRAIL_NO_SUCH=1", NULL};
 
 	(void) state;
 	assert_true(load(cfg, 3, argv, NULL, &args, &err));
 	assert_true(pt_config_get_bool(cfg, "capture", "messages"));
+	assert_true(pt_config_get_bool(cfg, "capture", "resnapshot"));
 	assert_false(args.help);
 	assert_true(pt_config_set(cfg, "capture", "messages", "off", "test", &err));
 	assert_false(pt_config_get_bool(cfg, "capture", "messages"));
