@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # run.sh — run the benchmarks against a throwaway PostgreSQL (not a test).
 #
-#   bench/run.sh [EVENTS]      default 1,000,000
+#   bench/run.sh [EVENTS [CAPTURE_ROWS]]    defaults 1,000,000 and 200,000
 #
-# Needs a build (scripts/build.sh). Starts a cluster (tests/harness), then
-# bench/workload.sh records real wal2json lines from a workload of mixed
-# types and runs bench_parser on them, then bench_writer. Each benchmark
+# Needs a build (scripts/build.sh). Each part runs on a cluster of its own
+# (tests/harness): bench/workload.sh records real wal2json lines and runs
+# bench_parser on them, then bench_writer (against plain COPY);
+# bench/capture_workload.sh measures pgtrail-capture against pg_recvlogical
+# and the two ways of keeping capture's own writes out of decoding. Each
 # prints its ratio against the limit measured in the same run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-exec "$root/tests/harness/with_pg.sh" "$root/bench/workload.sh" "$root/build/bin" "${1:-1000000}"
+"$root/tests/harness/with_pg.sh" "$root/bench/workload.sh" "$root/build/bin" "${1:-1000000}"
+"$root/tests/harness/with_pg.sh" "$root/bench/capture_workload.sh" "$root/build/bin" "${2:-200000}"

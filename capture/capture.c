@@ -62,6 +62,7 @@ typedef struct capture
 	pt_lsn		batch_end;		/* end LSN of the last whole transaction in it */
 
 	pt_lsn		stored;			/* everything up to here is in the store */
+	char		origin_oid[16];	/* replication origin of the sink session, "" = none */
 	int64_t		last_data_us;	/* when the stream last carried a change */
 	bool		done;			/* endpos reached */
 	int64_t		events_total;
@@ -391,6 +392,44 @@ open_connections(capture *c, pt_err *err)
 	return c->stream != NULL;
 }
 
+/*
+ * When the event store lives in the source, its writes would come back
+ * through decoding. Tagging the sink session with a replication origin lets
+ * wal2json's filter-origins drop them before they are decoded (measured
+ * faster than decoding them and dropping them by table: bench/run_capture.sh).
+ * It needs superuser or EXECUTE on pg_replication_origin_*; without it,
+ * filter-tables (always on as well) does the job.
+ */
+static void
+setup_origin(capture *c)
+{
+	char		name[128];
+	const char *params[1] = {name};
+	PGresult   *res;
+	pt_err		err;
+
+	if (!c->opts->origin_filter || c->sink_conn != c->source_conn)
+		return;
+	snprintf(name, sizeof(name), "pgtrail_%s", c->opts->slot);
+	res = pt_pq_exec_params(c->sink_conn, "SELECT coalesce(pg_replication_origin_oid($1), "
+							"pg_replication_origin_create($1))::text", 1, params, PGRES_TUPLES_OK, 1, 1, &err);
+	if (res != NULL)
+	{
+		snprintf(c->origin_oid, sizeof(c->origin_oid), "%s", PQgetvalue(res, 0, 0));
+		PQclear(res);
+		res = pt_pq_exec_params(c->sink_conn, "SELECT pg_replication_origin_session_setup($1)", 1, params,
+								PGRES_TUPLES_OK, 1, 1, &err);
+	}
+	if (res == NULL)
+	{
+		c->origin_oid[0] = '\0';
+		pt_log_info(c->log, "own writes filtered by table, not by replication origin (%s)", err.message);
+		return;
+	}
+	PQclear(res);
+	pt_log_debug(c->log, "own writes carry replication origin %s (%s)", name, c->origin_oid);
+}
+
 /* The event table first: it numbers and hashes the events. */
 static bool
 open_sinks(capture *c, pt_err *err)
@@ -398,6 +437,7 @@ open_sinks(capture *c, pt_err *err)
 	if (!pt_sink_table_open(&c->sinks[0], c->sink_conn, c->opts->schema, c->opts->slot, err))
 		return false;
 	c->nsinks = 1;
+	setup_origin(c);
 	c->schemas = pt_schemas_new(c->sink_conn, c->opts->schema, c->opts->source_dsn, c->log, err);
 	return c->schemas != NULL;
 }
@@ -579,7 +619,8 @@ start_stream(capture *c, pt_err *err)
 	const char *options[] = {
 		"format-version", "2", "include-xids", "1", "include-timestamp", "1", "include-lsn", "1",
 		"include-pk", "1", "include-transaction", "1", "include-type-oids", "1", "include-typmod", "1",
-		"filter-tables", filter, "filter-msg-prefixes", HEARTBEAT_PREFIX, NULL
+		"filter-tables", filter, "filter-msg-prefixes", HEARTBEAT_PREFIX,
+		c->origin_oid[0] ? "filter-origins" : NULL, c->origin_oid, NULL
 	};
 	bool		ok = find_start(c, &start, err) &&
 		pt_stream_start(c->stream, c->opts->slot, start, options, c->opts->status_interval_ms, err);

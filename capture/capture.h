@@ -34,7 +34,8 @@ typedef struct pt_capture_opts
 	const char *exclude_tables;
 	pt_snapshot_mode snapshot;
 	bool		messages;
-	bool		resnapshot;		/* recover a lost/vanished slot: gap event + snapshot */		/* other transactional messages become "message" events */
+	bool		resnapshot;
+	bool		origin_filter;	/* own writes: replication origin (else filter-tables only) */		/* recover a lost/vanished slot: gap event + snapshot */		/* other transactional messages become "message" events */
 	bool		has_endpos;
 	pt_lsn		endpos;
 	int			batch_size;		/* events per sink transaction (at txn boundaries) */

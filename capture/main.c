@@ -56,6 +56,7 @@ fill_opts(const pt_config *cfg, pt_capture_opts *o)
 		PT_SNAPSHOT_NEVER : PT_SNAPSHOT_INITIAL;
 	o->messages = pt_config_get_bool(cfg, "capture", "messages");
 	o->resnapshot = pt_config_get_bool(cfg, "capture", "resnapshot");
+	o->origin_filter = strcmp(pt_config_get(cfg, "capture", "own_writes_filter"), "origin") == 0;
 	o->has_endpos = endpos[0] != '\0' && pt_lsn_parse(endpos, strlen(endpos), &o->endpos);
 	o->batch_size = (int) pt_config_get_int(cfg, "sink", "batch_size");
 	o->batch_interval_ms = (int) pt_config_get_int(cfg, "sink", "batch_interval_ms");

@@ -40,6 +40,8 @@ const pt_config_key pt_config_keys[] = {
 	"stop once everything up to this LSN is committed to the event store (as pg_recvlogical --endpos)"},
 	{"capture", "heartbeat_interval_ms", PT_KEY_INT, "10000", 0, 3600000, NULL, "heartbeat-interval-ms", CAP,
 	"on an idle source, write a small transactional logical message this often so the slot keeps advancing and WAL is freed (0 = off)"},
+	{"capture", "own_writes_filter", PT_KEY_ENUM, "origin", 0, 0, "origin|tables", "own-writes-filter", CAP,
+	"how the event store's own writes are kept out of decoding when it lives in the source: a replication origin the server drops before decoding (needs superuser or EXECUTE on pg_replication_origin_*; falls back to tables), or wal2json's filter-tables"},
 	{"capture", "status_interval_ms", PT_KEY_INT, "10000", 100, 3600000, NULL, "status-interval-ms", CAP,
 	"how often capture reports its position to the source (milliseconds)"},
 

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# capture_workload.sh BIN_DIR ROWS — capture benchmarks, inside with_pg.sh.
+#
+# 1. Capture against the limit: pgtrail-capture --endpos over a workload of
+#    ROWS inserts (1,000 rows a transaction), and pg_recvlogical with the
+#    same wal2json options over the same WAL into /dev/null.
+# 2. Keeping pgtrail's own writes out of decoding, when the event store is in
+#    the source: after capture wrote ROWS events (tagged with its replication
+#    origin), two fresh wal2json slots read the whole WAL, source changes plus
+#    the store's writes, once dropping the store's rows by table after
+#    decoding them (filter-tables) and once by origin before (filter-origins).
+set -euo pipefail
+bin=$1 rows=$2
+opts=(-o format-version=2 -o include-xids=1 -o include-timestamp=1 -o include-lsn=1 -o include-pk=1
+      -o include-transaction=1 -o include-type-oids=1 -o include-typmod=1)
+q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
+secs() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { print b - a }'; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN { print a / b }'; }
+
+q "CREATE TABLE orders (id bigint PRIMARY KEY, customer int, amount numeric(12,2), note text, at timestamptz)" >/dev/null
+for s in recv by_table by_origin; do q "SELECT 1 FROM pg_create_logical_replication_slot('$s', 'wal2json')" >/dev/null; done
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --snapshot never --endpos 0/1 --log-level warning
+psql -qX -v ON_ERROR_STOP=1 >/dev/null <<SQL
+SELECT 1;
+DO \$\$ BEGIN FOR i IN 0..($rows / 1000 - 1) LOOP
+  INSERT INTO orders SELECT g, g % 997, g / 7.0, 'order number ' || g, now()
+    FROM generate_series(i * 1000 + 1, i * 1000 + 1000) g;
+  COMMIT;
+END LOOP; END \$\$;
+SQL
+end1=$(q "SELECT pg_current_wal_lsn()")
+
+t0=$(date +%s.%N)
+pg_recvlogical -d "$PGTRAIL_TEST_DSN" --slot recv --start --endpos "$end1" -f /dev/null "${opts[@]}"
+t_recv=$(secs "$t0")
+t0=$(date +%s.%N)
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --endpos "$end1" --batch-size 10000 --log-level warning
+t_cap=$(secs "$t0")
+events=$(q "SELECT count(*) FROM pgtrail.events")
+[ "$events" = "$rows" ] || { echo "expected $rows events, got $events" >&2; exit 1; }
+printf 'capture:        %d events in %.2f s = %.0f events/s (decode, parse, hash, write, commit)\n' \
+    "$rows" "$t_cap" "$(div "$rows" "$t_cap")"
+printf 'pg_recvlogical: same WAL in %.2f s = %.0f changes/s (decode into /dev/null: the limit)\n' \
+    "$t_recv" "$(div "$rows" "$t_recv")"
+printf 'ratio capture/pg_recvlogical: %.2f\n' "$(div "$t_recv" "$t_cap")"
+
+end2=$(q "SELECT pg_current_wal_lsn()")
+origin=$(q "SELECT pg_replication_origin_oid('pgtrail_pgtrail')")
+t0=$(date +%s.%N)
+pg_recvlogical -d "$PGTRAIL_TEST_DSN" --slot by_table --start --endpos "$end2" -f /dev/null "${opts[@]}" \
+    -o filter-tables='pgtrail.*'
+t_table=$(secs "$t0")
+t0=$(date +%s.%N)
+pg_recvlogical -d "$PGTRAIL_TEST_DSN" --slot by_origin --start --endpos "$end2" -f /dev/null "${opts[@]}" \
+    -o filter-tables='pgtrail.*' -o filter-origins="$origin"
+t_origin=$(secs "$t0")
+printf 'own writes dropped by table (decoded, then dropped): %.2f s\n' "$t_table"
+printf 'own writes dropped by origin (never decoded):        %.2f s  (%.1fx faster: origin kept)\n' \
+    "$t_origin" "$(div "$t_table" "$t_origin")"
