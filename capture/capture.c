@@ -13,7 +13,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 
 #include "capture/context.h"
@@ -26,6 +25,7 @@
 #include "capture/stream.h"
 #include "core/build.h"
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/json.h"
 #include "core/mem.h"
 #include "core/pq.h"
@@ -68,15 +68,6 @@ typedef struct capture
 	int64_t		events_total;
 } capture;
 
-static int64_t
-now_us(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
-}
-
 /* ---- sinks ---- */
 
 static bool
@@ -89,7 +80,7 @@ batch_open(capture *c, pt_err *err)
 			return false;
 	c->batch_open = true;
 	c->batch_events = 0;
-	c->batch_started_us = now_us();
+	c->batch_started_us = pt_now_us();
 	return true;
 }
 
@@ -142,7 +133,7 @@ static bool
 batch_due(const capture *c)
 {
 	return c->batch_open && (c->batch_events >= c->opts->batch_size ||
-							 now_us() - c->batch_started_us >= (int64_t) c->opts->batch_interval_ms * 1000);
+							 pt_now_us() - c->batch_started_us >= (int64_t) c->opts->batch_interval_ms * 1000);
 }
 
 /* ---- one wal2json line ---- */
@@ -309,9 +300,9 @@ heartbeat(capture *c, pt_err *err)
 	PGresult   *res;
 
 	if (c->opts->heartbeat_interval_ms <= 0 || c->batch_open ||
-		now_us() - c->last_data_us < (int64_t) c->opts->heartbeat_interval_ms * 1000)
+		pt_now_us() - c->last_data_us < (int64_t) c->opts->heartbeat_interval_ms * 1000)
 		return true;
-	c->last_data_us = now_us();
+	c->last_data_us = pt_now_us();
 	res = pt_pq_exec(c->source_conn, "SELECT pg_logical_emit_message(true, '" HEARTBEAT_PREFIX "', '')",
 					 PGRES_TUPLES_OK, 1, 1, err);
 	PQclear(res);
@@ -352,7 +343,7 @@ stream_loop(capture *c, volatile sig_atomic_t *stop, pt_err *err)
 			break;
 		if (msg.kind == PT_STREAM_DATA)
 		{
-			c->last_data_us = now_us();
+			c->last_data_us = pt_now_us();
 			if (!on_line(c, msg.data, msg.len, msg.lsn, err))
 				return false;
 		}
@@ -484,7 +475,6 @@ add_gap_event(capture *c, const char *why, pt_lsn consistent, pt_err *err)
 	const pt_store_state *state = pt_sink_table_state(&c->sinks[0]);
 	pt_buf		meta = PT_BUF_INIT;
 	pt_event	ev;
-	struct timeval tv;
 	bool		ok;
 
 	pt_buf_puts(&meta, "{\"reason\":");
@@ -494,11 +484,10 @@ add_gap_event(capture *c, const char *why, pt_lsn consistent, pt_err *err)
 	pt_buf_printf(&meta, ",\"last_captured_lsn\":\"%X/%X\",\"resumed_at_lsn\":\"%X/%X\"}",
 				  (unsigned) (state->confirmed_lsn >> 32), (unsigned) state->confirmed_lsn,
 				  (unsigned) (consistent >> 32), (unsigned) consistent);
-	gettimeofday(&tv, NULL);
 	memset(&ev, 0, sizeof(ev));
 	ev.op = PT_OP_GAP;
 	ev.lsn = ev.commit_lsn = consistent;
-	ev.committed_at = (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
+	ev.committed_at = pt_now_us();
 	ev.metadata.ptr = meta.data;
 	ev.metadata.len = meta.len;
 	ok = batch_add(c, &ev, err);

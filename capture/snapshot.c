@@ -5,9 +5,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/build.h"
 #include "core/copytext.h"
 #include "core/mem.h"
@@ -44,15 +44,6 @@ typedef struct snap
 	pt_text    *values;
 	int			ncols;
 } snap;
-
-static int64_t
-now_us(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
-}
 
 static bool
 begin_snapshot(snap *s, const char *snapshot_name, pt_err *err)
@@ -109,9 +100,9 @@ load_columns(snap *s, const char *oid, pt_err *err)
 static void
 progress(snap *s, const char *schema, const char *table, int64_t rows)
 {
-	if (now_us() - s->last_progress_us < 10 * 1000000)
+	if (pt_now_us() - s->last_progress_us < 10 * 1000000)
 		return;
-	s->last_progress_us = now_us();
+	s->last_progress_us = pt_now_us();
 	pt_log_info(s->log, "snapshot: %lld rows of \"%s\".\"%s\" so far, %lld in all",
 				(long long) rows, schema, table, (long long) s->rows_total);
 }
@@ -206,7 +197,7 @@ pt_snapshot_copy(const char *source_dsn, const char *snapshot_name, pt_lsn consi
 	s.arg = arg;
 	s.log = log;
 	s.txn.commit_lsn = consistent;
-	s.last_progress_us = now_us();
+	s.last_progress_us = pt_now_us();
 	s.conn = pt_pq_connect(source_dsn, "pgtrail-capture snapshot", err);
 	if (s.conn == NULL)
 		return false;

@@ -15,9 +15,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/mem.h"
 #include "core/pq.h"
 
@@ -37,15 +37,6 @@ struct pt_stream
 	pt_lsn		received;		/* highest LSN seen */
 	pt_lsn		confirmed;		/* highest LSN the sinks committed */
 };
-
-static int64_t
-now_us(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
-}
 
 static uint64_t
 get_u64(const char *p)
@@ -221,7 +212,7 @@ pt_stream_start(pt_stream *s, const char *slot, pt_lsn startpos, const char *con
 		PQclear(res);
 		s->streaming = true;
 		s->status_interval_ms = status_interval_ms;
-		s->last_status_us = now_us();
+		s->last_status_us = pt_now_us();
 		s->received = s->confirmed = startpos;
 	}
 	else
@@ -241,7 +232,7 @@ bool
 pt_stream_send_status(pt_stream *s, bool reply_requested, pt_err *err)
 {
 	char		msg[1 + 8 + 8 + 8 + 8 + 1];
-	int64_t		now = now_us();
+	int64_t		now = pt_now_us();
 
 	if (!s->streaming)
 		return true;			/* not started yet: the position goes out with the first update */
@@ -261,7 +252,7 @@ pt_stream_send_status(pt_stream *s, bool reply_requested, pt_err *err)
 static int
 ms_to_deadline(const pt_stream *s, int timeout_ms)
 {
-	int64_t		due = s->last_status_us + (int64_t) s->status_interval_ms * 1000 - now_us();
+	int64_t		due = s->last_status_us + (int64_t) s->status_interval_ms * 1000 - pt_now_us();
 	int			ms = due <= 0 ? 0 : (int) (due / 1000) + 1;
 
 	return ms < timeout_ms ? ms : timeout_ms;
@@ -338,7 +329,7 @@ pt_stream_next(pt_stream *s, int timeout_ms, pt_stream_msg *msg, pt_err *err)
 	{
 		int			r;
 
-		if (now_us() >= s->last_status_us + (int64_t) s->status_interval_ms * 1000 &&
+		if (pt_now_us() >= s->last_status_us + (int64_t) s->status_interval_ms * 1000 &&
 			!pt_stream_send_status(s, false, err))
 			return false;
 		r = PQgetCopyData(s->conn, &s->copybuf, 1);

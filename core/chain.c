@@ -194,16 +194,3 @@ pt_chain_check(pt_chain *chain, const pt_event *ev, pt_err *err)
 	memcpy(chain->last_hash, ev->hash, PT_HASH_LEN);
 	return true;
 }
-
-void
-pt_hex_encode(const uint8_t *bytes, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++)
-	{
-		out[2 * i] = digits[bytes[i] >> 4];
-		out[2 * i + 1] = digits[bytes[i] & 15];
-	}
-	out[2 * n] = '\0';
-}

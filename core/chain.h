@@ -17,6 +17,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/event.h"
+#include "core/hex.h"
 
 #define PT_CANON_MAGIC "PGTRAIL1"
 #define PT_CANON_NULL 0xFFFFFFFFu
@@ -50,8 +51,5 @@ void		pt_chain_append(pt_chain *chain, pt_event *ev);
  * PT_ERR_INTEGRITY) with what is wrong and does not advance.
  */
 bool		pt_chain_check(pt_chain *chain, const pt_event *ev, pt_err *err);
-
-/* Lower-case hex of n bytes into out (2n+1 bytes). */
-void		pt_hex_encode(const uint8_t *bytes, size_t n, char *out);
 
 #endif

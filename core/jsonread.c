@@ -16,7 +16,9 @@
 #define JSMN_STATIC
 #include <jsmn.h>
 
+#include "core/hex.h"
 #include "core/mem.h"
+#include "core/utf8.h"
 
 static int
 skip(const jsmntok_t *t, int ntok, int i)
@@ -30,60 +32,13 @@ skip(const jsmntok_t *t, int ntok, int i)
 	return i;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static void
-put_cp(pt_buf *out, unsigned cp)
-{
-	char		b[4];
-	int			n;
-
-	if (cp < 0x80)
-	{
-		b[0] = (char) cp;
-		n = 1;
-	}
-	else if (cp < 0x800)
-	{
-		b[0] = (char) (0xC0 | (cp >> 6));
-		b[1] = (char) (0x80 | (cp & 0x3F));
-		n = 2;
-	}
-	else if (cp < 0x10000)
-	{
-		b[0] = (char) (0xE0 | (cp >> 12));
-		b[1] = (char) (0x80 | ((cp >> 6) & 0x3F));
-		b[2] = (char) (0x80 | (cp & 0x3F));
-		n = 3;
-	}
-	else
-	{
-		b[0] = (char) (0xF0 | (cp >> 18));
-		b[1] = (char) (0x80 | ((cp >> 12) & 0x3F));
-		b[2] = (char) (0x80 | ((cp >> 6) & 0x3F));
-		b[3] = (char) (0x80 | (cp & 0x3F));
-		n = 4;
-	}
-	pt_buf_append(out, b, (size_t) n);
-}
-
 static unsigned
 read_u4(const char *s)
 {
 	unsigned	v = 0;
 
 	for (int i = 0; i < 4; i++)
-		v = (v << 4) | (unsigned) hexval(s[i]);
+		v = (v << 4) | (unsigned) pt_hex_digit(s[i]);
 	return v;
 }
 
@@ -122,7 +77,11 @@ unescape(const char *s, size_t len, pt_buf *out)
 				}
 				else if ((cp >= 0xD800 && cp <= 0xDFFF) || cp == 0)
 					return false;
-				put_cp(out, cp);
+				{
+					char		utf8[4];
+
+					pt_buf_append(out, utf8, (size_t) pt_utf8_encode(cp, utf8));
+				}
 				break;
 			default: pt_buf_putc(out, s[i]); break;
 		}

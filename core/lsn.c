@@ -5,17 +5,7 @@
 
 #include <stdio.h>
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "core/hex.h"
 
 /* Parse 1-8 hex digits from s[*pos..len) up to stop (or the end). */
 static bool
@@ -26,7 +16,7 @@ parse_half(const char *s, size_t len, size_t *pos, char stop, uint32_t *out)
 
 	while (*pos < len && s[*pos] != stop)
 	{
-		int			d = hexval(s[*pos]);
+		int			d = pt_hex_digit(s[*pos]);
 
 		if (d < 0 || *pos - start >= 8)
 			return false;

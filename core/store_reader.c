@@ -13,6 +13,7 @@
 
 #include "core/buf.h"
 #include "core/copytext.h"
+#include "core/hex.h"
 #include "core/mem.h"
 #include "core/pgtime.h"
 #include "core/pq.h"
@@ -76,27 +77,8 @@ parse_int(pt_text t, int64_t *v)
 static bool
 parse_hash(pt_text t, uint8_t *out)
 {
-	if (t.ptr == NULL || t.len != 2 + 2 * PT_HASH_LEN || t.ptr[0] != '\\' || t.ptr[1] != 'x')
-		return false;
-	for (int i = 0; i < PT_HASH_LEN; i++)
-	{
-		int			v = 0;
-
-		for (int k = 0; k < 2; k++)
-		{
-			char		c = t.ptr[2 + 2 * i + k];
-
-			v <<= 4;
-			if (c >= '0' && c <= '9')
-				v |= c - '0';
-			else if (c >= 'a' && c <= 'f')
-				v |= c - 'a' + 10;
-			else
-				return false;
-		}
-		out[i] = (uint8_t) v;
-	}
-	return true;
+	return t.ptr != NULL && t.len == 2 + 2 * PT_HASH_LEN && t.ptr[0] == '\\' && t.ptr[1] == 'x' &&
+		pt_hex_decode(t.ptr + 2, PT_HASH_LEN, out);
 }
 
 static bool

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/hex.h"
 #include "core/pq.h"
 
 /* %1$s is the quoted schema name. */
@@ -161,17 +162,8 @@ pt_store_install(PGconn *conn, const char *schema, pt_err *err)
 static bool
 parse_hash_hex(const char *text, uint8_t *out)
 {
-	if (strncmp(text, "\\x", 2) != 0 || strlen(text) != 2 + 2 * PT_HASH_LEN)
-		return false;
-	for (int i = 0; i < PT_HASH_LEN; i++)
-	{
-		unsigned	v;
-
-		if (sscanf(text + 2 + 2 * i, "%2x", &v) != 1)
-			return false;
-		out[i] = (uint8_t) v;
-	}
-	return true;
+	return strncmp(text, "\\x", 2) == 0 && strlen(text) == 2 + 2 * PT_HASH_LEN &&
+		pt_hex_decode(text + 2, PT_HASH_LEN, out);
 }
 
 bool

@@ -17,7 +17,9 @@
 #define JSMN_STATIC
 #include <jsmn.h>
 
+#include "core/hex.h"
 #include "core/mem.h"
+#include "core/utf8.h"
 #include "core/pgtime.h"
 
 struct pt_w2j_parser
@@ -134,35 +136,6 @@ tok_is(const pt_w2j_parser *p, int tok, const char *lit)
 	return (size_t) (t->end - t->start) == n && memcmp(p->js + t->start, lit, n) == 0;
 }
 
-/* Length of the UTF-8 sequence starting at s (at most avail bytes), 0 if invalid. */
-static int
-utf8_seq_len(const unsigned char *s, size_t avail)
-{
-	unsigned char c = s[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		return avail >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-	if (c >= 0xE0 && c <= 0xEF)
-	{
-		if (avail < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-			return 0;
-		if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F))
-			return 0;			/* overlong, or a UTF-16 surrogate */
-		return 3;
-	}
-	if (c >= 0xF0 && c <= 0xF4)
-	{
-		if (avail < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-			return 0;
-		if ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] > 0x8F))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
 static int
 hex4(const char *s)
 {
@@ -170,46 +143,13 @@ hex4(const char *s)
 
 	for (int i = 0; i < 4; i++)
 	{
-		char		c = s[i];
-		int			d;
+		int			d = pt_hex_digit(s[i]);
 
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
+		if (d < 0)
 			return -1;
 		v = v * 16 + d;
 	}
 	return v;
-}
-
-static char *
-put_utf8(char *o, unsigned cp)
-{
-	if (cp < 0x80)
-		*o++ = (char) cp;
-	else if (cp < 0x800)
-	{
-		*o++ = (char) (0xC0 | (cp >> 6));
-		*o++ = (char) (0x80 | (cp & 0x3F));
-	}
-	else if (cp < 0x10000)
-	{
-		*o++ = (char) (0xE0 | (cp >> 12));
-		*o++ = (char) (0x80 | ((cp >> 6) & 0x3F));
-		*o++ = (char) (0x80 | (cp & 0x3F));
-	}
-	else
-	{
-		*o++ = (char) (0xF0 | (cp >> 18));
-		*o++ = (char) (0x80 | ((cp >> 12) & 0x3F));
-		*o++ = (char) (0x80 | ((cp >> 6) & 0x3F));
-		*o++ = (char) (0x80 | (cp & 0x3F));
-	}
-	return o;
 }
 
 /* Decode a \u escape at s (pointing at 'u'), maybe a surrogate pair. */
@@ -236,7 +176,7 @@ decode_u_escape(pt_w2j_parser *p, int tok, const char **sp, const char *end, cha
 		cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
 		s += 6;
 	}
-	*op = put_utf8(*op, (unsigned) cp);
+	*op += pt_utf8_encode((unsigned) cp, *op);
 	*sp = s;
 	return true;
 }
@@ -292,7 +232,7 @@ copy_string(pt_w2j_parser *p, int tok, const char *prefix, pt_w2j_str *out)
 			*o++ = *s++;
 		else
 		{
-			int			n = utf8_seq_len((const unsigned char *) s, (size_t) (end - s));
+			int			n = pt_utf8_seq_len((const unsigned char *) s, (size_t) (end - s));
 
 			if (n == 0)
 				return fail(p, tok, "invalid UTF-8 in a string");
@@ -450,12 +390,8 @@ check_hex(pt_w2j_parser *p, int tok, const pt_w2j_str *s)
 	if (s->len % 2 != 0)
 		return fail(p, tok, "bytea value has an odd number of hex digits");
 	for (size_t i = 2; i < s->len; i++)
-	{
-		char		c = s->ptr[i];
-
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+		if (pt_hex_digit(s->ptr[i]) < 0)
 			return fail(p, tok, "bytea value is not hex");
-	}
 	return true;
 }
 

@@ -1,0 +1,16 @@
+/*
+ * core/clock.c — the wall clock (see clock.h).
+ */
+#include "core/clock.h"
+
+#include <stddef.h>
+#include <sys/time.h>
+
+int64_t
+pt_now_us(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
+}
