@@ -340,7 +340,13 @@ stream_loop(capture *c, volatile sig_atomic_t *stop, pt_err *err)
 		if (!pt_stream_next(c->stream, timeout, &msg, err))
 			return false;
 		if (msg.kind == PT_STREAM_END)
-			break;
+		{
+			/* we did not ask for it: the server is going away (shutdown, failover) */
+			batch_abort(c);
+			pt_err_set(err, PT_ERR_RUNTIME, "the source ended the replication stream");
+			snprintf(err->sqlstate, sizeof(err->sqlstate), "57P01");
+			return false;
+		}
 		if (msg.kind == PT_STREAM_DATA)
 		{
 			c->last_data_us = pt_now_us();

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "capture/capture.h"
 #include "config/config.h"
@@ -75,6 +76,16 @@ make_log(const pt_config *cfg)
 	return pt_log_new("pgtrail-capture", level, format, stderr);
 }
 
+/* Peak resident memory of the whole run (getrusage: kilobytes on Linux). */
+static void
+log_peak_memory(pt_log *log)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		pt_log_info(log, "peak memory: %ld kB", ru.ru_maxrss);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -110,6 +121,7 @@ main(int argc, char **argv)
 		pt_log_err(log, PT_LOG_ERROR, &err);
 		rc = pt_err_exit_code(&err);
 	}
+	log_peak_memory(log);
 	pt_log_free(log);
 	pt_config_free(cfg);
 	return rc;

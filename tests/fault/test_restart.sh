@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# test_restart.sh BIN_DIR — the source server restarts while capture is
+# streaming: capture reconnects by itself and nothing is lost or doubled
+# (run inside tests/harness/with_pg.sh).
+set -euo pipefail
+bin=$1
+log=$PGTRAIL_TEST_DIR/capture.log
+capture=""
+trap '[ -n "$capture" ] && kill -9 $capture 2>/dev/null; true' EXIT
+fail() { echo "FAIL: $*" >&2; tail -n 20 "$log" >&2 || true; exit 1; }
+q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+wait_events() { # wait_events N: until the store holds N events (60 s at most)
+    for _ in $(seq 1 300); do
+        [ "$(q "SELECT count(*) FROM pgtrail.events" 2>/dev/null || echo 0)" = "$1" ] && return 0
+        sleep 0.2
+    done
+    fail "the store did not reach $1 events"
+}
+
+q "CREATE TABLE t (id int PRIMARY KEY, v text)" >/dev/null
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --snapshot never --log-level info >"$log" 2>&1 &
+capture=$!
+for i in $(seq 0 49); do q "INSERT INTO t SELECT g, 'v' FROM generate_series($((i * 100 + 1)), $((i * 100 + 100))) g" >/dev/null; done
+wait_events 5000
+as_pg /usr/lib/postgresql/15/bin/pg_ctl -D "$PGTRAIL_TEST_DIR/data" -m fast -w restart >/dev/null
+echo "ok: server restarted under a running capture"
+for i in $(seq 50 99); do q "INSERT INTO t SELECT g, 'v' FROM generate_series($((i * 100 + 1)), $((i * 100 + 100))) g" >/dev/null; done
+wait_events 10000
+kill -TERM "$capture"
+wait "$capture" || fail "capture exited with $? after SIGTERM"
+capture=""
+grep -q "reconnecting in" "$log" || fail "capture did not report the reconnect"
+got=$(q "SELECT count(*) || ' ' || count(DISTINCT key::text) || ' ' || max(id) FROM pgtrail.events")
+[ "$got" = "10000 10000 10000" ] || fail "expected 10000 distinct events with ids 1..10000, got [$got]"
+echo "ok: reconnected, 10000 changes each exactly once"
