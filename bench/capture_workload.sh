@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# capture_workload.sh BIN_DIR ROWS — capture benchmarks, inside with_pg.sh.
+# capture_workload.sh BIN_DIR CHANGES — capture benchmarks, inside with_pg.sh.
 #
-# 1. Capture against the limit: pgtrail-capture --endpos over a workload of
-#    ROWS inserts (1,000 rows a transaction), and pg_recvlogical with the
-#    same wal2json options over the same WAL into /dev/null.
+# 1. Capture against the limit: a backlog of CHANGES row changes in
+#    transactions of 10 rows across three tables (inserts, then updates of
+#    the same rows), drained by pgtrail-capture --endpos, and by
+#    pg_recvlogical with the same wal2json options into /dev/null.
 # 2. Keeping pgtrail's own writes out of decoding, when the event store is in
 #    the source: after capture wrote ROWS events (tagged with its replication
 #    origin), two fresh wal2json slots read the whole WAL, source changes plus
@@ -17,24 +18,38 @@ q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
 secs() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { print b - a }'; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN { print a / b }'; }
 
-q "CREATE TABLE orders (id bigint PRIMARY KEY, customer int, amount numeric(12,2), note text, at timestamptz)" >/dev/null
+psql -qX -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+CREATE TABLE orders (id bigint PRIMARY KEY, customer int, amount numeric(12,2), note text, at timestamptz);
+CREATE TABLE items (id bigint PRIMARY KEY, order_id bigint, sku text, qty int, price numeric(10,2));
+CREATE TABLE payments (id bigint PRIMARY KEY, order_id bigint, method text, paid boolean, at timestamptz);
+SQL
 for s in recv by_table by_origin; do q "SELECT 1 FROM pg_create_logical_replication_slot('$s', 'wal2json')" >/dev/null; done
 "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --snapshot never --endpos 0/1 --log-level warning
+# CHANGES/2 inserts then CHANGES/2 updates, 10 rows a transaction, round robin over the tables
+half=$((rows / 2))
 psql -qX -v ON_ERROR_STOP=1 >/dev/null <<SQL
-SELECT 1;
-DO \$\$ BEGIN FOR i IN 0..($rows / 1000 - 1) LOOP
-  INSERT INTO orders SELECT g, g % 997, g / 7.0, 'order number ' || g, now()
-    FROM generate_series(i * 1000 + 1, i * 1000 + 1000) g;
+DO \$\$ BEGIN FOR i IN 0..($half / 30 - 1) LOOP
+  INSERT INTO orders SELECT g, g % 997, g / 7.0, 'order number ' || g, now() FROM generate_series(i * 10 + 1, i * 10 + 10) g;
+  COMMIT;
+  INSERT INTO items SELECT g, g, 'sku-' || (g % 100), 1 + g % 5, 9.99 FROM generate_series(i * 10 + 1, i * 10 + 10) g;
+  COMMIT;
+  INSERT INTO payments SELECT g, g, 'card', false, now() FROM generate_series(i * 10 + 1, i * 10 + 10) g;
   COMMIT;
 END LOOP; END \$\$;
+DO \$\$ BEGIN FOR i IN 0..($half / 30 - 1) LOOP
+  UPDATE orders SET amount = amount + 1 WHERE id BETWEEN i * 10 + 1 AND i * 10 + 10; COMMIT;
+  UPDATE items SET qty = qty + 1 WHERE id BETWEEN i * 10 + 1 AND i * 10 + 10; COMMIT;
+  UPDATE payments SET paid = true WHERE id BETWEEN i * 10 + 1 AND i * 10 + 10; COMMIT;
+END LOOP; END \$\$;
 SQL
+rows=$(( (half / 30) * 30 * 2 ))
 end1=$(q "SELECT pg_current_wal_lsn()")
 
 t0=$(date +%s.%N)
 pg_recvlogical -d "$PGTRAIL_TEST_DSN" --slot recv --start --endpos "$end1" -f /dev/null "${opts[@]}"
 t_recv=$(secs "$t0")
 t0=$(date +%s.%N)
-"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --endpos "$end1" --batch-size 10000 --log-level warning
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --endpos "$end1" --batch-size 10000 >"$PGTRAIL_TEST_DIR/cap.log" 2>&1
 t_cap=$(secs "$t0")
 events=$(q "SELECT count(*) FROM pgtrail.events")
 [ "$events" = "$rows" ] || { echo "expected $rows events, got $events" >&2; exit 1; }
@@ -42,7 +57,8 @@ printf 'capture:        %d events in %.2f s = %.0f events/s (decode, parse, hash
     "$rows" "$t_cap" "$(div "$rows" "$t_cap")"
 printf 'pg_recvlogical: same WAL in %.2f s = %.0f changes/s (decode into /dev/null: the limit)\n' \
     "$t_recv" "$(div "$rows" "$t_recv")"
-printf 'ratio capture/pg_recvlogical: %.2f\n' "$(div "$t_recv" "$t_cap")"
+printf 'ratio capture/pg_recvlogical: %.2f (target >= 0.70)\n' "$(div "$t_recv" "$t_cap")"
+sed -n 's/.*\(peak memory: .*\)/capture \1/p' "$PGTRAIL_TEST_DIR/cap.log"
 
 end2=$(q "SELECT pg_current_wal_lsn()")
 origin=$(q "SELECT pg_replication_origin_oid('pgtrail_pgtrail')")

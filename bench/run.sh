@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh — run the benchmarks against a throwaway PostgreSQL (not a test).
 #
-#   bench/run.sh [EVENTS [CAPTURE_ROWS]]    defaults 1,000,000 and 200,000
+#   bench/run.sh [EVENTS [CHANGES [SECONDS]]]   defaults 1,000,000, 1,000,000, 60
 #
 # Needs a build (scripts/build.sh). Each part runs on a cluster of its own
 # (tests/harness): bench/workload.sh records real wal2json lines and runs
@@ -12,4 +12,5 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/tests/harness/with_pg.sh" "$root/bench/workload.sh" "$root/build/bin" "${1:-1000000}"
-"$root/tests/harness/with_pg.sh" "$root/bench/capture_workload.sh" "$root/build/bin" "${2:-200000}"
+"$root/tests/harness/with_pg.sh" "$root/bench/capture_workload.sh" "$root/build/bin" "${2:-1000000}"
+"$root/tests/harness/with_pg.sh" "$root/bench/pgbench_follow.sh" "$root/build/bin" "${3:-60}"
