@@ -43,8 +43,32 @@ pt_lsn_parse(const char *s, size_t len, pt_lsn *lsn)
 	return true;
 }
 
+/* Upper-case hex of v without leading zeros ("0" for zero); returns the length. */
+static int
+put_hex32(uint32_t v, char *out)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	char		tmp[8];
+	int			n = 0;
+
+	do
+	{
+		tmp[n++] = digits[v & 15];
+		v >>= 4;
+	} while (v);
+	for (int i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* Hand-written rather than snprintf: it runs for every event. */
 int
 pt_lsn_format(pt_lsn lsn, char *buf)
 {
-	return snprintf(buf, PT_LSN_BUFLEN, "%X/%X", (unsigned) (lsn >> 32), (unsigned) lsn);
+	int			n = put_hex32((uint32_t) (lsn >> 32), buf);
+
+	buf[n++] = '/';
+	n += put_hex32((uint32_t) lsn, buf + n);
+	buf[n] = '\0';
+	return n;
 }
