@@ -6,7 +6,7 @@ set -euo pipefail
 bin=$1
 log=$PGTRAIL_TEST_DIR/capture.log
 capture=""
-trap '[ -n "$capture" ] && kill -9 $capture 2>/dev/null; true' EXIT
+trap 'if [ -n "$capture" ]; then kill -9 "$capture" 2>/dev/null || true; fi' EXIT
 fail() { echo "FAIL: $*" >&2; tail -n 20 "$log" >&2 || true; exit 1; }
 q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }

@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 fail() { echo "FAIL: $*" >&2; exit 1; }
 q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
 capture=""
-trap '[ -n "$capture" ] && kill -9 $capture 2>/dev/null; true' EXIT
+trap 'if [ -n "$capture" ]; then kill -9 "$capture" 2>/dev/null || true; fi' EXIT
 eq() { # eq DESCRIPTION SQL EXPECTED
     local got
     got=$(q "$2")

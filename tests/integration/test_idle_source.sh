@@ -6,7 +6,7 @@ set -euo pipefail
 bin=$1
 capture=""
 writer=""
-trap '[ -n "$capture" ] && kill -9 $capture 2>/dev/null; [ -n "$writer" ] && kill $writer 2>/dev/null; true' EXIT
+trap 'for p in $capture $writer; do kill -9 "$p" 2>/dev/null || true; done' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
 restart_lsn() { q "SELECT restart_lsn FROM pg_replication_slots WHERE slot_name = 'pgtrail'"; }

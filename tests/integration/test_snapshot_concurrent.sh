@@ -5,7 +5,7 @@
 set -euo pipefail
 bin=$1
 capture=""
-trap '[ -n "$capture" ] && kill -9 $capture 2>/dev/null; true' EXIT
+trap 'if [ -n "$capture" ]; then kill -9 "$capture" 2>/dev/null || true; fi' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
 

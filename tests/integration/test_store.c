@@ -218,8 +218,17 @@ check_chain(int64_t *bad_id)
 
 	assert_non_null(r);
 	*bad_id = 0;
-	while (pt_store_reader_next(r, &ev, &done, &err) && !done)
+	for (;;)
 	{
+		if (!pt_store_reader_next(r, &ev, &done, &err))
+		{
+			/* a row the reader cannot even parse: "event N: ..." */
+			assert_int_equal(err.kind, PT_ERR_INTEGRITY);
+			*bad_id = strtoll(err.message + strlen("event "), NULL, 10);
+			break;
+		}
+		if (done)
+			break;
 		if (!pt_chain_check(chain, &ev, &err))
 		{
 			*bad_id = ev.id;
@@ -312,7 +321,7 @@ test_values_byte_for_byte(void **state)
 							"AND row->>'j' = '{\"a\": 1, \"a\": 2}'"), 1);
 	/* NaN/Infinity arrive as null (wal2json 2.5), genuine NULL too */
 	assert_int_equal(scalar("SELECT count(*) FROM pgtrail.events WHERE op = 'insert' AND row->>'id' = '2' "
-							"AND row->'n'::text = 'null' AND json_typeof(row->'f') = 'null'"), 1);
+							"AND json_typeof(row->'n') = 'null' AND json_typeof(row->'f') = 'null'"), 1);
 }
 
 static void
@@ -353,13 +362,13 @@ test_independent_checker_agrees(void **state)
 	(void) state;
 	assert_int_equal(run_checker(), 0);
 	/* change one byte of one row: both checkers name that event */
-	sql("UPDATE pgtrail.events SET row = replace(row::text, 'row 123', 'row 124')::json "
+	sql("UPDATE pgtrail.events SET row = replace(row::text, 'row 123', 'row 1z3')::json "
 		"WHERE row->>'tx' = 'row 123' AND op = 'insert'");
 	assert_int_equal(run_checker(), 1);
 	check_chain(&bad_id);
-	assert_int_equal(bad_id, scalar("SELECT id FROM pgtrail.events WHERE row->>'tx' = 'row 124' AND op = 'insert'"));
-	sql("UPDATE pgtrail.events SET row = replace(row::text, 'row 124', 'row 123')::json "
-		"WHERE row->>'tx' = 'row 124' AND op = 'insert'");
+	assert_int_equal(bad_id, scalar("SELECT id FROM pgtrail.events WHERE row->>'tx' = 'row 1z3' AND op = 'insert'"));
+	sql("UPDATE pgtrail.events SET row = replace(row::text, 'row 1z3', 'row 123')::json "
+		"WHERE row->>'tx' = 'row 1z3' AND op = 'insert'");
 	assert_int_equal(run_checker(), 0);
 }
 
