@@ -17,8 +17,8 @@ clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -I"$src" -I"$work" -I/usr/include/postgresql \
     "$src/tests/fuzz/fuzz_wal2json.c" \
-    "$src"/core/{err,mem,buf,json,lsn,pgtime,event,chain,wal2json,build}.c \
-    -lcrypto -o "$work/fuzz_wal2json"
+    "$src"/core/*.c \
+    -lpq -lcrypto -o "$work/fuzz_wal2json"
 cd "$work"
 ./fuzz_wal2json -max_total_time="$secs" -max_len=65536 -timeout=10 \
     -dict="$src/tests/fuzz/wal2json.dict" -print_final_stats=1 corpus 2>&1 | tail -n 25
