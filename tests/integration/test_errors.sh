@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# test_errors.sh BIN_DIR — pgtrail-capture's one-line errors: each names the
+# problem and the fix, with exit 2 (configuration) or 3 (could not run)
+# (run inside tests/harness/with_pg.sh).
+set -euo pipefail
+bin=$1
+capture=""
+trap 'if [ -n "$capture" ]; then kill -9 "$capture" 2>/dev/null || true; fi' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+expect() { # expect EXIT_CODE TEXT -- ARGS...: capture fails with that code, a message with TEXT, one error line
+    local code=$1 text=$2 out rc
+    shift 3
+    set +e
+    out=$("$bin/pgtrail-capture" "$@" 2>&1)
+    rc=$?
+    set -e
+    [ "$rc" = "$code" ] || fail "expected exit $code for [$text], got $rc: $out"
+    case "$out" in *"$text"*) ;; *) fail "expected [$text] in: $out" ;; esac
+    [ "$(printf '%s\n' "$out" | grep -c 'error:')" = 1 ] || fail "more than one error line: $out"
+    echo "ok: exit $code: $(printf '%s\n' "$out" | grep 'error:' | head -1)"
+}
+
+expect 2 'invalid value "sometimes" for key "snapshot"' -- --snapshot sometimes
+expect 2 'unknown option --sluot' -- --sluot x
+expect 3 'could not connect to the database' -- --source "host=127.0.0.1 port=1 connect_timeout=2 password=hunter2"
+out=$("$bin/pgtrail-capture" --source "host=127.0.0.1 port=1 connect_timeout=2 password=hunter2" 2>&1 || true)
+case "$out" in *hunter2*) fail "the password was printed: $out" ;; esac
+echo "ok: the password is not printed"
+
+if [ "$(q "SELECT count(*) FROM pg_settings WHERE name = 'output_plugin_libraries'")" = 1 ]; then
+    q "ALTER SYSTEM SET output_plugin_libraries = pgoutput, test_decoding" >/dev/null
+    q "SELECT pg_reload_conf()" >/dev/null; sleep 0.5
+    expect 2 "output_plugin_libraries = 'pgoutput, test_decoding, wal2json'" -- --source "$PGTRAIL_TEST_DSN"
+    q "ALTER SYSTEM RESET output_plugin_libraries" >/dev/null
+    q "SELECT pg_reload_conf()" >/dev/null; sleep 0.5
+fi
+
+q "CREATE ROLE app LOGIN; GRANT CREATE ON DATABASE postgres TO app" >/dev/null
+expect 2 'ALTER ROLE "app" REPLICATION' -- --source "$PGTRAIL_TEST_DSN user=app"
+q "ALTER ROLE app REPLICATION" >/dev/null
+q "CREATE TABLE secret (id int PRIMARY KEY)" >/dev/null
+expect 3 'permission denied for table secret' -- --source "$PGTRAIL_TEST_DSN user=app" --slot app_slot --schema app_store --tables 'public.*'
+q "SELECT pg_drop_replication_slot('app_slot')" >/dev/null
+
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --log-level error &
+capture=$!
+for _ in $(seq 1 50); do [ "$(q "SELECT count(*) FROM pg_replication_slots WHERE active")" = 1 ] && break; sleep 0.1; done
+expect 3 'replication slot "pgtrail" is active in another process' -- --source "$PGTRAIL_TEST_DSN"
+kill -TERM "$capture"; wait "$capture"; capture=""
+
+q "ALTER SYSTEM SET wal_level = replica" >/dev/null
+q "SELECT pg_drop_replication_slot('pgtrail')" >/dev/null
+as_pg /usr/lib/postgresql/15/bin/pg_ctl -D "$PGTRAIL_TEST_DIR/data" -m fast -w restart >/dev/null
+expect 2 'set wal_level = logical' -- --source "$PGTRAIL_TEST_DSN"
