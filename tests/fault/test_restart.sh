@@ -21,6 +21,11 @@ wait_events() { # wait_events N: until the store holds N events (60 s at most)
 q "CREATE TABLE t (id int PRIMARY KEY, v text)" >/dev/null
 "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --snapshot never --log-level info >"$log" 2>&1 &
 capture=$!
+# changes made before the slot exists are not for capture to see: wait for it
+for _ in $(seq 1 300); do
+    [ "$(q "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'pgtrail' AND active")" = 1 ] && break
+    sleep 0.1
+done
 for i in $(seq 0 49); do q "INSERT INTO t SELECT g, 'v' FROM generate_series($((i * 100 + 1)), $((i * 100 + 100))) g" >/dev/null; done
 wait_events 5000
 as_pg /usr/lib/postgresql/15/bin/pg_ctl -D "$PGTRAIL_TEST_DIR/data" -m fast -w restart >/dev/null
