@@ -106,11 +106,10 @@ pt_buf_put_u32be(pt_buf *buf, uint32_t v)
 	pt_buf_append(buf, b, 4);
 }
 
-void
-pt_buf_put_i64(pt_buf *buf, int64_t v)
+char *
+pt_format_i64(int64_t v, char *tmp)
 {
-	char		tmp[24];
-	char	   *p = tmp + sizeof(tmp);
+	char	   *p = tmp + 24;
 	uint64_t	u = v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
 
 	do
@@ -120,5 +119,14 @@ pt_buf_put_i64(pt_buf *buf, int64_t v)
 	} while (u);
 	if (v < 0)
 		*--p = '-';
+	return p;
+}
+
+void
+pt_buf_put_i64(pt_buf *buf, int64_t v)
+{
+	char		tmp[24];
+	char	   *p = pt_format_i64(v, tmp);
+
 	pt_buf_append(buf, p, (size_t) (tmp + sizeof(tmp) - p));
 }

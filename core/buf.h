@@ -35,4 +35,8 @@ void		pt_buf_printf(pt_buf *buf, const char *fmt,...) PT_PRINTF(2, 3);
 void		pt_buf_put_u32be(pt_buf *buf, uint32_t v);
 void		pt_buf_put_i64(pt_buf *buf, int64_t v);	/* decimal text */
 
+/* Decimal text of v at the end of tmp[24] (no NUL); returns where it starts.
+ * By hand rather than snprintf: it runs several times per event. */
+char	   *pt_format_i64(int64_t v, char *tmp);
+
 #endif

@@ -36,21 +36,12 @@ put_text(pt_buf *out, pt_text t)
 		put_field(out, t.ptr, t.len);
 }
 
-/* Decimal text of v as a field (by hand: several per event). */
 static void
 put_int(pt_buf *out, int64_t v)
 {
 	char		tmp[24];
-	char	   *p = tmp + sizeof(tmp);
-	uint64_t	u = v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
+	char	   *p = pt_format_i64(v, tmp);
 
-	do
-	{
-		*--p = (char) ('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		*--p = '-';
 	put_field(out, p, (size_t) (tmp + sizeof(tmp) - p));
 }
 

@@ -7,10 +7,7 @@ set -euo pipefail
 bin=$1
 here=$(cd "$(dirname "$0")" && pwd)
 log=$PGTRAIL_TEST_DIR/capture.log
-fail() { echo "FAIL: $*" >&2; tail -n 20 "$log" >&2 || true; exit 1; }
-q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
-capture=""
-trap 'if [ -n "$capture" ]; then kill -9 "$capture" 2>/dev/null || true; fi' EXIT
+. "$(dirname "$0")/../harness/testlib.sh"
 
 q "CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL)" >/dev/null
 "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --snapshot never --endpos 0/1 --log-level warning

@@ -5,11 +5,7 @@
 set -euo pipefail
 bin=$1
 log=$PGTRAIL_TEST_DIR/capture.log
-capture=""
-trap 'if [ -n "$capture" ]; then kill -9 "$capture" 2>/dev/null || true; fi' EXIT
-fail() { echo "FAIL: $*" >&2; tail -n 20 "$log" >&2 || true; exit 1; }
-q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+. "$(dirname "$0")/../harness/testlib.sh"
 wait_events() { # wait_events N: until the store holds N events (60 s at most)
     for _ in $(seq 1 300); do
         [ "$(q "SELECT count(*) FROM pgtrail.events" 2>/dev/null || echo 0)" = "$1" ] && return 0
@@ -34,7 +30,6 @@ for i in $(seq 50 99); do q "INSERT INTO t SELECT g, 'v' FROM generate_series($(
 wait_events 10000
 kill -TERM "$capture"
 wait "$capture" || fail "capture exited with $? after SIGTERM"
-capture=""
 grep -q "reconnecting in" "$log" || fail "capture did not report the reconnect"
 got=$(q "SELECT count(*) || ' ' || count(DISTINCT key::text) || ' ' || max(id) FROM pgtrail.events")
 [ "$got" = "10000 10000 10000" ] || fail "expected 10000 distinct events with ids 1..10000, got [$got]"

@@ -5,8 +5,7 @@
 set -euo pipefail
 bin=$1
 log=$PGTRAIL_TEST_DIR/capture.log
-fail() { echo "FAIL: $*" >&2; tail -n 5 "$log" >&2; exit 1; }
-q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
+. "$(dirname "$0")/../harness/testlib.sh"
 
 q "CREATE TABLE big (id int PRIMARY KEY, payload text, n numeric)" >/dev/null
 "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --endpos 0/1 --log-level warning

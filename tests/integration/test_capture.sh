@@ -12,16 +12,7 @@
 set -euo pipefail
 bin=$1
 here=$(cd "$(dirname "$0")" && pwd)
-fail() { echo "FAIL: $*" >&2; exit 1; }
-q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
-capture=""
-trap 'if [ -n "$capture" ]; then kill -9 "$capture" 2>/dev/null || true; fi' EXIT
-eq() { # eq DESCRIPTION SQL EXPECTED
-    local got
-    got=$(q "$2")
-    [ "$got" = "$3" ] || fail "$1: expected [$3], got [$got]"
-    echo "ok: $1"
-}
+. "$(dirname "$0")/../harness/testlib.sh"
 
 psql -qX -v ON_ERROR_STOP=1 <<'SQL'
 CREATE SCHEMA app;

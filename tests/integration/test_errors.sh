@@ -4,11 +4,7 @@
 # (run inside tests/harness/with_pg.sh).
 set -euo pipefail
 bin=$1
-capture=""
-trap 'if [ -n "$capture" ]; then kill -9 "$capture" 2>/dev/null || true; fi' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+. "$(dirname "$0")/../harness/testlib.sh"
 expect() { # expect EXIT_CODE TEXT -- ARGS...: capture fails with that code, a message with TEXT, one error line
     local code=$1 text=$2 out rc
     shift 3

@@ -4,11 +4,7 @@
 # so the server can free WAL (run inside tests/harness/with_pg.sh).
 set -euo pipefail
 bin=$1
-capture=""
-writer=""
-trap 'for p in $capture $writer; do kill -9 "$p" 2>/dev/null || true; done' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
+. "$(dirname "$0")/../harness/testlib.sh"
 restart_lsn() { q "SELECT restart_lsn FROM pg_replication_slots WHERE slot_name = 'pgtrail'"; }
 
 q "CREATE TABLE quiet (id int PRIMARY KEY)" >/dev/null

@@ -5,8 +5,7 @@
 set -euo pipefail
 bin=$1
 here=$(cd "$(dirname "$0")" && pwd)
-fail() { echo "FAIL: $*" >&2; exit 1; }
-q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
+. "$(dirname "$0")/../harness/testlib.sh"
 
 q "CREATE DATABASE audit" >/dev/null
 q "CREATE TABLE t (id int PRIMARY KEY, v text)" >/dev/null

@@ -8,9 +8,7 @@
 #    the events of its transaction after the call, and on no others.
 set -euo pipefail
 bin=$1
-fail() { echo "FAIL: $*" >&2; exit 1; }
-q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
-eq() { local got; got=$(q "$2"); [ "$got" = "$3" ] || fail "$1: expected [$3], got [$got]"; echo "ok: $1"; }
+. "$(dirname "$0")/../harness/testlib.sh"
 
 q "CREATE TABLE t (id int PRIMARY KEY, ts timestamptz, tsz timestamp, d date, iv interval, m money,
                    f real, t time with time zone, r tstzrange, a timestamptz[])" >/dev/null

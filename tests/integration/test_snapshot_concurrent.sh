@@ -4,10 +4,7 @@
 # streamed events give exactly the source's final rows (run inside with_pg.sh).
 set -euo pipefail
 bin=$1
-capture=""
-trap 'if [ -n "$capture" ]; then kill -9 "$capture" 2>/dev/null || true; fi' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
+. "$(dirname "$0")/../harness/testlib.sh"
 
 q "CREATE TABLE s (id int PRIMARY KEY, v int NOT NULL, note text)" >/dev/null
 q "INSERT INTO s SELECT g, 0, 'row ' || g FROM generate_series(1, 100000) g" >/dev/null
