@@ -18,6 +18,10 @@ expect() { # expect EXIT_CODE TEXT -- ARGS...: capture fails with that code, a m
     echo "ok: exit $code: $(printf '%s\n' "$out" | grep 'error:' | head -1)"
 }
 
+"$bin/pgtrail-capture" --help | grep -q -- '--source VALUE' || fail "--help lists no --source"
+"$bin/pgtrail-capture" --version | grep -qx 'pgtrail-capture (pgtrail) [0-9.]*' || fail "--version"
+PGTRAIL_CAPTURE_SLTO=x "$bin/pgtrail-capture" --help >/dev/null || fail "--help hidden by a bad environment"
+echo "ok: --help and --version"
 expect 2 'invalid value "sometimes" for key "snapshot"' -- --snapshot sometimes
 expect 2 'unknown option --sluot' -- --sluot x
 expect 3 'could not connect to the database' -- --source "host=127.0.0.1 port=1 connect_timeout=2 password=hunter2"

@@ -38,9 +38,15 @@ BEGIN; SELECT pg_logical_emit_message(true, 'sequin:transaction_annotations.set'
   SELECT pg_logical_emit_message(true, 'sequin:transaction_annotations.clear', '');
   INSERT INTO c VALUES (16); COMMIT;
 BEGIN; SELECT pg_logical_emit_message(true, 'pgtrail', 'not json'); INSERT INTO c VALUES (17); COMMIT;
+BEGIN; SELECT pg_logical_emit_message(true, 'myapp', E'hello\tworld'); INSERT INTO c VALUES (18); COMMIT;
+SELECT pg_logical_emit_message(false, 'myapp', 'not transactional');
+CREATE TABLE nokey (a int, b text);
+INSERT INTO nokey VALUES (1, 'x');
+UPDATE nokey SET b = 'y';
 SQL
 end=$(q "SELECT pg_current_wal_lsn()")
-"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --endpos "$end" --log-level error
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --endpos "$end" --messages --log-level warning \
+    2>"$PGTRAIL_TEST_DIR/capture.log"
 
 eq "the writer's session settings change nothing" \
    "SELECT (SELECT row::jsonb - 'id' FROM pgtrail.events WHERE table_name = 't' AND key->>'id' = '1') =
@@ -52,4 +58,12 @@ eq "money in C locale" "SELECT row->>'m' FROM pgtrail.events WHERE key->>'id' = 
 eq "context on exactly the events after the call, in its transaction" \
    "SELECT string_agg(key->>'id' || '=' || coalesce(actor, '-') || '/' || coalesce(action, '-') || '/' || coalesce(metadata::text, '-'), ' ' ORDER BY id)
     FROM pgtrail.events WHERE table_name = 'c'" \
-   '10=-/-/- 11=-/-/- 12=bob/refund/{"order": 5} 13=-/-/- 14=-/-/{"user_id": 42, "endpoint": "/pay"} 15=-/-/{"trace": "t-1"} 16=-/-/- 17=-/-/{"malformed_context":"not json"}'
+   '10=-/-/- 11=-/-/- 12=bob/refund/{"order": 5} 13=-/-/- 14=-/-/{"user_id": 42, "endpoint": "/pay"} 15=-/-/{"trace": "t-1"} 16=-/-/- 17=-/-/{"malformed_context":"not json"} 18=-/-/-'
+eq "--messages: other transactional messages are events, in place; context and non-transactional ones are not" \
+   "SELECT string_agg(op || ':' || row::text, ' ' ORDER BY id) FROM pgtrail.events WHERE op = 'message' OR key->>'id' IN ('17', '18')" \
+   'insert:{"id":"17"} message:{"prefix":"myapp","content":"hello\tworld"} insert:{"id":"18"}'
+grep -q 'table "public"."nokey" has no primary key or replica identity' "$PGTRAIL_TEST_DIR/capture.log" ||
+    fail "no warning about the table without a key"
+[ "$(grep -c 'nokey" has no primary key' "$PGTRAIL_TEST_DIR/capture.log")" = 1 ] || fail "warned more than once"
+eq "what PostgreSQL sends for a table without a key is still captured" \
+   "SELECT string_agg(op, ' ' ORDER BY id) FROM pgtrail.events WHERE table_name = 'nokey'" "insert"
