@@ -15,18 +15,25 @@ tps() { pgbench -n -c 2 -j 2 -T "$secs" 2>/dev/null | sed -n 's/^tps = \([0-9.]*
 pgbench -i -s 10 -q >/dev/null 2>&1
 q "SELECT 1 FROM pg_create_logical_replication_slot('recv', 'wal2json')" >/dev/null
 "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --snapshot never --endpos 0/1 --log-level error
-recv_sum=0 cap_sum=0
-for round in 1 2; do
-    pg_recvlogical -d "$PGTRAIL_TEST_DSN" --slot recv --start -f /dev/null "${opts[@]}" &
-    follower=$!
+run_recv() {
+    pg_recvlogical -d "$PGTRAIL_TEST_DSN" --slot recv --start -f /dev/null "${opts[@]}" 2>/dev/null &
+    local follower=$! t
     t=$(tps); kill -INT "$follower"; wait "$follower" || true
-    echo "round $round: pgbench with pg_recvlogical following:  $t tps"
+    echo "run $1: pgbench with pg_recvlogical following:  $t tps"
     recv_sum=$(awk -v a="$recv_sum" -v b="$t" 'BEGIN { print a + b }')
-    "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" >"$PGTRAIL_TEST_DIR/cap$round.log" 2>&1 &
-    follower=$!
+}
+run_capture() {
+    "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" >"$PGTRAIL_TEST_DIR/cap$1.log" 2>&1 &
+    local follower=$! t
     t=$(tps); kill -TERM "$follower"; wait "$follower"
-    echo "round $round: pgbench with pgtrail-capture following: $t tps ($(sed -n 's/.*peak memory: \(.*\)/peak RSS \1/p' "$PGTRAIL_TEST_DIR/cap$round.log"))"
+    echo "run $1: pgbench with pgtrail-capture following: $t tps ($(sed -n 's/.*peak memory: \(.*\)/peak RSS \1/p' "$PGTRAIL_TEST_DIR/cap$1.log"))"
     cap_sum=$(awk -v a="$cap_sum" -v b="$t" 'BEGIN { print a + b }')
-done
+}
+# ABBA order, so that a drift over the runs (table bloat, WAL, checkpoints) cancels out
+recv_sum=0 cap_sum=0
+run_recv 1
+run_capture 2
+run_capture 3
+run_recv 4
 awk -v c="$cap_sum" -v r="$recv_sum" 'BEGIN { printf "TPS ratio capture/pg_recvlogical: %.3f (target >= 0.95)\n", c / r }'
 echo "events captured: $(q "SELECT count(*) FROM pgtrail.events")"
