@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "capture/context.h"
+#include "capture/ddl.h"
 #include "capture/filter.h"
 #include "capture/schema.h"
 #include "capture/sink.h"
@@ -47,6 +48,7 @@ typedef struct capture
 	pt_builder *builder;
 	pt_filter  *filter;
 	pt_schemas *schemas;
+	pt_ddl	   *ddl;			/* parses DDL capture's messages */
 
 	/* the source transaction being read */
 	bool		in_txn;
@@ -212,6 +214,116 @@ on_row(capture *c, const pt_w2j_change *ch, pt_err *err)
 }
 
 /*
+ * A DDL capture message that is not what the event trigger writes (someone
+ * else used the prefix): said, not stored, and never a reason to stop.
+ */
+static void
+warn_not_ddl(capture *c, const pt_w2j_change *ch, const pt_err *bad)
+{
+	pt_lsn		lsn = ch->has_lsn ? ch->lsn : c->txn.commit_lsn;
+
+	pt_log_warning(c->log, "logical message \"%s\" at %X/%X is not from pgtrail's DDL capture (%s); ignored",
+				   ch->prefix.ptr, (unsigned) (lsn >> 32), (unsigned) lsn, bad->message);
+}
+
+/*
+ * A "pgtrail.ddl" message: a new schema version for each captured table it
+ * describes (recorded first, so the ddl event is each version's first
+ * event), then the ddl event itself, carrying the message as the server
+ * wrote it. The event names the message's first table (or dropped table)
+ * when that one is captured.
+ */
+static bool
+on_ddl(capture *c, const pt_w2j_change *ch, pt_err *err)
+{
+	pt_ddl_msg	m;
+	pt_event	ev;
+	pt_err		bad;
+	const pt_ddl_table *head = NULL;
+	const pt_table_version *tv;
+
+	if (!pt_ddl_parse(c->ddl, ch->content.ptr, ch->content.len, &m, &bad))
+	{
+		warn_not_ddl(c, ch, &bad);
+		return true;
+	}
+	memset(&ev, 0, sizeof(ev));
+	for (int i = 0; i < m.ntables; i++)
+	{
+		const pt_ddl_table *t = &m.tables[i];
+
+		if (!pt_filter_match(c->filter, t->schema.ptr, t->schema.len, t->table.ptr, t->table.len))
+			continue;
+		pt_schemas_define(c->schemas, t->schema.ptr, t->table.ptr, t->names, t->types, t->typeoids,
+						  t->ncols, t->pk, t->npk, &tv);
+		if (!record_version(c, tv, pt_ddl_columns_json(c->ddl, t), t->details.ptr, err))
+			return false;
+		if (i == 0)
+		{
+			head = t;
+			ev.has_schema_version = true;
+			ev.schema_version = tv->version;
+		}
+	}
+	if (m.ntables == 0 && m.ndropped > 0 &&
+		pt_filter_match(c->filter, m.dropped[0].schema.ptr, m.dropped[0].schema.len,
+						m.dropped[0].table.ptr, m.dropped[0].table.len))
+		head = &m.dropped[0];
+	ev.op = PT_OP_DDL;
+	ev.lsn = ch->has_lsn ? ch->lsn : c->txn.commit_lsn;
+	ev.commit_lsn = c->txn.commit_lsn;
+	ev.has_xid = c->txn.has_xid;
+	ev.xid = c->txn.xid;
+	ev.committed_at = c->txn.committed_at;
+	if (head)
+	{
+		ev.schema_name = head->schema;
+		ev.table_name = head->table;
+	}
+	ev.row.ptr = ch->content.ptr;
+	ev.row.len = ch->content.len;
+	pt_context_apply(&c->ctx, &ev);
+	return batch_add(c, &ev, err);
+}
+
+/*
+ * A "pgtrail.row" message: one row of a table a DDL command rewrote, as a
+ * snapshot event of the table's current version. The ddl event before it
+ * says "rewrite": its snapshot events replace the table's content.
+ * Tables that are not captured are skipped.
+ */
+static bool
+on_ddl_row(capture *c, const pt_w2j_change *ch, pt_err *err)
+{
+	pt_ddl_row	row;
+	pt_event	ev;
+	pt_err		bad;
+	const pt_table_version *tv;
+	const char *columns = NULL,
+			   *details = NULL;
+	bool		opened;
+
+	if (!pt_ddl_parse_row(c->ddl, ch->content.ptr, ch->content.len, &row, &bad))
+	{
+		warn_not_ddl(c, ch, &bad);
+		return true;
+	}
+	if (!pt_filter_match(c->filter, row.schema.ptr, row.schema.len, row.table.ptr, row.table.len))
+		return true;
+	if (!pt_schemas_for_snapshot(c->schemas, row.schema.ptr, row.table.ptr, &tv, &opened,
+								 &columns, &details, err))
+		return false;
+	if (opened && !record_version(c, tv, columns, details, err))
+		return false;
+	pt_ddl_row_event(c->ddl, c->builder, &c->txn, &row, tv, &ev);
+	ev.lsn = ch->has_lsn ? ch->lsn : c->txn.commit_lsn;
+	ev.has_schema_version = true;
+	ev.schema_version = tv->version;
+	pt_context_apply(&c->ctx, &ev);
+	return batch_add(c, &ev, err);
+}
+
+/*
  * A logical message: context conventions update the context; any other
  * transactional message becomes a "message" event when [capture] messages
  * is on. Non-transactional messages belong to no transaction and no row:
@@ -230,6 +342,11 @@ on_message(capture *c, const pt_w2j_change *ch, pt_err *err)
 	}
 	if (!c->in_txn || c->skip_txn)
 		return true;
+	/* DDL capture's own: never context, never message events */
+	if (strcmp(ch->prefix.ptr, PT_DDL_PREFIX) == 0)
+		return !c->opts->ddl || on_ddl(c, ch, err);
+	if (strcmp(ch->prefix.ptr, PT_DDL_ROW_PREFIX) == 0)
+		return !c->opts->ddl || on_ddl_row(c, ch, err);
 	pt_context_message(&c->ctx, ch->prefix.ptr, ch->content.ptr, ch->content.len, &handled, c->log);
 	if (handled || !c->opts->messages)
 		return true;
@@ -363,6 +480,25 @@ stream_loop(capture *c, volatile sig_atomic_t *stop, pt_err *err)
 
 /* ---- setup ---- */
 
+/* DDL capture is off, but its event triggers (from an earlier run) still
+ * write messages into WAL: say so, since they are ignored now. */
+static void
+warn_ddl_left_on(capture *c)
+{
+	pt_err		err;
+	bool		installed = false;
+
+	if (!pt_ddl_installed(c->source_conn, c->opts->schema, &installed, &err))
+		pt_log_debug(c->log, "could not look for DDL capture's event triggers: %s", err.message);
+	else if (installed)
+	{
+		pt_log_warning(c->log, "DDL capture is off, but its event triggers in schema \"%s\" are installed: "
+					   "the DDL they record is ignored", c->opts->schema);
+		pt_log_warning(c->log, "hint: run with --ddl on, or drop them: DROP EVENT TRIGGER %s_ddl_command_end, "
+					   "%s_ddl_sql_drop, %s_ddl_table_rewrite", c->opts->schema, c->opts->schema, c->opts->schema);
+	}
+}
+
 static bool
 open_connections(capture *c, pt_err *err)
 {
@@ -385,6 +521,10 @@ open_connections(capture *c, pt_err *err)
 		pt_log_warning(c->log, "capturing without %s.set_context(): changes will carry no actor", o->schema);
 		pt_err_clear(err);
 	}
+	if (o->ddl && !pt_ddl_install(c->source_conn, o->schema, err))
+		return false;
+	if (!o->ddl)
+		warn_ddl_left_on(c);
 	c->stream = pt_stream_open(o->source_dsn, "pgtrail-capture", err);
 	return c->stream != NULL;
 }
@@ -638,6 +778,7 @@ cleanup(capture *c)
 	pt_builder_free(c->builder);
 	pt_filter_free(c->filter);
 	pt_schemas_free(c->schemas);
+	pt_ddl_free(c->ddl);
 	pt_context_free(&c->ctx);
 	pt_buf_free(&c->message_row);
 }
@@ -655,6 +796,7 @@ run_session(const pt_capture_opts *opts, pt_log *log, volatile sig_atomic_t *sto
 	c.log = log;
 	c.parser = pt_w2j_parser_new();
 	c.builder = pt_builder_new();
+	c.ddl = pt_ddl_new();
 	pt_context_init(&c.ctx);
 	pt_buf_init(&c.message_row);
 	c.filter = pt_filter_new(opts->tables, opts->exclude_tables, opts->schema, err);

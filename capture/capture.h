@@ -34,6 +34,7 @@ typedef struct pt_capture_opts
 	const char *exclude_tables;
 	pt_snapshot_mode snapshot;
 	bool		messages;
+	bool		ddl;			/* DDL capture: event triggers, ddl events, rewrite re-snapshots */
 	bool		resnapshot;
 	bool		origin_filter;	/* own writes: replication origin (else filter-tables only) */		/* recover a lost/vanished slot: gap event + snapshot */		/* other transactional messages become "message" events */
 	bool		has_endpos;

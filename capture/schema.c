@@ -54,19 +54,7 @@ struct pt_schemas
 	"ORDER BY array_position(i.indkey::int2[], a.attnum)"
 
 #define DETAILS_SQL \
-	"SELECT json_build_object(" \
-	"'parent', (SELECT quote_ident(pn.nspname) || '.' || quote_ident(p.relname) FROM pg_inherits i " \
-	"  JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace " \
-	"  WHERE i.inhrelid = c.oid), " \
-	"'parent_partition_key', (SELECT pg_get_partkeydef(i.inhparent) FROM pg_inherits i WHERE i.inhrelid = c.oid), " \
-	"'partition_bound', pg_get_expr(c.relpartbound, c.oid), " \
-	"'replica_identity', c.relreplident, " \
-	"'columns', (SELECT json_agg(json_build_object('name', a.attname, 'not_null', a.attnotnull, " \
-	"  'identity', nullif(a.attidentity, ''), " \
-	"  'generated', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END, " \
-	"  'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END) ORDER BY a.attnum) " \
-	"  FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum " \
-	"  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped))::text " \
+	"SELECT " PT_SCHEMAS_DETAILS_EXPR "::text " \
 	"FROM pg_class c WHERE c.oid = to_regclass(quote_ident($1) || '.' || quote_ident($2))"
 
 static unsigned
@@ -262,12 +250,34 @@ column_index(const pt_table_version *tv, const pt_w2j_column *c, int hint)
 	return -1;
 }
 
+/* Is b the name a, or a qualified by a schema ("public.mood" for "mood")? */
+static bool
+same_or_qualified(const char *a, size_t alen, const char *b)
+{
+	size_t		blen = strlen(b);
+
+	if (alen == blen)
+		return memcmp(a, b, alen) == 0;
+	return blen > alen + 1 && b[blen - alen - 1] == '.' && memcmp(b + blen - alen, a, alen) == 0;
+}
+
+/*
+ * The same type: same OID when both are known, and the same name with
+ * typmod. A version defined by a DDL message names types as the event
+ * trigger saw them (search_path = pg_catalog: "public.mood"), wal2json as
+ * the walsender does ("mood"); with the OIDs equal, that is the same type.
+ */
 static bool
 same_type(const pt_table_version *tv, int i, const pt_w2j_column *c)
 {
-	if (c->typeoid != 0 && tv->typeoids[i] != 0 && c->typeoid != tv->typeoids[i])
+	bool		oids = c->typeoid != 0 && tv->typeoids[i] != 0;
+
+	if (oids && c->typeoid != tv->typeoids[i])
 		return false;
-	return c->type.ptr == NULL || strcmp(tv->types[i], c->type.ptr) == 0;
+	if (c->type.ptr == NULL || strcmp(tv->types[i], c->type.ptr) == 0)
+		return true;
+	return oids && (same_or_qualified(c->type.ptr, c->type.len, tv->types[i]) ||
+					same_or_qualified(tv->types[i], strlen(tv->types[i]), c->type.ptr));
 }
 
 static bool
@@ -513,4 +523,25 @@ pt_schemas_for_snapshot(pt_schemas *s, const char *schema, const char *table, co
 	ch.table.ptr = e->tv.table_name;
 	ch.table.len = strlen(e->tv.table_name);
 	return pt_schemas_observe(s, &ch, tvp, opened, cols, det, err);
+}
+
+bool
+pt_schemas_define(pt_schemas *s, const char *schema, const char *table, const pt_text *names,
+				  const char *const *types, const uint32_t *typeoids, int ncols,
+				  const char *const *pk, int npk, const pt_table_version **tvp)
+{
+	entry	   *e = find(s, schema, strlen(schema), table, strlen(table));
+
+	if (e == NULL)
+		e = insert(s, schema, strlen(schema), table, strlen(table));
+	clear_columns(&e->tv);
+	for (int i = 0; i < ncols; i++)
+		add_column(&e->tv, names[i].ptr, names[i].len, types[i], typeoids[i]);
+	for (int i = 0; i < npk; i++)
+		add_pk(&e->tv, pk[i], strlen(pk[i]));
+	e->tv.version++;
+	*tvp = &e->tv;
+	pt_log_info(s->log, "table \"%s\".\"%s\": column set version %d (%d columns), from DDL",
+				e->tv.schema_name, e->tv.table_name, e->tv.version, e->tv.ncols);
+	return true;
 }

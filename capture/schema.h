@@ -62,4 +62,37 @@ bool		pt_schemas_for_snapshot(pt_schemas *s, const char *schema, const char *tab
 									const pt_table_version **tv, bool *opened, const char **columns_json,
 									const char **details, pt_err *err);
 
+/*
+ * A new version defined by a DDL message (capture/ddl.c): the given
+ * columns and key replace the table's, the version number goes up by one,
+ * and later changes that fit it open no other. The caller records it.
+ * Strings are copied.
+ */
+bool		pt_schemas_define(pt_schemas *s, const char *schema, const char *table, const pt_text *names,
+							  const char *const *types, const uint32_t *typeoids, int ncols,
+							  const char *const *pk, int npk, const pt_table_version **tv);
+
+/*
+ * What a version records about a table besides its columns, as one SQL
+ * expression over the pg_class row "c": partition parent and key, partition
+ * bound, replica identity, and per column not_null, identity, generated and
+ * default. The registry runs it when a version opens from the stream; the
+ * DDL event trigger (capture/ddl.c) runs the same text inside the source,
+ * so both kinds of version carry the same details.
+ */
+#define PT_SCHEMAS_DETAILS_EXPR \
+	"json_build_object(" \
+	"'parent', (SELECT quote_ident(pn.nspname) || '.' || quote_ident(p.relname) FROM pg_inherits i " \
+	"  JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace " \
+	"  WHERE i.inhrelid = c.oid), " \
+	"'parent_partition_key', (SELECT pg_get_partkeydef(i.inhparent) FROM pg_inherits i WHERE i.inhrelid = c.oid), " \
+	"'partition_bound', pg_get_expr(c.relpartbound, c.oid), " \
+	"'replica_identity', c.relreplident, " \
+	"'columns', (SELECT json_agg(json_build_object('name', a.attname, 'not_null', a.attnotnull, " \
+	"  'identity', nullif(a.attidentity, ''), " \
+	"  'generated', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END, " \
+	"  'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END) ORDER BY a.attnum) " \
+	"  FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum " \
+	"  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped))"
+
 #endif

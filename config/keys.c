@@ -44,6 +44,8 @@ const pt_config_key pt_config_keys[] = {
 	"how the event store's own writes are kept out of decoding when it lives in the source: a replication origin the server drops before decoding (needs superuser or EXECUTE on pg_replication_origin_*; falls back to tables), or wal2json's filter-tables"},
 	{"capture", "status_interval_ms", PT_KEY_INT, "10000", 100, 3600000, NULL, "status-interval-ms", CAP,
 	"how often capture reports its position to the source (milliseconds)"},
+	{"capture", "ddl", PT_KEY_ENUM, "off", 0, 0, "on|off", "ddl", CAP,
+	"DDL capture: event triggers in the source record each schema change as a ddl event and re-snapshot tables a rewrite changed (installing them needs a superuser once)"},
 
 	{"log", "level", PT_KEY_ENUM, "info", 0, 0, "debug|info|warning|error", "log-level", ALL,
 	"least severe messages logged"},
