@@ -125,7 +125,7 @@ same_dump "--until-xid $xid2 (= phase 2 copy)" "$work/p2.dump" "$work/td.dump"
 "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --ddl on --log-level warning 2>>"$log" &
 capture=$!
 "$bin/pgtrail-replay" --events "$PGTRAIL_TEST_DSN" --target "$a" --create-tables --follow --log-level warning \
-    2>"$work/follow.err" &
+    2>"$work/follow.err" </dev/null &
 follower=$!
 writer="$writer $follower"   # killed on exit whatever happens
 {

@@ -84,7 +84,7 @@ replay() {
     local errf=${err_file:-$PGTRAIL_TEST_DIR/replay.err}
     err_file=$errf
     set +e
-    out=$("$bin/pgtrail-replay" "$@" 2>"$errf")
+    out=$("$bin/pgtrail-replay" "$@" 2>"$errf" </dev/null)
     rc=$?
     set -e
 }
