@@ -364,8 +364,11 @@ done:
 	{
 		bool		denied = strcmp(err->sqlstate, PT_SQLSTATE_INSUFFICIENT_PRIVILEGE) == 0;
 
-		res = PQexec(conn, "ROLLBACK");
-		PQclear(res);
+		if (PQtransactionStatus(conn) != PQTRANS_IDLE)
+		{
+			res = PQexec(conn, "ROLLBACK");
+			PQclear(res);
+		}
 		if (denied)
 		{
 			pt_err_set(err, PT_ERR_CONFIG, "could not install DDL capture in schema \"%s\": "
