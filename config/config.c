@@ -347,6 +347,16 @@ load_env(pt_config *cfg, char **envp, pt_err *err)
 
 /* ---- command line ---- */
 
+const char *
+pt_config_key_flag(const pt_config_key *k, pt_program program)
+{
+	for (int i = 0; i < pt_config_naliases; i++)
+		if ((pt_config_aliases[i].programs & program) && strcmp(pt_config_aliases[i].section, k->section) == 0 &&
+			strcmp(pt_config_aliases[i].name, k->name) == 0)
+			return pt_config_aliases[i].flag;
+	return (k->programs & program) ? k->flag : NULL;
+}
+
 #define OPT_KEY_BASE 1000
 
 static struct option *
@@ -359,8 +369,8 @@ build_options(pt_program program)
 	opts[n++] = (struct option) {"help", no_argument, NULL, 'h'};
 	opts[n++] = (struct option) {"version", no_argument, NULL, 'V'};
 	for (int i = 0; i < pt_config_nkeys; i++)
-		if (pt_config_keys[i].flag && (pt_config_keys[i].programs & program))
-			opts[n++] = (struct option) {pt_config_keys[i].flag,
+		if (pt_config_key_flag(&pt_config_keys[i], program))
+			opts[n++] = (struct option) {pt_config_key_flag(&pt_config_keys[i], program),
 				pt_config_keys[i].type == PT_KEY_BOOL ? optional_argument : required_argument,
 			NULL, OPT_KEY_BASE + i};
 	return opts;
@@ -393,7 +403,8 @@ parse_flags(pt_config *cfg, pt_program program, int argc, char **argv, bool sett
 			args->version = true;
 		else if (c >= OPT_KEY_BASE && settings)
 		{
-			snprintf(origin, sizeof(origin), "option --%s", pt_config_keys[c - OPT_KEY_BASE].flag);
+			snprintf(origin, sizeof(origin), "option --%s",
+					 pt_config_key_flag(&pt_config_keys[c - OPT_KEY_BASE], program));
 			/* a boolean flag alone means on: --messages, --messages=off */
 			ok = store(cfg, c - OPT_KEY_BASE, optarg ? optarg : "on", origin, err);
 		}

@@ -50,7 +50,23 @@ typedef struct pt_config_key
 	const char *help;
 } pt_config_key;
 
+/* Another spelling of a key's flag in some programs (replay and verify
+ * say --events for [sink] dsn, which capture calls --sink). */
+typedef struct pt_config_alias
+{
+	const char *section;
+	const char *name;
+	const char *flag;
+	int			programs;
+} pt_config_alias;
+
+extern const pt_config_alias pt_config_aliases[];
+extern const int pt_config_naliases;
+
 extern const pt_config_key pt_config_keys[];
+
+/* The flag (without "--") that sets key k in program, or NULL. */
+const char *pt_config_key_flag(const pt_config_key *k, pt_program program);
 extern const int pt_config_nkeys;
 
 typedef struct pt_config pt_config;

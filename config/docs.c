@@ -48,10 +48,11 @@ pt_config_usage(FILE *out, pt_program program, const char *progname, const char 
 	{
 		const pt_config_key *k = &pt_config_keys[i];
 		char		flag[64];
+		const char *name = pt_config_key_flag(k, program);
 
-		if (!k->flag || !(k->programs & program))
+		if (name == NULL)
 			continue;
-		snprintf(flag, sizeof(flag), "--%s%s", k->flag,
+		snprintf(flag, sizeof(flag), "--%s%s", name,
 				 k->type == PT_KEY_BOOL ? "[=on|off]" : k->type == PT_KEY_INT ? " N" :
 				 k->type == PT_KEY_LSN ? " LSN" : " VALUE");
 		fprintf(out, "  %-28s %s", flag, k->help);
@@ -113,6 +114,7 @@ pt_config_write_markdown(FILE *out)
 		const pt_config_key *k = &pt_config_keys[i];
 		char		buf[64];
 		char		env[128];
+		const char *alias;
 
 		if (strcmp(section, k->section) != 0)
 		{
@@ -121,8 +123,13 @@ pt_config_write_markdown(FILE *out)
 					"| --- | --- | --- | --- | --- | --- |\n", section);
 		}
 		env_name(k, env, sizeof(env));
-		fprintf(out, "| `%s` | %s%s%s | `%s` | %s | %s%s%s | %s |\n", k->name,
-				k->flag ? "`--" : "", k->flag ? k->flag : "", k->flag ? "`" : "", env,
+		alias = NULL;
+		for (int a = 0; a < pt_config_naliases; a++)
+			if (strcmp(pt_config_aliases[a].section, k->section) == 0 && strcmp(pt_config_aliases[a].name, k->name) == 0)
+				alias = pt_config_aliases[a].flag;
+		fprintf(out, "| `%s` | %s%s%s%s%s%s | `%s` | %s | %s%s%s | %s |\n", k->name,
+				k->flag ? "`--" : "", k->flag ? k->flag : "", k->flag ? "`" : "",
+				alias ? ", `--" : "", alias ? alias : "", alias ? "`" : "", env,
 				type_text(k, buf, sizeof(buf)), k->def[0] ? "`" : "", k->def, k->def[0] ? "`" : "", k->help);
 	}
 }

@@ -8,15 +8,18 @@
  */
 #include "config/config.h"
 
+#include <stdint.h>
+
 #define CAP PT_PROG_CAPTURE
+#define REP PT_PROG_REPLAY
 #define ALL PT_PROG_ALL
 
 const pt_config_key pt_config_keys[] = {
 	{"source", "dsn", PT_KEY_STRING, "", 0, 0, NULL, "source", CAP,
 	"database to capture: libpq conninfo or URI; empty means the PG* environment variables, as psql"},
 
-	{"sink", "dsn", PT_KEY_STRING, "", 0, 0, NULL, "sink", CAP,
-	"event store database; empty means the source database"},
+	{"sink", "dsn", PT_KEY_STRING, "", 0, 0, NULL, "sink", ALL,
+	"event store database (capture writes it, replay and verify read it: --events); empty means the source database, or the PG* environment variables"},
 	{"sink", "schema", PT_KEY_STRING, "pgtrail", 0, 0, NULL, "schema", ALL,
 	"schema of the event store (events, schemas, state, checkpoints)"},
 	{"sink", "batch_size", PT_KEY_INT, "1000", 1, 1000000, NULL, "batch-size", CAP,
@@ -47,6 +50,47 @@ const pt_config_key pt_config_keys[] = {
 	{"capture", "ddl", PT_KEY_ENUM, "off", 0, 0, "on|off", "ddl", CAP,
 	"DDL capture: event triggers in the source record each schema change as a ddl event and re-snapshot tables a rewrite changed (installing them needs a superuser once)"},
 
+	{"replay", "target", PT_KEY_STRING, "", 0, 0, NULL, "target", REP,
+	"database to rebuild the tables in: libpq conninfo or URI"},
+	{"replay", "until_lsn", PT_KEY_LSN, "", 0, 0, NULL, "until-lsn", REP,
+	"stop after the last transaction that committed at or before this source LSN"},
+	{"replay", "until_time", PT_KEY_STRING, "", 0, 0, NULL, "until-time", REP,
+	"stop after the last transaction that committed at or before this time (timestamptz, e.g. '2026-11-24 10:00:00+00')"},
+	{"replay", "until_event", PT_KEY_INT, "0", 0, INT64_MAX, NULL, "until-event", REP,
+	"stop after the transaction that holds this event id (0 = no limit)"},
+	{"replay", "until_xid", PT_KEY_INT, "0", 0, INT64_MAX, NULL, "until-xid", REP,
+	"stop after this source transaction (0 = no limit)"},
+	{"replay", "tables", PT_KEY_STRING, "", 0, 0, NULL, "tables", REP,
+	"tables to replay: comma-separated schema.table patterns with * wildcards; empty means all"},
+	{"replay", "create_tables", PT_KEY_BOOL, "off", 0, 0, NULL, "create-tables", REP,
+	"create each missing table as it was at the stop point, from the event store's schema versions"},
+	{"replay", "clean", PT_KEY_BOOL, "off", 0, 0, NULL, "clean", REP,
+	"empty the replayed tables first and replay from the first event"},
+	{"replay", "dry_run", PT_KEY_BOOL, "off", 0, 0, NULL, "dry-run", REP,
+	"say what would be done (tables, events, stop point) and change nothing"},
+	{"replay", "no_verify", PT_KEY_BOOL, "off", 0, 0, NULL, "no-verify", REP,
+	"do not check the hash chain while replaying (a broken chain otherwise stops replay)"},
+	{"replay", "follow", PT_KEY_BOOL, "off", 0, 0, NULL, "follow", REP,
+	"after catching up, keep applying new events as they arrive, until SIGTERM"},
+	{"replay", "poll_interval_ms", PT_KEY_INT, "1000", 10, 3600000, NULL, "poll-interval-ms", REP,
+	"in follow mode, how often to look for new events (milliseconds)"},
+	{"replay", "batch_size", PT_KEY_INT, "10000", 1, 10000000, NULL, "batch-size", REP,
+	"events per target transaction; a batch closes at the first source transaction boundary after this many"},
+	{"replay", "state_schema", PT_KEY_STRING, "pgtrail_replay", 0, 0, NULL, "state-schema", REP,
+	"schema in the target that keeps replay's position, so the next run continues there"},
+	{"replay", "map", PT_KEY_STRING, "", 0, 0, NULL, "map", REP,
+	"mapping rules separated by ';': 'table S.OLD = S.NEW', 'column S.T.OLD = NEW', 'drop S.T.COL', each optionally ending in '@V' or '@V1-V2' (only events of those schema versions)"},
+	{"replay", "as_of", PT_KEY_STRING, "", 0, 0, NULL, "as-of", REP,
+	"point query: print the row of --table with --key as it was at this time (no target needed)"},
+	{"replay", "history", PT_KEY_BOOL, "off", 0, 0, NULL, "history", REP,
+	"point query: print every version of the row of --table with --key, with time, op and context"},
+	{"replay", "table", PT_KEY_STRING, "", 0, 0, NULL, "table", REP,
+	"point queries: the table, schema.table"},
+	{"replay", "key", PT_KEY_STRING, "", 0, 0, NULL, "key", REP,
+	"point queries: the row's primary key as JSON, e.g. {\"id\": 42}"},
+	{"replay", "format", PT_KEY_ENUM, "json", 0, 0, "json|table", "format", REP,
+	"point queries: output as JSON lines or an aligned table"},
+
 	{"log", "level", PT_KEY_ENUM, "info", 0, 0, "debug|info|warning|error", "log-level", ALL,
 	"least severe messages logged"},
 	{"log", "format", PT_KEY_ENUM, "text", 0, 0, "text|json", "log-format", ALL,
@@ -54,3 +98,9 @@ const pt_config_key pt_config_keys[] = {
 };
 
 const int	pt_config_nkeys = sizeof(pt_config_keys) / sizeof(pt_config_keys[0]);
+
+const pt_config_alias pt_config_aliases[] = {
+	{"sink", "dsn", "events", REP | PT_PROG_VERIFY},
+};
+
+const int	pt_config_naliases = sizeof(pt_config_aliases) / sizeof(pt_config_aliases[0]);

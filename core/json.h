@@ -38,4 +38,11 @@ typedef enum pt_json_kind
 bool		pt_json_object_get(const char *json, size_t len, const char *key,
 							   bool *found, pt_json_kind *kind, pt_buf *out, pt_err *err);
 
+/*
+ * Append the unescaped body of a JSON string (without its quotes) to out.
+ * The body must have passed jsmn's strict check (\u has 4 hex digits);
+ * false on a lone surrogate or \u0000, which PostgreSQL text cannot hold.
+ */
+bool		pt_json_unescape(const char *s, size_t len, pt_buf *out);
+
 #endif

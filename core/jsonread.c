@@ -42,9 +42,8 @@ read_u4(const char *s)
 	return v;
 }
 
-/* Unescape a JSON string body; jsmn has checked \u has 4 hex digits. */
-static bool
-unescape(const char *s, size_t len, pt_buf *out)
+bool
+pt_json_unescape(const char *s, size_t len, pt_buf *out)
 {
 	for (size_t i = 0; i < len; i++)
 	{
@@ -122,7 +121,7 @@ pt_json_object_get(const char *json, size_t len, const char *key, bool *found,
 			if (t[v].type == JSMN_STRING)
 			{
 				*kind = PT_JSON_STRING;
-				ok = unescape(json + t[v].start, (size_t) (t[v].end - t[v].start), out);
+				ok = pt_json_unescape(json + t[v].start, (size_t) (t[v].end - t[v].start), out);
 			}
 			else if (t[v].type == JSMN_PRIMITIVE && json[t[v].start] == 'n')
 				*kind = PT_JSON_NULL;

@@ -12,7 +12,7 @@
 /* The settings that shape every value's text output; see DESIGN.md. */
 static const char pin_settings_sql[] =
 	"SET DateStyle = 'ISO'; SET TimeZone = 'UTC'; SET IntervalStyle = 'postgres'; "
-	"SET extra_float_digits = 3; SET bytea_output = 'hex'";
+	"SET extra_float_digits = 3; SET bytea_output = 'hex'; SET lc_monetary = 'C'";
 
 /* First line of a libpq message, without the trailing newline. */
 static void

@@ -62,6 +62,18 @@
 	" key_id text);" \
 	"INSERT INTO %1$s.meta (key, value) VALUES ('format_version', '1')"
 
+/*
+ * Indexes for replay's point queries (--as-of, --history): a row's events
+ * by key, the updates that moved a row to another key, and the few events
+ * that end every row of a table at once. Created on every start with IF
+ * NOT EXISTS, so stores made before they existed get them too.
+ */
+#define CREATE_INDEXES_SQL \
+	"CREATE INDEX IF NOT EXISTS events_row_key ON %1$s.events (schema_name, table_name, (key::jsonb));" \
+	"CREATE INDEX IF NOT EXISTS events_key_change ON %1$s.events (schema_name, table_name, (old::jsonb)) " \
+	" WHERE op = 'update' AND old IS NOT NULL AND old::text <> key::text;" \
+	"CREATE INDEX IF NOT EXISTS events_resets ON %1$s.events (id) WHERE op IN ('truncate', 'gap', 'ddl')"
+
 static bool
 check_encoding(PGconn *conn, pt_err *err)
 {
@@ -122,6 +134,12 @@ install_in_transaction(PGconn *conn, const char *schema, const char *qschema, pt
 	if (ok && version == 0)
 	{
 		pt_buf_printf(&sql, CREATE_TABLES_SQL, qschema);
+		ok = pt_pq_command(conn, sql.data, err);
+	}
+	if (ok && (version == 0 || version == PT_STORE_FORMAT_VERSION))
+	{
+		pt_buf_reset(&sql);
+		pt_buf_printf(&sql, CREATE_INDEXES_SQL, qschema);
 		ok = pt_pq_command(conn, sql.data, err);
 	}
 	else if (ok && version != PT_STORE_FORMAT_VERSION)

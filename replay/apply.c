@@ -1,0 +1,429 @@
+/*
+ * replay/apply.c — pipelined, prepared writes into the target (see apply.h).
+ */
+#include "replay/apply.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/mem.h"
+#include "core/pq.h"
+
+#define SYNC_EVERY 500			/* statements between reading results back */
+
+typedef enum stmt_op
+{
+	OP_INSERT,
+	OP_UPDATE,
+	OP_DELETE
+} stmt_op;
+
+struct pt_stmt
+{
+	stmt_op		op;
+	bool		by_key;
+	int			nset;
+	int			nwhere;
+	int		   *cols;			/* nset set columns, then nwhere where columns */
+	char		name[32];
+	pt_stmt    *next;
+};
+
+typedef struct pending
+{
+	int64_t		event_id;		/* 0: not an event's statement */
+	bool		one_row;		/* must affect exactly one row */
+	const char *table;			/* qname, for the message */
+} pending;
+
+struct pt_apply
+{
+	PGconn	   *conn;
+	bool		in_pipeline;
+	pending    *pend;
+	int			npend;
+	int			pendcap;
+	int64_t		nstmts;
+	int64_t		sent;
+	pt_buf		arena;			/* NUL-terminated copies of the values */
+	const char **params;
+	size_t	   *offsets;
+	int			paramcap;
+	pt_buf		sql;
+};
+
+pt_apply *
+pt_apply_new(PGconn *conn)
+{
+	pt_apply   *ap = pt_calloc(1, sizeof(*ap));
+
+	ap->conn = conn;
+	return ap;
+}
+
+void
+pt_apply_free(pt_apply *ap)
+{
+	if (ap == NULL)
+		return;
+	free(ap->pend);
+	free(ap->params);
+	free(ap->offsets);
+	pt_buf_free(&ap->arena);
+	pt_buf_free(&ap->sql);
+	free(ap);
+}
+
+void
+pt_values_reset(pt_values *v)
+{
+	v->n = 0;
+}
+
+void
+pt_values_add(pt_values *v, int col, pt_text val)
+{
+	if (v->n == v->cap)
+	{
+		v->cap = v->cap ? v->cap * 2 : 32;
+		v->cols = pt_realloc(v->cols, sizeof(int) * (size_t) v->cap);
+		v->vals = pt_realloc(v->vals, sizeof(pt_text) * (size_t) v->cap);
+	}
+	v->cols[v->n] = col;
+	v->vals[v->n] = val;
+	v->n++;
+}
+
+void
+pt_values_free(pt_values *v)
+{
+	free(v->cols);
+	free(v->vals);
+	memset(v, 0, sizeof(*v));
+}
+
+void
+pt_apply_forget(pt_apply *ap, pt_ttable *tt)
+{
+	(void) ap;
+	while (tt->stmts)
+	{
+		pt_stmt    *next = tt->stmts->next;
+
+		free(tt->stmts->cols);
+		free(tt->stmts);
+		tt->stmts = next;
+	}
+}
+
+int64_t
+pt_apply_statements(const pt_apply *ap)
+{
+	return ap->sent;
+}
+
+/* ---- the pipeline ---- */
+
+static bool
+enter(pt_apply *ap, pt_err *err)
+{
+	if (ap->in_pipeline)
+		return true;
+	if (!PQenterPipelineMode(ap->conn))
+		return pt_pq_error(ap->conn, NULL, "could not enter pipeline mode", err);
+	ap->in_pipeline = true;
+	return true;
+}
+
+static void
+expect(pt_apply *ap, int64_t event_id, bool one_row, const char *table)
+{
+	if (ap->npend == ap->pendcap)
+	{
+		ap->pendcap = ap->pendcap ? ap->pendcap * 2 : 1024;
+		ap->pend = pt_realloc(ap->pend, sizeof(pending) * (size_t) ap->pendcap);
+	}
+	ap->pend[ap->npend++] = (pending) {event_id, one_row, table};
+}
+
+/* The result of one pending statement; the first problem goes into err. */
+static bool
+check_result(pt_apply *ap, const pending *p, PGresult *res, bool ok, pt_err *err)
+{
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+
+	if (!ok)
+		return false;			/* an earlier one failed: the rest are aborted */
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+	{
+		pt_pq_error(ap->conn, res, NULL, err);
+		if (p->event_id > 0)
+			pt_err_prefix(err, "event %lld%s%s", (long long) p->event_id, p->table ? ": " : "",
+						  p->table ? p->table : "");
+		return false;
+	}
+	if (p->one_row && strcmp(PQcmdTuples(res), "1") != 0)
+	{
+		pt_err_set(err, PT_ERR_INTEGRITY, "event %lld: %s changed %s rows in %s, expected exactly one",
+				   (long long) p->event_id, PQcmdStatus(res), PQcmdTuples(res), p->table);
+		pt_err_hint(err, "the target's table does not hold what the log says it should: replay into empty "
+					"tables, or with --clean");
+		return false;
+	}
+	return true;
+}
+
+bool
+pt_apply_flush(pt_apply *ap, pt_err *err)
+{
+	bool		ok = true;
+	PGresult   *res;
+
+	if (!ap->in_pipeline)
+		return true;
+	if (!PQpipelineSync(ap->conn))
+		return pt_pq_error(ap->conn, NULL, "could not send to the target", err);
+	for (int i = 0; i < ap->npend; i++)
+	{
+		res = PQgetResult(ap->conn);
+		if (res == NULL && PQstatus(ap->conn) == CONNECTION_BAD)
+		{
+			ap->npend = 0;
+			return ok ? pt_pq_error(ap->conn, NULL, "lost the target connection", err) : false;
+		}
+		ok = check_result(ap, &ap->pend[i], res, ok, err);
+		PQclear(res);
+		while ((res = PQgetResult(ap->conn)) != NULL)	/* the NULL that ends each statement */
+			PQclear(res);
+	}
+	ap->npend = 0;
+	res = PQgetResult(ap->conn);
+	if (res == NULL || PQresultStatus(res) != PGRES_PIPELINE_SYNC)
+		ok = ok ? pt_pq_error(ap->conn, res, "target pipeline out of step", err) : false;
+	PQclear(res);
+	if (PQexitPipelineMode(ap->conn))
+		ap->in_pipeline = false;
+	else if (ok)
+		ok = pt_pq_error(ap->conn, NULL, "could not leave pipeline mode", err);
+	return ok;
+}
+
+/* Copy the values into the arena as C strings; params point there. */
+static const char *const *
+text_params(pt_apply *ap, const pt_values *a, const pt_values *b)
+{
+	int			n = (a ? a->n : 0) + (b ? b->n : 0),
+				k = 0;
+
+	if (n > ap->paramcap)
+	{
+		ap->paramcap = n * 2;
+		ap->params = pt_realloc(ap->params, sizeof(char *) * (size_t) ap->paramcap);
+		ap->offsets = pt_realloc(ap->offsets, sizeof(size_t) * (size_t) ap->paramcap);
+	}
+	pt_buf_reset(&ap->arena);
+	for (int pass = 0; pass < 2; pass++)
+	{
+		const pt_values *v = pass == 0 ? a : b;
+
+		for (int i = 0; v && i < v->n; i++, k++)
+		{
+			ap->offsets[k] = v->vals[i].ptr ? ap->arena.len : (size_t) -1;
+			if (v->vals[i].ptr)
+			{
+				pt_buf_append(&ap->arena, v->vals[i].ptr, v->vals[i].len);
+				pt_buf_putc(&ap->arena, '\0');
+			}
+		}
+	}
+	for (int i = 0; i < n; i++)
+		ap->params[i] = ap->offsets[i] == (size_t) -1 ? NULL : ap->arena.data + ap->offsets[i];
+	return ap->params;
+}
+
+static bool
+send_sync_if_due(pt_apply *ap, pt_err *err)
+{
+	if (ap->npend < SYNC_EVERY)
+		return true;
+	return pt_apply_flush(ap, err) && enter(ap, err);
+}
+
+bool
+pt_apply_sql(pt_apply *ap, const char *sql, int nparams, const char *const *params, int64_t event_id, pt_err *err)
+{
+	if (!enter(ap, err))
+		return false;
+	if (!PQsendQueryParams(ap->conn, sql, nparams, NULL, params, NULL, NULL, 0))
+		return pt_pq_error(ap->conn, NULL, "could not send to the target", err);
+	expect(ap, event_id, false, NULL);
+	ap->sent++;
+	return send_sync_if_due(ap, err);
+}
+
+/* ---- statements ---- */
+
+static bool
+same_shape(const pt_stmt *s, stmt_op op, bool by_key, const pt_values *set, const pt_values *where)
+{
+	int			nset = set ? set->n : 0,
+				nwhere = where ? where->n : 0;
+
+	if (s->op != op || s->by_key != by_key || s->nset != nset || s->nwhere != nwhere)
+		return false;
+	for (int i = 0; i < nset; i++)
+		if (s->cols[i] != set->cols[i])
+			return false;
+	for (int i = 0; i < nwhere; i++)
+		if (s->cols[nset + i] != where->cols[i])
+			return false;
+	return true;
+}
+
+static void
+put_where(pt_buf *sql, const pt_ttable *tt, const pt_stmt *s, int first_param)
+{
+	for (int i = 0; i < s->nwhere; i++)
+	{
+		const char *col = tt->cols[s->cols[s->nset + i]].name;
+
+		pt_buf_puts(sql, i ? " AND " : "");
+		if (s->by_key)
+			pt_buf_printf(sql, "%s = $%d", col, first_param + i);
+		else
+			pt_buf_printf(sql, "%s::text IS NOT DISTINCT FROM $%d", col, first_param + i);
+	}
+}
+
+/* The SQL of a statement; column names are quoted in a copy of the catalog names. */
+static bool
+statement_sql(pt_apply *ap, pt_ttable *tt, pt_stmt *s, pt_err *err)
+{
+	pt_buf	   *sql = &ap->sql;
+	bool		overriding = false;
+	char	  **q = pt_calloc((size_t) tt->ncols + 1, sizeof(char *));
+	pt_ttable	quoted = *tt;
+	bool		ok = true;
+
+	quoted.cols = pt_calloc((size_t) tt->ncols + 1, sizeof(pt_tcolumn));
+	for (int i = 0; ok && i < tt->ncols; i++)
+	{
+		q[i] = pt_pq_ident(ap->conn, tt->cols[i].name, err);
+		ok = q[i] != NULL;
+		quoted.cols[i] = tt->cols[i];
+		quoted.cols[i].name = q[i];
+	}
+	pt_buf_reset(sql);
+	if (ok && s->op == OP_INSERT)
+	{
+		pt_buf_printf(sql, "INSERT INTO %s (", tt->qname);
+		for (int i = 0; i < s->nset; i++)
+		{
+			pt_buf_printf(sql, "%s%s", i ? ", " : "", q[s->cols[i]]);
+			overriding |= tt->cols[s->cols[i]].identity_always;
+		}
+		pt_buf_printf(sql, ")%s VALUES (", overriding ? " OVERRIDING SYSTEM VALUE" : "");
+		for (int i = 0; i < s->nset; i++)
+			pt_buf_printf(sql, "%s$%d", i ? ", " : "", i + 1);
+		pt_buf_putc(sql, ')');
+	}
+	else if (ok)
+	{
+		if (s->op == OP_UPDATE)
+		{
+			pt_buf_printf(sql, "UPDATE ONLY %s SET ", tt->qname);
+			for (int i = 0; i < s->nset; i++)
+				pt_buf_printf(sql, "%s%s = $%d", i ? ", " : "", q[s->cols[i]], i + 1);
+		}
+		else
+			pt_buf_printf(sql, "DELETE FROM ONLY %s", tt->qname);
+		if (s->by_key)
+		{
+			pt_buf_puts(sql, " WHERE ");
+			put_where(sql, &quoted, s, s->nset + 1);
+		}
+		else
+		{
+			pt_buf_printf(sql, " WHERE ctid = (SELECT ctid FROM ONLY %s WHERE ", tt->qname);
+			put_where(sql, &quoted, s, s->nset + 1);
+			pt_buf_puts(sql, " LIMIT 1)");
+		}
+	}
+	for (int i = 0; i < tt->ncols; i++)
+		PQfreemem(q[i]);
+	free(q);
+	free(quoted.cols);
+	return ok;
+}
+
+static pt_stmt *
+statement(pt_apply *ap, pt_ttable *tt, stmt_op op, bool by_key, const pt_values *set,
+		  const pt_values *where, pt_err *err)
+{
+	pt_stmt    *s;
+	int			nset = set ? set->n : 0,
+				nwhere = where ? where->n : 0;
+
+	for (s = tt->stmts; s; s = s->next)
+		if (same_shape(s, op, by_key, set, where))
+			return s;
+	s = pt_calloc(1, sizeof(*s));
+	s->op = op;
+	s->by_key = by_key;
+	s->nset = nset;
+	s->nwhere = nwhere;
+	s->cols = pt_malloc(sizeof(int) * (size_t) (nset + nwhere + 1));
+	for (int i = 0; i < nset; i++)
+		s->cols[i] = set->cols[i];
+	for (int i = 0; i < nwhere; i++)
+		s->cols[nset + i] = where->cols[i];
+	snprintf(s->name, sizeof(s->name), "pgtrail_%lld", (long long) ++ap->nstmts);
+	if (!statement_sql(ap, tt, s, err) || !enter(ap, err) ||
+		!PQsendPrepare(ap->conn, s->name, ap->sql.data, 0, NULL))
+	{
+		if (err->kind == PT_ERR_NONE)
+			pt_pq_error(ap->conn, NULL, "could not prepare a statement on the target", err);
+		free(s->cols);
+		free(s);
+		return NULL;
+	}
+	expect(ap, 0, false, tt->qname);
+	s->next = tt->stmts;
+	tt->stmts = s;
+	return s;
+}
+
+static bool
+send_prepared(pt_apply *ap, pt_ttable *tt, pt_stmt *s, const pt_values *set, const pt_values *where,
+			  int64_t event_id, pt_err *err)
+{
+	const char *const *params = text_params(ap, set, where);
+
+	if (!PQsendQueryPrepared(ap->conn, s->name, s->nset + s->nwhere, params, NULL, NULL, 0))
+		return pt_pq_error(ap->conn, NULL, "could not send to the target", err);
+	expect(ap, event_id, true, tt->qname);
+	ap->sent++;
+	return send_sync_if_due(ap, err);
+}
+
+bool
+pt_apply_insert(pt_apply *ap, pt_ttable *tt, const pt_values *set, int64_t event_id, pt_err *err)
+{
+	pt_stmt    *s;
+
+	pt_err_clear(err);
+	s = statement(ap, tt, OP_INSERT, false, set, NULL, err);
+	return s != NULL && send_prepared(ap, tt, s, set, NULL, event_id, err);
+}
+
+bool
+pt_apply_change(pt_apply *ap, pt_ttable *tt, const pt_values *set, const pt_values *where, bool by_key,
+				int64_t event_id, pt_err *err)
+{
+	pt_stmt    *s;
+
+	pt_err_clear(err);
+	s = statement(ap, tt, set ? OP_UPDATE : OP_DELETE, by_key, set, where, err);
+	return s != NULL && send_prepared(ap, tt, s, set, where, event_id, err);
+}

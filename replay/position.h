@@ -1,0 +1,49 @@
+/*
+ * replay/position.h — replay's position, kept in the target itself.
+ *
+ * The target's own schema (default pgtrail_replay) holds, per event store,
+ * the last event applied and its hash, written in the same target
+ * transaction as the rows it covers: the next run continues exactly there
+ * (and checks that the log still chains from that hash), so a target can
+ * follow the source across runs. With --create-tables it also records the
+ * schema version each replayed table is at, so later runs evolve it.
+ */
+#ifndef PGTRAIL_REPLAY_POSITION_H
+#define PGTRAIL_REPLAY_POSITION_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/event.h"
+
+typedef struct pt_position
+{
+	int64_t		event_id;		/* 0: nothing applied yet */
+	uint8_t		hash[PT_HASH_LEN];
+} pt_position;
+
+/* Create the schema and its tables if missing (idempotent). */
+bool		pt_position_install(PGconn *conn, const char *state_schema, pt_err *err);
+
+/* The position for store (zeros when none). */
+bool		pt_position_load(PGconn *conn, const char *state_schema, const char *store,
+							 pt_position *pos, pt_err *err);
+
+/* SQL that saves a position: parameters $1 store, $2 event id, $3 hash
+ * (\x hex). The caller runs it inside the batch's transaction. */
+char	   *pt_position_save_sql(PGconn *conn, const char *state_schema, pt_err *err);
+
+/* Forget the position and table versions of store (--clean). */
+bool		pt_position_reset(PGconn *conn, const char *state_schema, const char *store, pt_err *err);
+
+/* The version a replayed table is at (0 = dropped / unknown). */
+bool		pt_position_save_table(PGconn *conn, const char *state_schema, const char *store,
+								   const char *schema, const char *table, int version, pt_err *err);
+
+/* Every recorded table version of store; the caller PQclear()s the result
+ * (columns: schema_name, table_name, version). */
+PGresult   *pt_position_tables(PGconn *conn, const char *state_schema, const char *store, pt_err *err);
+
+#endif

@@ -1,0 +1,333 @@
+/*
+ * replay/query.c — point queries from the event log alone: a row as it was
+ * at a time (--as-of), and every version of it (--history).
+ *
+ * The row's events are found by its key through the event store's index
+ * on (schema_name, table_name, key::jsonb) (key values compare as JSON,
+ * so '{"id": 42}' finds '{"id":"42"}'), plus the few events that end every
+ * row at once (truncate, gap, DROP TABLE) through a small partial index.
+ * They are folded in id order: an insert or snapshot sets the row, an
+ * update overwrites the columns it sent (unchanged TOAST columns keep
+ * their earlier value), a delete, a key change away, a truncate or a gap
+ * ends it. Memory: one row's columns.
+ */
+#include "replay/replay.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/json.h"
+#include "core/jsonobj.h"
+#include "core/mem.h"
+#include "core/pq.h"
+
+#define EVENTS_SQL \
+	"SELECT id, committed_at, op, actor, action, metadata::text, row::text, false AS away " \
+	"FROM %1$s.events WHERE schema_name = $1 AND table_name = $2 AND key::jsonb = $3::jsonb " \
+	"  AND ($4::timestamptz IS NULL OR committed_at <= $4::timestamptz) " \
+	"UNION ALL " \
+	"SELECT id, committed_at, op, actor, action, metadata::text, row::text, true " \
+	"FROM %1$s.events WHERE schema_name = $1 AND table_name = $2 AND op = 'update' " \
+	"  AND old IS NOT NULL AND old::text <> key::text AND old::jsonb = $3::jsonb AND key::jsonb <> $3::jsonb " \
+	"  AND ($4::timestamptz IS NULL OR committed_at <= $4::timestamptz) " \
+	"UNION ALL " \
+	"SELECT id, committed_at, op, actor, action, metadata::text, NULL, true " \
+	"FROM %1$s.events WHERE op IN ('truncate', 'gap', 'ddl') " \
+	"  AND (op = 'gap' OR (schema_name = $1 AND table_name = $2 AND " \
+	"       (op = 'truncate' OR row->>'command_tag' = 'DROP TABLE'))) " \
+	"  AND ($4::timestamptz IS NULL OR committed_at <= $4::timestamptz) " \
+	"ORDER BY 1"
+
+/* The row as folded so far: column names and values (NULL = SQL NULL). */
+typedef struct rowstate
+{
+	bool		exists;
+	int			n;
+	int			cap;
+	char	  **names;
+	char	  **values;
+} rowstate;
+
+static void
+row_clear(rowstate *s)
+{
+	for (int i = 0; i < s->n; i++)
+	{
+		free(s->names[i]);
+		free(s->values[i]);
+	}
+	s->n = 0;
+	s->exists = false;
+}
+
+static void
+row_set(rowstate *s, pt_text name, pt_text value)
+{
+	int			i;
+
+	for (i = 0; i < s->n; i++)
+		if (strlen(s->names[i]) == name.len && memcmp(s->names[i], name.ptr, name.len) == 0)
+			break;
+	if (i == s->n)
+	{
+		if (s->n == s->cap)
+		{
+			s->cap = s->cap ? s->cap * 2 : 16;
+			s->names = pt_realloc(s->names, sizeof(char *) * (size_t) s->cap);
+			s->values = pt_realloc(s->values, sizeof(char *) * (size_t) s->cap);
+		}
+		s->names[s->n] = pt_strndup(name.ptr, name.len);
+		s->values[s->n] = NULL;
+		s->n++;
+	}
+	free(s->values[i]);
+	s->values[i] = value.ptr ? pt_strndup(value.ptr, value.len) : NULL;
+}
+
+static void
+row_json(const rowstate *s, pt_buf *out)
+{
+	if (!s->exists)
+	{
+		pt_buf_puts(out, "null");
+		return;
+	}
+	pt_buf_putc(out, '{');
+	for (int i = 0; i < s->n; i++)
+	{
+		if (i)
+			pt_buf_putc(out, ',');
+		pt_json_put_cstring(out, s->names[i]);
+		pt_buf_putc(out, ':');
+		if (s->values[i])
+			pt_json_put_cstring(out, s->values[i]);
+		else
+			pt_buf_puts(out, "null");
+	}
+	pt_buf_putc(out, '}');
+}
+
+/* Fold one event into the row. */
+static bool
+fold(rowstate *s, const PGresult *res, int i, pt_jsonobj *obj, pt_err *err)
+{
+	const char *op = PQgetvalue(res, i, 2);
+	bool		away = strcmp(PQgetvalue(res, i, 7), "t") == 0;
+
+	if (away || strcmp(op, "delete") == 0)
+	{
+		row_clear(s);
+		return true;
+	}
+	if (strcmp(op, "insert") == 0 || strcmp(op, "snapshot") == 0)
+		row_clear(s);
+	if (PQgetisnull(res, i, 6))
+		return true;
+	if (!pt_jsonobj_parse(obj, PQgetvalue(res, i, 6), (size_t) PQgetlength(res, i, 6), err))
+		return false;
+	for (int k = 0; k < obj->n; k++)
+		row_set(s, obj->names[k], obj->values[k]);
+	s->exists = true;
+	return true;
+}
+
+/* "schema.table" (double quotes allowed) into two strings. */
+static bool
+split_table(const char *qualified, pt_buf *schema, pt_buf *table, pt_err *err)
+{
+	pt_buf	   *part = schema;
+	bool		quoted = false;
+
+	for (const char *p = qualified; *p; p++)
+	{
+		if (*p == '"' && quoted && p[1] == '"')
+			pt_buf_putc(part, *++p);
+		else if (*p == '"')
+			quoted = !quoted;
+		else if (*p == '.' && !quoted && part == schema)
+			part = table;
+		else
+			pt_buf_putc(part, *p);
+	}
+	if (part == schema)
+	{
+		/* no schema given: public */
+		pt_buf_append(table, schema->data, schema->len);
+		pt_buf_reset(schema);
+		pt_buf_puts(schema, "public");
+	}
+	if (table->len == 0 || schema->len == 0)
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "--table \"%s\" is not schema.table", qualified);
+		pt_err_hint(err, "e.g. --table public.accounts, or --table '\"My Schema\".\"My Table\"'");
+		return false;
+	}
+	return true;
+}
+
+/* The user's key with every value as JSON string text, as events store it. */
+static bool
+key_json(const char *key, pt_jsonobj *obj, pt_buf *out, pt_err *err)
+{
+	if (!pt_jsonobj_parse(obj, key, strlen(key), err) || obj->n == 0)
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "--key is not a JSON object of key columns: %s", key);
+		pt_err_hint(err, "e.g. --key '{\"id\": 42}' or --key '{\"tenant\": \"a\", \"id\": \"7\"}'");
+		return false;
+	}
+	pt_buf_putc(out, '{');
+	for (int k = 0; k < obj->n; k++)
+	{
+		pt_buf_puts(out, k ? "," : "");
+		pt_json_put_string(out, obj->names[k].ptr, obj->names[k].len);
+		pt_buf_putc(out, ':');
+		if (obj->values[k].ptr)
+			pt_json_put_string(out, obj->values[k].ptr, obj->values[k].len);
+		else
+			pt_buf_puts(out, "null");
+	}
+	pt_buf_putc(out, '}');
+	return true;
+}
+
+static void
+put_text_or_null(pt_buf *out, const PGresult *res, int i, int col, bool raw)
+{
+	if (PQgetisnull(res, i, col))
+		pt_buf_puts(out, "null");
+	else if (raw)
+		pt_buf_puts(out, PQgetvalue(res, i, col));
+	else
+		pt_json_put_cstring(out, PQgetvalue(res, i, col));
+}
+
+static void
+print_history_line(FILE *out, const PGresult *res, int i, const rowstate *s, bool table_format, pt_buf *line)
+{
+	pt_buf_reset(line);
+	if (table_format)
+	{
+		row_json(s, line);
+		fprintf(out, "%-8s  %-29s  %-8s  %-16s  %-16s  %s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+				strcmp(PQgetvalue(res, i, 7), "t") == 0 && strcmp(PQgetvalue(res, i, 2), "update") == 0 ?
+				"key-change" : PQgetvalue(res, i, 2),
+				PQgetisnull(res, i, 3) ? "" : PQgetvalue(res, i, 3),
+				PQgetisnull(res, i, 4) ? "" : PQgetvalue(res, i, 4), line->data);
+		return;
+	}
+	pt_buf_printf(line, "{\"event_id\":%s,\"committed_at\":", PQgetvalue(res, i, 0));
+	pt_json_put_cstring(line, PQgetvalue(res, i, 1));
+	pt_buf_puts(line, ",\"op\":");
+	pt_json_put_cstring(line, PQgetvalue(res, i, 2));
+	pt_buf_puts(line, ",\"actor\":");
+	put_text_or_null(line, res, i, 3, false);
+	pt_buf_puts(line, ",\"action\":");
+	put_text_or_null(line, res, i, 4, false);
+	pt_buf_puts(line, ",\"metadata\":");
+	put_text_or_null(line, res, i, 5, true);
+	pt_buf_puts(line, ",\"row\":");
+	row_json(s, line);
+	pt_buf_putc(line, '}');
+	fprintf(out, "%s\n", line->data);
+}
+
+static void
+print_row(FILE *out, const rowstate *s, bool table_format, pt_buf *line)
+{
+	pt_buf_reset(line);
+	if (!table_format)
+	{
+		row_json(s, line);
+		fprintf(out, "%s\n", line->data);
+		return;
+	}
+	if (!s->exists)
+	{
+		fprintf(out, "(no such row at that time)\n");
+		return;
+	}
+	for (int i = 0; i < s->n; i++)
+		fprintf(out, "%-24s  %s\n", s->names[i], s->values[i] ? s->values[i] : "(null)");
+}
+
+static bool
+run_query(PGconn *conn, const pt_query_opts *q, const char *schema, const char *table, const char *key,
+		  FILE *out, pt_err *err)
+{
+	char	   *qs = pt_pq_ident(conn, q->schema, err);
+	const char *params[4] = {schema, table, key, q->as_of};
+	pt_buf		sql = PT_BUF_INIT,
+				line = PT_BUF_INIT;
+	rowstate	s;
+	pt_jsonobj	obj;
+	PGresult   *res;
+	bool		ok = true;
+
+	if (qs == NULL)
+		return false;
+	for (const char *p = EVENTS_SQL; *p; p++)
+	{
+		if (strncmp(p, "%1$s", 4) == 0)
+		{
+			pt_buf_puts(&sql, qs);
+			p += 3;
+		}
+		else
+			pt_buf_putc(&sql, *p);
+	}
+	PQfreemem(qs);
+	res = pt_pq_exec_params(conn, sql.data, 4, params, PGRES_TUPLES_OK, PT_PQ_ANY, 8, err);
+	pt_buf_free(&sql);
+	if (res == NULL)
+		return false;
+	memset(&s, 0, sizeof(s));
+	pt_jsonobj_init(&obj);
+	if (q->table_format && !q->as_of)
+		fprintf(out, "%-8s  %-29s  %-8s  %-16s  %-16s  %s\n", "event", "committed_at", "op", "actor", "action", "row");
+	for (int i = 0; ok && i < PQntuples(res); i++)
+	{
+		bool		resets = PQgetisnull(res, i, 6) && strcmp(PQgetvalue(res, i, 7), "t") == 0;
+		bool		had = s.exists;
+
+		ok = fold(&s, res, i, &obj, err);
+		if (ok && !q->as_of && (!resets || had))
+			print_history_line(out, res, i, &s, q->table_format, &line);
+	}
+	if (ok && q->as_of)
+		print_row(out, &s, q->table_format, &line);
+	row_clear(&s);
+	free(s.names);
+	free(s.values);
+	pt_jsonobj_free(&obj);
+	pt_buf_free(&line);
+	PQclear(res);
+	return ok;
+}
+
+bool
+pt_replay_query(const pt_query_opts *q, FILE *out, pt_err *err)
+{
+	pt_buf		schema = PT_BUF_INIT,
+				table = PT_BUF_INIT,
+				key = PT_BUF_INIT;
+	pt_jsonobj	obj;
+	PGconn	   *conn = NULL;
+	bool		ok;
+
+	pt_jsonobj_init(&obj);
+	ok = split_table(q->table, &schema, &table, err) && key_json(q->key, &obj, &key, err);
+	if (ok && (conn = pt_pq_connect(q->events_dsn, "pgtrail-replay", err)) == NULL)
+	{
+		pt_err_prefix(err, "event store");
+		ok = false;
+	}
+	if (ok)
+		ok = run_query(conn, q, schema.data, table.data, key.data, out, err);
+	pt_pq_close(conn);
+	pt_jsonobj_free(&obj);
+	pt_buf_free(&schema);
+	pt_buf_free(&table);
+	pt_buf_free(&key);
+	return ok;
+}

@@ -1,0 +1,482 @@
+/*
+ * replay/target.c — a replayed table in the target: catalog and DDL (see
+ * target.h).
+ *
+ * Every identifier is quoted with PQescapeIdentifier; the types and
+ * expressions come from the source's own catalog (format_type,
+ * pg_get_expr, pg_get_partkeydef) as the event store recorded them, so
+ * they are SQL text the server wrote, not user input.
+ */
+#include "replay/target.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/mem.h"
+#include "core/pq.h"
+
+#define SQLSTATE_UNDEFINED_OBJECT "42704"
+
+/* Columns in attnum order; the key: primary key, else replica identity index. */
+#define CATALOG_SQL \
+	"SELECT a.attname, a.attgenerated <> '', a.attidentity = 'a', " \
+	"coalesce(array_position(k.indkey::int2[], a.attnum), 0), format_type(a.atttypid, a.atttypmod) " \
+	"FROM pg_attribute a LEFT JOIN LATERAL (SELECT indkey FROM pg_index " \
+	"  WHERE indrelid = a.attrelid AND (indisprimary OR indisreplident) ORDER BY indisprimary DESC LIMIT 1) k ON true " \
+	"WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
+
+static void
+clear_columns(pt_ttable *tt)
+{
+	for (int i = 0; i < tt->ncols; i++)
+	{
+		free(tt->cols[i].name);
+		free(tt->cols[i].type);
+	}
+	free(tt->cols);
+	free(tt->pk);
+	tt->cols = NULL;
+	tt->pk = NULL;
+	tt->ncols = tt->npk = 0;
+}
+
+static char *
+quote_qualified(PGconn *conn, const char *schema, const char *table, pt_err *err)
+{
+	char	   *qs = pt_pq_ident(conn, schema, err);
+	char	   *qt = qs ? pt_pq_ident(conn, table, err) : NULL;
+	pt_buf		out = PT_BUF_INIT;
+
+	if (qt == NULL)
+	{
+		PQfreemem(qs);
+		return NULL;
+	}
+	pt_buf_printf(&out, "%s.%s", qs, qt);
+	PQfreemem(qs);
+	PQfreemem(qt);
+	return out.data;
+}
+
+pt_ttable *
+pt_ttable_new(const char *src_schema, const char *src_table, const char *schema, const char *table,
+			  PGconn *conn, pt_err *err)
+{
+	pt_ttable  *tt;
+	char	   *qname = quote_qualified(conn, schema, table, err);
+
+	if (qname == NULL)
+		return NULL;
+	tt = pt_calloc(1, sizeof(*tt));
+	tt->src_schema = pt_strdup(src_schema);
+	tt->src_table = pt_strdup(src_table);
+	tt->schema = pt_strdup(schema);
+	tt->table = pt_strdup(table);
+	tt->qname = qname;
+	return tt;
+}
+
+void
+pt_ttable_free(pt_ttable *tt)
+{
+	if (tt == NULL)
+		return;
+	clear_columns(tt);
+	free(tt->src_schema);
+	free(tt->src_table);
+	free(tt->schema);
+	free(tt->table);
+	free(tt->qname);
+	free(tt);
+}
+
+bool
+pt_target_load(PGconn *conn, pt_ttable *tt, pt_err *err)
+{
+	const char *params[1] = {tt->qname};
+	PGresult   *res;
+	int			npk = 0;
+
+	clear_columns(tt);
+	res = pt_pq_exec_params(conn, "SELECT to_regclass($1) IS NOT NULL", 1, params, PGRES_TUPLES_OK, 1, 1, err);
+	if (res == NULL)
+		return false;
+	tt->exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	tt->loaded = true;
+	if (!tt->exists)
+		return true;
+	res = pt_pq_exec_params(conn, CATALOG_SQL, 1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 5, err);
+	if (res == NULL)
+		return false;
+	tt->ncols = PQntuples(res);
+	tt->cols = pt_calloc((size_t) tt->ncols + 1, sizeof(pt_tcolumn));
+	tt->pk = pt_calloc((size_t) tt->ncols + 1, sizeof(int));
+	for (int i = 0; i < tt->ncols; i++)
+	{
+		int			pos = atoi(PQgetvalue(res, i, 3));
+
+		tt->cols[i].name = pt_strdup(PQgetvalue(res, i, 0));
+		tt->cols[i].generated = strcmp(PQgetvalue(res, i, 1), "t") == 0;
+		tt->cols[i].identity_always = strcmp(PQgetvalue(res, i, 2), "t") == 0;
+		tt->cols[i].type = pt_strdup(PQgetvalue(res, i, 4));
+		if (pos > 0 && pos <= tt->ncols)
+		{
+			tt->pk[pos - 1] = i;
+			npk = pos > npk ? pos : npk;
+		}
+	}
+	tt->npk = npk;
+	PQclear(res);
+	return true;
+}
+
+int
+pt_target_column(const pt_ttable *tt, const char *name, size_t len)
+{
+	for (int i = 0; i < tt->ncols; i++)
+		if (strncmp(tt->cols[i].name, name, len) == 0 && tt->cols[i].name[len] == '\0')
+			return i;
+	return -1;
+}
+
+/* "name" type [GENERATED ...] for CREATE TABLE and ADD COLUMN. */
+static bool
+column_definition(PGconn *conn, const pt_rcolumn *c, pt_buf *sql, pt_err *err)
+{
+	char	   *q = pt_pq_ident(conn, c->name, err);
+
+	if (q == NULL)
+		return false;
+	pt_buf_printf(sql, "%s %s", q, c->type);
+	PQfreemem(q);
+	if (c->generated)
+		pt_buf_printf(sql, " GENERATED ALWAYS AS (%s) STORED", c->generated);
+	else if (c->identity == 'a' || c->identity == 'd')
+		pt_buf_printf(sql, " GENERATED %s AS IDENTITY", c->identity == 'a' ? "ALWAYS" : "BY DEFAULT");
+	return true;
+}
+
+static bool
+key_list(PGconn *conn, char *const *names, int n, pt_buf *sql, pt_err *err)
+{
+	for (int i = 0; i < n; i++)
+	{
+		char	   *q = pt_pq_ident(conn, names[i], err);
+
+		if (q == NULL)
+			return false;
+		pt_buf_printf(sql, "%s%s", i ? ", " : "", q);
+		PQfreemem(q);
+	}
+	return true;
+}
+
+/* CREATE TABLE name (columns, key) [PARTITION BY ...]. */
+static bool
+create_sql(PGconn *conn, const char *qname, const pt_rversion *rv, const char *partition_by,
+		   pt_buf *sql, pt_err *err)
+{
+	pt_buf_printf(sql, "CREATE TABLE %s (", qname);
+	for (int i = 0; i < rv->ncols; i++)
+	{
+		if (i)
+			pt_buf_puts(sql, ", ");
+		if (!column_definition(conn, &rv->cols[i], sql, err))
+			return false;
+	}
+	if (rv->npk > 0)
+	{
+		pt_buf_puts(sql, rv->ncols ? ", PRIMARY KEY (" : "PRIMARY KEY (");
+		if (!key_list(conn, rv->pk, rv->npk, sql, err))
+			return false;
+		pt_buf_putc(sql, ')');
+	}
+	pt_buf_putc(sql, ')');
+	if (partition_by)
+		pt_buf_printf(sql, " PARTITION BY %s", partition_by);
+	return true;
+}
+
+static bool
+explain_missing_type(pt_err *err, const char *table)
+{
+	if (strcmp(err->sqlstate, SQLSTATE_UNDEFINED_OBJECT) != 0)
+		return false;
+	pt_err_prefix(err, "could not create table %s", table);
+	err->kind = PT_ERR_CONFIG;
+	pt_err_hint(err, "user-defined types must exist in the target before --create-tables: "
+				"pg_dump --schema-only --schema=SCHEMA SOURCE | psql TARGET brings a schema's types "
+				"(or restore the whole schema and replay without --create-tables)");
+	return false;
+}
+
+static bool
+run(PGconn *conn, const char *sql, pt_err *err)
+{
+	return pt_pq_command(conn, sql, err);
+}
+
+/* The parent of a partition, created from the leaf's columns when missing. */
+static bool
+ensure_parent(PGconn *conn, const pt_rversion *rv, pt_log *log, pt_err *err)
+{
+	const char *params[1] = {rv->parent};
+	PGresult   *res = pt_pq_exec_params(conn, "SELECT to_regclass($1) IS NOT NULL", 1, params,
+										PGRES_TUPLES_OK, 1, 1, err);
+	bool		exists,
+				ok = true;
+	pt_buf		sql = PT_BUF_INIT;
+
+	if (res == NULL)
+		return false;
+	exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (exists)
+		return true;
+	if (!create_sql(conn, rv->parent, rv, rv->parent_partition_key, &sql, err) || !run(conn, sql.data, err))
+		ok = explain_missing_type(err, rv->parent);
+	else
+		pt_log_info(log, "created partitioned table %s", rv->parent);
+	pt_buf_free(&sql);
+	return ok;
+}
+
+bool
+pt_target_create(PGconn *conn, pt_ttable *tt, const pt_rversion *rv, pt_log *log, pt_err *err)
+{
+	pt_buf		sql = PT_BUF_INIT;
+	bool		ok;
+
+	if (rv->parent && rv->partition_bound && rv->parent_partition_key)
+	{
+		if (!ensure_parent(conn, rv, log, err))
+			return false;
+		pt_buf_printf(&sql, "CREATE TABLE %s PARTITION OF %s %s", tt->qname, rv->parent, rv->partition_bound);
+		ok = run(conn, sql.data, err);
+	}
+	else
+		ok = create_sql(conn, tt->qname, rv, NULL, &sql, err) && run(conn, sql.data, err);
+	pt_buf_free(&sql);
+	if (!ok)
+		return explain_missing_type(err, tt->qname) || false;
+	pt_log_info(log, "created table %s (version %d, %d columns)", tt->qname, rv->version, rv->ncols);
+	tt->version = rv->version;
+	return pt_target_load(conn, tt, err);
+}
+
+/* The column of `to` that column c of `from` became, by attnum or by name. */
+static int
+successor(const pt_rversion *from, int c, const pt_rversion *to)
+{
+	if (from->cols[c].attnum > 0 && to->ncols > 0 && to->cols[0].attnum > 0)
+	{
+		for (int i = 0; i < to->ncols; i++)
+			if (to->cols[i].attnum == from->cols[c].attnum)
+				return i;
+		return -1;
+	}
+	return pt_rversion_column(to, from->cols[c].name, strlen(from->cols[c].name));
+}
+
+/*
+ * One schema change, run on `on` (the table, or a partition's parent: the
+ * change then reaches every partition, and the next partition finds it done).
+ */
+typedef struct evolve
+{
+	PGconn	   *conn;
+	pt_ttable  *tt;
+	const char *on;
+	bool		emptied;
+	pt_log	   *log;
+	pt_err	   *err;
+} evolve;
+
+static bool
+alter(evolve *e, const char *action, const char *arg)
+{
+	pt_buf		sql = PT_BUF_INIT;
+	bool		ok;
+
+	pt_buf_printf(&sql, "ALTER TABLE %s %s%s", e->on, action, arg ? arg : "");
+	ok = run(e->conn, sql.data, e->err);
+	pt_buf_free(&sql);
+	return ok;
+}
+
+/* ALTER TABLE ... before "name" after */
+static bool
+with_ident(evolve *e, const char *before, const char *name, const char *after)
+{
+	char	   *q = pt_pq_ident(e->conn, name, e->err);
+	pt_buf		act = PT_BUF_INIT;
+	bool		ok = q != NULL;
+
+	if (ok)
+	{
+		pt_buf_printf(&act, "%s%s%s", before, q, after);
+		ok = alter(e, act.data, NULL);
+	}
+	PQfreemem(q);
+	pt_buf_free(&act);
+	return ok;
+}
+
+/* ADD COLUMN; a plain column added with a default gets it on the existing
+ * rows (as the source's rows did), then the default is dropped again. */
+static bool
+add_column(evolve *e, const pt_rcolumn *c)
+{
+	pt_buf		def = PT_BUF_INIT;
+	bool		ok;
+
+	if (!column_definition(e->conn, c, &def, e->err))
+		return false;
+	if (c->default_expr && !e->emptied && !c->generated && !c->identity)
+	{
+		pt_buf		with_default = PT_BUF_INIT;
+
+		pt_buf_printf(&with_default, "%s DEFAULT %s", def.data, c->default_expr);
+		ok = run(e->conn, "SAVEPOINT pgtrail_add_column", e->err) &&
+			alter(e, "ADD COLUMN ", with_default.data) &&
+			with_ident(e, "ALTER COLUMN ", c->name, " DROP DEFAULT");
+		if (!ok)
+		{
+			pt_log_warning(e->log, "table %s: column \"%s\" added without its default (%s): %s",
+						   e->tt->qname, c->name, c->default_expr, e->err->message);
+			ok = run(e->conn, "ROLLBACK TO SAVEPOINT pgtrail_add_column", e->err) &&
+				alter(e, "ADD COLUMN ", def.data);
+		}
+		pt_buf_free(&with_default);
+	}
+	else
+		ok = alter(e, "ADD COLUMN ", def.data);
+	pt_buf_free(&def);
+	return ok;
+}
+
+static bool
+change_column(evolve *e, const pt_rcolumn *was, const pt_rcolumn *now)
+{
+	char	   *qold = pt_pq_ident(e->conn, was->name, e->err);
+	char	   *qnew = qold ? pt_pq_ident(e->conn, now->name, e->err) : NULL;
+	int			have = pt_target_column(e->tt, now->name, strlen(now->name));
+	pt_buf		act = PT_BUF_INIT;
+	bool		ok = qnew != NULL;
+
+	if (ok && strcmp(was->name, now->name) != 0 && have < 0 &&
+		pt_target_column(e->tt, was->name, strlen(was->name)) >= 0)
+	{
+		pt_buf_printf(&act, "RENAME COLUMN %s TO %s", qold, qnew);
+		ok = alter(e, act.data, NULL);
+	}
+	if (ok && strcmp(was->type, now->type) != 0 && (have < 0 || strcmp(e->tt->cols[have].type, now->type) != 0))
+	{
+		pt_buf_reset(&act);
+		if (e->emptied)
+			pt_buf_printf(&act, "ALTER COLUMN %s TYPE %s USING NULL", qnew, now->type);
+		else
+			pt_buf_printf(&act, "ALTER COLUMN %s TYPE %s USING %s::text::%s", qnew, now->type, qnew, now->type);
+		ok = alter(e, act.data, NULL);
+	}
+	pt_buf_free(&act);
+	PQfreemem(qold);
+	PQfreemem(qnew);
+	return ok;
+}
+
+static bool
+same_key(const pt_rversion *a, const pt_rversion *b)
+{
+	if (a->npk != b->npk)
+		return false;
+	for (int i = 0; i < a->npk; i++)
+		if (strcmp(a->pk[i], b->pk[i]) != 0)
+			return false;
+	return true;
+}
+
+static bool
+change_key(evolve *e, const pt_rversion *to)
+{
+	const char *params[1] = {e->on};
+	PGresult   *res = pt_pq_exec_params(e->conn, "SELECT conname FROM pg_constraint WHERE conrelid = $1::regclass "
+										"AND contype = 'p'", 1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 1, e->err);
+	pt_buf		keys = PT_BUF_INIT;
+	bool		ok = res != NULL;
+
+	if (ok && PQntuples(res) == 1)
+		ok = with_ident(e, "DROP CONSTRAINT ", PQgetvalue(res, 0, 0), "");
+	PQclear(res);
+	pt_buf_putc(&keys, '(');
+	if (ok && to->npk > 0 && key_list(e->conn, to->pk, to->npk, &keys, e->err))
+	{
+		pt_buf_putc(&keys, ')');
+		ok = alter(e, "ADD PRIMARY KEY ", keys.data);
+	}
+	else if (ok && to->npk > 0)
+		ok = false;
+	pt_buf_free(&keys);
+	return ok;
+}
+
+static bool
+evolve_columns(evolve *e, const pt_rversion *from, const pt_rversion *to)
+{
+	bool	   *kept = pt_calloc((size_t) to->ncols + 1, sizeof(bool));
+	bool		ok = true;
+
+	for (int c = 0; ok && c < from->ncols; c++)
+	{
+		int			s = successor(from, c, to);
+
+		if (s >= 0)
+		{
+			kept[s] = true;
+			ok = change_column(e, &from->cols[c], &to->cols[s]);
+		}
+		else if (pt_target_column(e->tt, from->cols[c].name, strlen(from->cols[c].name)) >= 0)
+			ok = with_ident(e, "DROP COLUMN ", from->cols[c].name, "");
+	}
+	for (int s = 0; ok && s < to->ncols; s++)
+		if (!kept[s] && pt_target_column(e->tt, to->cols[s].name, strlen(to->cols[s].name)) < 0)
+			ok = add_column(e, &to->cols[s]);
+	free(kept);
+	return ok;
+}
+
+bool
+pt_target_evolve(PGconn *conn, pt_ttable *tt, const pt_rtable *rt, const pt_rversion *from,
+				 const pt_rversion *to, bool emptied, pt_log *log, pt_err *err)
+{
+	evolve		e = {conn, tt, to->parent ? to->parent : tt->qname, emptied, log, err};
+	bool		ok;
+
+	(void) rt;
+	ok = (tt->loaded || pt_target_load(conn, tt, err)) && evolve_columns(&e, from, to);
+	if (ok && !to->parent && !same_key(from, to))
+		ok = change_key(&e, to);
+	if (!ok)
+	{
+		pt_err_prefix(err, "could not bring table %s from version %d to %d", tt->qname, from->version, to->version);
+		return explain_missing_type(err, tt->qname) || false;
+	}
+	pt_log_info(log, "table %s: now as in version %d", tt->qname, to->version);
+	tt->version = to->version;
+	return pt_target_load(conn, tt, err);
+}
+
+bool
+pt_target_drop(PGconn *conn, pt_ttable *tt, pt_err *err)
+{
+	pt_buf		sql = PT_BUF_INIT;
+	bool		ok;
+
+	pt_buf_printf(&sql, "DROP TABLE IF EXISTS %s", tt->qname);
+	ok = run(conn, sql.data, err);
+	pt_buf_free(&sql);
+	tt->version = 0;
+	return ok && pt_target_load(conn, tt, err);
+}

@@ -1,0 +1,85 @@
+/*
+ * replay/target.h — the target database's side of a replayed table: what
+ * its columns are there (the target's catalog is the truth: generated and
+ * identity columns, the primary key), and creating or evolving the table
+ * from the event store's schema versions (--create-tables).
+ *
+ * A pt_ttable is one source table as replay sees it: its name in the
+ * target (after mapping rules), the target's columns, the version the
+ * target table is at, and apply's statement cache for it. The DDL here
+ * runs with plain checked libpq calls: the caller flushes apply's pipeline
+ * first (pt_apply_flush).
+ */
+#ifndef PGTRAIL_REPLAY_TARGET_H
+#define PGTRAIL_REPLAY_TARGET_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/log.h"
+#include "replay/versions.h"
+
+typedef struct pt_tcolumn
+{
+	char	   *name;
+	char	   *type;			/* format_type() in the target */
+	bool		generated;		/* stored generated: never written */
+	bool		identity_always;	/* needs OVERRIDING SYSTEM VALUE */
+} pt_tcolumn;
+
+typedef struct pt_stmt pt_stmt;
+
+typedef struct pt_ttable
+{
+	char	   *src_schema;		/* as in the events */
+	char	   *src_table;
+	char	   *schema;			/* in the target */
+	char	   *table;
+	char	   *qname;			/* "schema"."table", quoted */
+	bool		loaded;			/* catalog read since the last change */
+	bool		exists;
+	int			ncols;
+	pt_tcolumn *cols;
+	int			npk;
+	int		   *pk;				/* indexes into cols */
+	int			version;		/* version the target table is at (0: unknown) */
+	pt_stmt    *stmts;			/* apply's prepared statements for it */
+	bool		warned_missing; /* "column not in target" said once */
+	int64_t		known_loss;		/* NOT NULL numeric/float values that came as null */
+	struct pt_ttable *next;		/* the replay's list */
+} pt_ttable;
+
+/* A new entry for a source table, named (schema, table) in the target. */
+pt_ttable  *pt_ttable_new(const char *src_schema, const char *src_table, const char *schema,
+						  const char *table, PGconn *conn, pt_err *err);
+void		pt_ttable_free(pt_ttable *tt);
+
+/* Read the table's columns and key from the target's catalog (exists false when missing). */
+bool		pt_target_load(PGconn *conn, pt_ttable *tt, pt_err *err);
+
+/* Index of the target column named name, or -1. */
+int			pt_target_column(const pt_ttable *tt, const char *name, size_t len);
+
+/*
+ * Create the table as version rv says (columns with types, primary key,
+ * generated and identity columns; a partition under its parent, the parent
+ * created first when missing). User-defined types must exist: a missing
+ * one is a PT_ERR_CONFIG naming it with the pg_dump line that brings it.
+ */
+bool		pt_target_create(PGconn *conn, pt_ttable *tt, const pt_rversion *rv, pt_log *log, pt_err *err);
+
+/*
+ * Bring the table from version `from` to `to` of rt: renamed, added and
+ * dropped columns, changed types and key. With emptied set (the table's
+ * content is about to be replaced by a re-snapshot), type changes need no
+ * conversion of existing rows.
+ */
+bool		pt_target_evolve(PGconn *conn, pt_ttable *tt, const pt_rtable *rt, const pt_rversion *from,
+							 const pt_rversion *to, bool emptied, pt_log *log, pt_err *err);
+
+/* DROP TABLE (a DDL event dropped it before the stop point). */
+bool		pt_target_drop(PGconn *conn, pt_ttable *tt, pt_err *err);
+
+#endif

@@ -1,0 +1,324 @@
+/*
+ * replay/versions.c — the event store's schema versions (see versions.h).
+ *
+ * The JSON of the schemas table (columns, details) is taken apart by the
+ * event store's server, one row per column, so nothing here parses JSON.
+ */
+#include "replay/versions.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/mem.h"
+#include "core/pq.h"
+
+struct pt_versions
+{
+	int			ntables;
+	pt_rtable  *tables;			/* sorted by schema, table */
+};
+
+/* One row per column of every version; a version without columns still has one row. */
+#define COLUMNS_SQL \
+	"SELECT s.schema_name, s.table_name, s.version, coalesce(s.first_event_id, 0), " \
+	"c.value->>'name', c.value->>'type', coalesce(c.value->>'attnum', '0'), " \
+	"d.value->>'generated', coalesce(d.value->>'identity', ''), d.value->>'default', " \
+	"coalesce(d.value->>'not_null', 'false'), s.details->>'parent', " \
+	"s.details->>'parent_partition_key', s.details->>'partition_bound' " \
+	"FROM %1$s.schemas s " \
+	"LEFT JOIN LATERAL json_array_elements(s.columns) WITH ORDINALITY c(value, ord) ON true " \
+	"LEFT JOIN LATERAL (SELECT x AS value FROM json_array_elements(CASE WHEN " \
+	"  json_typeof(s.details->'columns') = 'array' THEN s.details->'columns' END) x " \
+	"  WHERE x->>'name' = c.value->>'name' LIMIT 1) d ON true " \
+	"ORDER BY s.schema_name COLLATE \"C\", s.table_name COLLATE \"C\", s.version, c.ord"
+
+#define PK_SQL \
+	"SELECT s.schema_name, s.table_name, s.version, k FROM %1$s.schemas s, " \
+	"unnest(s.primary_key) WITH ORDINALITY u(k, o) " \
+	"ORDER BY s.schema_name COLLATE \"C\", s.table_name COLLATE \"C\", s.version, o"
+
+static char *
+dup_or_null(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : pt_strdup(PQgetvalue(res, row, col));
+}
+
+static pt_rtable *
+add_table(pt_versions *v, const char *schema, const char *table)
+{
+	pt_rtable  *t;
+
+	v->tables = pt_realloc(v->tables, sizeof(pt_rtable) * (size_t) (v->ntables + 1));
+	t = &v->tables[v->ntables++];
+	memset(t, 0, sizeof(*t));
+	t->schema = pt_strdup(schema);
+	t->table = pt_strdup(table);
+	return t;
+}
+
+static pt_rversion *
+add_version(pt_rtable *t, const PGresult *res, int row)
+{
+	pt_rversion *rv;
+
+	t->versions = pt_realloc(t->versions, sizeof(pt_rversion) * (size_t) (t->nversions + 1));
+	rv = &t->versions[t->nversions++];
+	memset(rv, 0, sizeof(*rv));
+	rv->version = atoi(PQgetvalue(res, row, 2));
+	rv->first_event_id = strtoll(PQgetvalue(res, row, 3), NULL, 10);
+	rv->parent = dup_or_null(res, row, 11);
+	rv->parent_partition_key = dup_or_null(res, row, 12);
+	rv->partition_bound = dup_or_null(res, row, 13);
+	return rv;
+}
+
+static void
+add_column(pt_rversion *rv, const PGresult *res, int row)
+{
+	pt_rcolumn *c;
+	const char *ident = PQgetvalue(res, row, 8);
+
+	rv->cols = pt_realloc(rv->cols, sizeof(pt_rcolumn) * (size_t) (rv->ncols + 1));
+	c = &rv->cols[rv->ncols++];
+	c->name = pt_strdup(PQgetvalue(res, row, 4));
+	c->type = pt_strdup(PQgetvalue(res, row, 5));
+	c->attnum = atoi(PQgetvalue(res, row, 6));
+	c->generated = dup_or_null(res, row, 7);
+	c->identity = ident[0];
+	c->default_expr = dup_or_null(res, row, 9);
+	c->not_null = strcmp(PQgetvalue(res, row, 10), "true") == 0;
+}
+
+static bool
+same_table(const pt_rtable *t, const PGresult *res, int row)
+{
+	return t && strcmp(t->schema, PQgetvalue(res, row, 0)) == 0 && strcmp(t->table, PQgetvalue(res, row, 1)) == 0;
+}
+
+static bool
+load_columns(pt_versions *v, PGconn *conn, const char *qschema, pt_err *err)
+{
+	pt_buf		sql = PT_BUF_INIT;
+	PGresult   *res;
+	pt_rtable  *t = NULL;
+	pt_rversion *rv = NULL;
+
+	pt_buf_printf(&sql, COLUMNS_SQL, qschema);
+	res = pt_pq_exec(conn, sql.data, PGRES_TUPLES_OK, PT_PQ_ANY, 14, err);
+	pt_buf_free(&sql);
+	if (res == NULL)
+		return false;
+	for (int i = 0; i < PQntuples(res); i++)
+	{
+		if (!same_table(t, res, i))
+		{
+			t = add_table(v, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+			rv = NULL;
+		}
+		if (rv == NULL || rv->version != atoi(PQgetvalue(res, i, 2)))
+			rv = add_version(t, res, i);
+		if (!PQgetisnull(res, i, 4))
+			add_column(rv, res, i);
+	}
+	PQclear(res);
+	return true;
+}
+
+static bool
+load_keys(pt_versions *v, PGconn *conn, const char *qschema, pt_err *err)
+{
+	pt_buf		sql = PT_BUF_INIT;
+	PGresult   *res;
+
+	pt_buf_printf(&sql, PK_SQL, qschema);
+	res = pt_pq_exec(conn, sql.data, PGRES_TUPLES_OK, PT_PQ_ANY, 4, err);
+	pt_buf_free(&sql);
+	if (res == NULL)
+		return false;
+	for (int i = 0; i < PQntuples(res); i++)
+	{
+		const char *s = PQgetvalue(res, i, 0),
+				   *tn = PQgetvalue(res, i, 1);
+		const pt_rtable *t = pt_versions_table(v, s, strlen(s), tn, strlen(tn));
+		pt_rversion *rv = t ? (pt_rversion *) pt_versions_get(t, atoi(PQgetvalue(res, i, 2))) : NULL;
+
+		if (rv == NULL)
+			continue;
+		rv->pk = pt_realloc(rv->pk, sizeof(char *) * (size_t) (rv->npk + 1));
+		rv->pk[rv->npk++] = pt_strdup(PQgetvalue(res, i, 3));
+	}
+	PQclear(res);
+	return true;
+}
+
+pt_versions *
+pt_versions_load(PGconn *conn, const char *schema, pt_err *err)
+{
+	pt_versions *v = pt_calloc(1, sizeof(*v));
+	char	   *qschema = pt_pq_ident(conn, schema, err);
+	bool		ok;
+
+	if (qschema == NULL)
+	{
+		free(v);
+		return NULL;
+	}
+	ok = load_columns(v, conn, qschema, err) && load_keys(v, conn, qschema, err);
+	PQfreemem(qschema);
+	if (!ok)
+	{
+		pt_versions_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+static void
+free_version(pt_rversion *rv)
+{
+	for (int i = 0; i < rv->ncols; i++)
+	{
+		free(rv->cols[i].name);
+		free(rv->cols[i].type);
+		free(rv->cols[i].generated);
+		free(rv->cols[i].default_expr);
+	}
+	for (int i = 0; i < rv->npk; i++)
+		free(rv->pk[i]);
+	free(rv->cols);
+	free(rv->pk);
+	free(rv->parent);
+	free(rv->parent_partition_key);
+	free(rv->partition_bound);
+}
+
+void
+pt_versions_free(pt_versions *v)
+{
+	if (v == NULL)
+		return;
+	for (int i = 0; i < v->ntables; i++)
+	{
+		for (int k = 0; k < v->tables[i].nversions; k++)
+			free_version(&v->tables[i].versions[k]);
+		free(v->tables[i].versions);
+		free(v->tables[i].schema);
+		free(v->tables[i].table);
+	}
+	free(v->tables);
+	free(v);
+}
+
+int
+pt_versions_count(const pt_versions *v)
+{
+	return v->ntables;
+}
+
+const pt_rtable *
+pt_versions_at(const pt_versions *v, int i)
+{
+	return &v->tables[i];
+}
+
+static int
+cmp_name(const char *a, const char *b, size_t blen)
+{
+	int			c = strncmp(a, b, blen);
+
+	if (c != 0)
+		return c;
+	return a[blen] == '\0' ? 0 : 1;
+}
+
+const pt_rtable *
+pt_versions_table(const pt_versions *v, const char *schema, size_t slen, const char *table, size_t tlen)
+{
+	int			lo = 0,
+				hi = v->ntables - 1;
+
+	/* sorted in byte order (COLLATE "C"), so a binary search works */
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+		const pt_rtable *t = &v->tables[mid];
+		int			c = cmp_name(t->schema, schema, slen);
+
+		if (c == 0)
+			c = cmp_name(t->table, table, tlen);
+		if (c == 0)
+			return t;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return NULL;
+}
+
+const pt_rversion *
+pt_versions_get(const pt_rtable *t, int version)
+{
+	for (int i = 0; i < t->nversions; i++)
+		if (t->versions[i].version == version)
+			return &t->versions[i];
+	return NULL;
+}
+
+const pt_rversion *
+pt_versions_as_of(const pt_rtable *t, int64_t event_id)
+{
+	const pt_rversion *best = NULL;
+
+	for (int i = 0; i < t->nversions; i++)
+		if (t->versions[i].first_event_id <= event_id)
+			best = &t->versions[i];
+	return best;
+}
+
+int
+pt_rversion_column(const pt_rversion *rv, const char *name, size_t len)
+{
+	for (int i = 0; i < rv->ncols; i++)
+		if (cmp_name(rv->cols[i].name, name, len) == 0)
+			return i;
+	return -1;
+}
+
+/* The column of next that is column c of prev: by attnum when both have it. */
+static int
+successor(const pt_rversion *prev, int c, const pt_rversion *next)
+{
+	int			attnum = prev->cols[c].attnum;
+
+	if (attnum > 0 && next->ncols > 0 && next->cols[0].attnum > 0)
+	{
+		for (int i = 0; i < next->ncols; i++)
+			if (next->cols[i].attnum == attnum)
+				return i;
+		return -1;
+	}
+	return pt_rversion_column(next, prev->cols[c].name, strlen(prev->cols[c].name));
+}
+
+const char *
+pt_versions_follow(const pt_rtable *t, int version, const char *name, size_t len, int to)
+{
+	const pt_rversion *rv = pt_versions_get(t, version);
+	int			c;
+
+	if (rv == NULL)
+		return NULL;
+	c = pt_rversion_column(rv, name, len);
+	for (int i = 0; c >= 0 && i < t->nversions; i++)
+	{
+		const pt_rversion *next = &t->versions[i];
+
+		if (next->version <= rv->version || next->version > to)
+			continue;
+		c = successor(rv, c, next);
+		rv = next;
+	}
+	return c >= 0 ? rv->cols[c].name : NULL;
+}

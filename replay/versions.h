@@ -1,0 +1,81 @@
+/*
+ * replay/versions.h — the captured tables' schema versions, as the event
+ * store recorded them (the schemas table), for replay to create and evolve
+ * tables and to map columns across versions.
+ *
+ * Loaded once per run (one row per table version: memory grows with
+ * tables and versions, never with events). Columns keep their attnum when
+ * the version came from a DDL event, so a renamed column is followed by
+ * attnum; versions opened from the stream alone are matched by name.
+ */
+#ifndef PGTRAIL_REPLAY_VERSIONS_H
+#define PGTRAIL_REPLAY_VERSIONS_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+typedef struct pt_rcolumn
+{
+	char	   *name;
+	char	   *type;			/* format_type() text, with typmod */
+	int			attnum;			/* 0: not recorded */
+	char	   *generated;		/* generation expression, or NULL */
+	char		identity;		/* 'a' always, 'd' by default, 0 none */
+	char	   *default_expr;	/* or NULL */
+	bool		not_null;
+} pt_rcolumn;
+
+typedef struct pt_rversion
+{
+	int			version;
+	int64_t		first_event_id;
+	int			ncols;
+	pt_rcolumn *cols;
+	int			npk;
+	char	  **pk;
+	char	   *parent;			/* quoted schema.table of a partition's parent, or NULL */
+	char	   *parent_partition_key;	/* pg_get_partkeydef of the parent */
+	char	   *partition_bound;	/* FOR VALUES ... */
+} pt_rversion;
+
+typedef struct pt_rtable
+{
+	char	   *schema;
+	char	   *table;
+	int			nversions;		/* ascending by version */
+	pt_rversion *versions;
+} pt_rtable;
+
+typedef struct pt_versions pt_versions;
+
+/* Load every version from schema.schemas on conn. Free with _free. */
+pt_versions *pt_versions_load(PGconn *conn, const char *schema, pt_err *err);
+void		pt_versions_free(pt_versions *v);
+
+int			pt_versions_count(const pt_versions *v);
+const pt_rtable *pt_versions_at(const pt_versions *v, int i);
+
+/* The table, or NULL when the store has no version of it. */
+const pt_rtable *pt_versions_table(const pt_versions *v, const char *schema, size_t slen,
+								   const char *table, size_t tlen);
+
+/* One version of a table, or NULL. */
+const pt_rversion *pt_versions_get(const pt_rtable *t, int version);
+
+/* The newest version opened at or before event id (NULL: none yet). */
+const pt_rversion *pt_versions_as_of(const pt_rtable *t, int64_t event_id);
+
+/* Index of the column named name in version rv, or -1. */
+int			pt_rversion_column(const pt_rversion *rv, const char *name, size_t len);
+
+/*
+ * The name that column `name` of version `version` has in version `to`
+ * (renames followed by attnum where both versions recorded it, by name
+ * otherwise); NULL when it was dropped on the way.
+ */
+const char *pt_versions_follow(const pt_rtable *t, int version, const char *name, size_t len, int to);
+
+#endif
