@@ -87,6 +87,7 @@ bool		pt_schemas_define(pt_schemas *s, const char *schema, const char *table, co
 	"  WHERE i.inhrelid = c.oid), " \
 	"'parent_partition_key', (SELECT pg_get_partkeydef(i.inhparent) FROM pg_inherits i WHERE i.inhrelid = c.oid), " \
 	"'partition_bound', pg_get_expr(c.relpartbound, c.oid), " \
+	"'partition_key', CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, " \
 	"'replica_identity', c.relreplident, " \
 	"'columns', (SELECT json_agg(json_build_object('name', a.attname, 'not_null', a.attnotnull, " \
 	"  'identity', nullif(a.attidentity, ''), " \

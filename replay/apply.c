@@ -359,7 +359,7 @@ statement_sql(pt_apply *ap, pt_ttable *tt, pt_stmt *s, pt_err *err)
 
 static pt_stmt *
 statement(pt_apply *ap, pt_ttable *tt, stmt_op op, bool by_key, const pt_values *set,
-		  const pt_values *where, pt_err *err)
+		  const pt_values *where, int64_t event_id, pt_err *err)
 {
 	pt_stmt    *s;
 	int			nset = set ? set->n : 0,
@@ -388,7 +388,7 @@ statement(pt_apply *ap, pt_ttable *tt, stmt_op op, bool by_key, const pt_values 
 		free(s);
 		return NULL;
 	}
-	expect(ap, 0, false, tt->qname);
+	expect(ap, event_id, false, tt->qname);
 	s->next = tt->stmts;
 	tt->stmts = s;
 	return s;
@@ -413,7 +413,7 @@ pt_apply_insert(pt_apply *ap, pt_ttable *tt, const pt_values *set, int64_t event
 	pt_stmt    *s;
 
 	pt_err_clear(err);
-	s = statement(ap, tt, OP_INSERT, false, set, NULL, err);
+	s = statement(ap, tt, OP_INSERT, false, set, NULL, event_id, err);
 	return s != NULL && send_prepared(ap, tt, s, set, NULL, event_id, err);
 }
 
@@ -424,6 +424,6 @@ pt_apply_change(pt_apply *ap, pt_ttable *tt, const pt_values *set, const pt_valu
 	pt_stmt    *s;
 
 	pt_err_clear(err);
-	s = statement(ap, tt, set ? OP_UPDATE : OP_DELETE, by_key, set, where, err);
+	s = statement(ap, tt, set ? OP_UPDATE : OP_DELETE, by_key, set, where, event_id, err);
 	return s != NULL && send_prepared(ap, tt, s, set, where, event_id, err);
 }

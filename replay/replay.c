@@ -247,11 +247,12 @@ numeric_type(const char *type)
  * The columns of a key/row/old object as target columns. Columns the
  * target has not got are left out (said once per table); renames are
  * followed (DDL history and mapping rules); generated columns are never
- * written (skip_generated).
+ * written (skip_generated), nor, by an UPDATE, GENERATED ALWAYS identity
+ * columns (skip_identity).
  */
 static bool
 to_values(replay *r, pt_ttable *tt, const pt_rtable *rt, int version, pt_text json, bool skip_generated,
-		  pt_jsonobj *obj, pt_values *out, pt_err *err)
+		  bool skip_identity, pt_jsonobj *obj, pt_values *out, pt_err *err)
 {
 	const pt_rversion *rv = rt ? pt_versions_get(rt, version) : NULL;
 
@@ -301,6 +302,8 @@ to_values(replay *r, pt_ttable *tt, const pt_rtable *rt, int version, pt_text js
 		}
 		if (skip_generated && tt->cols[idx].generated)
 			continue;
+		if (skip_identity && tt->cols[idx].identity_always)
+			continue;			/* UPDATE cannot write it; it never changes */
 		pt_values_add(out, idx, obj->values[k]);
 	}
 	return true;
@@ -391,18 +394,18 @@ apply_row(replay *r, const pt_event *ev, pt_err *err)
 	{
 		case PT_OP_INSERT:
 		case PT_OP_SNAPSHOT:
-			return to_values(r, tt, rt, version, ev->row, true, &r->obj, &r->set, err) &&
+			return to_values(r, tt, rt, version, ev->row, true, false, &r->obj, &r->set, err) &&
 				pt_apply_insert(r->ap, tt, &r->set, ev->id, err);
 		case PT_OP_UPDATE:
-			if (!to_values(r, tt, rt, version, ev->row, true, &r->obj, &r->set, err) ||
-				!to_values(r, tt, rt, version, ev->old.ptr ? ev->old : ev->key, false, &r->obj2, &r->where, err))
+			if (!to_values(r, tt, rt, version, ev->row, true, true, &r->obj, &r->set, err) ||
+				!to_values(r, tt, rt, version, ev->old.ptr ? ev->old : ev->key, false, false, &r->obj2, &r->where, err))
 				return false;
 			key_only(tt, &r->where, &by_key);
 			if (r->set.n == 0)
 				return true;	/* nothing the target holds changed */
 			return pt_apply_change(r->ap, tt, &r->set, &r->where, by_key, ev->id, err);
 		case PT_OP_DELETE:
-			if (!to_values(r, tt, rt, version, ev->old.ptr ? ev->old : ev->key, false, &r->obj2, &r->where, err))
+			if (!to_values(r, tt, rt, version, ev->old.ptr ? ev->old : ev->key, false, false, &r->obj2, &r->where, err))
 				return false;
 			key_only(tt, &r->where, &by_key);
 			return pt_apply_change(r->ap, tt, NULL, &r->where, by_key, ev->id, err);

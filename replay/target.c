@@ -21,7 +21,8 @@
 /* Columns in attnum order; the key: primary key, else replica identity index. */
 #define CATALOG_SQL \
 	"SELECT a.attname, a.attgenerated <> '', a.attidentity = 'a', " \
-	"coalesce(array_position(k.indkey::int2[], a.attnum), 0), format_type(a.atttypid, a.atttypmod) " \
+	"coalesce((SELECT o FROM unnest(k.indkey::int2[]) WITH ORDINALITY u(n, o) WHERE n = a.attnum), 0), " \
+	"format_type(a.atttypid, a.atttypmod) " \
 	"FROM pg_attribute a LEFT JOIN LATERAL (SELECT indkey FROM pg_index " \
 	"  WHERE indrelid = a.attrelid AND (indisprimary OR indisreplident) ORDER BY indisprimary DESC LIMIT 1) k ON true " \
 	"WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
@@ -257,7 +258,7 @@ pt_target_create(PGconn *conn, pt_ttable *tt, const pt_rversion *rv, pt_log *log
 		ok = run(conn, sql.data, err);
 	}
 	else
-		ok = create_sql(conn, tt->qname, rv, NULL, &sql, err) && run(conn, sql.data, err);
+		ok = create_sql(conn, tt->qname, rv, rv->partition_key, &sql, err) && run(conn, sql.data, err);
 	pt_buf_free(&sql);
 	if (!ok)
 		return explain_missing_type(err, tt->qname) || false;

@@ -25,7 +25,7 @@ struct pt_versions
 	"c.value->>'name', c.value->>'type', coalesce(c.value->>'attnum', '0'), " \
 	"d.value->>'generated', coalesce(d.value->>'identity', ''), d.value->>'default', " \
 	"coalesce(d.value->>'not_null', 'false'), s.details->>'parent', " \
-	"s.details->>'parent_partition_key', s.details->>'partition_bound' " \
+	"s.details->>'parent_partition_key', s.details->>'partition_bound', s.details->>'partition_key' " \
 	"FROM %1$s.schemas s " \
 	"LEFT JOIN LATERAL json_array_elements(s.columns) WITH ORDINALITY c(value, ord) ON true " \
 	"LEFT JOIN LATERAL (SELECT x AS value FROM json_array_elements(CASE WHEN " \
@@ -70,6 +70,7 @@ add_version(pt_rtable *t, const PGresult *res, int row)
 	rv->parent = dup_or_null(res, row, 11);
 	rv->parent_partition_key = dup_or_null(res, row, 12);
 	rv->partition_bound = dup_or_null(res, row, 13);
+	rv->partition_key = dup_or_null(res, row, 14);
 	return rv;
 }
 
@@ -105,7 +106,7 @@ load_columns(pt_versions *v, PGconn *conn, const char *qschema, pt_err *err)
 	pt_rversion *rv = NULL;
 
 	pt_buf_printf(&sql, COLUMNS_SQL, qschema);
-	res = pt_pq_exec(conn, sql.data, PGRES_TUPLES_OK, PT_PQ_ANY, 14, err);
+	res = pt_pq_exec(conn, sql.data, PGRES_TUPLES_OK, PT_PQ_ANY, 15, err);
 	pt_buf_free(&sql);
 	if (res == NULL)
 		return false;
@@ -191,6 +192,7 @@ free_version(pt_rversion *rv)
 	free(rv->parent);
 	free(rv->parent_partition_key);
 	free(rv->partition_bound);
+	free(rv->partition_key);
 }
 
 void

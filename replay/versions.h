@@ -39,6 +39,7 @@ typedef struct pt_rversion
 	char	   *parent;			/* quoted schema.table of a partition's parent, or NULL */
 	char	   *parent_partition_key;	/* pg_get_partkeydef of the parent */
 	char	   *partition_bound;	/* FOR VALUES ... */
+	char	   *partition_key;	/* a partitioned table's own PARTITION BY clause */
 } pt_rversion;
 
 typedef struct pt_rtable
