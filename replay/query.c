@@ -21,28 +21,35 @@
 #include "core/jsonobj.h"
 #include "core/mem.h"
 #include "core/pq.h"
+#include "replay/versions.h"
 
 #define EVENTS_SQL \
-	"SELECT id, committed_at, op, actor, action, metadata::text, row::text, false AS away " \
+	"SELECT id, committed_at, op, actor, action, metadata::text, row::text, false AS away, schema_version " \
 	"FROM %1$s.events WHERE schema_name = $1 AND table_name = $2 AND key::jsonb = $3::jsonb " \
 	"  AND ($4::timestamptz IS NULL OR committed_at <= $4::timestamptz) " \
 	"UNION ALL " \
-	"SELECT id, committed_at, op, actor, action, metadata::text, row::text, true " \
+	"SELECT id, committed_at, op, actor, action, metadata::text, row::text, true, schema_version " \
 	"FROM %1$s.events WHERE schema_name = $1 AND table_name = $2 AND op = 'update' " \
 	"  AND old IS NOT NULL AND old::text <> key::text AND old::jsonb = $3::jsonb AND key::jsonb <> $3::jsonb " \
 	"  AND ($4::timestamptz IS NULL OR committed_at <= $4::timestamptz) " \
 	"UNION ALL " \
-	"SELECT id, committed_at, op, actor, action, metadata::text, NULL, true " \
+	"SELECT id, committed_at, op, actor, action, metadata::text, NULL, true, schema_version " \
 	"FROM %1$s.events WHERE op IN ('truncate', 'gap', 'ddl') " \
 	"  AND (op = 'gap' OR (schema_name = $1 AND table_name = $2 AND " \
 	"       (op = 'truncate' OR row->>'command_tag' = 'DROP TABLE'))) " \
 	"  AND ($4::timestamptz IS NULL OR committed_at <= $4::timestamptz) " \
 	"ORDER BY 1"
 
+/* The table's version as of a time: the newest one opened by an event then. */
+#define VERSION_AT_SQL \
+	"SELECT coalesce(max(s.version), 0) FROM %1$s.schemas s JOIN %1$s.events e ON e.id = s.first_event_id " \
+	"WHERE s.schema_name = $1 AND s.table_name = $2 AND e.committed_at <= $3::timestamptz"
+
 /* The row as folded so far: column names and values (NULL = SQL NULL). */
 typedef struct rowstate
 {
 	bool		exists;
+	int			version;		/* the table version the names follow (0: unknown) */
 	int			n;
 	int			cap;
 	char	  **names;
@@ -108,20 +115,65 @@ row_json(const rowstate *s, pt_buf *out)
 	pt_buf_putc(out, '}');
 }
 
+/* Rename and drop the row's columns as the table changed up to version to. */
+static void
+row_follow(rowstate *s, const pt_rtable *rt, int to)
+{
+	int			kept = 0;
+
+	if (rt == NULL || s->version == 0 || to <= s->version)
+	{
+		s->version = to > s->version ? to : s->version;
+		return;
+	}
+	for (int i = 0; i < s->n; i++)
+	{
+		const char *name = pt_versions_follow(rt, s->version, s->names[i], strlen(s->names[i]), to);
+
+		if (name == NULL)
+		{
+			free(s->names[i]);
+			free(s->values[i]);
+			continue;
+		}
+		if (strcmp(name, s->names[i]) != 0)
+		{
+			free(s->names[i]);
+			s->names[i] = pt_strdup(name);
+		}
+		s->names[kept] = s->names[i];
+		s->values[kept] = s->values[i];
+		kept++;
+	}
+	s->n = kept;
+	s->version = to;
+}
+
 /* Fold one event into the row. */
 static bool
-fold(rowstate *s, const PGresult *res, int i, pt_jsonobj *obj, pt_err *err)
+fold(rowstate *s, const pt_rtable *rt, const PGresult *res, int i, pt_jsonobj *obj, pt_err *err)
 {
 	const char *op = PQgetvalue(res, i, 2);
 	bool		away = strcmp(PQgetvalue(res, i, 7), "t") == 0;
 
+	if (!PQgetisnull(res, i, 8))
+		row_follow(s, rt, atoi(PQgetvalue(res, i, 8)));
+
 	if (away || strcmp(op, "delete") == 0)
 	{
+		int			version = s->version;
+
 		row_clear(s);
+		s->version = version;
 		return true;
 	}
 	if (strcmp(op, "insert") == 0 || strcmp(op, "snapshot") == 0)
+	{
+		int			version = s->version;
+
 		row_clear(s);
+		s->version = version;
+	}
 	if (PQgetisnull(res, i, 6))
 		return true;
 	if (!pt_jsonobj_parse(obj, PQgetvalue(res, i, 6), (size_t) PQgetlength(res, i, 6), err))
@@ -251,6 +303,41 @@ print_row(FILE *out, const rowstate *s, bool table_format, pt_buf *line)
 		fprintf(out, "%-24s  %s\n", s->names[i], s->values[i] ? s->values[i] : "(null)");
 }
 
+/* sql with the quoted store schema for every %1$s. */
+static void
+with_schema(const char *sql, const char *qs, pt_buf *out)
+{
+	for (const char *p = sql; *p; p++)
+	{
+		if (strncmp(p, "%1$s", 4) == 0)
+		{
+			pt_buf_puts(out, qs);
+			p += 3;
+		}
+		else
+			pt_buf_putc(out, *p);
+	}
+}
+
+/* The version of the table at the as-of time (0 when none is known). */
+static bool
+version_at(PGconn *conn, const char *qs, const char *schema, const char *table, const char *as_of,
+		   int *version, pt_err *err)
+{
+	const char *params[3] = {schema, table, as_of};
+	pt_buf		sql = PT_BUF_INIT;
+	PGresult   *res;
+
+	with_schema(VERSION_AT_SQL, qs, &sql);
+	res = pt_pq_exec_params(conn, sql.data, 3, params, PGRES_TUPLES_OK, 1, 1, err);
+	pt_buf_free(&sql);
+	if (res == NULL)
+		return false;
+	*version = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return true;
+}
+
 static bool
 run_query(PGconn *conn, const pt_query_opts *q, const char *schema, const char *table, const char *key,
 		  FILE *out, pt_err *err)
@@ -262,25 +349,30 @@ run_query(PGconn *conn, const pt_query_opts *q, const char *schema, const char *
 	rowstate	s;
 	pt_jsonobj	obj;
 	PGresult   *res;
+	pt_versions *versions;
+	const pt_rtable *rt;
+	int			final_version = 0;
 	bool		ok = true;
 
 	if (qs == NULL)
 		return false;
-	for (const char *p = EVENTS_SQL; *p; p++)
+	with_schema(EVENTS_SQL, qs, &sql);
+	if ((q->as_of && !version_at(conn, qs, schema, table, q->as_of, &final_version, err)) ||
+		(versions = pt_versions_load(conn, q->schema, err)) == NULL)
 	{
-		if (strncmp(p, "%1$s", 4) == 0)
-		{
-			pt_buf_puts(&sql, qs);
-			p += 3;
-		}
-		else
-			pt_buf_putc(&sql, *p);
+		PQfreemem(qs);
+		pt_buf_free(&sql);
+		return false;
 	}
 	PQfreemem(qs);
-	res = pt_pq_exec_params(conn, sql.data, 4, params, PGRES_TUPLES_OK, PT_PQ_ANY, 8, err);
+	rt = pt_versions_table(versions, schema, strlen(schema), table, strlen(table));
+	res = pt_pq_exec_params(conn, sql.data, 4, params, PGRES_TUPLES_OK, PT_PQ_ANY, 9, err);
 	pt_buf_free(&sql);
 	if (res == NULL)
+	{
+		pt_versions_free(versions);
 		return false;
+	}
 	memset(&s, 0, sizeof(s));
 	pt_jsonobj_init(&obj);
 	if (q->table_format && !q->as_of)
@@ -290,18 +382,22 @@ run_query(PGconn *conn, const pt_query_opts *q, const char *schema, const char *
 		bool		resets = PQgetisnull(res, i, 6) && strcmp(PQgetvalue(res, i, 7), "t") == 0;
 		bool		had = s.exists;
 
-		ok = fold(&s, res, i, &obj, err);
+		ok = fold(&s, rt, res, i, &obj, err);
 		if (ok && !q->as_of && (!resets || had))
 			print_history_line(out, res, i, &s, q->table_format, &line);
 	}
 	if (ok && q->as_of)
+	{
+		row_follow(&s, rt, final_version);
 		print_row(out, &s, q->table_format, &line);
+	}
 	row_clear(&s);
 	free(s.names);
 	free(s.values);
 	pt_jsonobj_free(&obj);
 	pt_buf_free(&line);
 	PQclear(res);
+	pt_versions_free(versions);
 	return ok;
 }
 

@@ -131,10 +131,11 @@ table_for(replay *r, const char *schema, const char *table, int version, pt_err 
 	return tt;
 }
 
+/* The table's target catalog, read when not yet known (out of the pipeline). */
 static bool
 loaded(replay *r, pt_ttable *tt, pt_err *err)
 {
-	return tt->loaded || pt_target_load(r->target, tt, err);
+	return tt->loaded || (pt_apply_flush(r->ap, err) && pt_target_load(r->target, tt, err));
 }
 
 static bool

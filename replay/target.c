@@ -244,12 +244,32 @@ ensure_parent(PGconn *conn, const pt_rversion *rv, pt_log *log, pt_err *err)
 	return ok;
 }
 
+/* The table's schema, created when missing (as the source had it). */
+static bool
+ensure_schema(PGconn *conn, const char *schema, pt_err *err)
+{
+	char	   *q = pt_pq_ident(conn, schema, err);
+	pt_buf		sql = PT_BUF_INIT;
+	bool		ok = q != NULL;
+
+	if (ok)
+	{
+		pt_buf_printf(&sql, "CREATE SCHEMA IF NOT EXISTS %s", q);
+		ok = run(conn, sql.data, err);
+	}
+	PQfreemem(q);
+	pt_buf_free(&sql);
+	return ok;
+}
+
 bool
 pt_target_create(PGconn *conn, pt_ttable *tt, const pt_rversion *rv, pt_log *log, pt_err *err)
 {
 	pt_buf		sql = PT_BUF_INIT;
 	bool		ok;
 
+	if (!ensure_schema(conn, tt->schema, err))
+		return false;
 	if (rv->parent && rv->partition_bound && rv->parent_partition_key)
 	{
 		if (!ensure_parent(conn, rv, log, err))
