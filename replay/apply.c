@@ -147,6 +147,24 @@ expect(pt_apply *ap, int64_t event_id, bool one_row, const char *table)
 	ap->pend[ap->npend++] = (pending) {event_id, one_row, table};
 }
 
+/* What the target refusing a row usually means, and the fix. */
+static void
+explain(pt_err *err)
+{
+	if (strcmp(err->sqlstate, "23502") == 0)
+	{
+		err->kind = PT_ERR_CONFIG;
+		pt_err_hint(err, "the log holds null there: a NULL at the source, or NaN or Infinity in a numeric or "
+					"float column, which wal2json 2.5 sends as null (a known loss); drop the NOT NULL "
+					"constraint in the target to replay them as null");
+	}
+	else if (strcmp(err->sqlstate, "23505") == 0)
+	{
+		err->kind = PT_ERR_INTEGRITY;
+		pt_err_hint(err, "the target's table already holds that row: replay into empty tables, or with --clean");
+	}
+}
+
 /* The result of one pending statement; the first problem goes into err. */
 static bool
 check_result(pt_apply *ap, const pending *p, PGresult *res, bool ok, pt_err *err)
@@ -158,6 +176,7 @@ check_result(pt_apply *ap, const pending *p, PGresult *res, bool ok, pt_err *err
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
 	{
 		pt_pq_error(ap->conn, res, NULL, err);
+		explain(err);
 		if (p->event_id > 0)
 			pt_err_prefix(err, "event %lld%s%s", (long long) p->event_id, p->table ? ": " : "",
 						  p->table ? p->table : "");

@@ -128,7 +128,7 @@ row_follow(rowstate *s, const pt_rtable *rt, int to)
 	}
 	for (int i = 0; i < s->n; i++)
 	{
-		const char *name = pt_versions_follow(rt, s->version, s->names[i], strlen(s->names[i]), to);
+		const char *name = pt_versions_follow(rt, s->version, s->names[i], strlen(s->names[i]), to, NULL);
 
 		if (name == NULL)
 		{

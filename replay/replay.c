@@ -288,8 +288,20 @@ to_values(replay *r, pt_ttable *tt, const pt_rtable *rt, int version, pt_text js
 		else if (!r->opts->create_tables && rt)
 		{
 			/* today's schema: the column's name in the newest version */
-			if ((name = pt_versions_follow(rt, version, name, len, INT_MAX)) == NULL)
-				continue;		/* dropped later in the source */
+			const char *now;
+			bool		by_attnum;
+
+			if ((now = pt_versions_follow(rt, version, name, len, INT_MAX, &by_attnum)) == NULL)
+			{
+				if (!by_attnum && !tt->warned_missing)
+					pt_log_warning(r->log, "table %s: column \"%.*s\" of version %d is gone from later versions "
+								   "and its values are not written; if it was renamed, say so: [replay] map = "
+								   "'column %s.%s.%.*s = NEWNAME @%d'", tt->qname, (int) len, name, version,
+								   tt->src_schema, tt->src_table, (int) len, name, version);
+				tt->warned_missing |= !by_attnum;
+				continue;		/* dropped later in the source (DDL capture knows it) */
+			}
+			name = now;
 			len = strlen(name);
 		}
 		idx = pt_target_column(tt, name, len);
@@ -979,8 +991,14 @@ load_position(replay *r, pt_err *err)
 {
 	PGresult   *res;
 
-	if (!pt_position_install(r->target, r->opts->state_schema, err) ||
-		!pt_position_load(r->target, r->opts->state_schema, r->store, &r->committed, err))
+	if (r->opts->dry_run)
+	{
+		/* change nothing: a target replay never ran on has no state yet */
+		if (!pt_position_load(r->target, r->opts->state_schema, r->store, &r->committed, err))
+			return strcmp(err->sqlstate, "3F000") == 0 || strcmp(err->sqlstate, PT_SQLSTATE_UNDEFINED_TABLE) == 0;
+	}
+	else if (!pt_position_install(r->target, r->opts->state_schema, err) ||
+			 !pt_position_load(r->target, r->opts->state_schema, r->store, &r->committed, err))
 		return false;
 	res = pt_position_tables(r->target, r->opts->state_schema, r->store, err);
 	if (res == NULL)
@@ -1003,7 +1021,7 @@ load_position(replay *r, pt_err *err)
 }
 
 static void
-summary(replay *r)
+summary(replay *r, bool ok)
 {
 	double		secs = (double) (pt_now_us() - r->started_us) / 1e6;
 	char		at[PT_TIME_BUFLEN] = "-";
@@ -1015,6 +1033,11 @@ summary(replay *r)
 		pt_lsn_format(r->last_lsn, lsn);
 	}
 	progress(r, true);
+	if (!ok)
+	{
+		pt_log_info(r->log, "stopped: the target is at event %lld", (long long) r->committed.event_id);
+		return;
+	}
 	pt_log_info(r->log, "replayed %lld events (%lld transactions) in %.1f s, %.0f events/s; the target is at event "
 				"%lld (commit %s, %s)", (long long) r->nevents, (long long) r->ntxns, secs,
 				secs > 0 ? (double) r->nevents / secs : 0.0, (long long) r->committed.event_id, lsn, at);
@@ -1141,7 +1164,7 @@ pt_replay_run(const pt_replay_opts *opts, pt_log *log, volatile sig_atomic_t *st
 		if (*stop)
 			break;
 	}
-	summary(&r);
+	summary(&r, ok);
 	cleanup(&r);
 	return ok;
 }

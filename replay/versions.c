@@ -290,7 +290,7 @@ pt_rversion_column(const pt_rversion *rv, const char *name, size_t len)
 
 /* The column of next that is column c of prev: by attnum when both have it. */
 static int
-successor(const pt_rversion *prev, int c, const pt_rversion *next)
+successor(const pt_rversion *prev, int c, const pt_rversion *next, bool *by_attnum)
 {
 	int			attnum = prev->cols[c].attnum;
 
@@ -301,15 +301,20 @@ successor(const pt_rversion *prev, int c, const pt_rversion *next)
 				return i;
 		return -1;
 	}
+	*by_attnum = false;
 	return pt_rversion_column(next, prev->cols[c].name, strlen(prev->cols[c].name));
 }
 
 const char *
-pt_versions_follow(const pt_rtable *t, int version, const char *name, size_t len, int to)
+pt_versions_follow(const pt_rtable *t, int version, const char *name, size_t len, int to, bool *by_attnum)
 {
 	const pt_rversion *rv = pt_versions_get(t, version);
+	bool		ignored;
 	int			c;
 
+	if (by_attnum == NULL)
+		by_attnum = &ignored;
+	*by_attnum = true;
 	if (rv == NULL)
 		return NULL;
 	c = pt_rversion_column(rv, name, len);
@@ -319,7 +324,7 @@ pt_versions_follow(const pt_rtable *t, int version, const char *name, size_t len
 
 		if (next->version <= rv->version || next->version > to)
 			continue;
-		c = successor(rv, c, next);
+		c = successor(rv, c, next, by_attnum);
 		rv = next;
 	}
 	return c >= 0 ? rv->cols[c].name : NULL;

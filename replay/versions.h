@@ -75,8 +75,11 @@ int			pt_rversion_column(const pt_rversion *rv, const char *name, size_t len);
 /*
  * The name that column `name` of version `version` has in version `to`
  * (renames followed by attnum where both versions recorded it, by name
- * otherwise); NULL when it was dropped on the way.
+ * otherwise); NULL when it was dropped on the way. *by_attnum (may be
+ * NULL) says whether every step was matched by attnum: when not, a column
+ * that vanished may as well have been renamed (a stream-only version).
  */
-const char *pt_versions_follow(const pt_rtable *t, int version, const char *name, size_t len, int to);
+const char *pt_versions_follow(const pt_rtable *t, int version, const char *name, size_t len, int to,
+							   bool *by_attnum);
 
 #endif
