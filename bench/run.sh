@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # run.sh — run the benchmarks against a throwaway PostgreSQL (not a test).
 #
-#   bench/run.sh [EVENTS [CHANGES [SECONDS]]]   defaults 1,000,000, 1,000,000, 60
+#   bench/run.sh [EVENTS [CHANGES [SECONDS [REPLAY_EVENTS [NAIVE_EVENTS]]]]]
+#       defaults 1,000,000, 1,000,000, 60, 1,000,000, 100,000
 #
 # Needs a build (scripts/build.sh). Each part runs on a cluster of its own
 # (tests/harness): bench/workload.sh records real wal2json lines and runs
 # bench_parser on them, then bench_writer (against plain COPY);
 # bench/capture_workload.sh measures pgtrail-capture against pg_recvlogical
-# and the two ways of keeping capture's own writes out of decoding. Each
-# prints its ratio against the limit measured in the same run.
+# and the two ways of keeping capture's own writes out of decoding;
+# bench/replay_workload.sh measures pgtrail-replay against the naive
+# one-statement-per-change client and COPY of the final rows. Each prints
+# its ratio against the limit measured in the same run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/tests/harness/with_pg.sh" "$root/bench/workload.sh" "$root/build/bin" "${1:-1000000}"
 "$root/tests/harness/with_pg.sh" "$root/bench/capture_workload.sh" "$root/build/bin" "${2:-1000000}"
 "$root/tests/harness/with_pg.sh" "$root/bench/pgbench_follow.sh" "$root/build/bin" "${3:-60}"
+"$root/tests/harness/with_pg.sh" "$root/bench/replay_workload.sh" "$root/build/bin" "${4:-1000000}" "${5:-100000}"
