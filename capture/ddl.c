@@ -31,7 +31,7 @@
 #include "core/utf8.h"
 
 /* Bump when any SQL below changes: an older install is then replaced. */
-#define DDL_VERSION "pgtrail ddl capture 2"
+#define DDL_VERSION "pgtrail ddl capture 3"
 
 /* The settings that shape text output, as the replication connection pins them. */
 #define PINNED \

@@ -82,6 +82,7 @@ bool		pt_schemas_define(pt_schemas *s, const char *schema, const char *table, co
  */
 #define PT_SCHEMAS_DETAILS_EXPR \
 	"json_build_object(" \
+	"'oid', c.oid, " \
 	"'parent', (SELECT quote_ident(pn.nspname) || '.' || quote_ident(p.relname) FROM pg_inherits i " \
 	"  JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace " \
 	"  WHERE i.inhrelid = c.oid), " \

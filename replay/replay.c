@@ -112,14 +112,25 @@ cstr(pt_buf *b, pt_text t)
 	return b->data;
 }
 
-/* The target table that events of (schema, table, version) go to. */
+/* The target table that events of (schema, table, version) go to: into an
+ * existing schema, a table the source renamed later goes by its last name. */
 static pt_ttable *
 table_for(replay *r, const char *schema, const char *table, int version, pt_err *err)
 {
 	const char *ts,
 			   *tn;
 	pt_ttable  *tt;
+	const pt_rtable *rt,
+			   *now;
 
+	if (!r->opts->create_tables && r->versions &&
+		(rt = pt_versions_table(r->versions, schema, strlen(schema), table, strlen(table))) != NULL &&
+		(now = pt_versions_renamed_to(r->versions, rt)) != NULL)
+	{
+		schema = now->schema;
+		table = now->table;
+		version = INT_MAX;
+	}
 	pt_mapping_table(r->mapping, schema, table, version, &ts, &tn);
 	for (tt = r->tables; tt; tt = tt->next)
 		if (strcmp(tt->schema, ts) == 0 && strcmp(tt->table, tn) == 0)
@@ -145,6 +156,34 @@ save_version(replay *r, pt_ttable *tt, int version, pt_err *err)
 								  version, err);
 }
 
+/*
+ * A version of a table not in the target whose oid is the one of a table
+ * replay made: the source renamed that table (or moved it to another
+ * schema). Rename it in the target and bring it to rv.
+ */
+static bool
+follow_rename(replay *r, pt_ttable *tt, const pt_rtable *rt, const pt_rversion *rv, bool emptied, pt_err *err)
+{
+	for (pt_ttable *old = r->tables; rv->oid && old; old = old->next)
+	{
+		const pt_rtable *ort;
+		const pt_rversion *was;
+
+		if (old == tt || old->version == 0 || !old->exists ||
+			(ort = pt_versions_table(r->versions, old->src_schema, strlen(old->src_schema), old->src_table,
+									 strlen(old->src_table))) == NULL ||
+			(was = pt_versions_get(ort, old->version)) == NULL || was->oid != rv->oid)
+			continue;
+		pt_apply_forget(r->ap, old);
+		if (!pt_target_rename(r->target, old, tt, err) || !save_version(r, old, 0, err))
+			return false;
+		pt_log_info(r->log, "renamed table %s to %s (as the source did)", old->qname, tt->qname);
+		tt->version = rv->version;
+		return pt_target_evolve(r->target, tt, rt, was, rv, emptied, r->log, err);
+	}
+	return true;
+}
+
 /* --create-tables: the target table at version rv (created or evolved). */
 static bool
 reach_version(replay *r, pt_ttable *tt, const pt_rtable *rt, const pt_rversion *rv, bool emptied, pt_err *err)
@@ -158,6 +197,10 @@ reach_version(replay *r, pt_ttable *tt, const pt_rtable *rt, const pt_rversion *
 	if (!pt_apply_flush(r->ap, err))
 		return false;
 	pt_apply_forget(r->ap, tt);
+	if (!tt->exists && !follow_rename(r, tt, rt, rv, emptied, err))
+		return false;
+	if (tt->exists && tt->version == rv->version)
+		return save_version(r, tt, rv->version, err);	/* renamed into place */
 	if (!tt->exists)
 	{
 		if (!pt_target_create(r->target, tt, rv, r->log, err))
@@ -256,6 +299,8 @@ to_values(replay *r, pt_ttable *tt, const pt_rtable *rt, int version, pt_text js
 		  bool skip_identity, pt_jsonobj *obj, pt_values *out, pt_err *err)
 {
 	const pt_rversion *rv = rt ? pt_versions_get(rt, version) : NULL;
+	const char *src_schema = rt ? rt->schema : tt->src_schema;	/* the events' table, for rules */
+	const char *src_table = rt ? rt->table : tt->src_table;
 
 	pt_values_reset(out);
 	if (json.ptr == NULL)
@@ -277,7 +322,7 @@ to_values(replay *r, pt_ttable *tt, const pt_rtable *rt, int version, pt_text js
 			if (c >= 0 && rv->cols[c].not_null && numeric_type(rv->cols[c].type))
 				tt->known_loss++;
 		}
-		pt_mapping_column(r->mapping, tt->src_schema, tt->src_table, version, name, len, &renamed, &dropped);
+		pt_mapping_column(r->mapping, src_schema, src_table, version, name, len, &renamed, &dropped);
 		if (dropped)
 			continue;
 		if (renamed)
@@ -291,13 +336,24 @@ to_values(replay *r, pt_ttable *tt, const pt_rtable *rt, int version, pt_text js
 			const char *now;
 			bool		by_attnum;
 
-			if ((now = pt_versions_follow(rt, version, name, len, INT_MAX, &by_attnum)) == NULL)
+			const pt_rtable *moved = pt_versions_renamed_to(r->versions, rt);
+
+			now = pt_versions_follow(rt, version, name, len, INT_MAX, &by_attnum);
+			if (now && moved && (now = pt_versions_follow_into(rt, now, moved, &by_attnum)) != NULL)
+			{
+				bool		step_by_attnum;
+
+				now = pt_versions_follow(moved, moved->versions[0].version, now, strlen(now), INT_MAX,
+										 &step_by_attnum);
+				by_attnum &= step_by_attnum;
+			}
+			if (now == NULL)
 			{
 				if (!by_attnum && !tt->warned_missing)
 					pt_log_warning(r->log, "table %s: column \"%.*s\" of version %d is gone from later versions "
 								   "and its values are not written; if it was renamed, say so: [replay] map = "
 								   "'column %s.%s.%.*s = NEWNAME @%d'", tt->qname, (int) len, name, version,
-								   tt->src_schema, tt->src_table, (int) len, name, version);
+								   src_schema, src_table, (int) len, name, version);
 				tt->warned_missing |= !by_attnum;
 				continue;		/* dropped later in the source (DDL capture knows it) */
 			}
@@ -916,7 +972,8 @@ check_tables(replay *r, int64_t stop_id, pt_err *err)
 		const pt_rversion *rv = pt_versions_as_of(rt, stop_id);
 		pt_ttable  *tt;
 
-		if (rv == NULL || !wanted(r, rt->schema, rt->table) || dropped_by_stop(&dropped, rt, rv))
+		if (rv == NULL || !wanted(r, rt->schema, rt->table) || dropped_by_stop(&dropped, rt, rv) ||
+			(!r->opts->create_tables && pt_versions_renamed_to(r->versions, rt)))
 			continue;
 		ntables++;
 		if ((tt = table_for(r, rt->schema, rt->table, rv->version, err)) == NULL || !loaded(r, tt, err))

@@ -490,6 +490,36 @@ pt_target_evolve(PGconn *conn, pt_ttable *tt, const pt_rtable *rt, const pt_rver
 }
 
 bool
+pt_target_rename(PGconn *conn, pt_ttable *from, pt_ttable *to, pt_err *err)
+{
+	char	   *qschema = pt_pq_ident(conn, to->schema, err);
+	char	   *qtable = qschema ? pt_pq_ident(conn, to->table, err) : NULL;
+	char	   *qold = qtable ? pt_pq_ident(conn, from->table, err) : NULL;
+	pt_buf		sql = PT_BUF_INIT;
+	bool		ok = qold != NULL;
+
+	if (ok && strcmp(from->schema, to->schema) != 0)
+	{
+		pt_buf_printf(&sql, "ALTER TABLE %s SET SCHEMA %s", from->qname, qschema);
+		ok = ensure_schema(conn, to->schema, err) && run(conn, sql.data, err);
+	}
+	if (ok && strcmp(from->table, to->table) != 0)
+	{
+		pt_buf_reset(&sql);
+		pt_buf_printf(&sql, "ALTER TABLE %s.%s RENAME TO %s", qschema, qold, qtable);
+		ok = run(conn, sql.data, err);
+	}
+	PQfreemem(qschema);
+	PQfreemem(qtable);
+	PQfreemem(qold);
+	pt_buf_free(&sql);
+	if (!ok)
+		return false;
+	from->version = 0;
+	return pt_target_load(conn, from, err) && pt_target_load(conn, to, err);
+}
+
+bool
 pt_target_drop(PGconn *conn, pt_ttable *tt, pt_err *err)
 {
 	pt_buf		sql = PT_BUF_INIT;

@@ -79,6 +79,10 @@ bool		pt_target_create(PGconn *conn, pt_ttable *tt, const pt_rversion *rv, pt_lo
 bool		pt_target_evolve(PGconn *conn, pt_ttable *tt, const pt_rtable *rt, const pt_rversion *from,
 							 const pt_rversion *to, bool emptied, pt_log *log, pt_err *err);
 
+/* The source renamed the table (or moved it to another schema): the target
+ * table of `from` becomes the one of `to`. */
+bool		pt_target_rename(PGconn *conn, pt_ttable *from, pt_ttable *to, pt_err *err);
+
 /* DROP TABLE (a DDL event dropped it before the stop point). */
 bool		pt_target_drop(PGconn *conn, pt_ttable *tt, pt_err *err);
 

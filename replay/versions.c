@@ -25,7 +25,8 @@ struct pt_versions
 	"c.value->>'name', c.value->>'type', coalesce(c.value->>'attnum', '0'), " \
 	"d.value->>'generated', coalesce(d.value->>'identity', ''), d.value->>'default', " \
 	"coalesce(d.value->>'not_null', 'false'), s.details->>'parent', " \
-	"s.details->>'parent_partition_key', s.details->>'partition_bound', s.details->>'partition_key' " \
+	"s.details->>'parent_partition_key', s.details->>'partition_bound', s.details->>'partition_key', " \
+	"coalesce(s.details->>'oid', '0') " \
 	"FROM %1$s.schemas s " \
 	"LEFT JOIN LATERAL json_array_elements(s.columns) WITH ORDINALITY c(value, ord) ON true " \
 	"LEFT JOIN LATERAL (SELECT x AS value FROM json_array_elements(CASE WHEN " \
@@ -71,6 +72,7 @@ add_version(pt_rtable *t, const PGresult *res, int row)
 	rv->parent_partition_key = dup_or_null(res, row, 12);
 	rv->partition_bound = dup_or_null(res, row, 13);
 	rv->partition_key = dup_or_null(res, row, 14);
+	rv->oid = strtoll(PQgetvalue(res, row, 15), NULL, 10);
 	return rv;
 }
 
@@ -106,7 +108,7 @@ load_columns(pt_versions *v, PGconn *conn, const char *qschema, pt_err *err)
 	pt_rversion *rv = NULL;
 
 	pt_buf_printf(&sql, COLUMNS_SQL, qschema);
-	res = pt_pq_exec(conn, sql.data, PGRES_TUPLES_OK, PT_PQ_ANY, 15, err);
+	res = pt_pq_exec(conn, sql.data, PGRES_TUPLES_OK, PT_PQ_ANY, 16, err);
 	pt_buf_free(&sql);
 	if (res == NULL)
 		return false;
@@ -279,6 +281,41 @@ pt_versions_as_of(const pt_rtable *t, int64_t event_id)
 	return best;
 }
 
+/* The table (other than t) with a version of this oid opened after event_id. */
+static const pt_rtable *
+renamed_once(const pt_versions *v, const pt_rtable *t, int64_t oid, int64_t after)
+{
+	for (int i = 0; i < v->ntables; i++)
+	{
+		const pt_rtable *o = &v->tables[i];
+
+		if (o == t)
+			continue;
+		for (int k = 0; k < o->nversions; k++)
+			if (o->versions[k].oid == oid && o->versions[k].first_event_id > after)
+				return o;
+	}
+	return NULL;
+}
+
+const pt_rtable *
+pt_versions_renamed_to(const pt_versions *v, const pt_rtable *t)
+{
+	const pt_rtable *to = NULL;
+
+	/* a chain of renames ends: each step opens later than the one before */
+	for (int steps = 0; t && t->nversions > 0 && steps < v->ntables; steps++)
+	{
+		const pt_rversion *last = &t->versions[t->nversions - 1];
+		const pt_rtable *next = last->oid ? renamed_once(v, t, last->oid, last->first_event_id) : NULL;
+
+		if (next == NULL)
+			break;
+		to = t = next;
+	}
+	return to;
+}
+
 int
 pt_rversion_column(const pt_rversion *rv, const char *name, size_t len)
 {
@@ -328,4 +365,17 @@ pt_versions_follow(const pt_rtable *t, int version, const char *name, size_t len
 		rv = next;
 	}
 	return c >= 0 ? rv->cols[c].name : NULL;
+}
+
+const char *
+pt_versions_follow_into(const pt_rtable *from, const char *name, const pt_rtable *to, bool *by_attnum)
+{
+	const pt_rversion *last = &from->versions[from->nversions - 1];
+	int			c = pt_rversion_column(last, name, strlen(name));
+	int			s;
+
+	if (c < 0 || to->nversions == 0)
+		return NULL;
+	s = successor(last, c, &to->versions[0], by_attnum);
+	return s >= 0 ? to->versions[0].cols[s].name : NULL;
 }

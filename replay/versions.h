@@ -40,6 +40,7 @@ typedef struct pt_rversion
 	char	   *parent_partition_key;	/* pg_get_partkeydef of the parent */
 	char	   *partition_bound;	/* FOR VALUES ... */
 	char	   *partition_key;	/* a partitioned table's own PARTITION BY clause */
+	int64_t		oid;			/* the table's oid at the source (0: not recorded) */
 } pt_rversion;
 
 typedef struct pt_rtable
@@ -68,6 +69,21 @@ const pt_rversion *pt_versions_get(const pt_rtable *t, int version);
 
 /* The newest version opened at or before event id (NULL: none yet). */
 const pt_rversion *pt_versions_as_of(const pt_rtable *t, int64_t event_id);
+
+/*
+ * The table that t was renamed to (ALTER TABLE ... RENAME TO / SET SCHEMA),
+ * following renames to the last one: another table whose version opened
+ * later with the oid of t's last version. NULL when t was not renamed.
+ */
+const pt_rtable *pt_versions_renamed_to(const pt_versions *v, const pt_rtable *t);
+
+/*
+ * The name column `name` of from's last version has in the first version
+ * of to, the table from was renamed to: by attnum when both recorded it
+ * (*by_attnum stays), else by name (*by_attnum false). NULL when absent.
+ */
+const char *pt_versions_follow_into(const pt_rtable *from, const char *name, const pt_rtable *to,
+									bool *by_attnum);
 
 /* Index of the column named name in version rv, or -1. */
 int			pt_rversion_column(const pt_rversion *rv, const char *name, size_t len);
