@@ -209,6 +209,16 @@ fail:
 	return false;
 }
 
+static void
+free_rule(rule *r)
+{
+	free(r->schema);
+	free(r->table);
+	free(r->column);
+	free(r->to_schema);
+	free(r->to);
+}
+
 pt_mapping *
 pt_mapping_parse(const char *rules, pt_err *err)
 {
@@ -235,6 +245,7 @@ pt_mapping_parse(const char *rules, pt_err *err)
 				memset(&r, 0, sizeof(r));
 				if (!parse_rule(&c, &r))
 				{
+					free_rule(&r);
 					free(copy);
 					pt_mapping_free(m);
 					return NULL;
@@ -257,13 +268,7 @@ pt_mapping_free(pt_mapping *m)
 	if (m == NULL)
 		return;
 	for (int i = 0; i < m->n; i++)
-	{
-		free(m->rules[i].schema);
-		free(m->rules[i].table);
-		free(m->rules[i].column);
-		free(m->rules[i].to_schema);
-		free(m->rules[i].to);
-	}
+		free_rule(&m->rules[i]);
 	free(m->rules);
 	free(m);
 }
