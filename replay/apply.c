@@ -11,6 +11,8 @@
 #include "core/pq.h"
 
 #define SYNC_EVERY 500			/* statements between reading results back */
+#define RUN_ROWS 64				/* most rows in one multi-row INSERT */
+#define RUN_BYTES (1024 * 1024) /* most value bytes held for one */
 
 typedef enum stmt_op
 {
@@ -22,6 +24,7 @@ typedef enum stmt_op
 struct pt_stmt
 {
 	stmt_op		op;
+	int			rows;			/* INSERT: rows per statement (a power of two) */
 	bool		by_key;
 	int			nset;
 	int			nwhere;
@@ -33,9 +36,28 @@ struct pt_stmt
 typedef struct pending
 {
 	int64_t		event_id;		/* 0: not an event's statement */
-	bool		one_row;		/* must affect exactly one row */
+	int64_t		last_event_id;	/* a multi-row INSERT: its last row's event */
+	int			rows;			/* rows it must affect (0: any) */
 	const char *table;			/* qname, for the message */
 } pending;
+
+/*
+ * Consecutive inserts into one table with one column set are held here and
+ * sent as multi-row INSERTs (64, 32, ... rows): one statement instead of
+ * up to 64 in the target, where per-statement overhead dominates. Values
+ * are copied (NUL-terminated) into the arena, at most RUN_BYTES of them.
+ */
+typedef struct insert_run
+{
+	pt_ttable  *tt;
+	pt_stmt    *one;			/* the single-row statement: the run's shape */
+	int			n;				/* rows held */
+	int64_t	   *events;			/* each row's event id */
+	int			eventcap;
+	pt_buf		arena;
+	size_t	   *offs;			/* n * ncols offsets into arena, -1 for NULL */
+	int			offcap;
+} insert_run;
 
 struct pt_apply
 {
@@ -51,6 +73,7 @@ struct pt_apply
 	size_t	   *offsets;
 	int			paramcap;
 	pt_buf		sql;
+	insert_run	run;
 };
 
 pt_apply *
@@ -70,6 +93,9 @@ pt_apply_free(pt_apply *ap)
 	free(ap->pend);
 	free(ap->params);
 	free(ap->offsets);
+	free(ap->run.offs);
+	free(ap->run.events);
+	pt_buf_free(&ap->run.arena);
 	pt_buf_free(&ap->arena);
 	pt_buf_free(&ap->sql);
 	free(ap);
@@ -106,7 +132,13 @@ pt_values_free(pt_values *v)
 void
 pt_apply_forget(pt_apply *ap, pt_ttable *tt)
 {
-	(void) ap;
+	/* callers flush first: a run never outlives its table's statements */
+	if (ap->run.tt == tt)
+	{
+		ap->run.n = 0;
+		ap->run.tt = NULL;
+		pt_buf_reset(&ap->run.arena);
+	}
 	while (tt->stmts)
 	{
 		pt_stmt    *next = tt->stmts->next;
@@ -137,14 +169,14 @@ enter(pt_apply *ap, pt_err *err)
 }
 
 static void
-expect(pt_apply *ap, int64_t event_id, bool one_row, const char *table)
+expect(pt_apply *ap, int64_t event_id, int rows, const char *table)
 {
 	if (ap->npend == ap->pendcap)
 	{
 		ap->pendcap = ap->pendcap ? ap->pendcap * 2 : 1024;
 		ap->pend = pt_realloc(ap->pend, sizeof(pending) * (size_t) ap->pendcap);
 	}
-	ap->pend[ap->npend++] = (pending) {event_id, one_row, table};
+	ap->pend[ap->npend++] = (pending) {event_id, event_id, rows, table};
 }
 
 /* What the target refusing a row usually means, and the fix. */
@@ -178,14 +210,20 @@ check_result(pt_apply *ap, const pending *p, PGresult *res, bool ok, pt_err *err
 		pt_pq_error(ap->conn, res, NULL, err);
 		explain(err);
 		if (p->event_id > 0)
-			pt_err_prefix(err, "event %lld%s%s", (long long) p->event_id, p->table ? ": " : "",
-						  p->table ? p->table : "");
+		{
+			if (p->last_event_id > p->event_id)
+				pt_err_prefix(err, "one of events %lld to %lld (inserted together)%s%s", (long long) p->event_id,
+							  (long long) p->last_event_id, p->table ? ": " : "", p->table ? p->table : "");
+			else
+				pt_err_prefix(err, "event %lld%s%s", (long long) p->event_id, p->table ? ": " : "",
+							  p->table ? p->table : "");
+		}
 		return false;
 	}
-	if (p->one_row && strcmp(PQcmdTuples(res), "1") != 0)
+	if (p->rows > 0 && atoi(PQcmdTuples(res)) != p->rows)
 	{
-		pt_err_set(err, PT_ERR_INTEGRITY, "event %lld: %s changed %s rows in %s, expected exactly one",
-				   (long long) p->event_id, PQcmdStatus(res), PQcmdTuples(res), p->table);
+		pt_err_set(err, PT_ERR_INTEGRITY, "event %lld: %s changed %s rows in %s, expected %d",
+				   (long long) p->event_id, PQcmdStatus(res), PQcmdTuples(res), p->table, p->rows);
 		pt_err_hint(err, "the target's table does not hold what the log says it should: replay into empty "
 					"tables, or with --clean");
 		return false;
@@ -193,12 +231,16 @@ check_result(pt_apply *ap, const pending *p, PGresult *res, bool ok, pt_err *err
 	return true;
 }
 
+static bool send_run(pt_apply *ap, pt_err *err);
+
 bool
 pt_apply_flush(pt_apply *ap, pt_err *err)
 {
 	bool		ok = true;
 	PGresult   *res;
 
+	if (!send_run(ap, err))
+		return false;
 	if (!ap->in_pipeline)
 		return true;
 	if (!PQpipelineSync(ap->conn))
@@ -272,11 +314,11 @@ send_sync_if_due(pt_apply *ap, pt_err *err)
 bool
 pt_apply_sql(pt_apply *ap, const char *sql, int nparams, const char *const *params, int64_t event_id, pt_err *err)
 {
-	if (!enter(ap, err))
+	if (!send_run(ap, err) || !enter(ap, err))
 		return false;
 	if (!PQsendQueryParams(ap->conn, sql, nparams, NULL, params, NULL, NULL, 0))
 		return pt_pq_error(ap->conn, NULL, "could not send to the target", err);
-	expect(ap, event_id, false, NULL);
+	expect(ap, event_id, 0, NULL);
 	ap->sent++;
 	return send_sync_if_due(ap, err);
 }
@@ -284,12 +326,12 @@ pt_apply_sql(pt_apply *ap, const char *sql, int nparams, const char *const *para
 /* ---- statements ---- */
 
 static bool
-same_shape(const pt_stmt *s, stmt_op op, bool by_key, const pt_values *set, const pt_values *where)
+same_shape(const pt_stmt *s, stmt_op op, int rows, bool by_key, const pt_values *set, const pt_values *where)
 {
 	int			nset = set ? set->n : 0,
 				nwhere = where ? where->n : 0;
 
-	if (s->op != op || s->by_key != by_key || s->nset != nset || s->nwhere != nwhere)
+	if (s->op != op || s->rows != rows || s->by_key != by_key || s->nset != nset || s->nwhere != nwhere)
 		return false;
 	for (int i = 0; i < nset; i++)
 		if (s->cols[i] != set->cols[i])
@@ -342,10 +384,14 @@ statement_sql(pt_apply *ap, pt_ttable *tt, pt_stmt *s, pt_err *err)
 			pt_buf_printf(sql, "%s%s", i ? ", " : "", q[s->cols[i]]);
 			overriding |= tt->cols[s->cols[i]].identity_always;
 		}
-		pt_buf_printf(sql, ")%s VALUES (", overriding ? " OVERRIDING SYSTEM VALUE" : "");
-		for (int i = 0; i < s->nset; i++)
-			pt_buf_printf(sql, "%s$%d", i ? ", " : "", i + 1);
-		pt_buf_putc(sql, ')');
+		pt_buf_printf(sql, ")%s VALUES ", overriding ? " OVERRIDING SYSTEM VALUE" : "");
+		for (int row = 0; row < s->rows; row++)
+		{
+			pt_buf_puts(sql, row ? ", (" : "(");
+			for (int i = 0; i < s->nset; i++)
+				pt_buf_printf(sql, "%s$%d", i ? ", " : "", row * s->nset + i + 1);
+			pt_buf_putc(sql, ')');
+		}
 	}
 	else if (ok)
 	{
@@ -377,7 +423,7 @@ statement_sql(pt_apply *ap, pt_ttable *tt, pt_stmt *s, pt_err *err)
 }
 
 static pt_stmt *
-statement(pt_apply *ap, pt_ttable *tt, stmt_op op, bool by_key, const pt_values *set,
+statement(pt_apply *ap, pt_ttable *tt, stmt_op op, int rows, bool by_key, const pt_values *set,
 		  const pt_values *where, int64_t event_id, pt_err *err)
 {
 	pt_stmt    *s;
@@ -385,10 +431,11 @@ statement(pt_apply *ap, pt_ttable *tt, stmt_op op, bool by_key, const pt_values 
 				nwhere = where ? where->n : 0;
 
 	for (s = tt->stmts; s; s = s->next)
-		if (same_shape(s, op, by_key, set, where))
+		if (same_shape(s, op, rows, by_key, set, where))
 			return s;
 	s = pt_calloc(1, sizeof(*s));
 	s->op = op;
+	s->rows = rows;
 	s->by_key = by_key;
 	s->nset = nset;
 	s->nwhere = nwhere;
@@ -407,7 +454,7 @@ statement(pt_apply *ap, pt_ttable *tt, stmt_op op, bool by_key, const pt_values 
 		free(s);
 		return NULL;
 	}
-	expect(ap, event_id, false, tt->qname);
+	expect(ap, event_id, 0, tt->qname);
 	s->next = tt->stmts;
 	tt->stmts = s;
 	return s;
@@ -421,19 +468,105 @@ send_prepared(pt_apply *ap, pt_ttable *tt, pt_stmt *s, const pt_values *set, con
 
 	if (!PQsendQueryPrepared(ap->conn, s->name, s->nset + s->nwhere, params, NULL, NULL, 0))
 		return pt_pq_error(ap->conn, NULL, "could not send to the target", err);
-	expect(ap, event_id, true, tt->qname);
+	expect(ap, event_id, 1, tt->qname);
 	ap->sent++;
 	return send_sync_if_due(ap, err);
+}
+
+/* The run's rows as statements of 64, 32, ... rows (each prepared once). */
+static bool
+send_run(pt_apply *ap, pt_err *err)
+{
+	insert_run *run = &ap->run;
+	int			ncols,
+				done = 0;
+
+	if (run->n == 0)
+		return true;
+	ncols = run->one->nset;
+	while (done < run->n)
+	{
+		int			rows = RUN_ROWS;
+		pt_values	shape = {run->one->nset, run->one->cols, NULL, 0};
+		pt_stmt    *s;
+		int			nparams;
+
+		while (rows > run->n - done)
+			rows /= 2;
+		if ((s = statement(ap, run->tt, OP_INSERT, rows, false, &shape, NULL, run->events[done], err)) == NULL)
+			return false;
+		nparams = rows * ncols;
+		if (nparams > ap->paramcap)
+		{
+			ap->paramcap = nparams * 2;
+			ap->params = pt_realloc(ap->params, sizeof(char *) * (size_t) ap->paramcap);
+			ap->offsets = pt_realloc(ap->offsets, sizeof(size_t) * (size_t) ap->paramcap);
+		}
+		for (int i = 0; i < nparams; i++)
+		{
+			size_t		off = run->offs[(size_t) done * (size_t) ncols + (size_t) i];
+
+			ap->params[i] = off == (size_t) -1 ? NULL : run->arena.data + off;
+		}
+		if (!PQsendQueryPrepared(ap->conn, s->name, nparams, ap->params, NULL, NULL, 0))
+			return pt_pq_error(ap->conn, NULL, "could not send to the target", err);
+		expect(ap, run->events[done], rows, run->tt->qname);
+		ap->pend[ap->npend - 1].last_event_id = run->events[done + rows - 1];
+		ap->sent++;
+		done += rows;
+		if (!send_sync_if_due(ap, err))
+			return false;
+	}
+	run->n = 0;
+	run->tt = NULL;
+	pt_buf_reset(&run->arena);
+	return true;
 }
 
 bool
 pt_apply_insert(pt_apply *ap, pt_ttable *tt, const pt_values *set, int64_t event_id, pt_err *err)
 {
-	pt_stmt    *s;
+	insert_run *run = &ap->run;
+	pt_stmt    *one;
+	size_t		need;
 
 	pt_err_clear(err);
-	s = statement(ap, tt, OP_INSERT, false, set, NULL, event_id, err);
-	return s != NULL && send_prepared(ap, tt, s, set, NULL, event_id, err);
+	if ((one = statement(ap, tt, OP_INSERT, 1, false, set, NULL, event_id, err)) == NULL)
+		return false;
+	if (run->n > 0 && (run->tt != tt || run->one != one) && !send_run(ap, err))
+		return false;
+	if (run->n == 0)
+	{
+		run->tt = tt;
+		run->one = one;
+	}
+	need = (size_t) (run->n + 1) * (size_t) set->n;
+	if (need > (size_t) run->offcap)
+	{
+		run->offcap = (int) need * 2;
+		run->offs = pt_realloc(run->offs, sizeof(size_t) * (size_t) run->offcap);
+	}
+	for (int i = 0; i < set->n; i++)
+	{
+		size_t	   *off = &run->offs[(size_t) run->n * (size_t) set->n + (size_t) i];
+
+		*off = set->vals[i].ptr ? run->arena.len : (size_t) -1;
+		if (set->vals[i].ptr)
+		{
+			pt_buf_append(&run->arena, set->vals[i].ptr, set->vals[i].len);
+			pt_buf_putc(&run->arena, '\0');
+		}
+	}
+	if (run->n == run->eventcap)
+	{
+		run->eventcap = run->eventcap ? run->eventcap * 2 : RUN_ROWS;
+		run->events = pt_realloc(run->events, sizeof(int64_t) * (size_t) run->eventcap);
+	}
+	run->events[run->n] = event_id;
+	run->n++;
+	if (run->n == RUN_ROWS || run->arena.len >= RUN_BYTES)
+		return send_run(ap, err);
+	return true;
 }
 
 bool
@@ -443,6 +576,8 @@ pt_apply_change(pt_apply *ap, pt_ttable *tt, const pt_values *set, const pt_valu
 	pt_stmt    *s;
 
 	pt_err_clear(err);
-	s = statement(ap, tt, set ? OP_UPDATE : OP_DELETE, by_key, set, where, event_id, err);
+	if (!send_run(ap, err))
+		return false;
+	s = statement(ap, tt, set ? OP_UPDATE : OP_DELETE, 1, by_key, set, where, event_id, err);
 	return s != NULL && send_prepared(ap, tt, s, set, where, event_id, err);
 }
