@@ -31,7 +31,7 @@
 #include "core/utf8.h"
 
 /* Bump when any SQL below changes: an older install is then replaced. */
-#define DDL_VERSION "pgtrail ddl capture 3"
+#define DDL_VERSION "pgtrail ddl capture 4"
 
 /* The settings that shape text output, as the replication connection pins them. */
 #define PINNED \
@@ -120,7 +120,11 @@
 	"      'role', current_user::text, 'rewrite', is_rewrite, " \
 	"      'tables', (SELECT coalesce(json_agg(@S@.ddl_table(u.relid) ORDER BY u.ord), '[]'::json) " \
 	"                 FROM unnest(rels) WITH ORDINALITY u(relid, ord)), " \
-	"      'dropped', '[]'::json)::text); " \
+	"      'dropped', '[]'::json, " \
+	"      'rewritten', (SELECT coalesce(json_agg(json_build_object('schema', ns.nspname, 'table', c.relname, " \
+	"                   'oid', c.oid::bigint) ORDER BY u.ord), '[]'::json) " \
+	"                 FROM unnest(rels) WITH ORDINALITY u(relid, ord) JOIN pg_class c ON c.oid = u.relid " \
+	"                 JOIN pg_namespace ns ON ns.oid = c.relnamespace WHERE u.relid = ANY (rewritten)))::text); " \
 	"    IF is_rewrite THEN " \
 	"      FOREACH rel IN ARRAY rels LOOP " \
 	"        IF rel = ANY (rewritten) THEN " \

@@ -48,6 +48,15 @@ typedef struct opening
 	const pt_rversion *rv;
 } opening;
 
+/* A table a DDL event dropped. */
+typedef struct drop
+{
+	char	   *schema;
+	char	   *table;
+	int64_t		event_id;
+	int64_t		oid;			/* 0: not recorded */
+} drop;
+
 typedef struct replay
 {
 	const pt_replay_opts *opts;
@@ -63,6 +72,9 @@ typedef struct replay
 	char	   *save_sql;
 	pt_ttable  *tables;
 	opening    *openings;		/* by event id */
+	drop	   *drops;			/* tables dropped up to the stop point */
+	int			ndrops;
+	int64_t		skipped;		/* events of tables dropped before the stop point */
 	int			nopenings;
 	int			next_opening;
 
@@ -92,6 +104,7 @@ typedef struct replay
 
 	/* figures */
 	int64_t		stop_id;
+	bool		stop_reached;	/* the log already goes past the --until-* point */
 	int64_t		first_id;
 	int64_t		nevents;
 	int64_t		ntxns;
@@ -101,6 +114,8 @@ typedef struct replay
 	int64_t		last_time;
 	bool		progress_shown;
 } replay;
+
+static bool dropped_by_stop(const replay *r, const pt_rtable *rt, const pt_rversion *rv);
 
 /* ---- tables ---- */
 
@@ -125,7 +140,7 @@ table_for(replay *r, const char *schema, const char *table, int version, pt_err 
 
 	if (!r->opts->create_tables && r->versions &&
 		(rt = pt_versions_table(r->versions, schema, strlen(schema), table, strlen(table))) != NULL &&
-		(now = pt_versions_renamed_to(r->versions, rt)) != NULL)
+		(now = pt_versions_renamed_to(rt, version)) != NULL)
 	{
 		schema = now->schema;
 		table = now->table;
@@ -154,6 +169,17 @@ save_version(replay *r, pt_ttable *tt, int version, pt_err *err)
 {
 	return pt_position_save_table(r->target, r->opts->state_schema, r->store, tt->schema, tt->table,
 								  version, err);
+}
+
+/* Every table's catalog and statements are stale (a parent was altered). */
+static void
+forget_all(replay *r)
+{
+	for (pt_ttable *tt = r->tables; tt; tt = tt->next)
+	{
+		tt->loaded = false;
+		pt_apply_forget(r->ap, tt);
+	}
 }
 
 /*
@@ -214,6 +240,8 @@ reach_version(replay *r, pt_ttable *tt, const pt_rtable *rt, const pt_rversion *
 							  "does not have", tt->qname, tt->version);
 		if (!pt_target_evolve(r->target, tt, rt, from, rv, emptied, r->log, err))
 			return false;
+		if (rv->parent)
+			forget_all(r);		/* the parent changed: so did every partition of it */
 	}
 	return save_version(r, tt, rv->version, err);
 }
@@ -251,7 +279,7 @@ cmp_opening(const void *a, const void *b)
 	return x->event_id < y->event_id ? -1 : x->event_id > y->event_id;
 }
 
-/* (Re)load the versions, and the openings after the committed position. */
+/* (Re)load the versions, and the openings after the last applied event. */
 static bool
 load_versions(replay *r, pt_err *err)
 {
@@ -271,7 +299,7 @@ load_versions(replay *r, pt_err *err)
 		const pt_rtable *rt = pt_versions_at(r->versions, i);
 
 		for (int k = 0; k < rt->nversions; k++)
-			if (rt->versions[k].first_event_id > r->committed.event_id)
+			if (rt->versions[k].first_event_id > r->applied_id)
 				r->openings[r->nopenings++] = (opening) {rt->versions[k].first_event_id, rt, &rt->versions[k]};
 	}
 	qsort(r->openings, (size_t) r->nopenings, sizeof(opening), cmp_opening);
@@ -336,15 +364,16 @@ to_values(replay *r, pt_ttable *tt, const pt_rtable *rt, int version, pt_text js
 			const char *now;
 			bool		by_attnum;
 
-			const pt_rtable *moved = pt_versions_renamed_to(r->versions, rt);
+			const pt_rtable *moved = pt_versions_renamed_to(rt, version);
+			int			moved_version;
 
 			now = pt_versions_follow(rt, version, name, len, INT_MAX, &by_attnum);
-			if (now && moved && (now = pt_versions_follow_into(rt, now, moved, &by_attnum)) != NULL)
+			if (now && moved &&
+				(now = pt_versions_follow_into(rt, rv->oid, now, moved, &moved_version, &by_attnum)) != NULL)
 			{
 				bool		step_by_attnum;
 
-				now = pt_versions_follow(moved, moved->versions[0].version, now, strlen(now), INT_MAX,
-										 &step_by_attnum);
+				now = pt_versions_follow(moved, moved_version, now, strlen(now), INT_MAX, &step_by_attnum);
 				by_attnum &= step_by_attnum;
 			}
 			if (now == NULL)
@@ -447,6 +476,12 @@ apply_row(replay *r, const pt_event *ev, pt_err *err)
 	if (!wanted(r, schema, table))
 		return true;
 	rt = pt_versions_table(r->versions, schema, strlen(schema), table, strlen(table));
+	if (!r->opts->create_tables && rt && pt_versions_get(rt, version) &&
+		dropped_by_stop(r, rt, pt_versions_get(rt, version)))
+	{
+		r->skipped++;			/* today's schema has no such table, and needs none */
+		return true;
+	}
 	if ((tt = table_for(r, schema, table, version, err)) == NULL || !loaded(r, tt, err))
 		return false;
 	if (r->opts->create_tables && rt && pt_versions_get(rt, version) &&
@@ -529,6 +564,35 @@ drop_tables(replay *r, pt_text dropped, pt_err *err)
 	return true;
 }
 
+/* The rewritten tables ([{"schema","table"}...]): their rows follow as snapshots. */
+static bool
+empty_tables(replay *r, pt_text list, int64_t event_id, pt_err *err)
+{
+	int			n;
+
+	if (!pt_json_array_items(list.ptr, list.len, &r->items, &r->itemcap, &n, err))
+		return false;
+	for (int i = 0; i < n; i++)
+	{
+		const pt_text *s,
+				   *t;
+		pt_ttable  *tt;
+
+		if (!pt_jsonobj_parse(&r->obj2, r->items[i].ptr, r->items[i].len, err))
+			return false;
+		if ((s = member(&r->obj2, "schema")) == NULL || (t = member(&r->obj2, "table")) == NULL)
+			continue;
+		cstr(&r->sname, *s);
+		cstr(&r->tname, *t);
+		if (!wanted(r, r->sname.data, r->tname.data))
+			continue;
+		if ((tt = table_for(r, r->sname.data, r->tname.data, INT_MAX, err)) == NULL ||
+			!empty_table(r, tt, event_id, err))
+			return false;
+	}
+	return true;
+}
+
 /*
  * A DDL event. A rewrite replaces the rewritten tables' content with the
  * snapshot events that follow it: they are emptied first (and with
@@ -538,7 +602,8 @@ static bool
 apply_ddl(replay *r, const pt_event *ev, pt_err *err)
 {
 	const pt_text *rewrite,
-			   *dropped;
+			   *dropped,
+			   *list;
 	bool		rewritten;
 
 	if (ev->row.ptr == NULL || !pt_jsonobj_parse(&r->obj, ev->row.ptr, ev->row.len, err))
@@ -555,18 +620,23 @@ apply_ddl(replay *r, const pt_event *ev, pt_err *err)
 		if (!ok)
 			return false;
 	}
-	if (rewritten && ev->table_name.ptr)
+	if (rewritten && (list = member(&r->obj, "rewritten")) != NULL)
 	{
-		const char *schema = cstr(&r->sname, ev->schema_name);
-		const char *table = cstr(&r->tname, ev->table_name);
-		pt_ttable  *tt;
+		pt_text		copy = {pt_strndup(list->ptr, list->len), list->len};
+		bool		ok = empty_tables(r, copy, ev->id, err);
 
-		if (wanted(r, schema, table))
-		{
-			if ((tt = table_for(r, schema, table, ev->has_schema_version ? ev->schema_version : INT_MAX, err)) == NULL ||
-				!empty_table(r, tt, ev->id, err))
-				return false;
-		}
+		free((char *) copy.ptr);
+		if (!ok)
+			return false;
+	}
+	else if (rewritten && ev->table_name.ptr)
+	{
+		/* a store written before "rewritten" was recorded: the command's table */
+		pt_ttable  *tt = table_for(r, cstr(&r->sname, ev->schema_name), cstr(&r->tname, ev->table_name),
+								   ev->has_schema_version ? ev->schema_version : INT_MAX, err);
+
+		if (tt == NULL || (wanted(r, r->sname.data, r->tname.data) && !empty_table(r, tt, ev->id, err)))
+			return false;
 	}
 	return !r->opts->create_tables || open_versions(r, ev->id, rewritten, err);
 }
@@ -591,9 +661,33 @@ apply_gap(replay *r, const pt_event *ev, pt_err *err)
 	return true;
 }
 
+/* A version the loaded ones do not have (the store moved on): load them again. */
+static bool
+known_version(replay *r, const pt_event *ev, pt_err *err)
+{
+	const pt_rtable *rt;
+
+	if (!ev->has_schema_version || ev->table_name.ptr == NULL)
+		return true;
+	cstr(&r->sname, ev->schema_name);
+	cstr(&r->tname, ev->table_name);
+	rt = pt_versions_table(r->versions, r->sname.data, r->sname.len, r->tname.data, r->tname.len);
+	if (rt && pt_versions_get(rt, ev->schema_version))
+		return true;
+	if (!load_versions(r, err))
+		return false;
+	rt = pt_versions_table(r->versions, r->sname.data, r->sname.len, r->tname.data, r->tname.len);
+	if (rt && pt_versions_get(rt, ev->schema_version))
+		return true;
+	return pt_err_set(err, PT_ERR_INTEGRITY, "event %lld: version %d of table \"%s\".\"%s\" is not in the event "
+					  "store's schemas table", (long long) ev->id, ev->schema_version, r->sname.data, r->tname.data);
+}
+
 static bool
 apply_event(replay *r, const pt_event *ev, pt_err *err)
 {
+	if (!known_version(r, ev, err))
+		return false;
 	switch (ev->op)
 	{
 		case PT_OP_DDL:
@@ -606,6 +700,8 @@ apply_event(replay *r, const pt_event *ev, pt_err *err)
 			return (!r->opts->create_tables || open_versions(r, ev->id, false, err)) && apply_row(r, ev, err);
 	}
 }
+
+static bool load_table_versions(replay *r, pt_err *err);
 
 /* ---- batches ---- */
 
@@ -633,7 +729,8 @@ batch_commit(replay *r, pt_err *err)
 	snprintf(id, sizeof(id), "%lld", (long long) r->applied_id);
 	pt_hex_encode(r->applied_hash, PT_HASH_LEN, hash + 2);
 	hash[sizeof(hash) - 1] = '\0';
-	if (!pt_apply_sql(r->ap, r->save_sql, 3, params, 0, err) ||
+	/* every statement's result (and row count) is checked before COMMIT is sent */
+	if (!pt_apply_flush(r->ap, err) || !pt_apply_sql(r->ap, r->save_sql, 3, params, 0, err) ||
 		!pt_apply_sql(r->ap, "COMMIT", 0, NULL, 0, err) || !pt_apply_flush(r->ap, err))
 		return false;
 	r->batch_open = false;
@@ -654,12 +751,16 @@ batch_abort(replay *r)
 	r->batch_open = false;
 	r->applied_id = r->committed.event_id;
 	memcpy(r->applied_hash, r->committed.hash, PT_HASH_LEN);
-	/* the target's tables may have changed shape in the rolled-back batch */
+	/* the target's tables may have changed shape (or name) in the rolled-back
+	 * batch: what replay knows of them comes back from the target */
 	for (pt_ttable *tt = r->tables; tt; tt = tt->next)
 	{
 		tt->loaded = false;
+		tt->version = 0;
 		pt_apply_forget(r->ap, tt);
 	}
+	if (!load_table_versions(r, &ignored))
+		pt_log_warning(r->log, "could not read table versions back after a rollback: %s", ignored.message);
 }
 
 /* ---- progress ---- */
@@ -863,32 +964,33 @@ find_stop(replay *r, int64_t *stop_id, pt_err *err)
 	switch (o->until)
 	{
 		case PT_UNTIL_END:
-			pt_buf_printf(&sql, "SELECT coalesce(max(id), 0) FROM %s.events", q);
+			pt_buf_printf(&sql, "SELECT coalesce(max(id), 0), false FROM %s.events", q);
 			nparams = 0;
 			break;
 		case PT_UNTIL_LSN:
+			/* reached: the log already holds a transaction after the stop point */
 			pt_lsn_format(o->until_lsn, arg);
-			pt_buf_printf(&sql, "SELECT coalesce((SELECT min(id) - 1 FROM %1$s.events WHERE commit_lsn > $1::pg_lsn), "
-						  "(SELECT coalesce(max(id), 0) FROM %1$s.events))", q);
+			pt_buf_printf(&sql, "SELECT coalesce(x - 1, (SELECT coalesce(max(id), 0) FROM %1$s.events)), x IS NOT NULL "
+						  "FROM (SELECT min(id) x FROM %1$s.events WHERE commit_lsn > $1::pg_lsn) s", q);
 			break;
 		case PT_UNTIL_TIME:
 			snprintf(arg, sizeof(arg), "%s", o->until_time);
-			pt_buf_printf(&sql, "SELECT coalesce((SELECT min(id) - 1 FROM %1$s.events WHERE committed_at > $1::timestamptz), "
-						  "(SELECT coalesce(max(id), 0) FROM %1$s.events))", q);
+			pt_buf_printf(&sql, "SELECT coalesce(x - 1, (SELECT coalesce(max(id), 0) FROM %1$s.events)), x IS NOT NULL "
+						  "FROM (SELECT min(id) x FROM %1$s.events WHERE committed_at > $1::timestamptz) s", q);
 			break;
 		case PT_UNTIL_EVENT:
 			snprintf(arg, sizeof(arg), "%lld", (long long) o->until_event);
 			pt_buf_printf(&sql, "SELECT coalesce((SELECT min(n.id) - 1 FROM %1$s.events n WHERE n.id > e.id AND "
 						  "(n.commit_lsn <> e.commit_lsn OR n.xid IS DISTINCT FROM e.xid)), "
-						  "(SELECT max(id) FROM %1$s.events)) FROM %1$s.events e WHERE e.id = $1::bigint", q);
+						  "(SELECT max(id) FROM %1$s.events)), true FROM %1$s.events e WHERE e.id = $1::bigint", q);
 			break;
 		case PT_UNTIL_XID:
 			snprintf(arg, sizeof(arg), "%lld", (long long) o->until_xid);
-			pt_buf_printf(&sql, "SELECT max(id) FROM %1$s.events WHERE xid = $1::bigint HAVING count(*) > 0", q);
+			pt_buf_printf(&sql, "SELECT max(id), true FROM %1$s.events WHERE xid = $1::bigint HAVING count(*) > 0", q);
 			break;
 	}
 	PQfreemem(q);
-	res = pt_pq_exec_params(r->events, sql.data, nparams, params, PGRES_TUPLES_OK, PT_PQ_ANY, 1, err);
+	res = pt_pq_exec_params(r->events, sql.data, nparams, params, PGRES_TUPLES_OK, PT_PQ_ANY, 2, err);
 	pt_buf_free(&sql);
 	if (res == NULL)
 	{
@@ -907,16 +1009,19 @@ find_stop(replay *r, int64_t *stop_id, pt_err *err)
 					o->schema);
 	}
 	else
+	{
 		*stop_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		r->stop_reached = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	}
 	PQclear(res);
 	return ok;
 }
 
 /* ---- checks before anything is written ---- */
 
-/* Tables dropped by DDL events up to stop_id, as "schema\ttable\tid" lines. */
+/* The tables DDL events dropped up to the stop point (DROP TABLE, DROP SCHEMA ... CASCADE). */
 static bool
-dropped_tables(replay *r, int64_t stop_id, pt_buf *out, pt_err *err)
+load_drops(replay *r, pt_err *err)
 {
 	char	   *q = pt_pq_ident(r->events, r->opts->schema, err);
 	pt_buf		sql = PT_BUF_INIT;
@@ -926,45 +1031,58 @@ dropped_tables(replay *r, int64_t stop_id, pt_buf *out, pt_err *err)
 
 	if (q == NULL)
 		return false;
-	snprintf(arg, sizeof(arg), "%lld", (long long) stop_id);
-	pt_buf_printf(&sql, "SELECT d->>'schema', d->>'table', e.id FROM %s.events e, "
+	snprintf(arg, sizeof(arg), "%lld", (long long) r->stop_id);
+	pt_buf_printf(&sql, "SELECT d->>'schema', d->>'table', e.id, coalesce(d->>'oid', '0') FROM %s.events e, "
 				  "json_array_elements(CASE WHEN json_typeof(e.row->'dropped') = 'array' THEN e.row->'dropped' END) d "
 				  "WHERE e.op = 'ddl' AND e.id <= $1::bigint ORDER BY e.id", q);
 	PQfreemem(q);
-	res = pt_pq_exec_params(r->events, sql.data, 1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 3, err);
+	res = pt_pq_exec_params(r->events, sql.data, 1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 4, err);
 	pt_buf_free(&sql);
 	if (res == NULL)
 		return false;
-	for (int i = 0; i < PQntuples(res); i++)
-		pt_buf_printf(out, "%s\t%s\t%s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+	for (int i = 0; i < r->ndrops; i++)
+	{
+		free(r->drops[i].schema);
+		free(r->drops[i].table);
+	}
+	r->ndrops = PQntuples(res);
+	r->drops = pt_realloc(r->drops, sizeof(drop) * (size_t) (r->ndrops + 1));
+	for (int i = 0; i < r->ndrops; i++)
+		r->drops[i] = (drop) {pt_strdup(PQgetvalue(res, i, 0)), pt_strdup(PQgetvalue(res, i, 1)),
+			strtoll(PQgetvalue(res, i, 2), NULL, 10), strtoll(PQgetvalue(res, i, 3), NULL, 10)};
 	PQclear(res);
 	return true;
 }
 
-/* Was the table dropped after its version rv opened, by stop_id? */
+/*
+ * Was this incarnation of the table (its version rv) dropped by the stop
+ * point? By oid when both sides recorded it (a table created again under
+ * the name is another one), else by name after the version opened.
+ */
 static bool
-dropped_by_stop(const pt_buf *dropped, const pt_rtable *rt, const pt_rversion *rv)
+dropped_by_stop(const replay *r, const pt_rtable *rt, const pt_rversion *rv)
 {
-	pt_buf		line = PT_BUF_INIT;
-	bool		gone = false;
+	for (int i = 0; i < r->ndrops; i++)
+	{
+		const drop *d = &r->drops[i];
 
-	pt_buf_printf(&line, "%s\t%s\t", rt->schema, rt->table);
-	for (const char *p = dropped->data; p && (p = strstr(p, line.data)) != NULL; p += line.len)
-		if ((p == dropped->data || p[-1] == '\n') && strtoll(p + line.len, NULL, 10) >= rv->first_event_id)
-			gone = true;
-	pt_buf_free(&line);
-	return gone;
+		if (d->event_id < rv->first_event_id)
+			continue;
+		if (rv->oid != 0 && d->oid != 0 ? d->oid == rv->oid :
+			strcmp(d->schema, rt->schema) == 0 && strcmp(d->table, rt->table) == 0)
+			return true;
+	}
+	return false;
 }
 
 /* Into an existing schema: every table the log needs must be there. */
 static bool
 check_tables(replay *r, int64_t stop_id, pt_err *err)
 {
-	pt_buf		dropped = PT_BUF_INIT,
-				missing = PT_BUF_INIT;
+	pt_buf		missing = PT_BUF_INIT;
 	int			nmissing = 0,
 				ntables = 0;
-	bool		ok = dropped_tables(r, stop_id, &dropped, err);
+	bool		ok = true;
 
 	for (int i = 0; ok && i < pt_versions_count(r->versions); i++)
 	{
@@ -972,8 +1090,8 @@ check_tables(replay *r, int64_t stop_id, pt_err *err)
 		const pt_rversion *rv = pt_versions_as_of(rt, stop_id);
 		pt_ttable  *tt;
 
-		if (rv == NULL || !wanted(r, rt->schema, rt->table) || dropped_by_stop(&dropped, rt, rv) ||
-			(!r->opts->create_tables && pt_versions_renamed_to(r->versions, rt)))
+		if (rv == NULL || !wanted(r, rt->schema, rt->table) || dropped_by_stop(r, rt, rv) ||
+			(!r->opts->create_tables && pt_versions_renamed_to(rt, rv->version)))
 			continue;
 		ntables++;
 		if ((tt = table_for(r, rt->schema, rt->table, rv->version, err)) == NULL || !loaded(r, tt, err))
@@ -993,7 +1111,6 @@ check_tables(replay *r, int64_t stop_id, pt_err *err)
 		pt_err_hint(err, "restore the schema first (pg_dump --schema-only SOURCE | psql TARGET), or replay with "
 					"--create-tables");
 	}
-	pt_buf_free(&dropped);
 	pt_buf_free(&missing);
 	return ok;
 }
@@ -1043,21 +1160,12 @@ clean(replay *r, pt_err *err)
 	return true;
 }
 
+/* The schema version each table replay made is at, from the target. */
 static bool
-load_position(replay *r, pt_err *err)
+load_table_versions(replay *r, pt_err *err)
 {
-	PGresult   *res;
+	PGresult   *res = pt_position_tables(r->target, r->opts->state_schema, r->store, err);
 
-	if (r->opts->dry_run)
-	{
-		/* change nothing: a target replay never ran on has no state yet */
-		if (!pt_position_load(r->target, r->opts->state_schema, r->store, &r->committed, err))
-			return strcmp(err->sqlstate, "3F000") == 0 || strcmp(err->sqlstate, PT_SQLSTATE_UNDEFINED_TABLE) == 0;
-	}
-	else if (!pt_position_install(r->target, r->opts->state_schema, err) ||
-			 !pt_position_load(r->target, r->opts->state_schema, r->store, &r->committed, err))
-		return false;
-	res = pt_position_tables(r->target, r->opts->state_schema, r->store, err);
 	if (res == NULL)
 		return false;
 	for (int i = 0; i < PQntuples(res); i++)
@@ -1072,6 +1180,24 @@ load_position(replay *r, pt_err *err)
 		tt->version = atoi(PQgetvalue(res, i, 2));
 	}
 	PQclear(res);
+	return true;
+}
+
+static bool
+load_position(replay *r, pt_err *err)
+{
+
+	if (r->opts->dry_run)
+	{
+		/* change nothing: a target replay never ran on has no state yet */
+		if (!pt_position_load(r->target, r->opts->state_schema, r->store, &r->committed, err))
+			return strcmp(err->sqlstate, "3F000") == 0 || strcmp(err->sqlstate, PT_SQLSTATE_UNDEFINED_TABLE) == 0;
+	}
+	else if (!pt_position_install(r->target, r->opts->state_schema, err) ||
+			 !pt_position_load(r->target, r->opts->state_schema, r->store, &r->committed, err))
+		return false;
+	if (!load_table_versions(r, err))
+		return false;
 	r->applied_id = r->committed.event_id;
 	memcpy(r->applied_hash, r->committed.hash, PT_HASH_LEN);
 	return true;
@@ -1098,6 +1224,9 @@ summary(replay *r, bool ok)
 	pt_log_info(r->log, "replayed %lld events (%lld transactions) in %.1f s, %.0f events/s; the target is at event "
 				"%lld (commit %s, %s)", (long long) r->nevents, (long long) r->ntxns, secs,
 				secs > 0 ? (double) r->nevents / secs : 0.0, (long long) r->committed.event_id, lsn, at);
+	if (r->skipped > 0)
+		pt_log_info(r->log, "%lld events of tables dropped before the stop point were not applied (the target "
+					"needs no such tables)", (long long) r->skipped);
 	for (pt_ttable *tt = r->tables; tt; tt = tt->next)
 		if (tt->known_loss > 0)
 			pt_log_warning(r->log, "table %s: %lld values of NOT NULL numeric or float columns arrived as null: "
@@ -1119,6 +1248,12 @@ cleanup(replay *r)
 	pt_apply_free(r->ap);
 	pt_versions_free(r->versions);
 	free(r->openings);
+	for (int i = 0; i < r->ndrops; i++)
+	{
+		free(r->drops[i].schema);
+		free(r->drops[i].table);
+	}
+	free(r->drops);
 	pt_mapping_free(r->mapping);
 	pt_filter_free(r->filter);
 	pt_jsonobj_free(&r->obj);
@@ -1171,6 +1306,13 @@ wait_poll(replay *r)
 static bool
 prepare(replay *r, pt_err *err)
 {
+	if (r->opts->create_tables && r->opts->map && r->opts->map[0])
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "mapping rules and --create-tables do not go together");
+		pt_err_hint(err, "--create-tables makes the tables as the log recorded them; mapping rules are for "
+					"replaying into a schema you restored (pg_dump --schema-only), whose names differ");
+		return false;
+	}
 	if ((r->filter = pt_filter_new(r->opts->tables, "", r->opts->schema, err)) == NULL ||
 		(r->mapping = pt_mapping_parse(r->opts->map, err)) == NULL || !connect_all(r, err))
 		return false;
@@ -1196,7 +1338,8 @@ pt_replay_run(const pt_replay_opts *opts, pt_log *log, volatile sig_atomic_t *st
 	pt_jsonobj_init(&r.obj);
 	pt_jsonobj_init(&r.obj2);
 	r.started_us = r.last_progress_us = pt_now_us();
-	ok = prepare(&r, err) && load_versions(&r, err) && find_stop(&r, &r.stop_id, err);
+	/* the stop point first: every version an event up to it follows is then in the store */
+	ok = prepare(&r, err) && find_stop(&r, &r.stop_id, err) && load_versions(&r, err) && load_drops(&r, err);
 	r.first_id = r.committed.event_id;
 	if (ok && opts->dry_run)
 	{
@@ -1214,10 +1357,11 @@ pt_replay_run(const pt_replay_opts *opts, pt_log *log, volatile sig_atomic_t *st
 	while (ok)
 	{
 		ok = round_trip(&r, err);
-		if (!ok || !opts->follow || *stop || (opts->until != PT_UNTIL_END && r.committed.event_id >= r.stop_id))
+		if (!ok || !opts->follow || *stop ||
+			(opts->until != PT_UNTIL_END && r.stop_reached && r.committed.event_id >= r.stop_id))
 			break;
 		wait_poll(&r);
-		ok = !*stop ? load_versions(&r, err) && find_stop(&r, &r.stop_id, err) : true;
+		ok = !*stop ? find_stop(&r, &r.stop_id, err) && load_versions(&r, err) && load_drops(&r, err) : true;
 		if (*stop)
 			break;
 	}

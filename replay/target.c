@@ -27,6 +27,8 @@
 	"  WHERE indrelid = a.attrelid AND (indisprimary OR indisreplident) ORDER BY indisprimary DESC LIMIT 1) k ON true " \
 	"WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
 
+static bool run(PGconn *conn, const char *sql, pt_err *err);
+
 static void
 clear_columns(pt_ttable *tt)
 {
@@ -142,13 +144,33 @@ pt_target_column(const pt_ttable *tt, const char *name, size_t len)
 	return -1;
 }
 
+/*
+ * A type as the event store recorded it must be one type name and nothing
+ * else (the target parses it: a missing type is 42704, which the caller
+ * explains).
+ */
+static bool
+check_type(PGconn *conn, const pt_rcolumn *c, pt_err *err)
+{
+	const char *params[1] = {c->type};
+	PGresult   *res = pt_pq_exec_params(conn, "SELECT $1::regtype", 1, params, PGRES_TUPLES_OK, 1, 1, err);
+
+	PQclear(res);
+	if (res == NULL && strcmp(err->sqlstate, SQLSTATE_UNDEFINED_OBJECT) != 0)
+	{
+		pt_err_prefix(err, "column \"%s\": the event store's type \"%s\" is not a type name", c->name, c->type);
+		err->kind = PT_ERR_INTEGRITY;
+	}
+	return res != NULL;
+}
+
 /* "name" type [GENERATED ...] for CREATE TABLE and ADD COLUMN. */
 static bool
 column_definition(PGconn *conn, const pt_rcolumn *c, pt_buf *sql, pt_err *err)
 {
-	char	   *q = pt_pq_ident(conn, c->name, err);
+	char	   *q;
 
-	if (q == NULL)
+	if (!check_type(conn, c, err) || (q = pt_pq_ident(conn, c->name, err)) == NULL)
 		return false;
 	pt_buf_printf(sql, "%s %s", q, c->type);
 	PQfreemem(q);
@@ -213,10 +235,18 @@ explain_missing_type(pt_err *err, const char *table)
 	return false;
 }
 
+/*
+ * One statement, through the extended protocol, which runs exactly one: the
+ * schemas table that types and expressions come from is not covered by the
+ * hash chain, so text from it must never be able to smuggle in a second.
+ */
 static bool
 run(PGconn *conn, const char *sql, pt_err *err)
 {
-	return pt_pq_command(conn, sql, err);
+	PGresult   *res = pt_pq_exec_params(conn, sql, 0, NULL, PGRES_COMMAND_OK, PT_PQ_ANY, PT_PQ_ANY, err);
+
+	PQclear(res);
+	return res != NULL;
 }
 
 /* The parent of a partition, created from the leaf's columns when missing. */
@@ -393,7 +423,8 @@ change_column(evolve *e, const pt_rcolumn *was, const pt_rcolumn *now)
 		pt_buf_printf(&act, "RENAME COLUMN %s TO %s", qold, qnew);
 		ok = alter(e, act.data, NULL);
 	}
-	if (ok && strcmp(was->type, now->type) != 0 && (have < 0 || strcmp(e->tt->cols[have].type, now->type) != 0))
+	if (ok && strcmp(was->type, now->type) != 0 && (have < 0 || strcmp(e->tt->cols[have].type, now->type) != 0) &&
+		(ok = check_type(e->conn, now, e->err)))
 	{
 		pt_buf_reset(&act);
 		if (e->emptied)
@@ -461,6 +492,8 @@ evolve_columns(evolve *e, const pt_rversion *from, const pt_rversion *to)
 		else if (pt_target_column(e->tt, from->cols[c].name, strlen(from->cols[c].name)) >= 0)
 			ok = with_ident(e, "DROP COLUMN ", from->cols[c].name, "");
 	}
+	/* what the table has now: a column dropped above may come back under its name */
+	ok = ok && pt_target_load(e->conn, e->tt, e->err);
 	for (int s = 0; ok && s < to->ncols; s++)
 		if (!kept[s] && pt_target_column(e->tt, to->cols[s].name, strlen(to->cols[s].name)) < 0)
 			ok = add_column(e, &to->cols[s]);
@@ -476,7 +509,8 @@ pt_target_evolve(PGconn *conn, pt_ttable *tt, const pt_rtable *rt, const pt_rver
 	bool		ok;
 
 	(void) rt;
-	ok = (tt->loaded || pt_target_load(conn, tt, err)) && evolve_columns(&e, from, to);
+	/* always read afresh: a partition's parent may have been changed meanwhile */
+	ok = pt_target_load(conn, tt, err) && evolve_columns(&e, from, to);
 	if (ok && !to->parent && !same_key(from, to))
 		ok = change_key(&e, to);
 	if (!ok)

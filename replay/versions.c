@@ -39,6 +39,8 @@ struct pt_versions
 	"unnest(s.primary_key) WITH ORDINALITY u(k, o) " \
 	"ORDER BY s.schema_name COLLATE \"C\", s.table_name COLLATE \"C\", s.version, o"
 
+static void find_homes(pt_versions *v);
+
 static char *
 dup_or_null(const PGresult *res, int row, int col)
 {
@@ -169,6 +171,8 @@ pt_versions_load(PGconn *conn, const char *schema, pt_err *err)
 	}
 	ok = load_columns(v, conn, qschema, err) && load_keys(v, conn, qschema, err);
 	PQfreemem(qschema);
+	if (ok)
+		find_homes(v);
 	if (!ok)
 	{
 		pt_versions_free(v);
@@ -281,39 +285,67 @@ pt_versions_as_of(const pt_rtable *t, int64_t event_id)
 	return best;
 }
 
-/* The table (other than t) with a version of this oid opened after event_id. */
-static const pt_rtable *
-renamed_once(const pt_versions *v, const pt_rtable *t, int64_t oid, int64_t after)
+typedef struct oid_entry
 {
-	for (int i = 0; i < v->ntables; i++)
-	{
-		const pt_rtable *o = &v->tables[i];
+	int64_t		oid;
+	int64_t		first_event_id;
+	pt_rtable  *table;
+	pt_rversion *rv;
+} oid_entry;
 
-		if (o == t)
-			continue;
-		for (int k = 0; k < o->nversions; k++)
-			if (o->versions[k].oid == oid && o->versions[k].first_event_id > after)
-				return o;
+static int
+cmp_oid_entry(const void *a, const void *b)
+{
+	const oid_entry *x = a,
+			   *y = b;
+
+	if (x->oid != y->oid)
+		return x->oid < y->oid ? -1 : 1;
+	return x->first_event_id < y->first_event_id ? -1 : x->first_event_id > y->first_event_id;
+}
+
+/* Each version's home: the table whose version of the same oid opened last. */
+static void
+find_homes(pt_versions *v)
+{
+	int			n = 0,
+				k = 0;
+	oid_entry  *e;
+
+	for (int i = 0; i < v->ntables; i++)
+		n += v->tables[i].nversions;
+	e = pt_calloc((size_t) n + 1, sizeof(oid_entry));
+	for (int i = 0; i < v->ntables; i++)
+		for (int j = 0; j < v->tables[i].nversions; j++)
+		{
+			pt_rversion *rv = &v->tables[i].versions[j];
+
+			rv->home = &v->tables[i];
+			if (rv->oid != 0)
+				e[k++] = (oid_entry) {rv->oid, rv->first_event_id, &v->tables[i], rv};
+		}
+	qsort(e, (size_t) k, sizeof(oid_entry), cmp_oid_entry);
+	for (int i = 0; i < k;)
+	{
+		int			last = i;
+
+		while (last + 1 < k && e[last + 1].oid == e[i].oid)
+			last++;
+		for (int j = i; j <= last; j++)
+			e[j].rv->home = e[last].table;
+		i = last + 1;
 	}
-	return NULL;
+	free(e);
 }
 
 const pt_rtable *
-pt_versions_renamed_to(const pt_versions *v, const pt_rtable *t)
+pt_versions_renamed_to(const pt_rtable *t, int version)
 {
-	const pt_rtable *to = NULL;
+	const pt_rversion *rv = pt_versions_get(t, version);
 
-	/* a chain of renames ends: each step opens later than the one before */
-	for (int steps = 0; t && t->nversions > 0 && steps < v->ntables; steps++)
-	{
-		const pt_rversion *last = &t->versions[t->nversions - 1];
-		const pt_rtable *next = last->oid ? renamed_once(v, t, last->oid, last->first_event_id) : NULL;
-
-		if (next == NULL)
-			break;
-		to = t = next;
-	}
-	return to;
+	if (rv == NULL && t->nversions > 0)
+		rv = &t->versions[t->nversions - 1];	/* "the table as it is" */
+	return rv && rv->home != t ? rv->home : NULL;
 }
 
 int
@@ -361,6 +393,8 @@ pt_versions_follow(const pt_rtable *t, int version, const char *name, size_t len
 
 		if (next->version <= rv->version || next->version > to)
 			continue;
+		if (next->oid != 0 && rv->oid != 0 && next->oid != rv->oid)
+			break;				/* dropped and created again: another table */
 		c = successor(rv, c, next, by_attnum);
 		rv = next;
 	}
@@ -368,14 +402,23 @@ pt_versions_follow(const pt_rtable *t, int version, const char *name, size_t len
 }
 
 const char *
-pt_versions_follow_into(const pt_rtable *from, const char *name, const pt_rtable *to, bool *by_attnum)
+pt_versions_follow_into(const pt_rtable *from, int64_t oid, const char *name, const pt_rtable *to,
+						int *to_version, bool *by_attnum)
 {
-	const pt_rversion *last = &from->versions[from->nversions - 1];
-	int			c = pt_rversion_column(last, name, strlen(name));
-	int			s;
+	const pt_rversion *last = NULL,
+			   *first = NULL;
+	int			c,
+				s;
 
-	if (c < 0 || to->nversions == 0)
+	for (int i = 0; i < from->nversions; i++)
+		if (from->versions[i].oid == oid)
+			last = &from->versions[i];
+	for (int i = to->nversions - 1; i >= 0; i--)
+		if (to->versions[i].oid == oid)
+			first = &to->versions[i];
+	if (last == NULL || first == NULL || (c = pt_rversion_column(last, name, strlen(name))) < 0)
 		return NULL;
-	s = successor(last, c, &to->versions[0], by_attnum);
-	return s >= 0 ? to->versions[0].cols[s].name : NULL;
+	s = successor(last, c, first, by_attnum);
+	*to_version = first->version;
+	return s >= 0 ? first->cols[s].name : NULL;
 }

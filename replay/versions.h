@@ -28,6 +28,8 @@ typedef struct pt_rcolumn
 	bool		not_null;
 } pt_rcolumn;
 
+struct pt_rtable;
+
 typedef struct pt_rversion
 {
 	int			version;
@@ -41,6 +43,7 @@ typedef struct pt_rversion
 	char	   *partition_bound;	/* FOR VALUES ... */
 	char	   *partition_key;	/* a partitioned table's own PARTITION BY clause */
 	int64_t		oid;			/* the table's oid at the source (0: not recorded) */
+	const struct pt_rtable *home;	/* the table this incarnation (oid) is known as last */
 } pt_rversion;
 
 typedef struct pt_rtable
@@ -71,19 +74,20 @@ const pt_rversion *pt_versions_get(const pt_rtable *t, int version);
 const pt_rversion *pt_versions_as_of(const pt_rtable *t, int64_t event_id);
 
 /*
- * The table that t was renamed to (ALTER TABLE ... RENAME TO / SET SCHEMA),
- * following renames to the last one: another table whose version opened
- * later with the oid of t's last version. NULL when t was not renamed.
+ * The table that t's version `version` was renamed to later (ALTER TABLE
+ * ... RENAME TO / SET SCHEMA): the table whose version with the same oid
+ * opened last. NULL when it was not renamed (or no oid was recorded).
  */
-const pt_rtable *pt_versions_renamed_to(const pt_versions *v, const pt_rtable *t);
+const pt_rtable *pt_versions_renamed_to(const pt_rtable *t, int version);
 
 /*
- * The name column `name` of from's last version has in the first version
- * of to, the table from was renamed to: by attnum when both recorded it
- * (*by_attnum stays), else by name (*by_attnum false). NULL when absent.
+ * The name column `name` of from's last version of an incarnation (oid)
+ * has in the first version of that oid in to, the table it was renamed to:
+ * by attnum when both recorded it (*by_attnum stays), else by name
+ * (*by_attnum false). NULL when absent.
  */
-const char *pt_versions_follow_into(const pt_rtable *from, const char *name, const pt_rtable *to,
-									bool *by_attnum);
+const char *pt_versions_follow_into(const pt_rtable *from, int64_t oid, const char *name, const pt_rtable *to,
+									int *to_version, bool *by_attnum);
 
 /* Index of the column named name in version rv, or -1. */
 int			pt_rversion_column(const pt_rversion *rv, const char *name, size_t len);
@@ -91,7 +95,9 @@ int			pt_rversion_column(const pt_rversion *rv, const char *name, size_t len);
 /*
  * The name that column `name` of version `version` has in version `to`
  * (renames followed by attnum where both versions recorded it, by name
- * otherwise); NULL when it was dropped on the way. *by_attnum (may be
+ * otherwise), within one incarnation of the table (a table dropped and
+ * created again under the name has another oid: its columns are not the
+ * old ones); NULL when it was dropped on the way. *by_attnum (may be
  * NULL) says whether every step was matched by attnum: when not, a column
  * that vanished may as well have been renamed (a stream-only version).
  */
