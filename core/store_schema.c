@@ -70,7 +70,7 @@
  */
 #define CREATE_INDEXES_SQL \
 	"CREATE INDEX IF NOT EXISTS events_row_key ON %1$s.events (schema_name, table_name, (key::jsonb));" \
-	"CREATE INDEX IF NOT EXISTS events_key_change ON %1$s.events (schema_name, table_name, (old::jsonb)) " \
+	"CREATE INDEX IF NOT EXISTS events_old_key ON %1$s.events USING gin ((old::jsonb) jsonb_path_ops) " \
 	" WHERE op = 'update' AND old IS NOT NULL AND old::text <> key::text;" \
 	"CREATE INDEX IF NOT EXISTS events_resets ON %1$s.events (id) WHERE op IN ('truncate', 'gap', 'ddl')"
 

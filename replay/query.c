@@ -4,8 +4,11 @@
  *
  * The row's events are found by its key through the event store's index
  * on (schema_name, table_name, key::jsonb) (key values compare as JSON,
- * so '{"id": 42}' finds '{"id":"42"}'), plus the few events that end every
- * row at once (truncate, gap, DROP TABLE) through a small partial index.
+ * so '{"id": 42}' finds '{"id":"42"}'), the updates that moved it to
+ * another key through a GIN index on old::jsonb (containment: an old row
+ * of REPLICA IDENTITY FULL holds the key too), plus the few events that
+ * end every row at once (truncate, gap, DROP TABLE) through a small
+ * partial index.
  * They are folded in id order: an insert or snapshot sets the row, an
  * update overwrites the columns it sent (unchanged TOAST columns keep
  * their earlier value), a delete, a key change away, a truncate or a gap
@@ -24,21 +27,25 @@
 #include "replay/versions.h"
 
 #define EVENTS_SQL \
-	"SELECT id, committed_at, op, actor, action, metadata::text, row::text, false AS away, schema_version " \
+	"SELECT id, committed_at, op, actor, action, metadata::text, row::text, false AS away, schema_version, " \
+	"  CASE WHEN op = 'update' AND unchanged <> '{}' AND old IS NOT NULL AND NOT old::jsonb @> $3::jsonb " \
+	"       THEN old::text END AS moved_in_from " \
 	"FROM %1$s.events WHERE schema_name = $1 AND table_name = $2 AND key::jsonb = $3::jsonb " \
-	"  AND ($4::timestamptz IS NULL OR committed_at <= $4::timestamptz) " \
+	"  AND ($4::timestamptz IS NULL OR committed_at <= $4::timestamptz) AND ($5::bigint IS NULL OR id < $5::bigint) " \
 	"UNION ALL " \
-	"SELECT id, committed_at, op, actor, action, metadata::text, row::text, true, schema_version " \
-	"FROM %1$s.events WHERE schema_name = $1 AND table_name = $2 AND op = 'update' " \
-	"  AND old IS NOT NULL AND old::text <> key::text AND old::jsonb = $3::jsonb AND key::jsonb <> $3::jsonb " \
-	"  AND ($4::timestamptz IS NULL OR committed_at <= $4::timestamptz) " \
+	"SELECT id, committed_at, op, actor, action, metadata::text, row::text, true, schema_version, NULL " \
+	"FROM %1$s.events WHERE op = 'update' AND old IS NOT NULL AND old::text <> key::text " \
+	"  AND old::jsonb @> $3::jsonb AND NOT key::jsonb @> $3::jsonb AND schema_name = $1 AND table_name = $2 " \
+	"  AND ($4::timestamptz IS NULL OR committed_at <= $4::timestamptz) AND ($5::bigint IS NULL OR id < $5::bigint) " \
 	"UNION ALL " \
-	"SELECT id, committed_at, op, actor, action, metadata::text, NULL, true, schema_version " \
+	"SELECT id, committed_at, op, actor, action, metadata::text, NULL, true, schema_version, NULL " \
 	"FROM %1$s.events WHERE op IN ('truncate', 'gap', 'ddl') " \
 	"  AND (op = 'gap' OR (schema_name = $1 AND table_name = $2 AND " \
 	"       (op = 'truncate' OR row->>'command_tag' = 'DROP TABLE'))) " \
-	"  AND ($4::timestamptz IS NULL OR committed_at <= $4::timestamptz) " \
+	"  AND ($4::timestamptz IS NULL OR committed_at <= $4::timestamptz) AND ($5::bigint IS NULL OR id < $5::bigint) " \
 	"ORDER BY 1"
+
+#define MAX_KEY_CHANGES 32		/* how far back a row's key changes are followed */
 
 /* The table's version as of a time: the newest one opened by an event then. */
 #define VERSION_AT_SQL \
@@ -338,65 +345,123 @@ version_at(PGconn *conn, const char *qs, const char *schema, const char *table, 
 	return true;
 }
 
+/* One point query: its connection, table, versions and output. */
+typedef struct query
+{
+	PGconn	   *conn;
+	const pt_query_opts *q;
+	const char *schema;
+	const char *table;
+	const pt_rtable *rt;
+	pt_buf		sql;
+	pt_buf		line;
+	FILE	   *out;
+} query;
+
+/* The key columns of old (an update's old key or old row), as the row's key. */
+static void
+old_key(const query *qr, int version, const char *old, pt_jsonobj *obj, pt_buf *key, pt_err *err)
+{
+	const pt_rversion *rv = qr->rt ? pt_versions_get(qr->rt, version) : NULL;
+
+	pt_buf_reset(key);
+	if (rv == NULL || rv->npk == 0 || !pt_jsonobj_parse(obj, old, strlen(old), err))
+		return;
+	pt_buf_putc(key, '{');
+	for (int k = 0; k < rv->npk; k++)
+	{
+		int			m = pt_jsonobj_find(obj, rv->pk[k], strlen(rv->pk[k]));
+
+		pt_buf_puts(key, k ? "," : "");
+		pt_json_put_cstring(key, rv->pk[k]);
+		pt_buf_putc(key, ':');
+		if (m >= 0 && obj->values[m].ptr)
+			pt_json_put_string(key, obj->values[m].ptr, obj->values[m].len);
+		else
+			pt_buf_puts(key, "null");
+	}
+	pt_buf_putc(key, '}');
+}
+
+/*
+ * Fold the events of the row with this key (before event `before`, 0 = no
+ * limit) into s, printing history lines when asked. An update that moved
+ * the row here from another key without resending unchanged TOAST columns
+ * starts from that key's row just before it (followed recursively).
+ */
+static bool
+fold_key(query *qr, const char *key, int64_t before, int depth, rowstate *s, bool print, pt_err *err)
+{
+	char		before_text[24];
+	const char *params[5] = {qr->schema, qr->table, key, qr->q->as_of, before ? before_text : NULL};
+	pt_jsonobj	obj;
+	pt_buf		from = PT_BUF_INIT;
+	PGresult   *res;
+	bool		ok = true;
+
+	snprintf(before_text, sizeof(before_text), "%lld", (long long) before);
+	res = pt_pq_exec_params(qr->conn, qr->sql.data, 5, params, PGRES_TUPLES_OK, PT_PQ_ANY, 10, err);
+	if (res == NULL)
+		return false;
+	pt_jsonobj_init(&obj);
+	for (int i = 0; ok && i < PQntuples(res); i++)
+	{
+		bool		resets = PQgetisnull(res, i, 6) && strcmp(PQgetvalue(res, i, 7), "t") == 0;
+		bool		had = s->exists;
+
+		if (!PQgetisnull(res, i, 9) && !s->exists && depth < MAX_KEY_CHANGES)
+		{
+			/* moved in from another key: start from that row as it was */
+			old_key(qr, atoi(PQgetvalue(res, i, 8)), PQgetvalue(res, i, 9), &obj, &from, err);
+			if (from.len > 0)
+				ok = fold_key(qr, from.data, strtoll(PQgetvalue(res, i, 0), NULL, 10), depth + 1, s, false, err);
+		}
+		ok = ok && fold(s, qr->rt, res, i, &obj, err);
+		if (ok && print && (!resets || had))
+			print_history_line(qr->out, res, i, s, qr->q->table_format, &qr->line);
+	}
+	pt_jsonobj_free(&obj);
+	pt_buf_free(&from);
+	PQclear(res);
+	return ok;
+}
+
 static bool
 run_query(PGconn *conn, const pt_query_opts *q, const char *schema, const char *table, const char *key,
 		  FILE *out, pt_err *err)
 {
 	char	   *qs = pt_pq_ident(conn, q->schema, err);
-	const char *params[4] = {schema, table, key, q->as_of};
-	pt_buf		sql = PT_BUF_INIT,
-				line = PT_BUF_INIT;
+	query		qr = {conn, q, schema, table, NULL, PT_BUF_INIT, PT_BUF_INIT, out};
+	pt_versions *versions = NULL;
 	rowstate	s;
-	pt_jsonobj	obj;
-	PGresult   *res;
-	pt_versions *versions;
-	const pt_rtable *rt;
 	int			final_version = 0;
-	bool		ok = true;
+	bool		ok;
 
 	if (qs == NULL)
 		return false;
-	with_schema(EVENTS_SQL, qs, &sql);
-	if ((q->as_of && !version_at(conn, qs, schema, table, q->as_of, &final_version, err)) ||
-		(versions = pt_versions_load(conn, q->schema, err)) == NULL)
-	{
-		PQfreemem(qs);
-		pt_buf_free(&sql);
-		return false;
-	}
+	with_schema(EVENTS_SQL, qs, &qr.sql);
+	ok = (!q->as_of || version_at(conn, qs, schema, table, q->as_of, &final_version, err)) &&
+		(versions = pt_versions_load(conn, q->schema, err)) != NULL;
 	PQfreemem(qs);
-	rt = pt_versions_table(versions, schema, strlen(schema), table, strlen(table));
-	res = pt_pq_exec_params(conn, sql.data, 4, params, PGRES_TUPLES_OK, PT_PQ_ANY, 9, err);
-	pt_buf_free(&sql);
-	if (res == NULL)
-	{
-		pt_versions_free(versions);
-		return false;
-	}
 	memset(&s, 0, sizeof(s));
-	pt_jsonobj_init(&obj);
-	if (q->table_format && !q->as_of)
-		fprintf(out, "%-8s  %-29s  %-8s  %-16s  %-16s  %s\n", "event", "committed_at", "op", "actor", "action", "row");
-	for (int i = 0; ok && i < PQntuples(res); i++)
+	if (ok)
 	{
-		bool		resets = PQgetisnull(res, i, 6) && strcmp(PQgetvalue(res, i, 7), "t") == 0;
-		bool		had = s.exists;
-
-		ok = fold(&s, rt, res, i, &obj, err);
-		if (ok && !q->as_of && (!resets || had))
-			print_history_line(out, res, i, &s, q->table_format, &line);
+		qr.rt = pt_versions_table(versions, schema, strlen(schema), table, strlen(table));
+		if (q->table_format && !q->as_of)
+			fprintf(out, "%-8s  %-29s  %-8s  %-16s  %-16s  %s\n", "event", "committed_at", "op", "actor", "action",
+					"row");
+		ok = fold_key(&qr, key, 0, 0, &s, !q->as_of, err);
 	}
 	if (ok && q->as_of)
 	{
-		row_follow(&s, rt, final_version);
-		print_row(out, &s, q->table_format, &line);
+		row_follow(&s, qr.rt, final_version);
+		print_row(out, &s, q->table_format, &qr.line);
 	}
 	row_clear(&s);
 	free(s.names);
 	free(s.values);
-	pt_jsonobj_free(&obj);
-	pt_buf_free(&line);
-	PQclear(res);
+	pt_buf_free(&qr.sql);
+	pt_buf_free(&qr.line);
 	pt_versions_free(versions);
 	return ok;
 }

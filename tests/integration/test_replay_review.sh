@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test_replay_review.sh BIN_DIR — reproductions of replay bugs found in
-# review (run inside tests/harness/with_pg.sh). Every check runs; each
-# failing one says FAIL and the script exits 1 at the end. Not registered
-# in CMakeLists.txt until the bugs are fixed.
+# review (run inside tests/harness/with_pg.sh), each kept as a regression
+# test. Every check runs; each failing one says FAIL and the script exits 1
+# at the end.
 #
 # One source log (capture --ddl on), one schema per case, one target
 # database per case, replays restricted with --tables:
@@ -18,6 +18,7 @@
 #   R8 app8  --as-of after a key change: REPLICA IDENTITY FULL with a key;
 #            an unchanged TOAST column
 #   R9 map   (second source, no DDL capture) a mapping rule with --create-tables
+#            is refused; into a restored schema it routes the old column
 #   R10 app10 SQL text from the schemas table (outside the chain) is run
 #   R11 app11 after a chain break, the replay up to the transaction before
 #            it skips a column added in the rolled-back batch
@@ -205,11 +206,18 @@ INSERT INTO app.t VALUES (3, 'third');
 SQL
 "$bin/pgtrail-capture" --source "$src2" --slot pgtrail_src2 --ddl off --log-level warning \
     --endpos "$(psql -d src2 -qXAt -c "SELECT pg_current_wal_lsn()")" 2>>"$log" || fail "capture src2"
+# mapping rules are for a restored schema; with --create-tables they are
+# refused rather than silently dropping the renamed column's values
 new_target r9
 replay --events "$src2" --target "$(dsn_for r9)" --create-tables --map 'column app.t.title = name @1'
+[ "$rc" = 2 ] && grep -q 'mapping rules and --create-tables do not go together' "$err_file" &&
+    good "R9: a mapping rule with --create-tables is refused (exit 2)" ||
+    bad "R9: --map with --create-tables: exit $rc, $(cat "$err_file")"
+psql -d r9 -qX -c "CREATE SCHEMA app; CREATE TABLE app.t (id int PRIMARY KEY, name text)" >/dev/null
+replay --events "$src2" --target "$(dsn_for r9)" --map 'column app.t.title = name @1'
 got=$(qdb r9 "SELECT string_agg(id || '=' || coalesce(name, '-'), ' ' ORDER BY id) FROM app.t")
-[ "$got" = "1=first 2=second 3=third" ] && good "R9: a mapping rule with --create-tables" ||
-    bad "R9: mapping rule 'column app.t.title = name @1' with --create-tables: got $got"
+[ "$got" = "1=first 2=second 3=third" ] && good "R9: the same rule into a restored schema" ||
+    bad "R9: mapping rule 'column app.t.title = name @1' into a restored schema: got $got"
 
 # ---- R10: the schemas table is not in the chain, and its text is run as SQL
 q "UPDATE pgtrail.schemas SET columns = replace(columns::text, '\"type\":\"integer\",\"typeoid\":23,\"attnum\":2',
