@@ -22,8 +22,9 @@
  * Connect to conninfo (key=value or URI; empty = libpq defaults and PG*
  * environment). Sets client_encoding UTF8 and pins the settings that shape
  * text output (DateStyle ISO, TimeZone UTC, IntervalStyle postgres,
- * extra_float_digits 3, bytea_output hex), so nothing pgtrail reads depends
- * on a server's defaults. Returns NULL and fills err on failure.
+ * extra_float_digits 3, bytea_output hex, lc_monetary C), so nothing pgtrail
+ * reads (or writes: replay feeds money values back) depends on a server's
+ * defaults. Returns NULL and fills err on failure.
  * Close with pt_pq_close.
  */
 PGconn	   *pt_pq_connect(const char *conninfo, const char *application_name, pt_err *err);

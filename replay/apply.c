@@ -479,22 +479,29 @@ send_run(pt_apply *ap, pt_err *err)
 {
 	insert_run *run = &ap->run;
 	int			ncols,
+				nrows = run->n,
 				done = 0;
+	bool		ok = true;
 
-	if (run->n == 0)
+	if (nrows == 0)
 		return true;
+	/* taken now: a sync below flushes the pipeline, which must not send the run again */
+	run->n = 0;
 	ncols = run->one->nset;
-	while (done < run->n)
+	while (ok && done < nrows)
 	{
 		int			rows = RUN_ROWS;
 		pt_values	shape = {run->one->nset, run->one->cols, NULL, 0};
 		pt_stmt    *s;
 		int			nparams;
 
-		while (rows > run->n - done)
+		while (rows > nrows - done)
 			rows /= 2;
 		if ((s = statement(ap, run->tt, OP_INSERT, rows, false, &shape, NULL, run->events[done], err)) == NULL)
-			return false;
+		{
+			ok = false;
+			break;
+		}
 		nparams = rows * ncols;
 		if (nparams > ap->paramcap)
 		{
@@ -509,18 +516,19 @@ send_run(pt_apply *ap, pt_err *err)
 			ap->params[i] = off == (size_t) -1 ? NULL : run->arena.data + off;
 		}
 		if (!PQsendQueryPrepared(ap->conn, s->name, nparams, ap->params, NULL, NULL, 0))
-			return pt_pq_error(ap->conn, NULL, "could not send to the target", err);
+		{
+			ok = pt_pq_error(ap->conn, NULL, "could not send to the target", err);
+			break;
+		}
 		expect(ap, run->events[done], rows, run->tt->qname);
 		ap->pend[ap->npend - 1].last_event_id = run->events[done + rows - 1];
 		ap->sent++;
 		done += rows;
-		if (!send_sync_if_due(ap, err))
-			return false;
+		ok = send_sync_if_due(ap, err);
 	}
-	run->n = 0;
 	run->tt = NULL;
 	pt_buf_reset(&run->arena);
-	return true;
+	return ok;
 }
 
 bool

@@ -30,6 +30,7 @@ CREATE TYPE app.color AS ENUM ('red', 'green');
 CREATE TABLE app.posts (id int PRIMARY KEY, title text, legacy text);
 CREATE TABLE app.paint (id int PRIMARY KEY, c app.color);
 CREATE TABLE app.readings (id int PRIMARY KEY, v numeric NOT NULL, f float8 NOT NULL);
+CREATE TABLE app.bulk (id int PRIMARY KEY, v text);
 SQL
 "$bin/pgtrail-capture" --source "$src" --endpos 0/1 --log-level warning 2>"$log" || fail "capture could not start"
 
@@ -39,6 +40,9 @@ INSERT INTO app.posts VALUES (1, 'first', 'x'), (2, 'second', 'y');
 UPDATE app.posts SET title = 'first!' WHERE id = 1;
 INSERT INTO app.paint VALUES (1, 'red');
 INSERT INTO app.readings VALUES (1, 'NaN', 1.5), (2, 2.5, 'Infinity'), (3, 3, 3);
+INSERT INTO app.bulk SELECT g, 'v' || g FROM generate_series(1, 40000) g;
+UPDATE app.bulk SET v = 'changed' WHERE id % 1000 = 0;
+INSERT INTO app.bulk SELECT g, 'w' || g FROM generate_series(40001, 40100) g;
 ALTER TABLE app.posts RENAME COLUMN title TO name;
 ALTER TABLE app.posts DROP COLUMN legacy;
 INSERT INTO app.posts VALUES (3, 'third');
@@ -86,7 +90,8 @@ new_target t_rename
 qdb t_rename "CREATE SCHEMA app; CREATE TYPE app.color AS ENUM ('red', 'green');
               CREATE TABLE app.articles (id int PRIMARY KEY, name text);
               CREATE TABLE app.paint (id int PRIMARY KEY, c app.color);
-              CREATE TABLE app.readings (id int PRIMARY KEY, v numeric, f float8)" >/dev/null
+              CREATE TABLE app.readings (id int PRIMARY KEY, v numeric, f float8);
+              CREATE TABLE app.bulk (id int PRIMARY KEY, v text)" >/dev/null
 replay --events "$src" --target "$(dsn_for t_rename)" \
     --map 'table app.posts = app.articles; column app.posts.title = name @1; drop app.posts.legacy'
 [ "$rc" = 0 ] || fail "replay with a table rule exited $rc: $(cat "$err_file")"
@@ -110,6 +115,15 @@ grep -q '"app"."readings": 2 values of NOT NULL numeric or float columns arrived
     fail "--tables app.readings created other tables too"
 echo "ok: NaN and Infinity (null from wal2json 2.5) reported as a known loss; --tables restricts the replay"
 
+# ---- 40,100 inserts of one table: sent as multi-row INSERTs across many
+# pipeline syncs, each row exactly once
+new_target t_bulk
+replay --events "$src" --target "$(dsn_for t_bulk)" --create-tables --tables 'app.bulk'
+[ "$rc" = 0 ] || fail "bulk replay exited $rc: $(cat "$err_file")"
+[ "$(qdb t_bulk "SELECT count(*), count(*) FILTER (WHERE v = 'changed'), sum(id) FROM app.bulk")" = "40100|40|804025050" ] ||
+    fail "bulk: $(qdb t_bulk "SELECT count(*), count(*) FILTER (WHERE v = 'changed'), sum(id) FROM app.bulk")"
+echo "ok: 40,100 inserts and 40 updates of one table, each applied once"
+
 # ---- --dry-run: says what it would do, changes nothing
 new_target t_dry "$schema_sql"
 replay --events "$src" --target "$(dsn_for t_dry)" --dry-run --log-level warning
@@ -124,11 +138,11 @@ echo "ok: --dry-run lists $total events and the tables, target untouched"
 # ---- a missing table: clear error before anything is written
 new_target t_missing
 qdb t_missing "CREATE SCHEMA app; CREATE TYPE app.color AS ENUM ('red', 'green');
-               CREATE TABLE app.posts (id int PRIMARY KEY, name text)" >/dev/null
+               CREATE TABLE app.posts (id int PRIMARY KEY, name text); CREATE TABLE app.bulk (id int PRIMARY KEY, v text)" >/dev/null
 replay --events "$src" --target "$(dsn_for t_missing)"
 [ "$rc" = 2 ] || fail "missing tables: expected exit 2, got $rc: $(cat "$err_file")"
-grep -q 'error: 2 of the 3 tables the log needs are missing in the target: "app"."paint", "app"."readings"' "$err_file" ||
-    grep -q 'error: 2 of the 3 tables the log needs are missing in the target: "app"."readings", "app"."paint"' "$err_file" ||
+grep -q 'error: 2 of the 4 tables the log needs are missing in the target: "app"."paint", "app"."readings"' "$err_file" ||
+    grep -q 'error: 2 of the 4 tables the log needs are missing in the target: "app"."readings", "app"."paint"' "$err_file" ||
     fail "missing tables message: $(cat "$err_file")"
 grep -q 'hint: .*pg_dump --schema-only' "$err_file" || fail "missing tables hint: $(cat "$err_file")"
 [ "$(qdb t_missing "SELECT count(*) FROM app.posts")" = 0 ] || fail "rows were written before the missing tables were found"
