@@ -69,7 +69,7 @@
  * NOT EXISTS, so stores made before they existed get them too.
  */
 #define CREATE_INDEXES_SQL \
-	"CREATE INDEX IF NOT EXISTS events_row_key ON %1$s.events (schema_name, table_name, (key::jsonb));" \
+	"CREATE INDEX IF NOT EXISTS events_key_hash ON %1$s.events USING hash ((key::text));" \
 	"CREATE INDEX IF NOT EXISTS events_old_key ON %1$s.events USING gin ((old::jsonb) jsonb_path_ops) " \
 	" WHERE op = 'update' AND old IS NOT NULL AND old::text <> key::text;" \
 	"CREATE INDEX IF NOT EXISTS events_resets ON %1$s.events (id) WHERE op IN ('truncate', 'gap', 'ddl')"

@@ -2,9 +2,10 @@
  * replay/query.c — point queries from the event log alone: a row as it was
  * at a time (--as-of), and every version of it (--history).
  *
- * The row's events are found by its key through the event store's index
- * on (schema_name, table_name, key::jsonb) (key values compare as JSON,
- * so '{"id": 42}' finds '{"id":"42"}'), the updates that moved it to
+ * The row's events are found by their key text through the event store's
+ * hash index on key::text: the key is written as capture writes it (key
+ * columns in the table's column order, values as JSON strings, so
+ * '{"id": 42}' finds '{"id":"42"}'), the updates that moved it to
  * another key through a GIN index on old::jsonb (containment: an old row
  * of REPLICA IDENTITY FULL holds the key too), plus the few events that
  * end every row at once (truncate, gap, DROP TABLE) through a small
@@ -28,14 +29,14 @@
 
 #define EVENTS_SQL \
 	"SELECT id, committed_at, op, actor, action, metadata::text, row::text, false AS away, schema_version, " \
-	"  CASE WHEN op = 'update' AND unchanged <> '{}' AND old IS NOT NULL AND NOT old::jsonb @> $3::jsonb " \
+	"  CASE WHEN op = 'update' AND unchanged <> '{}' AND old IS NOT NULL AND NOT old::jsonb @> $3::text::jsonb " \
 	"       THEN old::text END AS moved_in_from " \
-	"FROM %1$s.events WHERE schema_name = $1 AND table_name = $2 AND key::jsonb = $3::jsonb " \
+	"FROM %1$s.events WHERE (key::text = $3::text OR key::text = $6::text) AND schema_name = $1 AND table_name = $2 " \
 	"  AND ($4::timestamptz IS NULL OR committed_at <= $4::timestamptz) AND ($5::bigint IS NULL OR id < $5::bigint) " \
 	"UNION ALL " \
 	"SELECT id, committed_at, op, actor, action, metadata::text, row::text, true, schema_version, NULL " \
 	"FROM %1$s.events WHERE op = 'update' AND old IS NOT NULL AND old::text <> key::text " \
-	"  AND old::jsonb @> $3::jsonb AND NOT key::jsonb @> $3::jsonb AND schema_name = $1 AND table_name = $2 " \
+	"  AND old::jsonb @> $3::text::jsonb AND NOT key::jsonb @> $3::text::jsonb AND schema_name = $1 AND table_name = $2 " \
 	"  AND ($4::timestamptz IS NULL OR committed_at <= $4::timestamptz) AND ($5::bigint IS NULL OR id < $5::bigint) " \
 	"UNION ALL " \
 	"SELECT id, committed_at, op, actor, action, metadata::text, NULL, true, schema_version, NULL " \
@@ -358,7 +359,52 @@ typedef struct query
 	FILE	   *out;
 } query;
 
-/* The key columns of old (an update's old key or old row), as the row's key. */
+/* Is name one of rv's key columns? */
+static bool
+is_key_column(const pt_rversion *rv, const char *name)
+{
+	for (int k = 0; k < rv->npk; k++)
+		if (strcmp(rv->pk[k], name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * A key as capture writes it: the key columns of version rv in the table's
+ * column order, each value from obj as a JSON string. Empty when obj lacks
+ * one of them.
+ */
+static void
+key_text(const pt_rversion *rv, const pt_jsonobj *obj, pt_buf *key)
+{
+	bool		first = true;
+
+	pt_buf_reset(key);
+	pt_buf_putc(key, '{');
+	for (int c = 0; c < rv->ncols; c++)
+	{
+		int			m;
+
+		if (!is_key_column(rv, rv->cols[c].name))
+			continue;
+		if ((m = pt_jsonobj_find(obj, rv->cols[c].name, strlen(rv->cols[c].name))) < 0)
+		{
+			pt_buf_reset(key);
+			return;
+		}
+		pt_buf_puts(key, first ? "" : ",");
+		first = false;
+		pt_json_put_cstring(key, rv->cols[c].name);
+		pt_buf_putc(key, ':');
+		if (obj->values[m].ptr)
+			pt_json_put_string(key, obj->values[m].ptr, obj->values[m].len);
+		else
+			pt_buf_puts(key, "null");
+	}
+	pt_buf_putc(key, '}');
+}
+
+/* The key of old (an update's old key or old row) as the row's key. */
 static void
 old_key(const query *qr, int version, const char *old, pt_jsonobj *obj, pt_buf *key, pt_err *err)
 {
@@ -367,20 +413,7 @@ old_key(const query *qr, int version, const char *old, pt_jsonobj *obj, pt_buf *
 	pt_buf_reset(key);
 	if (rv == NULL || rv->npk == 0 || !pt_jsonobj_parse(obj, old, strlen(old), err))
 		return;
-	pt_buf_putc(key, '{');
-	for (int k = 0; k < rv->npk; k++)
-	{
-		int			m = pt_jsonobj_find(obj, rv->pk[k], strlen(rv->pk[k]));
-
-		pt_buf_puts(key, k ? "," : "");
-		pt_json_put_cstring(key, rv->pk[k]);
-		pt_buf_putc(key, ':');
-		if (m >= 0 && obj->values[m].ptr)
-			pt_json_put_string(key, obj->values[m].ptr, obj->values[m].len);
-		else
-			pt_buf_puts(key, "null");
-	}
-	pt_buf_putc(key, '}');
+	key_text(rv, obj, key);
 }
 
 /*
@@ -390,17 +423,18 @@ old_key(const query *qr, int version, const char *old, pt_jsonobj *obj, pt_buf *
  * starts from that key's row just before it (followed recursively).
  */
 static bool
-fold_key(query *qr, const char *key, int64_t before, int depth, rowstate *s, bool print, pt_err *err)
+fold_key(query *qr, const char *key, const char *alt, int64_t before, int depth, rowstate *s, bool print,
+		 pt_err *err)
 {
 	char		before_text[24];
-	const char *params[5] = {qr->schema, qr->table, key, qr->q->as_of, before ? before_text : NULL};
+	const char *params[6] = {qr->schema, qr->table, key, qr->q->as_of, before ? before_text : NULL, alt};
 	pt_jsonobj	obj;
 	pt_buf		from = PT_BUF_INIT;
 	PGresult   *res;
 	bool		ok = true;
 
 	snprintf(before_text, sizeof(before_text), "%lld", (long long) before);
-	res = pt_pq_exec_params(qr->conn, qr->sql.data, 5, params, PGRES_TUPLES_OK, PT_PQ_ANY, 10, err);
+	res = pt_pq_exec_params(qr->conn, qr->sql.data, 6, params, PGRES_TUPLES_OK, PT_PQ_ANY, 10, err);
 	if (res == NULL)
 		return false;
 	pt_jsonobj_init(&obj);
@@ -414,7 +448,8 @@ fold_key(query *qr, const char *key, int64_t before, int depth, rowstate *s, boo
 			/* moved in from another key: start from that row as it was */
 			old_key(qr, atoi(PQgetvalue(res, i, 8)), PQgetvalue(res, i, 9), &obj, &from, err);
 			if (from.len > 0)
-				ok = fold_key(qr, from.data, strtoll(PQgetvalue(res, i, 0), NULL, 10), depth + 1, s, false, err);
+				ok = fold_key(qr, from.data, from.data, strtoll(PQgetvalue(res, i, 0), NULL, 10), depth + 1, s,
+							  false, err);
 		}
 		ok = ok && fold(s, qr->rt, res, i, &obj, err);
 		if (ok && print && (!resets || had))
@@ -428,8 +463,9 @@ fold_key(query *qr, const char *key, int64_t before, int depth, rowstate *s, boo
 
 static bool
 run_query(PGconn *conn, const pt_query_opts *q, const char *schema, const char *table, const char *key,
-		  FILE *out, pt_err *err)
+		  pt_jsonobj *user_key, FILE *out, pt_err *err)
 {
+	pt_buf		ordered = PT_BUF_INIT;
 	char	   *qs = pt_pq_ident(conn, q->schema, err);
 	query		qr = {conn, q, schema, table, NULL, PT_BUF_INIT, PT_BUF_INIT, out};
 	pt_versions *versions = NULL;
@@ -450,7 +486,10 @@ run_query(PGconn *conn, const pt_query_opts *q, const char *schema, const char *
 		if (q->table_format && !q->as_of)
 			fprintf(out, "%-8s  %-29s  %-8s  %-16s  %-16s  %s\n", "event", "committed_at", "op", "actor", "action",
 					"row");
-		ok = fold_key(&qr, key, 0, 0, &s, !q->as_of, err);
+		/* as capture wrote it (the table's column order), or else as the user gave it */
+		if (qr.rt && qr.rt->nversions > 0)
+			key_text(&qr.rt->versions[qr.rt->nversions - 1], user_key, &ordered);
+		ok = fold_key(&qr, ordered.len ? ordered.data : key, key, 0, 0, &s, !q->as_of, err);
 	}
 	if (ok && q->as_of)
 	{
@@ -462,6 +501,7 @@ run_query(PGconn *conn, const pt_query_opts *q, const char *schema, const char *
 	free(s.values);
 	pt_buf_free(&qr.sql);
 	pt_buf_free(&qr.line);
+	pt_buf_free(&ordered);
 	pt_versions_free(versions);
 	return ok;
 }
@@ -484,7 +524,7 @@ pt_replay_query(const pt_query_opts *q, FILE *out, pt_err *err)
 		ok = false;
 	}
 	if (ok)
-		ok = run_query(conn, q, schema.data, table.data, key.data, out, err);
+		ok = run_query(conn, q, schema.data, table.data, key.data, &obj, out, err);
 	pt_pq_close(conn);
 	pt_jsonobj_free(&obj);
 	pt_buf_free(&schema);
