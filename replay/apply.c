@@ -74,6 +74,7 @@ struct pt_apply
 	int			paramcap;
 	pt_buf		sql;
 	insert_run	run;
+	bool		closing;		/* the session ends: no DEALLOCATE needed */
 };
 
 pt_apply *
@@ -143,10 +144,27 @@ pt_apply_forget(pt_apply *ap, pt_ttable *tt)
 	{
 		pt_stmt    *next = tt->stmts->next;
 
+		/* the server keeps a prepared statement until told: a long --follow
+		 * with schema changes must not pile them up (best effort) */
+		if (!ap->in_pipeline && PQstatus(ap->conn) == CONNECTION_OK && !ap->closing)
+		{
+			char		sql[64];
+			PGresult   *res;
+
+			snprintf(sql, sizeof(sql), "DEALLOCATE %s", tt->stmts->name);
+			res = PQexec(ap->conn, sql);
+			PQclear(res);
+		}
 		free(tt->stmts->cols);
 		free(tt->stmts);
 		tt->stmts = next;
 	}
+}
+
+void
+pt_apply_closing(pt_apply *ap)
+{
+	ap->closing = true;
 }
 
 int64_t

@@ -66,8 +66,12 @@ bool		pt_apply_sql(pt_apply *ap, const char *sql, int nparams, const char *const
  * comes back here, naming its event; the transaction is then aborted. */
 bool		pt_apply_flush(pt_apply *ap, pt_err *err);
 
-/* Forget tt's prepared statements (its columns changed). */
+/* Forget tt's prepared statements (its columns changed), deallocating them
+ * on the server (outside a pipeline: callers flush first). */
 void		pt_apply_forget(pt_apply *ap, pt_ttable *tt);
+
+/* The session is about to end: forgetting needs no DEALLOCATE any more. */
+void		pt_apply_closing(pt_apply *ap);
 
 /* Statements sent since the apply was made. */
 int64_t		pt_apply_statements(const pt_apply *ap);

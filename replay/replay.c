@@ -1237,11 +1237,14 @@ summary(replay *r, bool ok)
 static void
 cleanup(replay *r)
 {
+	if (r->ap)
+		pt_apply_closing(r->ap);
 	while (r->tables)
 	{
 		pt_ttable  *next = r->tables->next;
 
-		pt_apply_forget(r->ap, r->tables);
+		if (r->ap)
+			pt_apply_forget(r->ap, r->tables);
 		pt_ttable_free(r->tables);
 		r->tables = next;
 	}
