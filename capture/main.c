@@ -66,17 +66,6 @@ fill_opts(const pt_config *cfg, pt_capture_opts *o)
 	o->heartbeat_interval_ms = (int) pt_config_get_int(cfg, "capture", "heartbeat_interval_ms");
 }
 
-static pt_log *
-make_log(const pt_config *cfg)
-{
-	pt_log_level level = PT_LOG_INFO;
-	pt_log_format format = PT_LOG_TEXT;
-
-	pt_log_parse_level(pt_config_get(cfg, "log", "level"), &level);
-	pt_log_parse_format(pt_config_get(cfg, "log", "format"), &format);
-	return pt_log_new("pgtrail-capture", level, format, stderr);
-}
-
 /* Peak resident memory of the whole run (getrusage: kilobytes on Linux). */
 static void
 log_peak_memory(pt_log *log)
@@ -115,7 +104,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	fill_opts(cfg, &opts);
-	log = make_log(cfg);
+	log = pt_config_log(cfg, "pgtrail-capture");
 	install_signals();
 	if (!pt_capture_run(&opts, log, &stop_requested, &err))
 	{

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "core/log.h"
 #include "core/lsn.h"
 #include "core/mem.h"
 #include "core/pq.h"
@@ -484,6 +485,18 @@ pt_config_origin(const pt_config *cfg, const char *section, const char *name)
 	int			i = must_index(section, name);
 
 	return cfg->origins[i] ? cfg->origins[i] : "default";
+}
+
+pt_log *
+pt_config_log(const pt_config *cfg, const char *program)
+{
+	pt_log_level level = PT_LOG_INFO;
+	pt_log_format format = PT_LOG_TEXT;
+
+	/* the values were checked against the choices when loaded */
+	pt_log_parse_level(pt_config_get(cfg, "log", "level"), &level);
+	pt_log_parse_format(pt_config_get(cfg, "log", "format"), &format);
+	return pt_log_new(program, level, format, stderr);
 }
 
 void

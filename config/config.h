@@ -105,6 +105,10 @@ bool		pt_config_get_bool(const pt_config *cfg, const char *section, const char *
 /* Where a value came from: "default", "FILE:LINE", "environment variable ...", "option --flag". */
 const char *pt_config_origin(const pt_config *cfg, const char *section, const char *name);
 
+/* A logger on stderr for program, with [log] level and format. Free with pt_log_free. */
+struct pt_log;
+struct pt_log *pt_config_log(const pt_config *cfg, const char *program);
+
 /* Every key, value and origin for program; passwords in connection strings hidden. */
 void		pt_config_dump(const pt_config *cfg, pt_program program, FILE *out);
 

@@ -124,21 +124,10 @@ fill_query(const pt_config *cfg, pt_query_opts *q, pt_err *err)
 	return true;
 }
 
-static pt_log *
-make_log(const pt_config *cfg)
-{
-	pt_log_level level = PT_LOG_INFO;
-	pt_log_format format = PT_LOG_TEXT;
-
-	pt_log_parse_level(pt_config_get(cfg, "log", "level"), &level);
-	pt_log_parse_format(pt_config_get(cfg, "log", "format"), &format);
-	return pt_log_new("pgtrail-replay", level, format, stderr);
-}
-
 static int
 run(const pt_config *cfg, pt_err *err)
 {
-	pt_log	   *log = make_log(cfg);
+	pt_log	   *log = pt_config_log(cfg, "pgtrail-replay");
 	bool		ok;
 
 	if (pt_config_get(cfg, "replay", "as_of")[0] || pt_config_get_bool(cfg, "replay", "history"))

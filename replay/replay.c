@@ -529,68 +529,48 @@ member(const pt_jsonobj *o, const char *name)
 	return k >= 0 && o->values[k].ptr ? &o->values[k] : NULL;
 }
 
-/* Tables a DDL command dropped: gone from the target too (--create-tables). */
+/* A table a DDL command dropped: gone from the target too (--create-tables). */
 static bool
-drop_tables(replay *r, pt_text dropped, pt_err *err)
+drop_table(replay *r, pt_ttable *tt, int64_t event_id, pt_err *err)
 {
-	int			n;
-
-	if (!pt_json_array_items(dropped.ptr, dropped.len, &r->items, &r->itemcap, &n, err))
+	if (!loaded(r, tt, err))
 		return false;
-	for (int i = 0; i < n; i++)
-	{
-		const pt_text *s,
-				   *t;
-		pt_ttable  *tt;
-
-		if (!pt_jsonobj_parse(&r->obj2, r->items[i].ptr, r->items[i].len, err))
-			return false;
-		if ((s = member(&r->obj2, "schema")) == NULL || (t = member(&r->obj2, "table")) == NULL)
-			continue;
-		cstr(&r->sname, *s);
-		cstr(&r->tname, *t);
-		if (!wanted(r, r->sname.data, r->tname.data))
-			continue;
-		if ((tt = table_for(r, r->sname.data, r->tname.data, INT_MAX, err)) == NULL || !loaded(r, tt, err))
-			return false;
-		if (!tt->exists || tt->version == 0)
-			continue;			/* not one replay made */
-		if (!pt_apply_flush(r->ap, err) || !pt_target_drop(r->target, tt, err) || !save_version(r, tt, 0, err))
-			return false;
-		pt_apply_forget(r->ap, tt);
-		pt_log_info(r->log, "dropped table %s (as the source did at event %lld)", tt->qname,
-					(long long) r->applied_id + 1);
-	}
+	if (!tt->exists || tt->version == 0)
+		return true;			/* not one replay made */
+	if (!pt_apply_flush(r->ap, err) || !pt_target_drop(r->target, tt, err) || !save_version(r, tt, 0, err))
+		return false;
+	pt_apply_forget(r->ap, tt);
+	pt_log_info(r->log, "dropped table %s (as the source did at event %lld)", tt->qname, (long long) event_id);
 	return true;
 }
 
-/* The rewritten tables ([{"schema","table"}...]): their rows follow as snapshots. */
+/* Run action on each replayed table of a DDL event's list ([{"schema","table"}...]). */
 static bool
-empty_tables(replay *r, pt_text list, int64_t event_id, pt_err *err)
+each_listed_table(replay *r, const pt_text *list, int64_t event_id,
+				  bool (*action) (replay *r, pt_ttable *tt, int64_t event_id, pt_err *err), pt_err *err)
 {
+	pt_text		copy = {pt_strndup(list->ptr, list->len), list->len};	/* r->obj is parsed again below */
 	int			n;
+	bool		ok = pt_json_array_items(copy.ptr, copy.len, &r->items, &r->itemcap, &n, err);
 
-	if (!pt_json_array_items(list.ptr, list.len, &r->items, &r->itemcap, &n, err))
-		return false;
-	for (int i = 0; i < n; i++)
+	for (int i = 0; ok && i < n; i++)
 	{
 		const pt_text *s,
 				   *t;
 		pt_ttable  *tt;
 
-		if (!pt_jsonobj_parse(&r->obj2, r->items[i].ptr, r->items[i].len, err))
-			return false;
+		if (!(ok = pt_jsonobj_parse(&r->obj2, r->items[i].ptr, r->items[i].len, err)))
+			break;
 		if ((s = member(&r->obj2, "schema")) == NULL || (t = member(&r->obj2, "table")) == NULL)
 			continue;
 		cstr(&r->sname, *s);
 		cstr(&r->tname, *t);
 		if (!wanted(r, r->sname.data, r->tname.data))
 			continue;
-		if ((tt = table_for(r, r->sname.data, r->tname.data, INT_MAX, err)) == NULL ||
-			!empty_table(r, tt, event_id, err))
-			return false;
+		ok = (tt = table_for(r, r->sname.data, r->tname.data, INT_MAX, err)) != NULL && action(r, tt, event_id, err);
 	}
-	return true;
+	free((char *) copy.ptr);
+	return ok;
 }
 
 /*
@@ -611,25 +591,12 @@ apply_ddl(replay *r, const pt_event *ev, pt_err *err)
 	rewrite = member(&r->obj, "rewrite");
 	rewritten = rewrite && rewrite->len == 4 && memcmp(rewrite->ptr, "true", 4) == 0;
 	dropped = member(&r->obj, "dropped");
-	if (dropped && r->opts->create_tables)
-	{
-		pt_text		copy = {pt_strndup(dropped->ptr, dropped->len), dropped->len};
-		bool		ok = drop_tables(r, copy, err);
-
-		free((char *) copy.ptr);
-		if (!ok)
-			return false;
-	}
-	if (rewritten && (list = member(&r->obj, "rewritten")) != NULL)
-	{
-		pt_text		copy = {pt_strndup(list->ptr, list->len), list->len};
-		bool		ok = empty_tables(r, copy, ev->id, err);
-
-		free((char *) copy.ptr);
-		if (!ok)
-			return false;
-	}
-	else if (rewritten && ev->table_name.ptr)
+	list = rewritten ? member(&r->obj, "rewritten") : NULL;
+	if (dropped && r->opts->create_tables && !each_listed_table(r, dropped, ev->id, drop_table, err))
+		return false;
+	if (list && !each_listed_table(r, list, ev->id, empty_table, err))
+		return false;
+	if (rewritten && !list && ev->table_name.ptr)
 	{
 		/* a store written before "rewritten" was recorded: the command's table */
 		pt_ttable  *tt = table_for(r, cstr(&r->sname, ev->schema_name), cstr(&r->tname, ev->table_name),
