@@ -1308,6 +1308,8 @@ pt_replay_run(const pt_replay_opts *opts, pt_log *log, volatile sig_atomic_t *st
 	pt_jsonobj_init(&r.obj);
 	pt_jsonobj_init(&r.obj2);
 	r.started_us = r.last_progress_us = pt_now_us();
+	if (opts->progress_tty)
+		r.last_progress_us = 0;	/* on a terminal, show the line from the first thousand events */
 	/* the stop point first: every version an event up to it follows is then in the store */
 	ok = prepare(&r, err) && find_stop(&r, &r.stop_id, err) && load_versions(&r, err) && load_drops(&r, err);
 	r.first_id = r.committed.event_id;

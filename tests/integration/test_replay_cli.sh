@@ -124,6 +124,15 @@ replay --events "$src" --target "$(dsn_for t_bulk)" --create-tables --tables 'ap
     fail "bulk: $(qdb t_bulk "SELECT count(*), count(*) FILTER (WHERE v = 'changed'), sum(id) FROM app.bulk")"
 echo "ok: 40,100 inserts and 40 updates of one table, each applied once"
 
+# ---- on a terminal: a progress line (events done of total, events/s, position, time left)
+new_target t_tty
+script -qec "$bin/pgtrail-replay --events '$src' --target '$(dsn_for t_tty)' --create-tables --tables app.bulk \
+    --batch-size 1000" "$work/tty.out" >/dev/null </dev/null || fail "replay on a terminal failed: $(cat "$work/tty.out")"
+tr '\r' '\n' <"$work/tty.out" | grep -Eq '^pgtrail-replay: [0-9]+ of [0-9]+ events \([0-9]+%\), [0-9]+ events/s, at [0-9A-F]+/[0-9A-F]+ .*, [0-9]+ s left' ||
+    fail "no progress line on a terminal: $(tr '\r' '\n' <"$work/tty.out")"
+grep -q 'replayed [0-9]* events' "$work/tty.out" || fail "no summary line on a terminal"
+echo "ok: on a terminal, a progress line and the summary"
+
 # ---- --dry-run: says what it would do, changes nothing
 new_target t_dry "$schema_sql"
 replay --events "$src" --target "$(dsn_for t_dry)" --dry-run --log-level warning
