@@ -56,6 +56,9 @@ typedef struct capture
 	pt_txn		txn;
 	pt_context	ctx;			/* application context of this transaction */
 	pt_buf		message_row;	/* a message event's row JSON */
+	pt_w2j_change key_change;	/* a change given its version's key (with_known_key) */
+	pt_w2j_column *key_items;
+	int			key_cap;
 
 	/* the open sink batch */
 	bool		batch_open;
@@ -190,6 +193,34 @@ record_version(capture *c, const pt_table_version *tv, const char *columns, cons
 	return true;
 }
 
+/*
+ * wal2json was seen (rarely, under DDL capture, right after CREATE TABLE)
+ * to send an empty "pk" for a table whose primary key the version knows
+ * (from the DDL event or the catalog). The key would then be lost from the
+ * event: the version's key is used instead. A copy of the change carries
+ * it; the copy's key list lives in the capture and is reused.
+ */
+static const pt_w2j_change *
+with_known_key(capture *c, const pt_w2j_change *ch, const pt_table_version *tv)
+{
+	if ((ch->pk.present && ch->pk.count > 0) || tv->npk == 0 || ch->action == 'T')
+		return ch;
+	if (c->key_cap < tv->npk)
+	{
+		c->key_cap = tv->npk;
+		c->key_items = pt_realloc(c->key_items, sizeof(pt_w2j_column) * (size_t) c->key_cap);
+	}
+	memset(c->key_items, 0, sizeof(pt_w2j_column) * (size_t) tv->npk);
+	for (int i = 0; i < tv->npk; i++)
+	{
+		c->key_items[i].name.ptr = tv->pk[i];
+		c->key_items[i].name.len = strlen(tv->pk[i]);
+	}
+	c->key_change = *ch;
+	c->key_change.pk = (pt_w2j_columns) {c->key_items, tv->npk, true};
+	return &c->key_change;
+}
+
 static bool
 on_row(capture *c, const pt_w2j_change *ch, pt_err *err)
 {
@@ -205,6 +236,7 @@ on_row(capture *c, const pt_w2j_change *ch, pt_err *err)
 		return false;
 	if (opened && !record_version(c, tv, columns, details, err))
 		return false;
+	ch = with_known_key(c, ch, tv);
 	if (!pt_builder_row_event(c->builder, &c->txn, ch, tv->names, tv->ncols, &ev, err))
 		return false;
 	ev.has_schema_version = true;
@@ -781,6 +813,7 @@ cleanup(capture *c)
 	pt_ddl_free(c->ddl);
 	pt_context_free(&c->ctx);
 	pt_buf_free(&c->message_row);
+	free(c->key_items);
 }
 
 /* One connected session: from connecting to stopping, or to an error. */

@@ -283,7 +283,8 @@ same_type(const pt_table_version *tv, int i, const pt_w2j_column *c)
 static bool
 same_pk(const pt_table_version *tv, const pt_w2j_columns *pk)
 {
-	if (!pk->present)
+	/* an empty list is taken as "not said" (see capture.c, with_known_key) */
+	if (!pk->present || pk->count == 0)
 		return true;
 	if (pk->count != tv->npk)
 		return false;

@@ -487,7 +487,7 @@ run_query(PGconn *conn, const pt_query_opts *q, const char *schema, const char *
 			fprintf(out, "%-8s  %-29s  %-8s  %-16s  %-16s  %s\n", "event", "committed_at", "op", "actor", "action",
 					"row");
 		/* as capture wrote it (the table's column order), or else as the user gave it */
-		if (qr.rt && qr.rt->nversions > 0)
+		if (qr.rt && qr.rt->nversions > 0 && qr.rt->versions[qr.rt->nversions - 1].npk > 0)
 			key_text(&qr.rt->versions[qr.rt->nversions - 1], user_key, &ordered);
 		ok = fold_key(&qr, ordered.len ? ordered.data : key, key, 0, 0, &s, !q->as_of, err);
 	}
