@@ -17,7 +17,7 @@
 
 #include "capture/context.h"
 #include "capture/ddl.h"
-#include "capture/filter.h"
+#include "core/filter.h"
 #include "capture/schema.h"
 #include "capture/sink.h"
 #include "capture/sink_table.h"

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "capture/filter.h"
+#include "core/filter.h"
 #include "core/err.h"
 #include "core/event.h"
 #include "core/log.h"

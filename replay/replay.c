@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "capture/filter.h"
+#include "core/filter.h"
 #include "core/buf.h"
 #include "core/chain.h"
 #include "core/clock.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "capture/filter.h"
+#include "core/filter.h"
 
 static bool
 match(const pt_filter *f, const char *schema, const char *table)

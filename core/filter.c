@@ -1,7 +1,7 @@
 /*
- * capture/filter.c — table include/exclude patterns (see filter.h).
+ * core/filter.c — table include/exclude patterns (see filter.h).
  */
-#include "capture/filter.h"
+#include "core/filter.h"
 
 #include <stdlib.h>
 #include <string.h>

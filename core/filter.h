@@ -1,5 +1,5 @@
 /*
- * capture/filter.h — which tables are captured: include and exclude patterns.
+ * core/filter.h — which tables are captured (or replayed): include and exclude patterns.
  *
  * A pattern list is comma-separated; each pattern is schema.table where
  * either part may use * (any run of characters) and may be double-quoted to
@@ -8,8 +8,8 @@
  * include list (empty = everything) and not the exclude list. The event
  * store's own schema is always excluded.
  */
-#ifndef PGTRAIL_CAPTURE_FILTER_H
-#define PGTRAIL_CAPTURE_FILTER_H
+#ifndef PGTRAIL_CORE_FILTER_H
+#define PGTRAIL_CORE_FILTER_H
 
 #include <stdbool.h>
 #include <stddef.h>
