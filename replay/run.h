@@ -1,0 +1,147 @@
+/*
+ * replay/run.h — the state of one replay run, shared by its parts:
+ * replay.c (the loop: batches, position, progress, follow), events.c
+ * (applying one event: rows, DDL, gaps, tables created and evolved) and
+ * plan.c (before anything is written: the stop point, dropped tables, the
+ * tables the log needs, --clean). Private to pgtrail-replay.
+ */
+#ifndef PGTRAIL_REPLAY_RUN_H
+#define PGTRAIL_REPLAY_RUN_H
+
+#include <libpq-fe.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/filter.h"
+#include "core/jsonobj.h"
+#include "core/log.h"
+#include "replay/apply.h"
+#include "replay/mapping.h"
+#include "replay/position.h"
+#include "replay/replay.h"
+#include "replay/target.h"
+#include "replay/versions.h"
+
+/* A schema version that opens at an event id. */
+typedef struct opening
+{
+	int64_t		event_id;
+	const pt_rtable *rt;
+	const pt_rversion *rv;
+} opening;
+
+/* A table a DDL event dropped. */
+typedef struct drop
+{
+	char	   *schema;
+	char	   *table;
+	int64_t		event_id;
+	int64_t		oid;			/* 0: not recorded */
+} drop;
+
+typedef struct replay
+{
+	const pt_replay_opts *opts;
+	pt_log	   *log;
+	volatile sig_atomic_t *stop;
+	PGconn	   *events;
+	PGconn	   *target;
+	char	   *store;			/* names the event store in the target's position table */
+	pt_versions *versions;
+	pt_mapping *mapping;
+	pt_filter  *filter;
+	pt_apply   *ap;
+	char	   *save_sql;
+	pt_ttable  *tables;
+	opening    *openings;		/* by event id */
+	drop	   *drops;			/* tables dropped up to the stop point */
+	int			ndrops;
+	int64_t		skipped;		/* events of tables dropped before the stop point */
+	int			nopenings;
+	int			next_opening;
+
+	/* reused per event */
+	pt_jsonobj	obj;
+	pt_jsonobj	obj2;
+	pt_values	set;
+	pt_values	where;
+	pt_text    *items;
+	int			itemcap;
+	pt_buf		sname;
+	pt_buf		tname;
+
+	/* position: committed in the target, and applied in the open batch */
+	pt_position committed;
+	int64_t		applied_id;
+	uint8_t		applied_hash[PT_HASH_LEN];
+
+	/* the source transaction being applied, the open batch */
+	bool		in_txn;
+	pt_lsn		txn_lsn;
+	bool		txn_has_xid;
+	int64_t		txn_xid;
+	int64_t		txn_first;
+	bool		batch_open;
+	int64_t		batch_events;
+
+	/* figures */
+	int64_t		stop_id;
+	bool		stop_reached;	/* the log already goes past the --until-* point */
+	int64_t		first_id;
+	int64_t		nevents;
+	int64_t		ntxns;
+	int64_t		started_us;
+	int64_t		last_progress_us;
+	pt_lsn		last_lsn;
+	int64_t		last_time;
+	bool		progress_shown;
+} replay;
+
+/* ---- events.c ---- */
+
+/* Apply one event (row change, DDL, gap, message) in the open batch. */
+bool		pt_events_apply(replay *r, const pt_event *ev, pt_err *err);
+
+/* (Re)load the schema versions, and the openings after the last applied event. */
+bool		pt_events_load_versions(replay *r, pt_err *err);
+
+/* The target table events of (schema, table, version) go to (made on first use). */
+pt_ttable  *pt_events_table(replay *r, const char *schema, const char *table, int version, pt_err *err);
+
+/* The table's target catalog, read when not yet known (out of the pipeline). */
+bool		pt_events_loaded(replay *r, pt_ttable *tt, pt_err *err);
+
+/* Does --tables take this table? */
+bool		pt_events_wanted(const replay *r, const char *schema, const char *table);
+
+/* DELETE every row of the table in the open batch (TRUNCATE, rewrite, gap). */
+bool		pt_events_empty_table(replay *r, pt_ttable *tt, int64_t event_id, pt_err *err);
+
+/* t as a C string in b (NULL text gives ""). */
+const char *pt_events_cstr(pt_buf *b, pt_text t);
+
+/* ---- plan.c ---- */
+
+/* The last event id to apply (a transaction boundary) into *stop_id. */
+bool		pt_plan_find_stop(replay *r, int64_t *stop_id, pt_err *err);
+
+/* The tables DDL events dropped up to the stop point. */
+bool		pt_plan_load_drops(replay *r, pt_err *err);
+
+/* Was this incarnation of the table dropped by the stop point? */
+bool		pt_plan_dropped(const replay *r, const pt_rtable *rt, const pt_rversion *rv);
+
+/* Into an existing schema: every table the log needs must be there (lists them with --dry-run). */
+bool		pt_plan_check_tables(replay *r, int64_t stop_id, pt_err *err);
+
+/* --clean: empty what replay would write (drop what it created), start over. */
+bool		pt_plan_clean(replay *r, pt_err *err);
+
+/* ---- replay.c ---- */
+
+/* The schema version each table replay made is at, from the target. */
+bool		pt_replay_load_table_versions(replay *r, pt_err *err);
+
+#endif
