@@ -273,8 +273,16 @@ on_ddl(capture *c, const pt_w2j_change *ch, pt_err *err)
 	pt_err		bad;
 	const pt_ddl_table *head = NULL;
 	const pt_table_version *tv;
+	const char *body;
+	size_t		body_len;
 
-	if (!pt_ddl_parse(c->ddl, ch->content.ptr, ch->content.len, &m, &bad))
+	if (!pt_ddl_unseal(c->ddl, ch->content.ptr, ch->content.len, &body, &body_len))
+	{
+		pt_err_set(&bad, PT_ERR_INTEGRITY, "no valid seal");
+		warn_not_ddl(c, ch, &bad);
+		return true;
+	}
+	if (!pt_ddl_parse(c->ddl, body, body_len, &m, &bad))
 	{
 		warn_not_ddl(c, ch, &bad);
 		return true;
@@ -312,8 +320,8 @@ on_ddl(capture *c, const pt_w2j_change *ch, pt_err *err)
 		ev.schema_name = head->schema;
 		ev.table_name = head->table;
 	}
-	ev.row.ptr = ch->content.ptr;
-	ev.row.len = ch->content.len;
+	ev.row.ptr = body;
+	ev.row.len = body_len;
 	pt_context_apply(&c->ctx, &ev);
 	return batch_add(c, &ev, err);
 }
@@ -334,8 +342,16 @@ on_ddl_row(capture *c, const pt_w2j_change *ch, pt_err *err)
 	const char *columns = NULL,
 			   *details = NULL;
 	bool		opened;
+	const char *body;
+	size_t		body_len;
 
-	if (!pt_ddl_parse_row(c->ddl, ch->content.ptr, ch->content.len, &row, &bad))
+	if (!pt_ddl_unseal(c->ddl, ch->content.ptr, ch->content.len, &body, &body_len))
+	{
+		pt_err_set(&bad, PT_ERR_INTEGRITY, "no valid seal");
+		warn_not_ddl(c, ch, &bad);
+		return true;
+	}
+	if (!pt_ddl_parse_row(c->ddl, body, body_len, &row, &bad))
 	{
 		warn_not_ddl(c, ch, &bad);
 		return true;
@@ -553,7 +569,8 @@ open_connections(capture *c, pt_err *err)
 		pt_log_warning(c->log, "capturing without %s.set_context(): changes will carry no actor", o->schema);
 		pt_err_clear(err);
 	}
-	if (o->ddl && !pt_ddl_install(c->source_conn, o->schema, err))
+	if (o->ddl && (!pt_ddl_install(c->source_conn, o->schema, err) ||
+				   !pt_ddl_load_seal(c->ddl, c->source_conn, o->schema, err)))
 		return false;
 	if (!o->ddl)
 		warn_ddl_left_on(c);

@@ -23,6 +23,8 @@
 #define JSMN_STATIC
 #include <jsmn.h>
 
+#include <openssl/evp.h>
+
 #include "core/buf.h"
 #include "core/hex.h"
 #include "core/json.h"
@@ -31,7 +33,7 @@
 #include "core/utf8.h"
 
 /* Bump when any SQL below changes: an older install is then replaced. */
-#define DDL_VERSION "pgtrail ddl capture 4"
+#define DDL_VERSION "pgtrail ddl capture 5"
 
 /* The settings that shape text output, as the replication connection pins them. */
 #define PINNED \
@@ -42,12 +44,47 @@
 /*
  * Templates: @S@ is the quoted store schema, @L@ its name as a literal
  * (quoted by the server), @T@ a dollar-quote tag neither of them contains,
- * @N1@..@N3@ the quoted event trigger names.
+ * @N1@..@N5@ the quoted event trigger names.
+ *
+ * Sealing. Any role may call pg_logical_emit_message, so a message with
+ * our prefix proves nothing by itself. The functions that write messages
+ * run as their owner (the superuser who installed them: SECURITY
+ * DEFINER, EXECUTE revoked from PUBLIC, and event trigger functions
+ * cannot be called directly anyway) and put in front of each message
+ * SHA-256(secret || content) in hex; the secret is in a table only its
+ * owner (and roles granted SELECT, like capture's) can read. Capture
+ * checks the seal and ignores, with a warning, any message without a
+ * good one. Who ran the DDL is taken by a small invoker-rights trigger
+ * that fires just before (triggers of one event fire in name order) and
+ * leaves current_user in a transaction-local setting.
  */
+
+/* The secret, made once; readable by its owner only. */
+#define SEAL_TABLE \
+	"CREATE TABLE IF NOT EXISTS @S@.ddl_seal (secret text NOT NULL); " \
+	"INSERT INTO @S@.ddl_seal SELECT encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text " \
+	"  || clock_timestamp()::text, 'UTF8')), 'hex') WHERE NOT EXISTS (SELECT FROM @S@.ddl_seal); " \
+	"REVOKE ALL ON TABLE @S@.ddl_seal FROM PUBLIC; "
+
+/* Emit a sealed message: hex SHA-256(secret || content), then the content. */
+#define EMIT_FN \
+	"CREATE OR REPLACE FUNCTION @S@.ddl_emit(prefix text, content text) RETURNS void LANGUAGE sql VOLATILE " \
+	"SECURITY DEFINER" PINNED "AS @T@ " \
+	"SELECT pg_logical_emit_message(true, prefix, " \
+	"  encode(sha256(convert_to(s.secret || content, 'UTF8')), 'hex') || content) FROM @S@.ddl_seal s @T@; "
+
+/* Who runs the DDL, for the sealed message (see above). */
+#define ROLE_FN \
+	"CREATE OR REPLACE FUNCTION @S@.ddl_role() RETURNS event_trigger LANGUAGE plpgsql" PINNED "AS @T@ " \
+	"BEGIN PERFORM set_config('pgtrail.ddl_role', current_user::text, true); END @T@; "
+
+/* The role ddl_role left, in the definer functions. */
+#define DDL_ROLE "coalesce(nullif(current_setting('pgtrail.ddl_role', true), ''), session_user::text)"
 
 /* One table as a ddl message describes it (details: schema.h's expression). */
 #define TABLE_FN \
-	"CREATE OR REPLACE FUNCTION @S@.ddl_table(rel oid) RETURNS json LANGUAGE sql STABLE" PINNED "AS @T@ " \
+	"CREATE OR REPLACE FUNCTION @S@.ddl_table(rel oid) RETURNS json LANGUAGE sql STABLE SECURITY DEFINER" PINNED \
+	"AS @T@ " \
 	"SELECT json_build_object('schema', n.nspname, 'table', c.relname, 'oid', c.oid::bigint, " \
 	"'columns', coalesce((SELECT json_agg(json_build_object('name', a.attname, " \
 	"  'type', format_type(a.atttypid, a.atttypmod), 'typeoid', a.atttypid::bigint, 'attnum', a.attnum) " \
@@ -61,7 +98,8 @@
 
 /* Every row of a rewritten table, one "pgtrail.row" message each. */
 #define ROWS_FN \
-	"CREATE OR REPLACE FUNCTION @S@.ddl_emit_rows(rel oid) RETURNS bigint LANGUAGE plpgsql VOLATILE" PINNED "AS @T@ " \
+	"CREATE OR REPLACE FUNCTION @S@.ddl_emit_rows(rel oid) RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER" \
+	PINNED "AS @T@ " \
 	"DECLARE nsp text; tbl text; cols text[]; vals text; emitted bigint; " \
 	"BEGIN " \
 	"  SELECT ns.nspname, c.relname INTO nsp, tbl FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace " \
@@ -70,15 +108,16 @@
 	"  SELECT coalesce(array_agg(a.attname::text ORDER BY a.attnum), '{}'), " \
 	"         coalesce(string_agg(format('t.%I::text', a.attname), ', ' ORDER BY a.attnum), '') " \
 	"    INTO cols, vals FROM pg_attribute a WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped; " \
-	"  EXECUTE format('SELECT count(pg_logical_emit_message(true, %L, json_build_object(%L, $2, %L, $3, %L, " \
+	"  EXECUTE format('SELECT count(%I.ddl_emit(%L, json_build_object(%L, $2, %L, $3, %L, " \
 	"    json_object($1, ARRAY[%s]::text[]))::text)) FROM ONLY %I.%I AS t', " \
-	"    'pgtrail.row', 'schema', 'table', 'row', vals, nsp, tbl) INTO emitted USING cols, nsp, tbl; " \
+	"    @L@, 'pgtrail.row', 'schema', 'table', 'row', vals, nsp, tbl) INTO emitted USING cols, nsp, tbl; " \
 	"  RETURN emitted; " \
 	"END @T@; "
 
 /* table_rewrite: remember the table (transaction-local setting) for ddl_command_end. */
 #define REWRITE_FN \
-	"CREATE OR REPLACE FUNCTION @S@.ddl_table_rewrite() RETURNS event_trigger LANGUAGE plpgsql" PINNED "AS @T@ " \
+	"CREATE OR REPLACE FUNCTION @S@.ddl_table_rewrite() RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER" \
+	PINNED "AS @T@ " \
 	"DECLARE rel oid := pg_event_trigger_table_rewrite_oid(); " \
 	"  store oid := (SELECT ns.oid FROM pg_namespace ns WHERE ns.nspname = @L@); " \
 	"  k text := 'pgtrail.ddl_rewritten_' || store; " \
@@ -93,7 +132,8 @@
  * partitions. A rewritten table's rows follow its command's message.
  */
 #define COMMAND_END_FN \
-	"CREATE OR REPLACE FUNCTION @S@.ddl_command_end() RETURNS event_trigger LANGUAGE plpgsql" PINNED "AS @T@ " \
+	"CREATE OR REPLACE FUNCTION @S@.ddl_command_end() RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER" \
+	PINNED "AS @T@ " \
 	"DECLARE store oid := (SELECT ns.oid FROM pg_namespace ns WHERE ns.nspname = @L@); " \
 	"  k text := 'pgtrail.ddl_rewritten_' || store; " \
 	"  rewritten oid[] := coalesce(nullif(current_setting(k, true), ''), '{}')::oid[]; " \
@@ -114,10 +154,10 @@
 	"      WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p'; " \
 	"    END IF; " \
 	"    is_rewrite := rels && rewritten; " \
-	"    PERFORM pg_logical_emit_message(true, 'pgtrail.ddl', json_build_object(" \
+	"    PERFORM @S@.ddl_emit('pgtrail.ddl', json_build_object(" \
 	"      'command_tag', cmd.command_tag, 'object_type', cmd.object_type, " \
 	"      'object_identity', cmd.object_identity, 'statement', current_query(), " \
-	"      'role', current_user::text, 'rewrite', is_rewrite, " \
+	"      'role', " DDL_ROLE ", 'rewrite', is_rewrite, " \
 	"      'tables', (SELECT coalesce(json_agg(@S@.ddl_table(u.relid) ORDER BY u.ord), '[]'::json) " \
 	"                 FROM unnest(rels) WITH ORDINALITY u(relid, ord)), " \
 	"      'dropped', '[]'::json, " \
@@ -139,7 +179,8 @@
 
 /* sql_drop: one message per DROP command, listing the tables it dropped. */
 #define SQL_DROP_FN \
-	"CREATE OR REPLACE FUNCTION @S@.ddl_sql_drop() RETURNS event_trigger LANGUAGE plpgsql" PINNED "AS @T@ " \
+	"CREATE OR REPLACE FUNCTION @S@.ddl_sql_drop() RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER" \
+	PINNED "AS @T@ " \
 	"DECLARE head record; " \
 	"BEGIN " \
 	"  IF TG_TAG NOT LIKE 'DROP %' THEN RETURN; END IF; " \
@@ -149,9 +190,9 @@
 	"     AND NOT (d.object_type = 'schema' AND d.object_identity = quote_ident(@L@)) " \
 	"   ORDER BY d.ordinality LIMIT 1; " \
 	"  IF NOT FOUND THEN RETURN; END IF; " \
-	"  PERFORM pg_logical_emit_message(true, 'pgtrail.ddl', json_build_object(" \
+	"  PERFORM @S@.ddl_emit('pgtrail.ddl', json_build_object(" \
 	"    'command_tag', TG_TAG, 'object_type', head.object_type, 'object_identity', head.object_identity, " \
-	"    'statement', current_query(), 'role', current_user::text, 'rewrite', false, 'tables', '[]'::json, " \
+	"    'statement', current_query(), 'role', " DDL_ROLE ", 'rewrite', false, 'tables', '[]'::json, " \
 	"    'dropped', (SELECT coalesce(json_agg(json_build_object('schema', d.schema_name, 'table', d.object_name, " \
 	"                 'oid', d.objid::bigint) ORDER BY d.ordinality), '[]'::json) " \
 	"               FROM pg_event_trigger_dropped_objects() WITH ORDINALITY d " \
@@ -162,14 +203,19 @@
 #define INSTALL_SQL \
 	"CREATE SCHEMA IF NOT EXISTS @S@; " \
 	"DROP EVENT TRIGGER IF EXISTS @N1@; DROP EVENT TRIGGER IF EXISTS @N2@; DROP EVENT TRIGGER IF EXISTS @N3@; " \
-	TABLE_FN ROWS_FN REWRITE_FN COMMAND_END_FN SQL_DROP_FN \
+	"DROP EVENT TRIGGER IF EXISTS @N4@; DROP EVENT TRIGGER IF EXISTS @N5@; " \
+	SEAL_TABLE EMIT_FN ROLE_FN TABLE_FN ROWS_FN REWRITE_FN COMMAND_END_FN SQL_DROP_FN \
+	"REVOKE ALL ON FUNCTION @S@.ddl_emit(text, text), @S@.ddl_table(oid), @S@.ddl_emit_rows(oid), " \
+	"  @S@.ddl_table_rewrite(), @S@.ddl_command_end(), @S@.ddl_sql_drop(), @S@.ddl_role() FROM PUBLIC; " \
 	"COMMENT ON FUNCTION @S@.ddl_command_end() IS '" DDL_VERSION "'; " \
 	"GRANT USAGE ON SCHEMA @S@ TO PUBLIC; " \
+	"CREATE EVENT TRIGGER @N4@ ON ddl_command_end EXECUTE FUNCTION @S@.ddl_role(); " \
+	"CREATE EVENT TRIGGER @N5@ ON sql_drop EXECUTE FUNCTION @S@.ddl_role(); " \
 	"CREATE EVENT TRIGGER @N1@ ON ddl_command_end EXECUTE FUNCTION @S@.ddl_command_end(); " \
 	"CREATE EVENT TRIGGER @N2@ ON sql_drop EXECUTE FUNCTION @S@.ddl_sql_drop(); " \
 	"CREATE EVENT TRIGGER @N3@ ON table_rewrite EXECUTE FUNCTION @S@.ddl_table_rewrite()"
 
-/* $1 schema, $2..$4 trigger names, $5 the version: how many of ours are in place. */
+/* $1 schema, $2..$4, $6, $7 trigger names, $5 the version: how many of ours are in place. */
 #define INSTALLED_SQL \
 	"SELECT count(*) FILTER (WHERE obj_description(p.oid, 'pg_proc') IS NOT DISTINCT FROM $5 " \
 	"  OR p.proname <> 'ddl_command_end'), count(*) " \
@@ -177,7 +223,7 @@
 	"JOIN pg_namespace n ON n.oid = p.pronamespace " \
 	"WHERE n.nspname = $1 AND e.evtenabled <> 'D' AND (e.evtname::text, e.evtevent::text, p.proname::text) IN " \
 	"(($2, 'ddl_command_end', 'ddl_command_end'), ($3, 'sql_drop', 'ddl_sql_drop'), " \
-	"($4, 'table_rewrite', 'ddl_table_rewrite'))"
+	"($4, 'table_rewrite', 'ddl_table_rewrite'), ($6, 'ddl_command_end', 'ddl_role'), ($7, 'sql_drop', 'ddl_role'))"
 
 struct pt_ddl
 {
@@ -197,6 +243,8 @@ struct pt_ddl
 	const char **pk;
 	bool	   *is_key;
 	pt_buf		columns;		/* pt_ddl_columns_json */
+	char	   *secret;			/* seals the messages (pt_ddl_load_seal) */
+	EVP_MD_CTX *md_ctx;
 };
 
 pt_ddl *
@@ -225,7 +273,62 @@ pt_ddl_free(pt_ddl *d)
 	free(d->is_key);
 	pt_buf_free(&d->arena);
 	pt_buf_free(&d->columns);
+	free(d->secret);
+	EVP_MD_CTX_free(d->md_ctx);
 	free(d);
+}
+
+bool
+pt_ddl_load_seal(pt_ddl *d, PGconn *conn, const char *schema, pt_err *err)
+{
+	char	   *q = pt_pq_ident(conn, schema, err);
+	pt_buf		sql = PT_BUF_INIT;
+	PGresult   *res;
+
+	if (q == NULL)
+		return false;
+	pt_buf_printf(&sql, "SELECT secret FROM %s.ddl_seal LIMIT 1", q);
+	PQfreemem(q);
+	res = pt_pq_exec(conn, sql.data, PGRES_TUPLES_OK, 1, 1, err);
+	pt_buf_free(&sql);
+	if (res == NULL)
+	{
+		if (strcmp(err->sqlstate, PT_SQLSTATE_INSUFFICIENT_PRIVILEGE) == 0)
+		{
+			err->kind = PT_ERR_CONFIG;
+			pt_err_hint(err, "the capture role must read the secret that seals DDL messages: "
+						"GRANT SELECT ON \"%s\".ddl_seal TO %s", schema, PQuser(conn));
+		}
+		pt_err_prefix(err, "could not read DDL capture's seal");
+		return false;
+	}
+	free(d->secret);
+	d->secret = pt_strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (d->md_ctx == NULL)
+		d->md_ctx = EVP_MD_CTX_new();
+	return true;
+}
+
+bool
+pt_ddl_unseal(pt_ddl *d, const char *content, size_t len, const char **body, size_t *body_len)
+{
+	uint8_t		digest[EVP_MAX_MD_SIZE];
+	unsigned	dlen = 0;
+	char		hex[2 * EVP_MAX_MD_SIZE + 1];
+
+	if (d->secret == NULL || d->md_ctx == NULL || len < 64 ||
+		!EVP_DigestInit_ex(d->md_ctx, EVP_sha256(), NULL) ||
+		!EVP_DigestUpdate(d->md_ctx, d->secret, strlen(d->secret)) ||
+		!EVP_DigestUpdate(d->md_ctx, content + 64, len - 64) ||
+		!EVP_DigestFinal_ex(d->md_ctx, digest, &dlen) || dlen != 32)
+		return false;
+	pt_hex_encode(digest, dlen, hex);
+	if (memcmp(hex, content, 64) != 0)
+		return false;
+	*body = content + 64;
+	*body_len = len - 64;
+	return true;
 }
 
 /* ---- installing ---- */
@@ -254,21 +357,26 @@ put_template(pt_buf *out, const char *tpl, const char *const *subst)
 	}
 }
 
-/* The event trigger names: "<schema>_ddl_command_end" etc. (names[i] caller-sized). */
+#define NTRIGGERS 5
+
+/* The event trigger names: "<schema>_ddl_command_end" etc. The role takers
+ * sort before the triggers they serve (same event: name order). */
 static void
-trigger_names(const char *schema, char names[3][192])
+trigger_names(const char *schema, char names[NTRIGGERS][192])
 {
 	snprintf(names[0], 192, "%s_ddl_command_end", schema);
 	snprintf(names[1], 192, "%s_ddl_sql_drop", schema);
 	snprintf(names[2], 192, "%s_ddl_table_rewrite", schema);
+	snprintf(names[3], 192, "%s_ddl_a_role", schema);
+	snprintf(names[4], 192, "%s_ddl_a_role_drop", schema);
 }
 
-/* How many of the three triggers exist, and how many at this version. */
+/* How many of the triggers exist, and how many at this version. */
 static bool
 count_installed(PGconn *conn, const char *schema, int *current, int *any, pt_err *err)
 {
-	char		names[3][192];
-	const char *params[5];
+	char		names[NTRIGGERS][192];
+	const char *params[7];
 	PGresult   *res;
 
 	trigger_names(schema, names);
@@ -277,7 +385,9 @@ count_installed(PGconn *conn, const char *schema, int *current, int *any, pt_err
 	params[2] = names[1];
 	params[3] = names[2];
 	params[4] = DDL_VERSION;
-	res = pt_pq_exec_params(conn, INSTALLED_SQL, 5, params, PGRES_TUPLES_OK, 1, 2, err);
+	params[5] = names[3];
+	params[6] = names[4];
+	res = pt_pq_exec_params(conn, INSTALLED_SQL, 7, params, PGRES_TUPLES_OK, 1, 2, err);
 	if (res == NULL)
 		return false;
 	*current = atoi(PQgetvalue(res, 0, 0));
@@ -308,8 +418,8 @@ static bool
 build_install(PGconn *conn, const char *schema, pt_buf *sql, pt_err *err)
 {
 	const char *params[1] = {schema};
-	char		names[3][192];
-	char	   *q[4] = {NULL, NULL, NULL, NULL};
+	char		names[NTRIGGERS][192];
+	char	   *q[NTRIGGERS + 1] = {NULL, NULL, NULL, NULL, NULL, NULL};
 	char		tag[64] = "$pgtrail$";
 	PGresult   *res = NULL;
 	bool		ok = false;
@@ -317,7 +427,7 @@ build_install(PGconn *conn, const char *schema, pt_buf *sql, pt_err *err)
 	trigger_names(schema, names);
 	if ((q[0] = pt_pq_ident(conn, schema, err)) == NULL)
 		goto done;
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < NTRIGGERS; i++)
 		if ((q[i + 1] = pt_pq_ident(conn, names[i], err)) == NULL)
 			goto done;
 	res = pt_pq_exec_params(conn, "SELECT quote_literal($1)", 1, params, PGRES_TUPLES_OK, 1, 1, err);
@@ -327,14 +437,14 @@ build_install(PGconn *conn, const char *schema, pt_buf *sql, pt_err *err)
 		snprintf(tag, sizeof(tag), "$pgtrail%d$", n);
 	{
 		const char *subst[] = {"S", q[0], "L", PQgetvalue(res, 0, 0), "T", tag,
-		"N1", q[1], "N2", q[2], "N3", q[3], NULL};
+		"N1", q[1], "N2", q[2], "N3", q[3], "N4", q[4], "N5", q[5], NULL};
 
 		put_template(sql, INSTALL_SQL, subst);
 	}
 	ok = true;
 done:
 	PQclear(res);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < NTRIGGERS + 1; i++)
 		PQfreemem(q[i]);
 	return ok;
 }
@@ -351,7 +461,7 @@ pt_ddl_install(PGconn *conn, const char *schema, pt_err *err)
 
 	if (!count_installed(conn, schema, &current, &any, err))
 		return false;
-	if (current == 3)
+	if (current == NTRIGGERS)
 		return true;
 	if (!pt_pq_command(conn, "BEGIN", err))
 		goto done;

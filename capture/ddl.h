@@ -90,6 +90,19 @@ bool		pt_ddl_installed(PGconn *conn, const char *schema, bool *installed, pt_err
  * Parse a "pgtrail.ddl" message. *out points into d until the next parse.
  * False (PT_ERR_CONFIG) when the content is not such a message.
  */
+/*
+ * Read the secret that seals DDL capture's messages (ddl_seal in the store
+ * schema of the source; the capture role needs SELECT on it). Kept in d.
+ */
+bool		pt_ddl_load_seal(pt_ddl *d, PGconn *conn, const char *schema, pt_err *err);
+
+/*
+ * Check a message's seal (hex SHA-256(secret || content) in front of the
+ * content). True with *body, *body_len the content after it; false when
+ * the seal is missing or wrong: the message is not from our triggers.
+ */
+bool		pt_ddl_unseal(pt_ddl *d, const char *content, size_t len, const char **body, size_t *body_len);
+
 bool		pt_ddl_parse(pt_ddl *d, const char *content, size_t len, pt_ddl_msg *out, pt_err *err);
 
 /* Parse a "pgtrail.row" message; as pt_ddl_parse. */

@@ -45,12 +45,17 @@ eq "ddl off: versions opened from the stream, without attnum" \
 "$bin/pgtrail-capture" --source "$dsn" --ddl on --exclude-tables 'skip.*' --snapshot never --endpos 0/1 --log-level warning
 eq "event triggers installed in the store schema" \
    "SELECT string_agg(evtname || ':' || evtevent || ':' || evtfoid::regproc::text, ' ' ORDER BY evtname) FROM pg_event_trigger" \
-   "pgtrail_ddl_command_end:ddl_command_end:pgtrail.ddl_command_end pgtrail_ddl_sql_drop:sql_drop:pgtrail.ddl_sql_drop pgtrail_ddl_table_rewrite:table_rewrite:pgtrail.ddl_table_rewrite"
+   "pgtrail_ddl_a_role:ddl_command_end:pgtrail.ddl_role pgtrail_ddl_a_role_drop:sql_drop:pgtrail.ddl_role pgtrail_ddl_command_end:ddl_command_end:pgtrail.ddl_command_end pgtrail_ddl_sql_drop:sql_drop:pgtrail.ddl_sql_drop pgtrail_ddl_table_rewrite:table_rewrite:pgtrail.ddl_table_rewrite"
 eq "trigger functions pin text output and search_path" \
    "SELECT DISTINCT array_to_string(proconfig, ' ') FROM pg_proc WHERE pronamespace = 'pgtrail'::regnamespace AND proname LIKE 'ddl%'" \
    "DateStyle=ISO IntervalStyle=postgres TimeZone=UTC extra_float_digits=3 bytea_output=hex lc_monetary=C search_path=pg_catalog"
 PGTRAIL_CAPTURE_DDL=on "$bin/pgtrail-capture" --source "$dsn" --exclude-tables 'skip.*' --endpos 0/1 --log-level warning
-eq "installing again changes nothing" "SELECT count(*) FROM pg_event_trigger" "3"
+eq "installing again changes nothing" "SELECT count(*) FROM pg_event_trigger" "5"
+# the seal: its secret and the functions that write sealed messages are the owner's alone
+q "CREATE ROLE app_user LOGIN" >/dev/null   # (roles are global: no event trigger fires)
+out=$(psql -qXAt -U app_user -c "SELECT * FROM pgtrail.ddl_seal" 2>&1) && fail "app_user read the seal: $out"
+out=$(psql -qXAt -U app_user -c "SELECT pgtrail.ddl_emit('pgtrail.ddl', '{}')" 2>&1) && fail "app_user called ddl_emit: $out"
+echo "ok: only the installer can read the seal or write sealed messages"
 
 psql -qX -v ON_ERROR_STOP=1 <<'SQL'
 CREATE TABLE app.items (id int PRIMARY KEY, qty int);
@@ -72,6 +77,12 @@ INSERT INTO skip.t VALUES (1);
 ALTER TABLE skip.t ALTER COLUMN id TYPE bigint;
 SELECT pg_logical_emit_message(true, 'pgtrail.ddl', 'not a ddl record');
 SELECT pg_logical_emit_message(true, 'pgtrail.row', '{"schema": "app"}');
+-- forged but well formed: a "rewrite" that would empty app.items in a replay, and a row for it
+SELECT pg_logical_emit_message(true, 'pgtrail.ddl', '{"command_tag" : "ALTER TABLE", "object_type" : "table", '
+  || '"object_identity" : "app.items", "statement" : "x", "role" : "admin", "rewrite" : true, "tables" : [], '
+  || '"dropped" : [], "rewritten" : [{"schema" : "app", "table" : "items", "oid" : 1}]}');
+SELECT pg_logical_emit_message(true, 'pgtrail.row', repeat('0', 64)
+  || '{"schema" : "app", "table" : "items", "row" : {"id" : "666", "remark" : "forged", "at" : null}}');
 BEGIN;
   SELECT pgtrail.set_context('alice', 'migrate');
   INSERT INTO app.items (id, remark) VALUES (50, 'before');
@@ -154,7 +165,10 @@ eq "context applies to ddl events" \
 eq "DDL messages never become message events" "SELECT count(*) FROM pgtrail.events WHERE op = 'message'" "0"
 grep -q 'logical message "pgtrail.ddl" at .* is not from pgtrail.s DDL capture' "$log" || fail "no warning for the forged ddl message"
 grep -q 'logical message "pgtrail.row" at .* is not from pgtrail.s DDL capture' "$log" || fail "no warning for the forged row message"
-echo "ok: forged DDL messages are warned about and ignored"
+[ "$(grep -c 'is not from pgtrail.s DDL capture (no valid seal)' "$log")" -ge 2 ] ||
+    fail "well-formed forged messages were not refused for their seal: $(grep 'not from pgtrail' "$log")"
+eq "no forged row reached the log" "SELECT count(*) FROM pgtrail.events WHERE row::text LIKE '%forged%' OR row::text LIKE '%\"statement\" : \"x\"%'" "0"
+echo "ok: forged DDL messages (malformed, or well formed without a valid seal) are warned about and ignored"
 eq "ids gapless from 1" "SELECT count(*) = max(id) AND min(id) = 1 FROM pgtrail.events" "t"
 eq "each transaction's events are contiguous" \
    "SELECT count(*) FROM (SELECT xid FROM (SELECT xid, xid IS DISTINCT FROM lag(xid) OVER (ORDER BY id) AS starts
