@@ -208,3 +208,20 @@ case "$out" in *'creating event triggers needs a superuser'*'hint: '*'superuser 
 eq "nothing half-installed" \
    "SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'capt_store%'" "0"
 echo "ok: without a superuser: $(printf '%s\n' "$out" | grep 'error:')"
+
+# a superuser installs once; later runs by the capture role need only SELECT
+# on the seal, and are told exactly that
+"$bin/pgtrail-capture" --source "$dsn" --schema capt_store --slot capt_slot --ddl on --endpos 0/1 --log-level warning
+q "ALTER SCHEMA capt_store OWNER TO capt; ALTER TABLE capt_store.events OWNER TO capt;
+   ALTER TABLE capt_store.state OWNER TO capt; ALTER TABLE capt_store.schemas OWNER TO capt;
+   ALTER TABLE capt_store.meta OWNER TO capt; ALTER TABLE capt_store.checkpoints OWNER TO capt" >/dev/null
+set +e
+out=$("$bin/pgtrail-capture" --source "$dsn user=capt" --schema capt_store --slot capt_slot --ddl on --endpos 0/1 2>&1)
+rc=$?
+set -e
+[ "$rc" = 2 ] && case "$out" in *'hint: '*'GRANT SELECT ON "capt_store".ddl_seal TO capt'*) true ;; *) false ;; esac ||
+    fail "capture role without SELECT on the seal: exit $rc: $out"
+q "GRANT SELECT ON capt_store.ddl_seal TO capt" >/dev/null
+"$bin/pgtrail-capture" --source "$dsn user=capt" --schema capt_store --slot capt_slot --ddl on --endpos 0/1 \
+    --log-level warning || fail "capture role with SELECT on the seal could not run"
+echo "ok: after a superuser installed DDL capture, the capture role runs with SELECT on the seal (and is told so)"
