@@ -154,8 +154,10 @@ eq "snapshot after ADD COLUMN ... DEFAULT clock_timestamp(): equal to the table'
    "SELECT count(*) FROM pgtrail.events e JOIN app.items i ON i.id = (e.key->>'id')::bigint
     WHERE e.op = 'snapshot' AND e.schema_version = 6
       AND e.row::jsonb = jsonb_build_object('id', i.id::text, 'remark', i.remark, 'at', i.at::text)" "3"
-eq "the rewritten table's volatile values differ per row, so they came from the table" \
-   "SELECT count(DISTINCT row->>'at') FROM pgtrail.events WHERE op = 'snapshot' AND schema_version = 6" "3"
+# (the values equal the table's rows above; clock_timestamp() may give two rows
+# the same microsecond, so they are not required to differ)
+eq "the rewritten table's volatile values are set on every row" \
+   "SELECT count(*) FROM pgtrail.events WHERE op = 'snapshot' AND schema_version = 6 AND row->>'at' IS NOT NULL" "3"
 eq "snapshot events: lsn of the message, the transaction's commit LSN and xid" \
    "SELECT count(*) FROM pgtrail.events s JOIN pgtrail.events d ON d.op = 'ddl' AND d.xid = s.xid
     WHERE s.op = 'snapshot' AND s.commit_lsn = d.commit_lsn AND s.lsn > d.lsn AND s.committed_at = d.committed_at" "6"
