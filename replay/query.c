@@ -269,7 +269,7 @@ print_history_line(FILE *out, const PGresult *res, int i, const rowstate *s, boo
 	if (table_format)
 	{
 		row_json(s, line);
-		fprintf(out, "%-8s  %-29s  %-8s  %-16s  %-16s  %s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+		fprintf(out, "%-8s  %-29s  %-10s  %-24s  %-18s  %s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
 				strcmp(PQgetvalue(res, i, 7), "t") == 0 && strcmp(PQgetvalue(res, i, 2), "update") == 0 ?
 				"key-change" : PQgetvalue(res, i, 2),
 				PQgetisnull(res, i, 3) ? "" : PQgetvalue(res, i, 3),
@@ -484,7 +484,7 @@ run_query(PGconn *conn, const pt_query_opts *q, const char *schema, const char *
 	{
 		qr.rt = pt_versions_table(versions, schema, strlen(schema), table, strlen(table));
 		if (q->table_format && !q->as_of)
-			fprintf(out, "%-8s  %-29s  %-8s  %-16s  %-16s  %s\n", "event", "committed_at", "op", "actor", "action",
+			fprintf(out, "%-8s  %-29s  %-10s  %-24s  %-18s  %s\n", "event", "committed_at", "op", "actor", "action",
 					"row");
 		/* as capture wrote it (the table's column order), or else as the user gave it */
 		if (qr.rt && qr.rt->nversions > 0 && qr.rt->versions[qr.rt->nversions - 1].npk > 0)

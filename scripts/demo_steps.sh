@@ -23,7 +23,14 @@ INSERT INTO shop.customers SELECT g, 'customer ' || g, 'c' || g || '@example.com
 INSERT INTO shop.orders (id, customer_id, amount, status)
   SELECT g, 1 + g % 100, (g * 7.31)::numeric(12,2), 'new' FROM generate_series(1, 2000) g;
 UPDATE shop.orders SET status = 'paid' WHERE id % 3 = 0;
-UPDATE shop.customers SET name = 'Zoë Müller' WHERE id = 42;
+SQL
+before=$(psql -qXAt -c "SELECT clock_timestamp()")
+psql -qX -v ON_ERROR_STOP=1 <<'SQL'
+SELECT pg_sleep(0.05);
+BEGIN;
+  SELECT pgtrail.set_context('support@shop.example', 'rename-customer', '{"ticket": 4711}');
+  UPDATE shop.customers SET name = 'Zoë Müller' WHERE id = 42;
+COMMIT;
 DELETE FROM shop.orders WHERE id = 7;
 SQL
 end=$(psql -qXAt -c "SELECT pg_current_wal_lsn()")
@@ -40,3 +47,13 @@ psql -qX -x -c "SELECT id, lsn, xid, committed_at, op, key, row, old,
                 FROM pgtrail.events WHERE table_name = 'customers' AND op = 'update'"
 say "the chain checked by an independent checker (Python, written from docs/FORMAT.md alone)"
 python3 "$(dirname "$0")/../tests/checker/pgtrail_check.py"
+
+say "pgtrail-replay rebuilds the shop as it was at $before, in another database"
+psql -qX -c "CREATE DATABASE shop_before" >/dev/null
+"$bin/pgtrail-replay" --events "$PGTRAIL_TEST_DSN" --target "${PGTRAIL_TEST_DSN/dbname=postgres/dbname=shop_before}" \
+    --create-tables --until-time "$before"
+psql -qX -d shop_before -c "SELECT (SELECT name FROM shop.customers WHERE id = 42) AS customer_42,
+                                   (SELECT count(*) FROM shop.orders) AS orders"
+
+say "customer 42's history, from the log alone: who changed it, when, why"
+"$bin/pgtrail-replay" --events "$PGTRAIL_TEST_DSN" --history --table shop.customers --key '{"id": 42}' --format table
