@@ -258,6 +258,19 @@ warn_not_ddl(capture *c, const pt_w2j_change *ch, const pt_err *bad)
 				   ch->prefix.ptr, (unsigned) (lsn >> 32), (unsigned) lsn, bad->message);
 }
 
+/* The message's content after a valid seal; without one, warned about (false). */
+static bool
+unsealed(capture *c, const pt_w2j_change *ch, const char **body, size_t *body_len)
+{
+	pt_err		bad;
+
+	if (pt_ddl_unseal(c->ddl, ch->content.ptr, ch->content.len, body, body_len))
+		return true;
+	pt_err_set(&bad, PT_ERR_INTEGRITY, "no valid seal");
+	warn_not_ddl(c, ch, &bad);
+	return false;
+}
+
 /*
  * A "pgtrail.ddl" message: a new schema version for each captured table it
  * describes (recorded first, so the ddl event is each version's first
@@ -276,12 +289,8 @@ on_ddl(capture *c, const pt_w2j_change *ch, pt_err *err)
 	const char *body;
 	size_t		body_len;
 
-	if (!pt_ddl_unseal(c->ddl, ch->content.ptr, ch->content.len, &body, &body_len))
-	{
-		pt_err_set(&bad, PT_ERR_INTEGRITY, "no valid seal");
-		warn_not_ddl(c, ch, &bad);
+	if (!unsealed(c, ch, &body, &body_len))
 		return true;
-	}
 	if (!pt_ddl_parse(c->ddl, body, body_len, &m, &bad))
 	{
 		warn_not_ddl(c, ch, &bad);
@@ -345,12 +354,8 @@ on_ddl_row(capture *c, const pt_w2j_change *ch, pt_err *err)
 	const char *body;
 	size_t		body_len;
 
-	if (!pt_ddl_unseal(c->ddl, ch->content.ptr, ch->content.len, &body, &body_len))
-	{
-		pt_err_set(&bad, PT_ERR_INTEGRITY, "no valid seal");
-		warn_not_ddl(c, ch, &bad);
+	if (!unsealed(c, ch, &body, &body_len))
 		return true;
-	}
 	if (!pt_ddl_parse_row(c->ddl, body, body_len, &row, &bad))
 	{
 		warn_not_ddl(c, ch, &bad);
