@@ -210,7 +210,8 @@ main(int argc, char **argv)
 
 	if (conn == NULL)
 		die("connect", &err);
-	if (!pt_store_install(conn, SCHEMA, &err))
+	/* as capture runs by default: with the point-query indexes */
+	if (!pt_store_install(conn, SCHEMA, &err) || !pt_store_install_indexes(conn, SCHEMA, &err))
 		die("install", &err);
 	for (int round = 0; round < 2; round++)
 	{

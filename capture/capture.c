@@ -566,7 +566,8 @@ open_connections(capture *c, pt_err *err)
 	c->sink_conn = separate_sink ? pt_pq_connect(o->sink_dsn, "pgtrail-capture", err) : c->source_conn;
 	if (c->sink_conn == NULL)
 		return false;
-	if (!pt_store_install(c->sink_conn, o->schema, err))
+	if (!pt_store_install(c->sink_conn, o->schema, err) ||
+		(o->point_query_indexes && !pt_store_install_indexes(c->sink_conn, o->schema, err)))
 		return false;
 	if (!pt_context_install(c->source_conn, o->schema, err))
 	{

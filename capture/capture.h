@@ -33,10 +33,11 @@ typedef struct pt_capture_opts
 	const char *tables;			/* include patterns, NULL = all */
 	const char *exclude_tables;
 	pt_snapshot_mode snapshot;
-	bool		messages;
+	bool		messages;		/* other transactional messages become "message" events */
 	bool		ddl;			/* DDL capture: event triggers, ddl events, rewrite re-snapshots */
-	bool		resnapshot;
-	bool		origin_filter;	/* own writes: replication origin (else filter-tables only) */		/* recover a lost/vanished slot: gap event + snapshot */		/* other transactional messages become "message" events */
+	bool		resnapshot;		/* recover a lost/vanished slot: gap event + snapshot */
+	bool		point_query_indexes;	/* create the store's indexes for replay's point queries */
+	bool		origin_filter;	/* own writes: replication origin (else filter-tables only) */
 	bool		has_endpos;
 	pt_lsn		endpos;
 	int			batch_size;		/* events per sink transaction (at txn boundaries) */

@@ -136,12 +136,6 @@ install_in_transaction(PGconn *conn, const char *schema, const char *qschema, pt
 		pt_buf_printf(&sql, CREATE_TABLES_SQL, qschema);
 		ok = pt_pq_command(conn, sql.data, err);
 	}
-	if (ok && (version == 0 || version == PT_STORE_FORMAT_VERSION))
-	{
-		pt_buf_reset(&sql);
-		pt_buf_printf(&sql, CREATE_INDEXES_SQL, qschema);
-		ok = pt_pq_command(conn, sql.data, err);
-	}
 	else if (ok && version != PT_STORE_FORMAT_VERSION)
 	{
 		ok = pt_err_set(err, PT_ERR_CONFIG, "event store in schema \"%s\" has format version %d, "
@@ -174,6 +168,24 @@ pt_store_install(PGconn *conn, const char *schema, pt_err *err)
 		pt_err_prefix(err, "could not install the event store in schema \"%s\"", schema);
 	}
 	PQfreemem(qschema);
+	return ok;
+}
+
+bool
+pt_store_install_indexes(PGconn *conn, const char *schema, pt_err *err)
+{
+	char	   *qschema = pt_pq_ident(conn, schema, err);
+	pt_buf		sql = PT_BUF_INIT;
+	bool		ok;
+
+	if (qschema == NULL)
+		return false;
+	pt_buf_printf(&sql, CREATE_INDEXES_SQL, qschema);
+	ok = pt_pq_command(conn, sql.data, err);
+	pt_buf_free(&sql);
+	PQfreemem(qschema);
+	if (!ok)
+		pt_err_prefix(err, "could not create the point-query indexes in schema \"%s\"", schema);
 	return ok;
 }
 

@@ -200,6 +200,18 @@ replay --events "$src" --as-of '2100-01-01' --table app.bulk --key '{"id": 40000
 [ "$rc" = 0 ] && [ "$out" = '{"id":"40000","v":"changed"}' ] || fail "--as-of of bulk 40000: $rc $out"
 echo "ok: point queries find a row's events through events_key_hash"
 
+# a store made with the point-query indexes off has none of them; point queries still answer
+"$bin/pgtrail-capture" --source "$src" --schema plain_store --slot plain_slot --point-query-indexes=off \
+    --endpos 0/1 --log-level warning || fail "capture with --point-query-indexes=off failed"
+[ "$(q "SELECT count(*) FROM pg_indexes WHERE schemaname = 'plain_store' AND indexname IN ('events_key_hash', 'events_old_key', 'events_resets')")" = 0 ] ||
+    fail "--point-query-indexes=off still made indexes"
+[ "$(q "SELECT count(*) FROM pg_indexes WHERE schemaname = 'pgtrail' AND indexname IN ('events_key_hash', 'events_old_key', 'events_resets')")" = 3 ] ||
+    fail "the default store lacks its 3 point-query indexes"
+# (its initial snapshot copied the tables)
+replay --events "$src" --schema plain_store --as-of '2100-01-01' --table app.bulk --key '{"id": 1}'
+[ "$rc" = 0 ] && [ "$out" = '{"id":"1","v":"v1"}' ] || fail "--as-of on a store without the indexes: $rc $out"
+echo "ok: --point-query-indexes=off makes none; point queries still answer"
+
 # ---- usage errors
 replay --events "$src" --target "$(dsn_for t_plain)" --until-event 3 --until-xid 5
 [ "$rc" = 2 ] && grep -q 'more than one stop point' "$err_file" || fail "two stop points: $rc $(cat "$err_file")"
