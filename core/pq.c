@@ -228,3 +228,22 @@ pt_pq_ident(PGconn *conn, const char *name, pt_err *err)
 		pt_pq_error(conn, NULL, "could not quote identifier", err);
 	return q;
 }
+
+bool
+pt_pq_sql_with_ident(PGconn *conn, const char *sql, const char *name, pt_buf *out, pt_err *err)
+{
+	char	   *q = pt_pq_ident(conn, name, err);
+	const char *at;
+
+	if (q == NULL)
+		return false;
+	while ((at = strstr(sql, "%1$s")) != NULL)
+	{
+		pt_buf_append(out, sql, (size_t) (at - sql));
+		pt_buf_puts(out, q);
+		sql = at + 4;
+	}
+	pt_buf_puts(out, sql);
+	PQfreemem(q);
+	return true;
+}

@@ -14,6 +14,7 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 
 #define PT_PQ_ANY (-1)
@@ -55,6 +56,14 @@ bool		pt_pq_error(PGconn *conn, const PGresult *res, const char *what, pt_err *e
 
 /* Quote an identifier; returns memory the caller frees with PQfreemem. */
 char	   *pt_pq_ident(PGconn *conn, const char *name, pt_err *err);
+
+/*
+ * sql (a constant) with every "%1$s" replaced by name quoted as an
+ * identifier, into out (appended). By hand rather than printf, so the
+ * statement need not be a literal format. False (err filled) when quoting
+ * fails.
+ */
+bool		pt_pq_sql_with_ident(PGconn *conn, const char *sql, const char *name, pt_buf *out, pt_err *err);
 
 /* SQLSTATE classes pgtrail decides on. */
 #define PT_SQLSTATE_UNDEFINED_TABLE "42P01"

@@ -370,22 +370,22 @@ apply_row(replay *r, const pt_event *ev, pt_err *err)
 	const char *table = pt_events_cstr(&r->tname, ev->table_name);
 	int			version = ev->has_schema_version ? ev->schema_version : 0;
 	const pt_rtable *rt;
+	const pt_rversion *rv;
 	pt_ttable  *tt;
 	bool		by_key;
 
 	if (!pt_events_wanted(r, schema, table))
 		return true;
 	rt = pt_versions_table(r->versions, schema, strlen(schema), table, strlen(table));
-	if (!r->opts->create_tables && rt && pt_versions_get(rt, version) &&
-		pt_plan_dropped(r, rt, pt_versions_get(rt, version)))
+	rv = rt ? pt_versions_get(rt, version) : NULL;
+	if (!r->opts->create_tables && rv && pt_plan_dropped(r, rt, rv))
 	{
 		r->skipped++;			/* today's schema has no such table, and needs none */
 		return true;
 	}
 	if ((tt = pt_events_table(r, schema, table, version, err)) == NULL || !pt_events_loaded(r, tt, err))
 		return false;
-	if (r->opts->create_tables && rt && pt_versions_get(rt, version) &&
-		!reach_version(r, tt, rt, pt_versions_get(rt, version), false, err))
+	if (r->opts->create_tables && rv && !reach_version(r, tt, rt, rv, false, err))
 		return false;
 	if (!tt->exists)
 	{

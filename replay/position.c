@@ -18,25 +18,17 @@
 	"CREATE TABLE IF NOT EXISTS %1$s.tables (store text NOT NULL, schema_name text NOT NULL, " \
 	" table_name text NOT NULL, version int NOT NULL, PRIMARY KEY (store, schema_name, table_name))"
 
-/* sql with every %1$s replaced by the quoted schema; NULL when quoting failed.
- * (By hand, not printf: the statements are constants, the schema is not.) */
+/* sql with the quoted state schema for %1$s; NULL when quoting failed. */
 static char *
 with_schema(PGconn *conn, const char *state_schema, const char *sql, pt_err *err)
 {
-	char	   *q = pt_pq_ident(conn, state_schema, err);
 	pt_buf		out = PT_BUF_INIT;
-	const char *at;
 
-	if (q == NULL)
-		return NULL;
-	while ((at = strstr(sql, "%1$s")) != NULL)
+	if (!pt_pq_sql_with_ident(conn, sql, state_schema, &out, err))
 	{
-		pt_buf_append(&out, sql, (size_t) (at - sql));
-		pt_buf_puts(&out, q);
-		sql = at + 4;
+		pt_buf_free(&out);
+		return NULL;
 	}
-	pt_buf_puts(&out, sql);
-	PQfreemem(q);
 	return out.data;
 }
 

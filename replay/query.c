@@ -311,33 +311,17 @@ print_row(FILE *out, const rowstate *s, bool table_format, pt_buf *line)
 		fprintf(out, "%-24s  %s\n", s->names[i], s->values[i] ? s->values[i] : "(null)");
 }
 
-/* sql with the quoted store schema for every %1$s. */
-static void
-with_schema(const char *sql, const char *qs, pt_buf *out)
-{
-	for (const char *p = sql; *p; p++)
-	{
-		if (strncmp(p, "%1$s", 4) == 0)
-		{
-			pt_buf_puts(out, qs);
-			p += 3;
-		}
-		else
-			pt_buf_putc(out, *p);
-	}
-}
-
 /* The version of the table at the as-of time (0 when none is known). */
 static bool
-version_at(PGconn *conn, const char *qs, const char *schema, const char *table, const char *as_of,
+version_at(PGconn *conn, const char *store, const char *schema, const char *table, const char *as_of,
 		   int *version, pt_err *err)
 {
 	const char *params[3] = {schema, table, as_of};
 	pt_buf		sql = PT_BUF_INIT;
-	PGresult   *res;
+	PGresult   *res = NULL;
 
-	with_schema(VERSION_AT_SQL, qs, &sql);
-	res = pt_pq_exec_params(conn, sql.data, 3, params, PGRES_TUPLES_OK, 1, 1, err);
+	if (pt_pq_sql_with_ident(conn, VERSION_AT_SQL, store, &sql, err))
+		res = pt_pq_exec_params(conn, sql.data, 3, params, PGRES_TUPLES_OK, 1, 1, err);
 	pt_buf_free(&sql);
 	if (res == NULL)
 		return false;
@@ -466,19 +450,15 @@ run_query(PGconn *conn, const pt_query_opts *q, const char *schema, const char *
 		  pt_jsonobj *user_key, FILE *out, pt_err *err)
 {
 	pt_buf		ordered = PT_BUF_INIT;
-	char	   *qs = pt_pq_ident(conn, q->schema, err);
 	query		qr = {conn, q, schema, table, NULL, PT_BUF_INIT, PT_BUF_INIT, out};
 	pt_versions *versions = NULL;
 	rowstate	s;
 	int			final_version = 0;
 	bool		ok;
 
-	if (qs == NULL)
-		return false;
-	with_schema(EVENTS_SQL, qs, &qr.sql);
-	ok = (!q->as_of || version_at(conn, qs, schema, table, q->as_of, &final_version, err)) &&
+	ok = pt_pq_sql_with_ident(conn, EVENTS_SQL, q->schema, &qr.sql, err) &&
+		(!q->as_of || version_at(conn, q->schema, schema, table, q->as_of, &final_version, err)) &&
 		(versions = pt_versions_load(conn, q->schema, err)) != NULL;
-	PQfreemem(qs);
 	memset(&s, 0, sizeof(s));
 	if (ok)
 	{
