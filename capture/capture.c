@@ -626,7 +626,8 @@ setup_origin(capture *c)
 static bool
 open_sinks(capture *c, pt_err *err)
 {
-	if (!pt_sink_table_open(&c->sinks[0], c->sink_conn, c->opts->schema, c->opts->slot, err))
+	if (!pt_sink_table_open(&c->sinks[0], c->sink_conn, c->opts->schema, c->opts->slot,
+							&c->opts->checkpoints, err))
 		return false;
 	c->nsinks = 1;
 	setup_origin(c);
@@ -867,7 +868,7 @@ run_session(const pt_capture_opts *opts, pt_log *log, volatile sig_atomic_t *sto
 	{
 		pt_log_info(log, "stopped after %lld events; slot \"%s\" confirmed up to %X/%X",
 					(long long) c.events_total, opts->slot, (unsigned) (c.stored >> 32), (unsigned) c.stored);
-		ok = pt_stream_stop(c.stream, err);
+		ok = pt_stream_stop(c.stream, err) && pt_sink_table_checkpoint(&c.sinks[0], err);
 	}
 	*events += c.events_total;
 	cleanup(&c);

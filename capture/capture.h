@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdbool.h>
 
+#include "capture/sink_table.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/lsn.h"
@@ -44,6 +45,7 @@ typedef struct pt_capture_opts
 	int			batch_interval_ms;	/* longest a batch stays open */
 	int			status_interval_ms; /* standby status updates */
 	int			heartbeat_interval_ms;	/* idle source: heartbeat message (0 = off) */
+	pt_checkpoint_opts checkpoints; /* signed checkpoints, anchor file */
 } pt_capture_opts;
 
 /* Run until stopped (*stop set by a signal handler), endpos, or an error

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "capture/capture.h"
 #include "config/config.h"
@@ -65,6 +66,25 @@ fill_opts(const pt_config *cfg, pt_capture_opts *o)
 	o->batch_interval_ms = (int) pt_config_get_int(cfg, "sink", "batch_interval_ms");
 	o->status_interval_ms = (int) pt_config_get_int(cfg, "capture", "status_interval_ms");
 	o->heartbeat_interval_ms = (int) pt_config_get_int(cfg, "capture", "heartbeat_interval_ms");
+	o->checkpoints.anchor_file = pt_config_get(cfg, "capture", "anchor_file");
+	o->checkpoints.every_events = pt_config_get_int(cfg, "capture", "checkpoint_events");
+	o->checkpoints.every_us = pt_config_get_int(cfg, "capture", "checkpoint_interval_s") * 1000000;
+}
+
+/* The signing key, when one is configured ([capture] signing_key). */
+static bool
+load_signing_key(const pt_config *cfg, pt_signing_key **key, pt_log *log, pt_err *err)
+{
+	const char *path = pt_config_get(cfg, "capture", "signing_key");
+	struct stat st;
+
+	*key = NULL;
+	if (path[0] == '\0')
+		return true;
+	if (stat(path, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+		pt_log_warning(log, "signing key \"%s\" can be read by other users than its owner; chmod 600 it", path);
+	*key = pt_signing_key_load(path, err);
+	return *key != NULL;
 }
 
 /* Peak resident memory of the whole run (getrusage: kilobytes on Linux). */
@@ -84,7 +104,9 @@ main(int argc, char **argv)
 	pt_config_args args;
 	pt_capture_opts opts;
 	pt_log	   *log = NULL;
+	pt_signing_key *key = NULL;
 	pt_err		err;
+	bool		ok = false;
 	int			rc = 0;
 
 	pt_err_clear(&err);
@@ -107,12 +129,18 @@ main(int argc, char **argv)
 	fill_opts(cfg, &opts);
 	log = pt_config_log(cfg, "pgtrail-capture");
 	install_signals();
-	if (!pt_capture_run(&opts, log, &stop_requested, &err))
+	if (load_signing_key(cfg, &key, log, &err))
+	{
+		opts.checkpoints.key = key;
+		ok = pt_capture_run(&opts, log, &stop_requested, &err);
+	}
+	if (!ok)
 	{
 		pt_log_err(log, PT_LOG_ERROR, &err);
 		rc = pt_err_exit_code(&err);
 	}
 	log_peak_memory(log);
+	pt_signing_key_free(key);
 	pt_log_free(log);
 	pt_config_free(cfg);
 	return rc;

@@ -3,22 +3,44 @@
  */
 #include "capture/sink_table.h"
 
+#include <stdlib.h>
+
+#include "capture/anchor.h"
+#include "core/mem.h"
+
+typedef struct table_sink
+{
+	pt_store_writer *w;
+	pt_anchor  *anchor;			/* NULL: no anchor file */
+} table_sink;
+
+/* Append the checkpoint the last commit wrote, if any, to the anchor file. */
+static bool
+anchor_new_checkpoint(table_sink *ts, pt_err *err)
+{
+	const pt_checkpoint *cp = pt_store_writer_new_checkpoint(ts->w);
+
+	return cp == NULL || ts->anchor == NULL || pt_anchor_append(ts->anchor, cp, err);
+}
+
 static bool
 table_begin(void *state, pt_err *err)
 {
-	return pt_store_writer_begin(state, err);
+	return pt_store_writer_begin(((table_sink *) state)->w, err);
 }
 
 static bool
 table_add(void *state, pt_event *ev, pt_err *err)
 {
-	return pt_store_writer_add(state, ev, err);
+	return pt_store_writer_add(((table_sink *) state)->w, ev, err);
 }
 
 static bool
 table_commit(void *state, pt_lsn confirmed, pt_err *err)
 {
-	return pt_store_writer_commit(state, confirmed, err);
+	table_sink *ts = state;
+
+	return pt_store_writer_commit(ts->w, confirmed, err) && anchor_new_checkpoint(ts, err);
 }
 
 static bool
@@ -26,20 +48,24 @@ table_schema_version(void *state, const char *schema_name, const char *table_nam
 					 const char *columns, const char *const *primary_key, int npk,
 					 const char *details, pt_err *err)
 {
-	return pt_store_writer_add_schema(state, schema_name, table_name, version, columns,
+	return pt_store_writer_add_schema(((table_sink *) state)->w, schema_name, table_name, version, columns,
 									  primary_key, npk, details, err);
 }
 
 static void
 table_abort(void *state)
 {
-	pt_store_writer_abort(state);
+	pt_store_writer_abort(((table_sink *) state)->w);
 }
 
 static void
 table_close(void *state)
 {
-	pt_store_writer_free(state);
+	table_sink *ts = state;
+
+	pt_store_writer_free(ts->w);
+	pt_anchor_close(ts->anchor);
+	free(ts);
 }
 
 static const pt_sink_ops table_ops = {
@@ -47,19 +73,47 @@ static const pt_sink_ops table_ops = {
 };
 
 bool
-pt_sink_table_open(pt_sink *sink, PGconn *conn, const char *schema, const char *slot, pt_err *err)
+pt_checkpoints_wanted(const pt_checkpoint_opts *cpo)
 {
-	pt_store_writer *w = pt_store_writer_new(conn, schema, slot, err);
+	return cpo->key != NULL || (cpo->anchor_file != NULL && cpo->anchor_file[0] != '\0');
+}
 
-	if (w == NULL)
-		return false;
+bool
+pt_sink_table_open(pt_sink *sink, PGconn *conn, const char *schema, const char *slot,
+				   const pt_checkpoint_opts *cpo, pt_err *err)
+{
+	table_sink *ts = pt_calloc(1, sizeof(*ts));
+
+	ts->w = pt_store_writer_new(conn, schema, slot, err);
+	if (ts->w == NULL)
+		goto error;
+	if (pt_checkpoints_wanted(cpo))
+	{
+		if (!pt_store_writer_set_checkpoints(ts->w, cpo->key, cpo->every_events, cpo->every_us, err))
+			goto error;
+		if (cpo->anchor_file && cpo->anchor_file[0] &&
+			(ts->anchor = pt_anchor_open(cpo->anchor_file, conn, schema, err)) == NULL)
+			goto error;
+	}
 	sink->ops = &table_ops;
-	sink->state = w;
+	sink->state = ts;
 	return true;
+
+error:
+	table_close(ts);
+	return false;
 }
 
 const pt_store_state *
 pt_sink_table_state(const pt_sink *sink)
 {
-	return pt_store_writer_state(sink->state);
+	return pt_store_writer_state(((const table_sink *) sink->state)->w);
+}
+
+bool
+pt_sink_table_checkpoint(pt_sink *sink, pt_err *err)
+{
+	table_sink *ts = sink->state;
+
+	return pt_store_writer_checkpoint(ts->w, err) && anchor_new_checkpoint(ts, err);
 }

@@ -1,6 +1,8 @@
 /*
  * capture/sink_table.h — the event table sink: events into the event store
- * through pt_store_writer, one sink transaction per batch, state row included.
+ * through pt_store_writer, one sink transaction per batch, state row
+ * included; checkpoints in the same transactions, and each one appended
+ * to the anchor file once committed.
  */
 #ifndef PGTRAIL_CAPTURE_SINK_TABLE_H
 #define PGTRAIL_CAPTURE_SINK_TABLE_H
@@ -8,12 +10,29 @@
 #include <libpq-fe.h>
 
 #include "capture/sink.h"
+#include "core/checkpoint.h"
 #include "core/store.h"
 
+/* When to write checkpoints; all zero/NULL: none. */
+typedef struct pt_checkpoint_opts
+{
+	const pt_signing_key *key;	/* borrowed; NULL: unsigned checkpoints */
+	const char *anchor_file;	/* NULL or "": no anchor file */
+	int64_t		every_events;
+	int64_t		every_us;
+} pt_checkpoint_opts;
+
+/* Are checkpoints wanted at all (a key or an anchor file)? */
+bool		pt_checkpoints_wanted(const pt_checkpoint_opts *cpo);
+
 /* A sink over conn (borrowed) for slot's chain; false and err on failure. */
-bool		pt_sink_table_open(pt_sink *sink, PGconn *conn, const char *schema, const char *slot, pt_err *err);
+bool		pt_sink_table_open(pt_sink *sink, PGconn *conn, const char *schema, const char *slot,
+							   const pt_checkpoint_opts *cpo, pt_err *err);
 
 /* The committed position (for resuming). */
 const pt_store_state *pt_sink_table_state(const pt_sink *sink);
+
+/* On a clean stop: checkpoint the last event, if checkpoints are on. */
+bool		pt_sink_table_checkpoint(pt_sink *sink, pt_err *err);
 
 #endif

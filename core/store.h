@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/checkpoint.h"
 #include "core/err.h"
 #include "core/event.h"
 #include "core/lsn.h"
@@ -88,6 +89,22 @@ bool		pt_store_writer_commit(pt_store_writer *w, pt_lsn confirmed_lsn, pt_err *e
 bool		pt_store_writer_add_schema(pt_store_writer *w, const char *schema_name, const char *table_name,
 									   int version, const char *columns, const char *const *primary_key,
 									   int npk, const char *details, pt_err *err);
+
+/*
+ * Write checkpoints from now on: at a commit, when every_events events
+ * (0: no count) or every_us microseconds (0: no timer) have passed since
+ * the last one, a checkpoint of the chain's end goes into the checkpoints
+ * table in the batch's own transaction, signed when key is not NULL (key
+ * is borrowed and must outlive the writer).
+ */
+bool		pt_store_writer_set_checkpoints(pt_store_writer *w, const pt_signing_key *key,
+											int64_t every_events, int64_t every_us, pt_err *err);
+
+/* Checkpoint the last committed event now, unless it already is (at shutdown). */
+bool		pt_store_writer_checkpoint(pt_store_writer *w, pt_err *err);
+
+/* The checkpoint the last commit (or _checkpoint) wrote, or NULL. */
+const pt_checkpoint *pt_store_writer_new_checkpoint(const pt_store_writer *w);
 
 /* Roll the batch back and move the chain back to the last commit. */
 void		pt_store_writer_abort(pt_store_writer *w);

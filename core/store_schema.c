@@ -63,6 +63,18 @@
 	"INSERT INTO %1$s.meta (key, value) VALUES ('format_version', '1')"
 
 /*
+ * Tables added after format version 1 came out: created with IF NOT
+ * EXISTS at every install, so older stores get them too. verified holds
+ * pgtrail-verify's last verified point (incremental runs go on from it).
+ */
+#define CREATE_LATER_TABLES_SQL \
+	"CREATE TABLE IF NOT EXISTS %1$s.verified (" \
+	" name text PRIMARY KEY," \
+	" event_id bigint NOT NULL," \
+	" hash bytea NOT NULL," \
+	" verified_at timestamptz NOT NULL DEFAULT now())"
+
+/*
  * Indexes for replay's point queries (--as-of, --history): a row's events
  * by key, the updates that moved a row to another key, and the few events
  * that end every row of a table at once. Created on every start with IF
@@ -141,6 +153,12 @@ install_in_transaction(PGconn *conn, const char *schema, const char *qschema, pt
 		ok = pt_err_set(err, PT_ERR_CONFIG, "event store in schema \"%s\" has format version %d, "
 						"this pgtrail reads version %d", schema, version, PT_STORE_FORMAT_VERSION);
 		pt_err_hint(err, "run the pgtrail release that wrote it, or point [sink] schema elsewhere");
+	}
+	if (ok)
+	{
+		pt_buf_reset(&sql);
+		pt_buf_printf(&sql, CREATE_LATER_TABLES_SQL, qschema);
+		ok = pt_pq_command(conn, sql.data, err);
 	}
 	pt_buf_free(&sql);
 	return ok;

@@ -14,7 +14,9 @@
 
 #include "core/buf.h"
 #include "core/chain.h"
+#include "core/clock.h"
 #include "core/copytext.h"
+#include "core/hex.h"
 #include "core/mem.h"
 #include "core/pgtime.h"
 #include "core/pq.h"
@@ -41,6 +43,18 @@ struct pt_store_writer
 	bool		in_batch;
 	bool		in_copy;
 	pt_buf		rows;			/* COPY data not sent yet */
+	pt_lsn		last_commit_lsn;	/* of the last event added */
+
+	/* checkpoints (pt_store_writer_set_checkpoints) */
+	bool		checkpoints;
+	const pt_signing_key *key;	/* borrowed; NULL: unsigned */
+	int64_t		cp_every_events;
+	int64_t		cp_every_us;
+	char	   *cp_sql;
+	int64_t		cp_last_id;		/* event id of the last checkpoint written */
+	int64_t		cp_last_us;		/* when it was written */
+	pt_checkpoint cp;			/* the one the last commit wrote */
+	bool		cp_new;
 };
 
 static bool
@@ -128,6 +142,7 @@ pt_store_writer_free(pt_store_writer *w)
 	free(w->copy_sql);
 	free(w->state_sql);
 	free(w->schema_sql);
+	free(w->cp_sql);
 	pt_chain_free(w->chain);
 	pt_buf_free(&w->rows);
 	free(w);
@@ -232,6 +247,7 @@ pt_store_writer_add(pt_store_writer *w, pt_event *ev, pt_err *err)
 	if (!w->in_copy)
 		return pt_err_set(err, PT_ERR_RUNTIME, "internal error: event added outside a batch");
 	pt_chain_append(w->chain, ev);
+	w->last_commit_lsn = ev->commit_lsn;
 	format_row(&w->rows, ev);
 	w->pending++;
 	return w->rows.len < SEND_CHUNK || send_rows(w, err);
@@ -340,11 +356,105 @@ pt_store_writer_add_schema(pt_store_writer *w, const char *schema_name, const ch
 }
 
 bool
+pt_store_writer_set_checkpoints(pt_store_writer *w, const pt_signing_key *key, int64_t every_events,
+								int64_t every_us, pt_err *err)
+{
+	char	   *qschema = pt_pq_ident(w->conn, w->schema, err);
+	pt_buf		sql = PT_BUF_INIT;
+	PGresult   *res;
+
+	if (qschema == NULL)
+		return false;
+	pt_buf_printf(&sql, "SELECT coalesce(max(event_id), 0) FROM %s.checkpoints", qschema);
+	res = pt_pq_exec(w->conn, sql.data, PGRES_TUPLES_OK, 1, 1, err);
+	pt_buf_reset(&sql);
+	if (res != NULL)
+	{
+		w->cp_last_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		PQclear(res);
+		pt_buf_printf(&sql, "INSERT INTO %s.checkpoints (event_id, hash, lsn, created_at, signature, key_id) "
+					  "VALUES ($1, decode($2, 'hex'), $3, $4, decode($5, 'hex'), $6)", qschema);
+		free(w->cp_sql);
+		w->cp_sql = sql.data;
+		w->checkpoints = true;
+		w->key = key;
+		w->cp_every_events = every_events;
+		w->cp_every_us = every_us;
+		w->cp_last_us = pt_now_us();
+	}
+	else
+		pt_buf_free(&sql);
+	PQfreemem(qschema);
+	return res != NULL;
+}
+
+/* Is a checkpoint due at the chain's end? */
+static bool
+checkpoint_due(const pt_store_writer *w, int64_t now_us)
+{
+	int64_t		since = pt_chain_last_id(w->chain) - w->cp_last_id;
+
+	if (!w->checkpoints || since <= 0)
+		return false;
+	return (w->cp_every_events > 0 && since >= w->cp_every_events) ||
+		(w->cp_every_us > 0 && now_us - w->cp_last_us >= w->cp_every_us);
+}
+
+/* INSERT a checkpoint at the chain's end, in the open transaction, into w->cp. */
+static bool
+write_checkpoint(pt_store_writer *w, int64_t now_us, pt_err *err)
+{
+	pt_checkpoint *cp = &w->cp;
+	char		id[24], hash[2 * PT_HASH_LEN + 1], lsn[PT_LSN_BUFLEN], when[PT_TIME_BUFLEN];
+	char		sig[2 * PT_SIG_LEN + 1];
+	const char *params[6] = {id, hash, lsn, when, NULL, NULL};
+	PGresult   *res;
+
+	memset(cp, 0, sizeof(*cp));
+	cp->event_id = pt_chain_last_id(w->chain);
+	memcpy(cp->hash, pt_chain_last_hash(w->chain), PT_HASH_LEN);
+	cp->lsn = w->last_commit_lsn;
+	cp->created_at = now_us;
+	if (w->key != NULL && !pt_checkpoint_sign(w->key, cp, err))
+		return false;
+	snprintf(id, sizeof(id), "%lld", (long long) cp->event_id);
+	pt_hex_encode(cp->hash, PT_HASH_LEN, hash);
+	pt_lsn_format(cp->lsn, lsn);
+	pt_time_format(cp->created_at, when);
+	if (cp->signed_)
+	{
+		pt_hex_encode(cp->signature, PT_SIG_LEN, sig);
+		params[4] = sig;
+		params[5] = cp->key_id;
+	}
+	res = pt_pq_exec_params(w->conn, w->cp_sql, 6, params, PGRES_COMMAND_OK, PT_PQ_ANY, PT_PQ_ANY, err);
+	PQclear(res);
+	return res != NULL;
+}
+
+/* After a COMMIT that wrote w->cp (or not): move the checkpoint position. */
+static void
+checkpoint_committed(pt_store_writer *w, bool wrote)
+{
+	w->cp_new = wrote;
+	if (wrote)
+	{
+		w->cp_last_id = w->cp.event_id;
+		w->cp_last_us = w->cp.created_at;
+	}
+}
+
+bool
 pt_store_writer_commit(pt_store_writer *w, pt_lsn confirmed_lsn, pt_err *err)
 {
+	int64_t		now_us = pt_now_us();
+	bool		cp_due;
+
 	if (!w->in_batch)
 		return pt_err_set(err, PT_ERR_RUNTIME, "internal error: commit outside a batch");
+	cp_due = checkpoint_due(w, now_us);
 	if ((w->in_copy && !end_copy(w, err)) || !write_state(w, confirmed_lsn, err) ||
+		(cp_due && !write_checkpoint(w, now_us, err)) ||
 		!pt_pq_command(w->conn, "COMMIT", err))
 		return false;
 	w->in_batch = false;
@@ -353,7 +463,33 @@ pt_store_writer_commit(pt_store_writer *w, pt_lsn confirmed_lsn, pt_err *err)
 	w->committed.confirmed_lsn = confirmed_lsn;
 	w->committed.last_event_id = pt_chain_last_id(w->chain);
 	memcpy(w->committed.last_hash, pt_chain_last_hash(w->chain), PT_HASH_LEN);
+	checkpoint_committed(w, cp_due);
 	return true;
+}
+
+bool
+pt_store_writer_checkpoint(pt_store_writer *w, pt_err *err)
+{
+	int64_t		now_us = pt_now_us();
+
+	w->cp_new = false;
+	if (!w->checkpoints || w->in_batch || w->committed.last_event_id <= w->cp_last_id)
+		return true;
+	if (!pt_pq_command(w->conn, "BEGIN", err))
+		return false;
+	if (!write_checkpoint(w, now_us, err) || !pt_pq_command(w->conn, "COMMIT", err))
+	{
+		PQclear(PQexec(w->conn, "ROLLBACK"));
+		return false;
+	}
+	checkpoint_committed(w, true);
+	return true;
+}
+
+const pt_checkpoint *
+pt_store_writer_new_checkpoint(const pt_store_writer *w)
+{
+	return w->cp_new ? &w->cp : NULL;
 }
 
 void

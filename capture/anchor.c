@@ -1,0 +1,162 @@
+/*
+ * capture/anchor.c — appending checkpoints to the anchor file (see anchor.h).
+ */
+#include "capture/anchor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/mem.h"
+#include "core/pq.h"
+
+struct pt_anchor
+{
+	int			fd;
+	char	   *path;
+	pt_buf		line;
+};
+
+static bool
+io_error(const char *what, const char *path, pt_err *err)
+{
+	pt_err_set(err, PT_ERR_RUNTIME, "could not %s anchor file \"%s\": %s", what, path, strerror(errno));
+	pt_err_hint(err, "check [capture] anchor_file: its directory must exist and be writable by pgtrail-capture");
+	return false;
+}
+
+/*
+ * Drop a half-written last line, and find the event id of the last whole
+ * line (0 when empty). The last line is at most a few hundred bytes.
+ */
+static bool
+repair_tail(pt_anchor *a, int64_t *last_id, pt_err *err)
+{
+	struct stat st;
+	char		tail[1024];
+	off_t		start;
+	ssize_t		n;
+	char	   *nl;
+	pt_checkpoint cp;
+
+	*last_id = 0;
+	if (fstat(a->fd, &st) != 0)
+		return io_error("stat", a->path, err);
+	if (st.st_size == 0)
+		return true;
+	start = st.st_size > (off_t) sizeof(tail) - 1 ? st.st_size - (off_t) sizeof(tail) + 1 : 0;
+	n = pread(a->fd, tail, (size_t) (st.st_size - start), start);
+	if (n != st.st_size - start)
+		return io_error("read", a->path, err);
+	tail[n] = '\0';
+	if (tail[n - 1] != '\n')
+	{
+		nl = strrchr(tail, '\n');
+		if (ftruncate(a->fd, nl ? start + (nl - tail) + 1 : (start ? start : 0)) != 0)
+			return io_error("repair", a->path, err);
+		if (nl == NULL)
+			return true;
+		n = nl - tail + 1;
+		tail[n] = '\0';
+	}
+	tail[n - 1] = '\0';
+	nl = strrchr(tail, '\n');
+	if (!pt_checkpoint_parse_anchor(nl ? nl + 1 : tail, strlen(nl ? nl + 1 : tail), &cp, err))
+	{
+		pt_err_prefix(err, "anchor file \"%s\" ends in a line that is not a checkpoint", a->path);
+		pt_err_hint(err, "point [capture] anchor_file at a file only pgtrail-capture writes");
+		err->kind = PT_ERR_CONFIG;
+		return false;
+	}
+	*last_id = cp.event_id;
+	return true;
+}
+
+/* Append the checkpoints committed after after_id (a crash came between commit and append). */
+static bool
+catch_up(pt_anchor *a, PGconn *conn, const char *schema, int64_t after_id, pt_err *err)
+{
+	pt_buf		sql = PT_BUF_INIT;
+	char		id[24];
+	const char *params[1] = {id};
+	char	   *qschema = pt_pq_ident(conn, schema, err);
+	PGresult   *res;
+	bool		ok = true;
+	pt_checkpoint cp;
+
+	if (qschema == NULL)
+		return false;
+	snprintf(id, sizeof(id), "%lld", (long long) after_id);
+	pt_buf_printf(&sql, "SELECT " PT_CHECKPOINT_COLUMNS " FROM %s.checkpoints WHERE event_id > $1 ORDER BY event_id",
+				  qschema);
+	PQfreemem(qschema);
+	res = pt_pq_exec_params(conn, sql.data, 1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 6, err);
+	pt_buf_free(&sql);
+	if (res == NULL)
+		return false;
+	for (int i = 0; ok && i < PQntuples(res); i++)
+		ok = pt_checkpoint_from_row(res, i, 0, &cp, err) && pt_anchor_append(a, &cp, err);
+	PQclear(res);
+	return ok;
+}
+
+pt_anchor *
+pt_anchor_open(const char *path, PGconn *conn, const char *schema, pt_err *err)
+{
+	pt_anchor  *a = pt_calloc(1, sizeof(*a));
+	int64_t		last_id;
+
+	a->path = pt_strdup(path);
+	pt_buf_init(&a->line);
+	a->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (a->fd < 0)
+	{
+		io_error("open", path, err);
+		pt_anchor_close(a);
+		return NULL;
+	}
+	if (!repair_tail(a, &last_id, err) || !catch_up(a, conn, schema, last_id, err))
+	{
+		pt_anchor_close(a);
+		return NULL;
+	}
+	return a;
+}
+
+bool
+pt_anchor_append(pt_anchor *a, const pt_checkpoint *cp, pt_err *err)
+{
+	size_t		off = 0;
+
+	pt_buf_reset(&a->line);
+	pt_checkpoint_anchor_line(cp, &a->line);
+	while (off < a->line.len)
+	{
+		ssize_t		n = write(a->fd, a->line.data + off, a->line.len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return io_error("append to", a->path, err);
+		off += (size_t) n;
+	}
+	if (fsync(a->fd) != 0)
+		return io_error("fsync", a->path, err);
+	return true;
+}
+
+void
+pt_anchor_close(pt_anchor *a)
+{
+	if (a == NULL)
+		return;
+	if (a->fd >= 0)
+		close(a->fd);
+	free(a->path);
+	pt_buf_free(&a->line);
+	free(a);
+}

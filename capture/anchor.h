@@ -1,0 +1,32 @@
+/*
+ * capture/anchor.h — the anchor file: every checkpoint, one JSON line each,
+ * appended outside the database.
+ *
+ * Whoever can rewrite the event table cannot reach a file on another disk,
+ * host or bucket (an append-only mount, a log shipper): pgtrail-verify
+ * --anchor checks that the table still holds every anchored checkpoint.
+ * A line is appended and fsynced after the checkpoint's transaction
+ * committed, so the file never names a checkpoint the table lacks. When
+ * capture opens the file it drops a half-written last line (a crash in
+ * the middle of a write) and appends the checkpoints committed after the
+ * file's last line (a crash between commit and append).
+ */
+#ifndef PGTRAIL_CAPTURE_ANCHOR_H
+#define PGTRAIL_CAPTURE_ANCHOR_H
+
+#include <libpq-fe.h>
+
+#include "core/checkpoint.h"
+#include "core/err.h"
+
+typedef struct pt_anchor pt_anchor;
+
+/* Open (create) path for appending and catch up from schema's checkpoints table. */
+pt_anchor  *pt_anchor_open(const char *path, PGconn *conn, const char *schema, pt_err *err);
+
+/* Append cp's line and fsync. */
+bool		pt_anchor_append(pt_anchor *a, const pt_checkpoint *cp, pt_err *err);
+
+void		pt_anchor_close(pt_anchor *a);
+
+#endif
