@@ -12,11 +12,12 @@
 
 #define CAP PT_PROG_CAPTURE
 #define REP PT_PROG_REPLAY
+#define VER PT_PROG_VERIFY
 #define ALL PT_PROG_ALL
 
 const pt_config_key pt_config_keys[] = {
-	{"source", "dsn", PT_KEY_STRING, "", 0, 0, NULL, "source", CAP,
-	"database to capture: libpq conninfo or URI; empty means the PG* environment variables, as psql"},
+	{"source", "dsn", PT_KEY_STRING, "", 0, 0, NULL, "source", CAP | VER,
+	"database to capture (and the live tables pgtrail-verify --drift compares): libpq conninfo or URI; empty means the PG* environment variables, as psql"},
 
 	{"sink", "dsn", PT_KEY_STRING, "", 0, 0, NULL, "sink", ALL,
 	"event store database (capture writes it, replay and verify read it: --events); empty means the source database, or the PG* environment variables"},
@@ -100,6 +101,27 @@ const pt_config_key pt_config_keys[] = {
 	"point queries: the row's primary key as JSON, e.g. {\"id\": 42}"},
 	{"replay", "format", PT_KEY_ENUM, "json", 0, 0, "json|table", "format", REP,
 	"point queries: output as JSON lines or an aligned table"},
+
+	{"verify", "full", PT_KEY_BOOL, "off", 0, 0, NULL, "full", VER,
+	"rehash the whole chain, not only the events after the last verified point"},
+	{"verify", "save", PT_KEY_BOOL, "on", 0, 0, NULL, "save", VER,
+	"after a clean run, record the verified point in the event store (the next run goes on from there)"},
+	{"verify", "public_key", PT_KEY_STRING, "", 0, 0, NULL, "public-key", VER,
+	"PEM file with the Ed25519 public key(s) of capture's signing key: every checkpoint must carry a good signature (openssl pkey -in signing.pem -pubout)"},
+	{"verify", "anchor", PT_KEY_STRING, "", 0, 0, NULL, "anchor", VER,
+	"anchor file capture appends checkpoints to ([capture] anchor_file): the event table must still hold every one"},
+	{"verify", "drift", PT_KEY_BOOL, "off", 0, 0, NULL, "drift", VER,
+	"rebuild the latest state from the log and list the live rows of --source that differ (changes that bypassed the log)"},
+	{"verify", "drift_scratch", PT_KEY_STRING, "", 0, 0, NULL, "drift-scratch", VER,
+	"drift: an empty database to rebuild into; empty means a temporary database created in the source's cluster (needs CREATEDB) and dropped after"},
+	{"verify", "drift_wait_s", PT_KEY_INT, "30", 0, 3600, NULL, "drift-wait-s", VER,
+	"drift: when rows differ and capture is behind the source, wait this long for it to catch up and compare again"},
+	{"verify", "drift_max_rows", PT_KEY_INT, "100", 1, 1000000, NULL, "drift-max-rows", VER,
+	"drift: rows listed per table (all are counted)"},
+	{"verify", "format", PT_KEY_ENUM, "text", 0, 0, "text|json", "format", VER,
+	"report as text lines or one JSON object"},
+	{"verify", "metrics_file", PT_KEY_STRING, "", 0, 0, NULL, "metrics-file", VER,
+	"write a Prometheus textfile here (node_exporter textfile collector): last success time, events verified, failures"},
 
 	{"log", "level", PT_KEY_ENUM, "info", 0, 0, "debug|info|warning|error", "log-level", ALL,
 	"least severe messages logged"},

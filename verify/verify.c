@@ -1,0 +1,261 @@
+/*
+ * verify/verify.c — one verify run: the snapshot, the verified point, the
+ * checks in order, the drift comparison (see verify.h).
+ */
+#include "verify/verify.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/buf.h"
+#include "core/checkpoint.h"
+#include "core/clock.h"
+#include "core/hex.h"
+#include "core/pq.h"
+#include "verify/chain.h"
+#include "verify/checkpoints.h"
+#ifdef PT_HAVE_DRIFT
+#include "verify/drift.h"
+#endif
+
+#define POINT_NAME "default"
+
+typedef struct run
+{
+	const pt_verify_opts *opts;
+	pt_log	   *log;
+	pt_report  *rep;
+	PGconn	   *conn;
+	char	   *qschema;
+	pt_keyring *ring;
+	off_t		anchor_size;
+	int64_t		log_end;
+	pt_chain_pos pos;
+} run;
+
+/* One value (or none) from a query in the store schema (%1$s is the quoted schema). */
+static bool
+query_value(run *r, const char *sql_template, const char *param, pt_buf *out, bool *found, pt_err *err)
+{
+	pt_buf		sql = PT_BUF_INIT;
+	const char *params[1] = {param};
+	PGresult   *res;
+
+	if (!pt_pq_sql_with_ident(r->conn, sql_template, r->opts->schema, &sql, err))
+	{
+		pt_buf_free(&sql);
+		return false;
+	}
+	res = pt_pq_exec_params(r->conn, sql.data, param ? 1 : 0, params, PGRES_TUPLES_OK, PT_PQ_ANY, 1, err);
+	pt_buf_free(&sql);
+	if (res == NULL)
+		return false;
+	*found = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0);
+	pt_buf_reset(out);
+	if (*found)
+		pt_buf_puts(out, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return true;
+}
+
+/* Open the snapshot: the store must be there; the log's end. */
+static bool
+open_snapshot(run *r, pt_err *err)
+{
+	const pt_verify_opts *o = r->opts;
+	pt_buf		v = PT_BUF_INIT;
+	bool		found;
+	bool		ok;
+
+	if ((r->conn = pt_pq_connect(o->events_dsn, "pgtrail-verify", err)) == NULL ||
+		(r->qschema = pt_pq_ident(r->conn, o->schema, err)) == NULL ||
+		!pt_pq_command(r->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", err))
+		return false;
+	ok = query_value(r, "SELECT to_regclass('%1$s.events')::text", NULL, &v, &found, err);
+	if (ok && !found)
+	{
+		ok = pt_err_set(err, PT_ERR_CONFIG, "no event store in schema \"%s\"", o->schema);
+		pt_err_hint(err, "point --events at the database pgtrail-capture writes ([sink] dsn) and --schema at its schema");
+	}
+	ok = ok && query_value(r, "SELECT coalesce(max(id), 0) FROM %1$s.events", NULL, &v, &found, err);
+	if (ok)
+		r->log_end = strtoll(v.data, NULL, 10);
+	pt_buf_free(&v);
+	return ok;
+}
+
+/*
+ * Where an incremental run starts: the verified point, if it still holds.
+ * A point the log no longer agrees with is a finding, and the walk starts
+ * from the first event.
+ */
+static bool
+load_verified_point(run *r, pt_err *err)
+{
+	pt_buf		v = PT_BUF_INIT;
+	bool		found;
+	int64_t		id;
+	bool		ok;
+
+	memset(&r->pos, 0, sizeof(r->pos));
+	ok = query_value(r, "SELECT to_regclass('%1$s.verified')::text", NULL, &v, &found, err);
+	if (!ok || !found)
+		goto done;
+	ok = query_value(r, "SELECT v.event_id || ' ' || encode(v.hash, 'hex') || ' ' || coalesce(encode(e.hash, 'hex'), '') "
+					 "|| ' ' || v.verified_at FROM %1$s.verified v LEFT JOIN %1$s.events e ON e.id = v.event_id "
+					 "WHERE v.name = $1", POINT_NAME, &v, &found, err);
+	if (!ok || !found)
+		goto done;
+	id = strtoll(v.data, NULL, 10);
+	{
+		const char *hash = strchr(v.data, ' ') + 1;
+		const char *now = hash + 2 * PT_HASH_LEN + 1;
+		const char *when = strchr(now, ' ') + 1;
+
+		if (id > r->log_end)
+			pt_report_finding(r->rep, PT_FIND_MISSING, r->log_end + 1, "the tail of the log was cut",
+							  "event %lld: missing (the log ends at event %lld, but event %lld was verified at %s)",
+							  (long long) r->log_end + 1, (long long) r->log_end, (long long) id, when);
+		else if (strncmp(hash, now, 2 * PT_HASH_LEN) != 0)
+			pt_report_finding(r->rep, PT_FIND_CHANGED, id, "the chain was rewritten up to it after it was verified; "
+							  "the full walk below looks for the first changed event",
+							  "event %lld: its hash changed since it was verified at %s", (long long) id, when);
+		else if (pt_hex_decode(hash, PT_HASH_LEN, r->pos.hash))
+			r->pos.id = id;
+	}
+done:
+	pt_buf_free(&v);
+	return ok;
+}
+
+/* The anchor file's size now, before the snapshot: later lines may name later checkpoints. */
+static bool
+anchor_size(run *r, pt_err *err)
+{
+	struct stat st;
+
+	if (r->opts->anchor[0] == '\0')
+		return true;
+	if (stat(r->opts->anchor, &st) != 0)
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "could not read anchor file \"%s\": %s", r->opts->anchor, strerror(errno));
+		pt_err_hint(err, "--anchor takes the file pgtrail-capture --anchor-file writes");
+		return false;
+	}
+	r->anchor_size = st.st_size;
+	return true;
+}
+
+/* Checkpoints, anchors and state rows, in the snapshot. */
+static bool
+check_pins(run *r, pt_err *err)
+{
+	pt_cp_table *t = pt_cp_table_load(r->conn, r->opts->schema, err);
+	bool		ok;
+
+	if (t == NULL)
+		return false;
+	pt_verify_checkpoints(t, r->ring, r->log_end, r->rep);
+	ok = r->opts->anchor[0] == '\0' ||
+		pt_verify_anchor(t, r->opts->anchor, r->anchor_size, r->ring, r->log_end, r->rep, err);
+	pt_cp_table_free(t);
+	return ok && pt_verify_state(r->conn, r->opts->schema, r->log_end, r->rep, err);
+}
+
+/* After a clean run: the next one goes on from here. Not being allowed to is a note. */
+static void
+save_verified_point(run *r)
+{
+	char		id[24];
+	char		hash[2 * PT_HASH_LEN + 1];
+	const char *params[3] = {POINT_NAME, id, hash};
+	pt_buf		sql = PT_BUF_INIT;
+	PGresult   *res;
+	pt_err		err;
+
+	snprintf(id, sizeof(id), "%lld", (long long) r->pos.id);
+	pt_hex_encode(r->pos.hash, PT_HASH_LEN, hash);
+	pt_buf_printf(&sql, "INSERT INTO %s.verified AS v (name, event_id, hash, verified_at) "
+				  "VALUES ($1, $2, decode($3, 'hex'), now()) ON CONFLICT (name) DO UPDATE SET "
+				  "event_id = excluded.event_id, hash = excluded.hash, verified_at = excluded.verified_at",
+				  r->qschema);
+	res = pt_pq_exec_params(r->conn, sql.data, 3, params, PGRES_COMMAND_OK, PT_PQ_ANY, PT_PQ_ANY, &err);
+	pt_buf_free(&sql);
+	if (res == NULL)
+		pt_report_note(r->rep, "the verified point was not recorded (%s); the next run checks everything again",
+					   err.message);
+	PQclear(res);
+}
+
+static bool
+run_drift(run *r, volatile sig_atomic_t *stop, pt_err *err)
+{
+#ifdef PT_HAVE_DRIFT
+	const pt_verify_opts *o = r->opts;
+	pt_drift_opts d;
+
+	memset(&d, 0, sizeof(d));
+	d.events_dsn = o->events_dsn;
+	d.schema = o->schema;
+	d.source_dsn = o->source_dsn;
+	d.scratch_dsn = o->drift_scratch;
+	d.until_event = r->log_end;
+	d.wait_s = o->drift_wait_s;
+	d.max_rows = o->drift_max_rows;
+	return pt_drift_run(&d, r->log, stop, r->rep, err);
+#else
+	(void) r;
+	(void) stop;
+	return pt_err_set(err, PT_ERR_CONFIG, "drift is not built yet");
+#endif
+}
+
+static bool
+run_checks(run *r, volatile sig_atomic_t *stop, pt_err *err)
+{
+	pt_report_figures *fig = pt_report_figures_of(r->rep);
+	bool		clean;
+
+	if (!anchor_size(r, err) || !open_snapshot(r, err))
+		return false;
+	if (!r->opts->full && !load_verified_point(r, err))
+		return false;
+	fig->full = r->pos.id == 0;
+	fig->log_events = r->log_end;
+	if (!pt_verify_chain(r->conn, r->opts->schema, &r->pos, stop, r->rep, err) ||
+		!check_pins(r, err) || !pt_pq_command(r->conn, "COMMIT", err))
+		return false;
+	clean = pt_report_nfindings(r->rep) == 0;
+	if (clean && r->opts->save && r->pos.id > 0)
+		save_verified_point(r);
+	return !r->opts->drift || run_drift(r, stop, err);
+}
+
+bool
+pt_verify_run(const pt_verify_opts *opts, pt_log *log, volatile sig_atomic_t *stop, pt_report *rep, pt_err *err)
+{
+	run			r;
+	int64_t		started = pt_now_us();
+	bool		ok = true;
+
+	memset(&r, 0, sizeof(r));
+	r.opts = opts;
+	r.log = log;
+	r.rep = rep;
+	if (opts->drift && opts->source_dsn[0] == '\0')
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "--drift needs --source");
+		pt_err_hint(err, "pass --source DSN: the database whose live tables the log describes");
+		return false;
+	}
+	if (opts->public_key[0] && (r.ring = pt_keyring_load(opts->public_key, err)) == NULL)
+		return false;
+	ok = run_checks(&r, stop, err);
+	pt_report_figures_of(rep)->seconds = (double) (pt_now_us() - started) / 1e6;
+	PQfreemem(r.qschema);
+	pt_pq_close(r.conn);
+	pt_keyring_free(r.ring);
+	return ok;
+}
