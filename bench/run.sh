@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # run.sh — run the benchmarks against a throwaway PostgreSQL (not a test).
 #
-#   bench/run.sh [EVENTS [CHANGES [SECONDS [REPLAY_EVENTS [NAIVE_EVENTS]]]]]
-#       defaults 1,000,000, 1,000,000, 60, 1,000,000, 100,000
+#   bench/run.sh [EVENTS [CHANGES [SECONDS [REPLAY_EVENTS [NAIVE_EVENTS [VERIFY_EVENTS]]]]]]
+#       defaults 1,000,000, 1,000,000, 60, 1,000,000, 100,000, 1,000,000
 #
 # Needs a build (scripts/build.sh). Each part runs on a cluster of its own
 # (tests/harness): bench/workload.sh records real wal2json lines and runs
@@ -10,7 +10,9 @@
 # bench/capture_workload.sh measures pgtrail-capture against pg_recvlogical
 # and the two ways of keeping capture's own writes out of decoding;
 # bench/replay_workload.sh measures pgtrail-replay against the naive
-# one-statement-per-change client and COPY of the final rows. Each prints
+# one-statement-per-change client and COPY of the final rows;
+# bench/verify_workload.sh measures pgtrail-verify --full against COPY of the
+# same events to /dev/null. Each prints
 # its ratio against the limit measured in the same run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,3 +20,4 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/tests/harness/with_pg.sh" "$root/bench/capture_workload.sh" "$root/build/bin" "${2:-1000000}"
 "$root/tests/harness/with_pg.sh" "$root/bench/pgbench_follow.sh" "$root/build/bin" "${3:-60}"
 "$root/tests/harness/with_pg.sh" "$root/bench/replay_workload.sh" "$root/build/bin" "${4:-1000000}" "${5:-100000}"
+"$root/tests/harness/with_pg.sh" "$root/bench/verify_workload.sh" "$root/build/bin" "${6:-1000000}"
