@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # test_kill9.sh BIN_DIR — kill -9 of pgtrail-capture at 10 random moments
 # during a 100,000-change workload (1,000 transactions), restarted each
-# time. In the end: one event per source change, none twice, ids gapless,
-# chain valid (run inside tests/harness/with_pg.sh).
+# time, with signed checkpoints every 2,000 events and an anchor file. In
+# the end: one event per source change, none twice, ids gapless, chain
+# valid, and pgtrail-verify finds every checkpoint signed and every one of
+# them in the anchor file, none missing, none torn (run inside
+# tests/harness/with_pg.sh).
 set -euo pipefail
 bin=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -10,6 +13,11 @@ log=$PGTRAIL_TEST_DIR/capture.log
 . "$(dirname "$0")/../harness/testlib.sh"
 
 q "CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL)" >/dev/null
+openssl genpkey -algorithm ed25519 -out "$PGTRAIL_TEST_DIR/signing.pem" 2>/dev/null
+openssl pkey -in "$PGTRAIL_TEST_DIR/signing.pem" -pubout -out "$PGTRAIL_TEST_DIR/public.pem"
+chmod 600 "$PGTRAIL_TEST_DIR/signing.pem"
+anchor=$PGTRAIL_TEST_DIR/anchor.jsonl
+checkpoints=(--signing-key "$PGTRAIL_TEST_DIR/signing.pem" --anchor-file "$anchor" --checkpoint-events 2000)
 "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --snapshot never --endpos 0/1 --log-level warning
 
 # 500 transactions of 100 inserts, then 500 of 100 updates, spread over ~10 s
@@ -27,7 +35,7 @@ psql -qX -v ON_ERROR_STOP=1 -f "$PGTRAIL_TEST_DIR/workload.sql" >/dev/null &
 workload=$!
 
 start_capture() {
-    "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --batch-size 250 --log-level warning >>"$log" 2>&1 &
+    "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --batch-size 250 --log-level warning "${checkpoints[@]}" >>"$log" 2>&1 &
     capture=$!
 }
 start_capture
@@ -42,7 +50,7 @@ wait "$workload"
 end=$(q "SELECT pg_current_wal_lsn()")
 kill -9 "$capture" 2>/dev/null || true
 wait "$capture" 2>/dev/null || true
-"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --endpos "$end" --log-level warning >>"$log" 2>&1 ||
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --endpos "$end" --log-level warning "${checkpoints[@]}" >>"$log" 2>&1 ||
     fail "final capture run failed"
 
 got=$(q "SELECT count(*) FILTER (WHERE op = 'insert') || ' ' || count(DISTINCT key::text) FILTER (WHERE op = 'insert') || ' ' ||
@@ -54,3 +62,9 @@ echo "ok: 100000 changes, each exactly once, ids gapless"
 [ "$(q "SELECT count(*) FROM t WHERE v <> 1")" = 0 ] || fail "workload did not finish"
 python3 "$here/../checker/pgtrail_check.py" || fail "independent checker rejected the chain"
 echo "ok: chain valid after 10 kill -9"
+ncp=$(q "SELECT count(*) FROM pgtrail.checkpoints")
+[ "$ncp" -ge 40 ] || fail "expected a checkpoint every 2,000 events, got $ncp"
+[ "$(wc -l < "$anchor")" = "$ncp" ] || fail "anchor file has $(wc -l < "$anchor") lines for $ncp checkpoints"
+"$bin/pgtrail-verify" --events "$PGTRAIL_TEST_DSN" --full --public-key "$PGTRAIL_TEST_DIR/public.pem" \
+    --anchor "$anchor" --log-level error >"$PGTRAIL_TEST_DIR/verify.out" || fail "verify: $(cat "$PGTRAIL_TEST_DIR/verify.out")"
+echo "ok: $ncp signed checkpoints, each anchored once, verify passes after 10 kill -9"
