@@ -365,12 +365,18 @@ pt_store_writer_set_checkpoints(pt_store_writer *w, const pt_signing_key *key, i
 
 	if (qschema == NULL)
 		return false;
-	pt_buf_printf(&sql, "SELECT coalesce(max(event_id), 0) FROM %s.checkpoints", qschema);
-	res = pt_pq_exec(w->conn, sql.data, PGRES_TUPLES_OK, 1, 1, err);
+	/* the last checkpoint, and the commit LSN of the last event (a checkpoint at it needs one) */
+	pt_buf_printf(&sql, "SELECT coalesce(max(event_id), 0), (SELECT commit_lsn::text FROM %s.events "
+				  "ORDER BY id DESC LIMIT 1) FROM %s.checkpoints", qschema, qschema);
+	res = pt_pq_exec(w->conn, sql.data, PGRES_TUPLES_OK, 1, 2, err);
 	pt_buf_reset(&sql);
 	if (res != NULL)
 	{
+		const char *lsn = PQgetvalue(res, 0, 1);
+
 		w->cp_last_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		if (!PQgetisnull(res, 0, 1))
+			pt_lsn_parse(lsn, strlen(lsn), &w->last_commit_lsn);
 		PQclear(res);
 		pt_buf_printf(&sql, "INSERT INTO %s.checkpoints (event_id, hash, lsn, created_at, signature, key_id) "
 					  "VALUES ($1, decode($2, 'hex'), $3, $4, decode($5, 'hex'), $6)", qschema);

@@ -198,6 +198,17 @@ V --full --anchor "$anchor" --public-key "$work/public.pem"
 [ "$rc:$(field 'd["anchors_checked"]')" = "0:$lines" ] || fail "after repair: $rc $out"
 echo "ok: capture repairs a torn anchor line and appends the checkpoint a crash left out"
 
+# Events captured without checkpoints, then a start with them and nothing new:
+# the clean stop checkpoints the last event, with that event's commit LSN.
+q "INSERT INTO items SELECT g, 'unpinned', 0 FROM generate_series(40001, 40010) g"
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --endpos "$(q 'SELECT pg_current_wal_lsn()')" --log-level warning
+capture_to_end
+eq "a checkpoint at the last event" "SELECT max(event_id) = (SELECT max(id) FROM pgtrail.events) FROM pgtrail.checkpoints" "t"
+eq "every checkpoint has its event's commit LSN" \
+    "SELECT count(*) FROM pgtrail.checkpoints c JOIN pgtrail.events e ON e.id = c.event_id WHERE c.lsn <> e.commit_lsn" "0"
+V --anchor "$anchor" --public-key "$work/public.pem"
+[ "$rc" = 0 ] || fail "after a checkpoint-only start: $rc $out"
+
 # Bad input: one line, a distinct exit code.
 set +e
 "$bin/pgtrail-verify" --events "host=127.0.0.1 port=1 dbname=x connect_timeout=2" 2>"$work/err"; r1=$?
