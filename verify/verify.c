@@ -16,9 +16,7 @@
 #include "core/pq.h"
 #include "verify/chain.h"
 #include "verify/checkpoints.h"
-#ifdef PT_HAVE_DRIFT
 #include "verify/drift.h"
-#endif
 
 #define POINT_NAME "default"
 
@@ -192,7 +190,6 @@ save_verified_point(run *r)
 static bool
 run_drift(run *r, volatile sig_atomic_t *stop, pt_err *err)
 {
-#ifdef PT_HAVE_DRIFT
 	const pt_verify_opts *o = r->opts;
 	pt_drift_opts d;
 
@@ -205,11 +202,6 @@ run_drift(run *r, volatile sig_atomic_t *stop, pt_err *err)
 	d.wait_s = o->drift_wait_s;
 	d.max_rows = o->drift_max_rows;
 	return pt_drift_run(&d, r->log, stop, r->rep, err);
-#else
-	(void) r;
-	(void) stop;
-	return pt_err_set(err, PT_ERR_CONFIG, "drift is not built yet");
-#endif
 }
 
 static bool
