@@ -4,6 +4,13 @@
  * Values are kept as validated text, one slot per key of the table, with
  * where each came from. The INI reader is our own (see below why not
  * inih), so every error names the file and line.
+ *
+ * librdkafka's properties are not in the table: they are kept as a list of
+ * name, value and origin, in the order first seen, filled from the three
+ * sources in turn (file, then PGTRAIL_KAFKA_*, then -X/--kafka-brokers), so
+ * a later source replaces a value and keeps its place. The rule is the same
+ * everywhere: in section kafka, a name the table has is pgtrail's, any
+ * other is librdkafka's (pt_config_set).
  */
 #include "config/config.h"
 
@@ -20,10 +27,20 @@
 #include "core/mem.h"
 #include "core/pq.h"
 
+/* One librdkafka property: its name, winning value and where that came from. */
+typedef struct kafka_prop
+{
+	char	   *key;
+	char	   *value;
+	char	   *origin;
+} kafka_prop;
+
 struct pt_config
 {
 	char	  **values;			/* NULL = default */
 	char	  **origins;
+	kafka_prop *kafka;			/* librdkafka properties, first seen first */
+	int			nkafka;
 };
 
 pt_config *
@@ -46,8 +63,15 @@ pt_config_free(pt_config *cfg)
 		free(cfg->values[i]);
 		free(cfg->origins[i]);
 	}
+	for (int i = 0; i < cfg->nkafka; i++)
+	{
+		free(cfg->kafka[i].key);
+		free(cfg->kafka[i].value);
+		free(cfg->kafka[i].origin);
+	}
 	free(cfg->values);
 	free(cfg->origins);
+	free(cfg->kafka);
 	free(cfg);
 }
 
@@ -67,6 +91,15 @@ section_exists(const char *section)
 		if (strcmp(pt_config_keys[i].section, section) == 0)
 			return true;
 	return false;
+}
+
+/* "[source], [sink], ..." for hints; the caller frees out with pt_buf_free. */
+static void
+section_list(pt_buf *out)
+{
+	for (int i = 0; i < pt_config_nkeys; i++)
+		if (i == 0 || strcmp(pt_config_keys[i].section, pt_config_keys[i - 1].section) != 0)
+			pt_buf_printf(out, "%s[%s]", i ? ", " : "", pt_config_keys[i].section);
 }
 
 /* Levenshtein distance, for "did you mean". */
@@ -198,12 +231,41 @@ store(pt_config *cfg, int i, const char *value, const char *origin, pt_err *err)
 	return true;
 }
 
+/* Set librdkafka property key: a new one goes last, a known one keeps its place. */
+static void
+kafka_put(pt_config *cfg, const char *key, const char *value, const char *origin)
+{
+	kafka_prop *p = NULL;
+
+	for (int i = 0; i < cfg->nkafka && p == NULL; i++)
+		if (strcmp(cfg->kafka[i].key, key) == 0)
+			p = &cfg->kafka[i];
+	if (p == NULL)
+	{
+		cfg->kafka = pt_realloc(cfg->kafka, (size_t) (cfg->nkafka + 1) * sizeof(kafka_prop));
+		p = &cfg->kafka[cfg->nkafka++];
+		p->key = pt_strdup(key);
+	}
+	else
+	{
+		free(p->value);
+		free(p->origin);
+	}
+	p->value = pt_strdup(value);
+	p->origin = pt_strdup(origin);
+}
+
 bool
 pt_config_set(pt_config *cfg, const char *section, const char *name, const char *value,
 			  const char *origin, pt_err *err)
 {
 	int			i = key_index(section, name);
 
+	if (i < 0 && strcmp(section, "kafka") == 0 && name[0] != '\0')
+	{
+		kafka_put(cfg, name, value, origin);
+		return true;
+	}
 	if (i < 0)
 	{
 		pt_err_set(err, PT_ERR_CONFIG, "%s: unknown key \"%s\" in section [%s]", origin, name, section);
@@ -256,8 +318,12 @@ ini_line(pt_config *cfg, char *line, const char *origin, char *section, size_t s
 		snprintf(section, seclen, "%s", trim(s + 1));
 		if (!section_exists(section))
 		{
+			pt_buf		list = PT_BUF_INIT;
+
+			section_list(&list);
 			pt_err_set(err, PT_ERR_CONFIG, "%s: unknown section [%s]", origin, section);
-			pt_err_hint(err, "sections are [source], [sink], [capture] and [log] (docs/CONFIG.md)");
+			pt_err_hint(err, "sections are %s (docs/CONFIG.md)", list.data);
+			pt_buf_free(&list);
 			return false;
 		}
 		return true;
@@ -311,37 +377,71 @@ env_name(const pt_config_key *k, char *out, size_t outlen)
 		out[i] = (char) toupper((unsigned char) out[i]);
 }
 
+/* The key of the table that variable name var (nlen bytes) sets, or -1. */
+static int
+env_key_index(const char *var, size_t nlen)
+{
+	for (int i = 0; i < pt_config_nkeys; i++)
+	{
+		char		name[128];
+
+		env_name(&pt_config_keys[i], name, sizeof(name));
+		if (strlen(name) == nlen && strncmp(name, var, nlen) == 0)
+			return i;
+	}
+	return -1;
+}
+
+#define ENV_KAFKA "PGTRAIL_KAFKA_"
+
+/* PGTRAIL_KAFKA_BOOTSTRAP_SERVERS sets librdkafka's bootstrap.servers. */
+static bool
+env_kafka(pt_config *cfg, const char *var, size_t nlen, const char *value, pt_err *err)
+{
+	char	   *name = pt_strndup(var + strlen(ENV_KAFKA), nlen - strlen(ENV_KAFKA));
+	pt_buf		origin = PT_BUF_INIT;
+	bool		ok;
+
+	for (char *p = name; *p; p++)
+		*p = *p == '_' ? '.' : (char) tolower((unsigned char) *p);
+	pt_buf_printf(&origin, "environment variable %.*s", (int) nlen, var);
+	ok = pt_config_set(cfg, "kafka", name, value, origin.data, err);
+	pt_buf_free(&origin);
+	free(name);
+	return ok;
+}
+
+/* One PGTRAIL_* variable: a key of the table, else a librdkafka property. */
+static bool
+env_one(pt_config *cfg, const char *var, size_t nlen, const char *value, pt_err *err)
+{
+	int			i = env_key_index(var, nlen);
+	char		origin[160];
+
+	if (i >= 0)
+	{
+		snprintf(origin, sizeof(origin), "environment variable %.*s", (int) nlen, var);
+		return store(cfg, i, value, origin, err);
+	}
+	if (nlen > strlen(ENV_KAFKA) && strncmp(var, ENV_KAFKA, strlen(ENV_KAFKA)) == 0)
+		return env_kafka(cfg, var, nlen, value, err);
+	pt_err_set(err, PT_ERR_CONFIG, "unknown environment variable %.*s", (int) nlen, var);
+	pt_err_hint(err, "pgtrail reads PGTRAIL_SECTION_KEY, e.g. PGTRAIL_SOURCE_DSN (docs/CONFIG.md)");
+	return false;
+}
+
 static bool
 load_env(pt_config *cfg, char **envp, pt_err *err)
 {
 	for (char **e = envp; e && *e; e++)
 	{
 		const char *eq = strchr(*e, '=');
-		size_t		nlen = eq ? (size_t) (eq - *e) : 0;
-		bool		known = false;
 
 		if (eq == NULL || strncmp(*e, "PGTRAIL_", 8) != 0 ||
 			strncmp(*e, "PGTRAIL_TEST_", 13) == 0 || strncmp(*e, "PGTRAIL_BENCH_", 14) == 0)
 			continue;
-		for (int i = 0; i < pt_config_nkeys && !known; i++)
-		{
-			char		name[128];
-			char		origin[160];
-
-			env_name(&pt_config_keys[i], name, sizeof(name));
-			if (strlen(name) != nlen || strncmp(name, *e, nlen) != 0)
-				continue;
-			known = true;
-			snprintf(origin, sizeof(origin), "environment variable %s", name);
-			if (!store(cfg, i, eq + 1, origin, err))
-				return false;
-		}
-		if (!known)
-		{
-			pt_err_set(err, PT_ERR_CONFIG, "unknown environment variable %.*s", (int) nlen, *e);
-			pt_err_hint(err, "pgtrail reads PGTRAIL_SECTION_KEY, e.g. PGTRAIL_SOURCE_DSN (docs/CONFIG.md)");
+		if (!env_one(cfg, *e, (size_t) (eq - *e), eq + 1, err))
 			return false;
-		}
 	}
 	return true;
 }
@@ -359,16 +459,20 @@ pt_config_key_flag(const pt_config_key *k, pt_program program)
 }
 
 #define OPT_KEY_BASE 1000
+#define OPT_KAFKA_BROKERS 900
 
+/* getopt_long's table for program; the caller frees it. */
 static struct option *
 build_options(pt_program program)
 {
-	struct option *opts = pt_calloc((size_t) pt_config_nkeys + 4, sizeof(struct option));
+	struct option *opts = pt_calloc((size_t) pt_config_nkeys + 5, sizeof(struct option));
 	int			n = 0;
 
 	opts[n++] = (struct option) {"config", required_argument, NULL, 'c'};
 	opts[n++] = (struct option) {"help", no_argument, NULL, 'h'};
 	opts[n++] = (struct option) {"version", no_argument, NULL, 'V'};
+	if (program & PT_PROG_CAPTURE)
+		opts[n++] = (struct option) {"kafka-brokers", required_argument, NULL, OPT_KAFKA_BROKERS};
 	for (int i = 0; i < pt_config_nkeys; i++)
 		if (pt_config_key_flag(&pt_config_keys[i], program))
 			opts[n++] = (struct option) {pt_config_key_flag(&pt_config_keys[i], program),
@@ -377,44 +481,79 @@ build_options(pt_program program)
 	return opts;
 }
 
+/* -X key=value (as kcat): a librdkafka property, or one of pgtrail's [kafka] keys. */
+static bool
+flag_kafka_property(pt_config *cfg, const char *arg, pt_err *err)
+{
+	const char *eq = strchr(arg, '=');
+	char	   *name;
+	bool		ok;
+
+	if (eq == NULL || eq == arg)
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "option -X \"%s\" is not key=value",
+				   pt_config_kafka_is_secret(arg) ? "***" : arg);
+		pt_err_hint(err, "give librdkafka properties as -X key=value, e.g. -X acks=all; repeat -X for more");
+		return false;
+	}
+	name = pt_strndup(arg, (size_t) (eq - arg));
+	ok = pt_config_set(cfg, "kafka", name, eq + 1, "option -X", err);
+	free(name);
+	return ok;
+}
+
+/* Pass 2's work for option c: a key of the table, -X or --kafka-brokers. */
+static bool
+flag_setting(pt_config *cfg, pt_program program, int c, pt_err *err)
+{
+	char		origin[96];
+
+	if (c == 'X')
+		return flag_kafka_property(cfg, optarg, err);
+	if (c == OPT_KAFKA_BROKERS)
+	{
+		kafka_put(cfg, "bootstrap.servers", optarg, "option --kafka-brokers");
+		return true;
+	}
+	snprintf(origin, sizeof(origin), "option --%s",
+			 pt_config_key_flag(&pt_config_keys[c - OPT_KEY_BASE], program));
+	/* a boolean flag alone means on: --messages, --messages=off */
+	return store(cfg, c - OPT_KEY_BASE, optarg ? optarg : "on", origin, err);
+}
+
 /*
  * Both passes parse argv with the same option table, so every spelling
  * getopt accepts (-cFILE, --conf FILE, --config=FILE) means the same thing
- * in both. Pass 1 takes -c/--help/--version; pass 2 the settings.
+ * in both. Pass 1 takes -c/--help/--version; pass 2 the settings (in
+ * capture also -X and --kafka-brokers).
  */
 static bool
 parse_flags(pt_config *cfg, pt_program program, int argc, char **argv, bool settings,
 			pt_config_args *args, const char **file, pt_err *err)
 {
 	struct option *opts = build_options(program);
+	const char *shorts = (program & PT_PROG_CAPTURE) ? ":c:hVX:" : ":c:hV";
 	bool		ok = true;
 	int			c;
 
 	optind = 0;					/* 0, not 1: glibc's full reset */
 	opterr = 0;
-	while (ok && (c = getopt_long(argc, argv, ":c:hV", opts, NULL)) != -1)
+	while (ok && (c = getopt_long(argc, argv, shorts, opts, NULL)) != -1)
 	{
-		char		origin[96];
-
 		if (c == 'c')
 			*file = optarg;
 		else if (c == 'h')
 			args->help = true;
 		else if (c == 'V')
 			args->version = true;
-		else if (c >= OPT_KEY_BASE && settings)
-		{
-			snprintf(origin, sizeof(origin), "option --%s",
-					 pt_config_key_flag(&pt_config_keys[c - OPT_KEY_BASE], program));
-			/* a boolean flag alone means on: --messages, --messages=off */
-			ok = store(cfg, c - OPT_KEY_BASE, optarg ? optarg : "on", origin, err);
-		}
-		else if (c < OPT_KEY_BASE)
+		else if (c == ':' || c == '?')
 		{
 			ok = pt_err_set(err, PT_ERR_CONFIG, c == ':' ? "option %s needs a value" : "unknown option %s",
 							argv[optind - 1]);
 			pt_err_hint(err, "run with --help to see the options");
 		}
+		else if (settings)
+			ok = flag_setting(cfg, program, c, err);
 	}
 	if (ok && optind < argc)
 	{
@@ -499,6 +638,45 @@ pt_config_log(const pt_config *cfg, const char *program)
 	return pt_log_new(program, level, format, stderr);
 }
 
+/* ---- librdkafka properties ---- */
+
+int
+pt_config_kafka_count(const pt_config *cfg)
+{
+	return cfg->nkafka;
+}
+
+void
+pt_config_kafka_get(const pt_config *cfg, int i, const char **key, const char **value)
+{
+	*key = cfg->kafka[i].key;
+	*value = cfg->kafka[i].value;
+}
+
+const char *
+pt_config_kafka_value(const pt_config *cfg, const char *key)
+{
+	for (int i = 0; i < cfg->nkafka; i++)
+		if (strcmp(cfg->kafka[i].key, key) == 0)
+			return cfg->kafka[i].value;
+	return NULL;
+}
+
+bool
+pt_config_kafka_is_secret(const char *key)
+{
+	char	   *k = pt_strdup(key);
+	size_t		n = strlen(k);
+	bool		secret;
+
+	for (char *p = k; *p; p++)
+		*p = (char) tolower((unsigned char) *p);
+	secret = strstr(k, "password") || strstr(k, "secret") ||
+		(n >= 4 && strcmp(k + n - 4, ".key") == 0) || (n >= 7 && strcmp(k + n - 7, "key.pem") == 0);
+	free(k);
+	return secret;
+}
+
 void
 pt_config_dump(const pt_config *cfg, pt_program program, FILE *out)
 {
@@ -516,4 +694,7 @@ pt_config_dump(const pt_config *cfg, pt_program program, FILE *out)
 				cfg->origins[i] ? cfg->origins[i] : "default");
 		free(shown);
 	}
+	for (int i = 0; i < cfg->nkafka && (program & PT_PROG_CAPTURE); i++)
+		fprintf(out, "[kafka] %s = %s    (%s)\n", cfg->kafka[i].key,
+				pt_config_kafka_is_secret(cfg->kafka[i].key) ? "***" : cfg->kafka[i].value, cfg->kafka[i].origin);
 }

@@ -9,6 +9,12 @@
  * Precedence: defaults < file < environment < flags.
  * Errors name where the bad value came from: file:line, the environment
  * variable, or the flag. The library never prints and never exits.
+ *
+ * librdkafka's properties pass through untouched (as kcat -X does): any
+ * key of [kafka] that is not one of pgtrail's, PGTRAIL_KAFKA_<NAME> that is
+ * not one of pgtrail's (lower-cased, '_' turned into '.'), and in capture
+ * -X key=value and --kafka-brokers LIST (= bootstrap.servers). pgtrail
+ * does not check their values: rd_kafka_conf_set does.
  */
 #ifndef PGTRAIL_CONFIG_CONFIG_H
 #define PGTRAIL_CONFIG_CONFIG_H
@@ -85,7 +91,8 @@ void		pt_config_free(pt_config *cfg);
  * Load for program: -c/--config FILE first (if given), then the PGTRAIL_*
  * variables of envp, then the flags of argv. With --help or --version only
  * the command line is read (so a bad setting cannot hide them). Any unknown
- * key, bad value, unknown flag or stray argument is PT_ERR_CONFIG.
+ * key (but a librdkafka property, see above), bad value, unknown flag,
+ * -X without "=", or stray argument is PT_ERR_CONFIG.
  */
 bool		pt_config_load(pt_config *cfg, pt_program program, int argc, char **argv,
 						   char **envp, pt_config_args *args, pt_err *err);
@@ -93,7 +100,9 @@ bool		pt_config_load(pt_config *cfg, pt_program program, int argc, char **argv,
 /* Load one INI file (also used by pt_config_load). */
 bool		pt_config_load_file(pt_config *cfg, const char *path, pt_err *err);
 
-/* Set one key from text (origin names it in errors). */
+/* Set one key from text (origin names it in errors). In section "kafka" a
+ * name that is not a key of the table is a librdkafka property and is kept
+ * as is. */
 bool		pt_config_set(pt_config *cfg, const char *section, const char *name,
 						  const char *value, const char *origin, pt_err *err);
 
@@ -105,11 +114,26 @@ bool		pt_config_get_bool(const pt_config *cfg, const char *section, const char *
 /* Where a value came from: "default", "FILE:LINE", "environment variable ...", "option --flag". */
 const char *pt_config_origin(const pt_config *cfg, const char *section, const char *name);
 
+/*
+ * librdkafka properties from [kafka], PGTRAIL_KAFKA_*, -X and
+ * --kafka-brokers, in a stable order (first seen), each once with its
+ * winning value. The strings are borrowed: they live as long as cfg.
+ */
+int			pt_config_kafka_count(const pt_config *cfg);
+void		pt_config_kafka_get(const pt_config *cfg, int i, const char **key, const char **value);
+/* the value of one property, or NULL */
+const char *pt_config_kafka_value(const pt_config *cfg, const char *key);
+
+/* Whether a librdkafka property's value is a secret that is never printed:
+ * its name contains "password" or "secret", or ends in ".key" or "key.pem". */
+bool		pt_config_kafka_is_secret(const char *key);
+
 /* A logger on stderr for program, with [log] level and format. Free with pt_log_free. */
 struct pt_log;
 struct pt_log *pt_config_log(const pt_config *cfg, const char *program);
 
-/* Every key, value and origin for program; passwords in connection strings hidden. */
+/* Every key, value and origin for program, then the librdkafka properties
+ * (capture); passwords in connection strings and secret properties hidden. */
 void		pt_config_dump(const pt_config *cfg, pt_program program, FILE *out);
 
 /* --help text for a program, from the table. */

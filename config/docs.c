@@ -1,6 +1,7 @@
 /*
  * config/docs.c — --help, docs/CONFIG.md and config/pgtrail.conf.example,
- * all written from the key table (config/keys.c).
+ * all written from the key table (config/keys.c), plus the words on
+ * librdkafka's pass-through properties, which have no rows.
  */
 #include "config/config.h"
 
@@ -37,10 +38,21 @@ env_name(const pt_config_key *k, char *out, size_t outlen)
 		out[i] = (char) toupper((unsigned char) out[i]);
 }
 
+/* The flags that pass librdkafka properties through (capture only). */
+static void
+usage_kafka(FILE *out)
+{
+	fprintf(out, "  %-28s %s\n", "--kafka-brokers LIST",
+			"Kafka bootstrap servers, host:port,...; turns the Kafka sink on (= -X bootstrap.servers=LIST)");
+	fprintf(out, "  %-28s %s\n", "-X KEY=VALUE",
+			"a librdkafka property, passed as is (repeatable, as kcat -X): -X acks=all -X compression.type=lz4");
+}
+
 void
 pt_config_usage(FILE *out, pt_program program, const char *progname, const char *summary)
 {
 	char		buf[64];
+	bool		kafka_shown = false;
 
 	fprintf(out, "%s %s\n\nUsage:\n  %s [OPTION]...\n\nOptions:\n", progname, summary, progname);
 	fprintf(out, "  %-28s %s\n", "-c, --config FILE", "read settings from an INI file");
@@ -52,6 +64,11 @@ pt_config_usage(FILE *out, pt_program program, const char *progname, const char 
 
 		if (name == NULL)
 			continue;
+		if (strcmp(k->section, "kafka") == 0 && !kafka_shown && (program & PT_PROG_CAPTURE))
+		{
+			usage_kafka(out);
+			kafka_shown = true;
+		}
 		snprintf(flag, sizeof(flag), "--%s%s", name,
 				 k->type == PT_KEY_BOOL ? "[=on|off]" : k->type == PT_KEY_INT ? " N" :
 				 k->type == PT_KEY_LSN ? " LSN" : " VALUE");
@@ -67,6 +84,9 @@ pt_config_usage(FILE *out, pt_program program, const char *progname, const char 
 	fprintf(out, "\nEvery setting can also come from the INI file or a PGTRAIL_SECTION_KEY environment\n"
 			"variable; flags beat environment beat file. Exit codes: 0 ok, 1 integrity failure,\n"
 			"2 usage or configuration error, 3 could not run. See docs/CONFIG.md.\n");
+	if (program & PT_PROG_CAPTURE)
+		fprintf(out, "librdkafka properties also come from [kafka] in the file and from PGTRAIL_KAFKA_NAME\n"
+				"(PGTRAIL_KAFKA_BOOTSTRAP_SERVERS is bootstrap.servers).\n");
 }
 
 void
@@ -87,9 +107,49 @@ pt_config_write_example(FILE *out)
 		{
 			section = k->section;
 			fprintf(out, "\n[%s]\n", section);
+			if (strcmp(section, "kafka") == 0)
+				fprintf(out, "# Every other key of this section is a librdkafka property, passed to it as is\n"
+						"# (librdkafka's CONFIGURATION.md lists them); bootstrap.servers turns the\n"
+						"# Kafka sink on. For example:\n"
+						"# bootstrap.servers = kafka1:9092,kafka2:9092\n"
+						"# acks = all\n");
 		}
 		fprintf(out, "# %s (%s)\n# %s = %s\n", k->help, type_text(k, buf, sizeof(buf)), k->name, k->def);
 	}
+}
+
+/* Text in a table cell: a "|" (as in "initial|never") would end the cell. */
+static void
+markdown_cell(FILE *out, const char *text)
+{
+	for (const char *p = text; *p; p++)
+	{
+		if (*p == '|')
+			fputc('\\', out);
+		fputc(*p, out);
+	}
+}
+
+/* The pass-through of librdkafka properties, at the top of CONFIG.md's [kafka]. */
+static void
+markdown_kafka(FILE *out)
+{
+	fprintf(out,
+			"pgtrail-capture also sends every event to Kafka when `bootstrap.servers` is set (or\n"
+			"`--kafka-brokers`). Besides pgtrail's own keys in the table below, every key of `[kafka]` is a\n"
+			"[librdkafka property](https://github.com/confluentinc/librdkafka/blob/master/CONFIGURATION.md)\n"
+			"and reaches librdkafka untouched, as with kcat's `-X`: `bootstrap.servers`, `acks`,\n"
+			"`security.protocol`, `sasl.username`, `sasl.password`, ... pgtrail does not check their values;\n"
+			"librdkafka does when capture starts. They can also be given\n\n"
+			"- in the environment as `PGTRAIL_KAFKA_<NAME>`, for a name that is not one of the keys below:\n"
+			"  lower-cased, with each `_` turned into `.`, so `PGTRAIL_KAFKA_BOOTSTRAP_SERVERS=kafka1:9092`\n"
+			"  sets `bootstrap.servers` (a property whose name holds `_` can only be set in the file or with\n"
+			"  `-X`);\n"
+			"- on pgtrail-capture's command line as `-X key=value` (repeatable; `-X format=debezium` sets\n"
+			"  pgtrail's key) and `--kafka-brokers LIST` (the same as `-X bootstrap.servers=LIST`).\n\n"
+			"Each property takes its value from the last of file, environment and flags that sets it. The\n"
+			"value of a property whose name contains `password` or `secret`, or ends in `.key` or `key.pem`,\n"
+			"is never printed (`***`).\n\n");
 }
 
 void
@@ -107,8 +167,9 @@ pt_config_write_markdown(FILE *out)
 			"4. command-line flags.\n\n"
 			"An unknown section, key, environment variable `PGTRAIL_*` or flag, and a value of the wrong\n"
 			"type or out of range, are errors that name the file and line, the variable or the flag\n"
-			"(exit code 2). Connection strings are libpq conninfo or URIs, and libpq's `PG*`\n"
-			"environment variables apply as in psql; passwords are never printed.\n");
+			"(exit code 2); only `[kafka]` also takes keys that are not in its table (librdkafka's, see\n"
+			"there). Connection strings are libpq conninfo or URIs, and libpq's `PG*` environment\n"
+			"variables apply as in psql; passwords are never printed.\n");
 	for (int i = 0; i < pt_config_nkeys; i++)
 	{
 		const pt_config_key *k = &pt_config_keys[i];
@@ -119,17 +180,23 @@ pt_config_write_markdown(FILE *out)
 		if (strcmp(section, k->section) != 0)
 		{
 			section = k->section;
-			fprintf(out, "\n## [%s]\n\n| key | flag | environment | type | default | meaning |\n"
-					"| --- | --- | --- | --- | --- | --- |\n", section);
+			fprintf(out, "\n## [%s]\n\n", section);
+			if (strcmp(section, "kafka") == 0)
+				markdown_kafka(out);
+			fprintf(out, "| key | flag | environment | type | default | meaning |\n"
+					"| --- | --- | --- | --- | --- | --- |\n");
 		}
 		env_name(k, env, sizeof(env));
 		alias = NULL;
 		for (int a = 0; a < pt_config_naliases; a++)
 			if (strcmp(pt_config_aliases[a].section, k->section) == 0 && strcmp(pt_config_aliases[a].name, k->name) == 0)
 				alias = pt_config_aliases[a].flag;
-		fprintf(out, "| `%s` | %s%s%s%s%s%s | `%s` | %s | %s%s%s | %s |\n", k->name,
+		fprintf(out, "| `%s` | %s%s%s%s%s%s | `%s` | ", k->name,
 				k->flag ? "`--" : "", k->flag ? k->flag : "", k->flag ? "`" : "",
-				alias ? ", `--" : "", alias ? alias : "", alias ? "`" : "", env,
-				type_text(k, buf, sizeof(buf)), k->def[0] ? "`" : "", k->def, k->def[0] ? "`" : "", k->help);
+				alias ? ", `--" : "", alias ? alias : "", alias ? "`" : "", env);
+		markdown_cell(out, type_text(k, buf, sizeof(buf)));
+		fprintf(out, " | %s%s%s | ", k->def[0] ? "`" : "", k->def, k->def[0] ? "`" : "");
+		markdown_cell(out, k->help);
+		fputs(" |\n", out);
 	}
 }

@@ -5,6 +5,9 @@
  *     build/bin/gen_config_docs .
  * (the unit test test_config fails until docs/CONFIG.md and
  * config/pgtrail.conf.example match the table).
+ *
+ * librdkafka's own properties (bootstrap.servers, acks, ...) are not rows:
+ * every other key of [kafka] is passed through to librdkafka (config.c).
  */
 #include "config/config.h"
 
@@ -60,6 +63,17 @@ const pt_config_key pt_config_keys[] = {
 	"with signing_key or anchor_file: write a checkpoint after this many events (0 = by time only)"},
 	{"capture", "checkpoint_interval_s", PT_KEY_INT, "300", 0, 86400, NULL, "checkpoint-interval-s", CAP,
 	"with signing_key or anchor_file: write a checkpoint when this many seconds passed and there are new events (0 = by count only); one more at every clean stop"},
+
+	{"kafka", "topic", PT_KEY_STRING, "pgtrail.{schema}.{table}", 0, 0, NULL, "kafka-topic", CAP,
+	"Kafka topic of each table's events: {schema} and {table} are replaced by the table's names (a fixed name sends every table to one topic)"},
+	{"kafka", "other_topic", PT_KEY_STRING, "pgtrail._events", 0, 0, NULL, NULL, CAP,
+	"Kafka topic of the events that belong to no table (message, gap)"},
+	{"kafka", "format", PT_KEY_ENUM, "native", 0, 0, "native|debezium", "kafka-format", CAP,
+	"Kafka message value: the event as JSON (native), or Debezium's before/after/source/op envelope (debezium)"},
+	{"kafka", "tombstones", PT_KEY_BOOL, "off", 0, 0, NULL, "kafka-tombstones", CAP,
+	"after each delete, send a message with the same key and a null value (for compacted topics)"},
+	{"kafka", "anchor_topic", PT_KEY_STRING, "", 0, 0, NULL, "kafka-anchor-topic", CAP,
+	"publish every checkpoint to this Kafka topic too (empty = no)"},
 
 	{"replay", "target", PT_KEY_STRING, "", 0, 0, NULL, "target", REP,
 	"database to rebuild the tables in: libpq conninfo or URI"},

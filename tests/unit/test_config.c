@@ -1,7 +1,9 @@
 /*
  * tests/unit/test_config.c — settings: precedence file < environment <
- * flags, defaults, every kind of bad input with where it came from, and the
- * generated documents in sync with the key table.
+ * flags, defaults, every kind of bad input with where it came from, the
+ * librdkafka properties passed through ([kafka], PGTRAIL_KAFKA_*, -X,
+ * --kafka-brokers) and their secrets never printed, and the generated
+ * documents in sync with the key table.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -255,6 +257,212 @@ test_dump_redacts(void **state)
 	pt_config_free(cfg);
 }
 
+/* Property i is key = value. */
+static void
+assert_kafka(const pt_config *cfg, int i, const char *key, const char *value)
+{
+	const char *k,
+			   *v;
+
+	pt_config_kafka_get(cfg, i, &k, &v);
+	assert_string_equal(k, key);
+	assert_string_equal(v, value);
+}
+
+/* Per property, file < environment < flags; the order is first seen; pgtrail's own keys stay out. */
+static void
+test_kafka_precedence(void **state)
+{
+	pt_config  *cfg = pt_config_new();
+	pt_config_args args;
+	pt_err		err;
+	char	   *envp[] = {"PGTRAIL_KAFKA_ACKS=all", "PGTRAIL_KAFKA_BOOTSTRAP_SERVERS=env:9092",
+	"PGTRAIL_KAFKA_FORMAT=debezium", "PGTRAIL_KAFKA_MESSAGE_MAX_BYTES=2000000", NULL};
+
+	(void) state;
+	ini("[kafka]\nbootstrap.servers = file:9092\nacks = 1\nlinger.ms = 5\ntopic = audit.{table}\n"
+		"client.id = a=b ; c\n[capture]\nslot = s\n");
+	{
+		char	   *argv[] = {"pgtrail-capture", "-c", path, "-X", "linger.ms=10", "-Xcompression.type=lz4",
+		"--kafka-brokers", "flag:9092", "--kafka-tombstones", NULL};
+
+		assert_true(load(cfg, 9, argv, envp, &args, &err));
+	}
+	assert_int_equal(pt_config_kafka_count(cfg), 6);
+	assert_kafka(cfg, 0, "bootstrap.servers", "flag:9092");
+	assert_kafka(cfg, 1, "acks", "all");
+	assert_kafka(cfg, 2, "linger.ms", "10");
+	assert_kafka(cfg, 3, "client.id", "a=b ; c");
+	assert_kafka(cfg, 4, "message.max.bytes", "2000000");
+	assert_kafka(cfg, 5, "compression.type", "lz4");
+	assert_string_equal(pt_config_kafka_value(cfg, "acks"), "all");
+	assert_null(pt_config_kafka_value(cfg, "enable.idempotence"));
+	/* pgtrail's own [kafka] keys are settings, not properties */
+	assert_null(pt_config_kafka_value(cfg, "topic"));
+	assert_null(pt_config_kafka_value(cfg, "format"));
+	assert_string_equal(pt_config_get(cfg, "kafka", "topic"), "audit.{table}");
+	assert_string_equal(pt_config_get(cfg, "kafka", "format"), "debezium");
+	assert_string_equal(pt_config_origin(cfg, "kafka", "format"), "environment variable PGTRAIL_KAFKA_FORMAT");
+	assert_true(pt_config_get_bool(cfg, "kafka", "tombstones"));
+	assert_string_equal(pt_config_get(cfg, "kafka", "other_topic"), "pgtrail._events");
+	unlink(path);
+	pt_config_free(cfg);
+
+	/* on the command line the later flag wins; -X also sets pgtrail's keys */
+	cfg = pt_config_new();
+	{
+		char	   *argv[] = {"pgtrail-capture", "--kafka-brokers", "a:1", "-X", "bootstrap.servers=b:2",
+		"-X", "format=debezium", "-X", "anchor_topic=anchors", NULL};
+
+		assert_true(load(cfg, 9, argv, NULL, &args, &err));
+	}
+	assert_int_equal(pt_config_kafka_count(cfg), 1);
+	assert_kafka(cfg, 0, "bootstrap.servers", "b:2");
+	assert_string_equal(pt_config_get(cfg, "kafka", "format"), "debezium");
+	assert_string_equal(pt_config_origin(cfg, "kafka", "format"), "option -X");
+	assert_string_equal(pt_config_get(cfg, "kafka", "anchor_topic"), "anchors");
+	pt_config_free(cfg);
+}
+
+/* PGTRAIL_KAFKA_SASL_PASSWORD is sasl.password; a key of the table is never a property. */
+static void
+test_kafka_env_mapping(void **state)
+{
+	pt_config  *cfg = pt_config_new();
+	pt_config_args args;
+	pt_err		err;
+	char	   *argv[] = {"pgtrail-capture", NULL};
+	char	   *envp[] = {"PGTRAIL_KAFKA_SASL_PASSWORD=pw", "PGTRAIL_KAFKA_OTHER_TOPIC=misc",
+		"PGTRAIL_KAFKA_TOMBSTONES=on", "PGTRAIL_KAFKA_ANCHOR_TOPIC=anchors", "PGTRAIL_KAFKA_Security_Protocol=SSL",
+	"PGTRAIL_KAFKA_TOPIC=one", "PGTRAIL_CAPTURE_SLOT=s", NULL};
+	char	   *empty[] = {"PGTRAIL_KAFKA_=x", NULL};
+	char	   *bad[] = {"PGTRAIL_KAFKA_TOMBSTONES=sometimes", NULL};
+
+	(void) state;
+	assert_true(load(cfg, 1, argv, envp, &args, &err));
+	assert_int_equal(pt_config_kafka_count(cfg), 2);
+	assert_kafka(cfg, 0, "sasl.password", "pw");
+	assert_kafka(cfg, 1, "security.protocol", "SSL");
+	assert_string_equal(pt_config_get(cfg, "kafka", "other_topic"), "misc");
+	assert_string_equal(pt_config_get(cfg, "kafka", "anchor_topic"), "anchors");
+	assert_string_equal(pt_config_get(cfg, "kafka", "topic"), "one");
+	assert_true(pt_config_get_bool(cfg, "kafka", "tombstones"));
+	pt_config_free(cfg);
+	expect_error(NULL, NULL, 0, empty, "unknown environment variable PGTRAIL_KAFKA_", NULL);
+	expect_error(NULL, NULL, 0, bad, "environment variable PGTRAIL_KAFKA_TOMBSTONES: invalid value", NULL);
+}
+
+/* [kafka] takes any key, other sections still refuse unknown ones; -X needs key=value. */
+static void
+test_kafka_errors(void **state)
+{
+	pt_config  *cfg = pt_config_new();
+	pt_config_args args;
+	pt_err		err;
+	char	   *no_eq[] = {"-X", "acks"};
+	char	   *no_key[] = {"-X", "=all"};
+	char	   *no_arg[] = {"-X"};
+	char	   *secret[] = {"-X", "sasl.password:hunter2"};
+	char	   *bad_own[] = {"-X", "format=avro"};
+	char	   *no_brokers[] = {"--kafka-brokers"};
+	char	   *replay_x[] = {"pgtrail-replay", "-X", "acks=all", NULL};
+	char	   *replay_b[] = {"pgtrail-replay", "--kafka-brokers", "k:9092", NULL};
+
+	(void) state;
+	expect_error(NULL, no_eq, 2, NULL, "option -X \"acks\" is not key=value", "-X acks=all");
+	expect_error(NULL, no_key, 2, NULL, "option -X \"=all\" is not key=value", NULL);
+	expect_error(NULL, no_arg, 1, NULL, "option -X needs a value", NULL);
+	expect_error(NULL, secret, 2, NULL, "option -X \"***\" is not key=value", NULL);
+	expect_error(NULL, bad_own, 2, NULL, "option -X: invalid value \"avro\" for key \"format\" in section [kafka]", NULL);
+	expect_error(NULL, no_brokers, 1, NULL, "option --kafka-brokers needs a value", NULL);
+	expect_error("[kafka]\nformat = avro\n", NULL, 0, NULL, ":2: invalid value \"avro\"", NULL);
+	expect_error("[kafka]\n = x\n", NULL, 0, NULL, ":2: unknown key \"\" in section [kafka]", NULL);
+	expect_error("[sink]\nbootstrap.servers = x\n", NULL, 0, NULL, ":2: unknown key \"bootstrap.servers\"", NULL);
+	/* -X and --kafka-brokers are capture's only */
+	pt_err_clear(&err);
+	assert_false(pt_config_load(cfg, PT_PROG_REPLAY, 3, replay_x, NULL, &args, &err));
+	assert_non_null(strstr(err.message, "unknown option -X"));
+	pt_err_clear(&err);
+	assert_false(pt_config_load(cfg, PT_PROG_REPLAY, 3, replay_b, NULL, &args, &err));
+	assert_non_null(strstr(err.message, "unknown option --kafka-brokers"));
+	pt_config_free(cfg);
+}
+
+/* Secret properties are "***" in the dump, whatever source they came from. */
+static void
+test_kafka_redaction(void **state)
+{
+	pt_config  *cfg = pt_config_new();
+	pt_config_args args;
+	pt_err		err;
+	char	   *text = NULL;
+	size_t		len = 0;
+	FILE	   *f;
+	char	   *envp[] = {"PGTRAIL_KAFKA_SSL_KEY_PASSWORD=envpw1", NULL};
+	char	   *argv[] = {"pgtrail-capture", "-c", path, "-X", "sasl.oauthbearer.client.secret=xsecret2",
+	"-X", "ssl.key.pem=-----BEGIN PRIVATE KEY-----", NULL};
+
+	(void) state;
+	assert_true(pt_config_kafka_is_secret("sasl.password"));
+	assert_true(pt_config_kafka_is_secret("SASL.PASSWORD"));
+	assert_true(pt_config_kafka_is_secret("ssl.keystore.password"));
+	assert_true(pt_config_kafka_is_secret("sasl.oauthbearer.client.secret"));
+	assert_true(pt_config_kafka_is_secret("ssl.key.pem"));
+	assert_true(pt_config_kafka_is_secret("ssl.certificate.key"));
+	assert_false(pt_config_kafka_is_secret("ssl.key.location"));
+	assert_false(pt_config_kafka_is_secret("bootstrap.servers"));
+	assert_false(pt_config_kafka_is_secret("key"));
+	ini("[kafka]\nbootstrap.servers = k1:9092\nsasl.password = filepw3\nsasl.username = alice\n");
+	assert_true(load(cfg, 7, argv, envp, &args, &err));
+	f = open_memstream(&text, &len);
+	pt_config_dump(cfg, PT_PROG_CAPTURE, f);
+	fclose(f);
+	assert_null(strstr(text, "envpw1"));
+	assert_null(strstr(text, "xsecret2"));
+	assert_null(strstr(text, "PRIVATE KEY"));
+	assert_null(strstr(text, "filepw3"));
+	assert_non_null(strstr(text, "[kafka] sasl.password = ***    ("));
+	assert_non_null(strstr(text, "[kafka] ssl.key.password = ***    (environment variable PGTRAIL_KAFKA_SSL_KEY_PASSWORD)"));
+	assert_non_null(strstr(text, "[kafka] ssl.key.pem = ***    (option -X)"));
+	assert_non_null(strstr(text, "[kafka] bootstrap.servers = k1:9092"));
+	assert_non_null(strstr(text, "[kafka] sasl.username = alice"));
+	assert_non_null(strstr(text, "[kafka] topic = pgtrail.{schema}.{table}    (default)"));
+	free(text);
+	/* replay's dump has no Kafka at all */
+	text = NULL;
+	f = open_memstream(&text, &len);
+	pt_config_dump(cfg, PT_PROG_REPLAY, f);
+	fclose(f);
+	assert_null(strstr(text, "[kafka]"));
+	free(text);
+	unlink(path);
+	pt_config_free(cfg);
+}
+
+/* --help of capture shows -X and --kafka-brokers, the others' do not. */
+static void
+test_kafka_help(void **state)
+{
+	char	   *text = NULL;
+	size_t		len = 0;
+	FILE	   *f = open_memstream(&text, &len);
+
+	(void) state;
+	pt_config_usage(f, PT_PROG_CAPTURE, "pgtrail-capture", "captures.");
+	fclose(f);
+	assert_non_null(strstr(text, "-X KEY=VALUE"));
+	assert_non_null(strstr(text, "--kafka-brokers LIST"));
+	assert_non_null(strstr(text, "--kafka-format VALUE"));
+	free(text);
+	text = NULL;
+	f = open_memstream(&text, &len);
+	pt_config_usage(f, PT_PROG_VERIFY, "pgtrail-verify", "verifies.");
+	fclose(f);
+	assert_null(strstr(text, "-X"));
+	assert_null(strstr(text, "kafka"));
+	free(text);
+}
+
 static char *
 slurp(const char *rel)
 {
@@ -339,6 +547,11 @@ main(void)
 		cmocka_unit_test(test_bools_and_help),
 		cmocka_unit_test(test_file_values_and_spellings),
 		cmocka_unit_test(test_dump_redacts),
+		cmocka_unit_test(test_kafka_precedence),
+		cmocka_unit_test(test_kafka_env_mapping),
+		cmocka_unit_test(test_kafka_errors),
+		cmocka_unit_test(test_kafka_redaction),
+		cmocka_unit_test(test_kafka_help),
 		cmocka_unit_test(test_docs_in_sync),
 		cmocka_unit_test(test_example_loads),
 	};
