@@ -29,19 +29,42 @@ io_error(const char *what, const char *path, pt_err *err)
 	return false;
 }
 
+/* Append bytes, all of them. */
+static bool
+append(pt_anchor *a, const char *bytes, size_t len, pt_err *err)
+{
+	size_t		off = 0;
+
+	while (off < len)
+	{
+		ssize_t		n = write(a->fd, bytes + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return io_error("append to", a->path, err);
+		off += (size_t) n;
+	}
+	return true;
+}
+
 /*
- * Drop a half-written last line, and find the event id of the last whole
- * line (0 when empty). The last line is at most a few hundred bytes.
+ * End a half-written last line (a crash in the middle of a write) with a
+ * newline, so what follows starts on a line of its own; pgtrail-verify
+ * takes the fragment for what it is. Appending rather than truncating
+ * works on an append-only file (chattr +a). Then find the event id of the
+ * last whole checkpoint line (0 when none) in the file's last few lines.
  */
 static bool
 repair_tail(pt_anchor *a, int64_t *last_id, pt_err *err)
 {
 	struct stat st;
-	char		tail[1024];
+	char		tail[4096];
 	off_t		start;
 	ssize_t		n;
-	char	   *nl;
+	char	   *line;
 	pt_checkpoint cp;
+	pt_err		bad;
 
 	*last_id = 0;
 	if (fstat(a->fd, &st) != 0)
@@ -53,26 +76,23 @@ repair_tail(pt_anchor *a, int64_t *last_id, pt_err *err)
 	if (n != st.st_size - start)
 		return io_error("read", a->path, err);
 	tail[n] = '\0';
-	if (tail[n - 1] != '\n')
-	{
-		nl = strrchr(tail, '\n');
-		if (ftruncate(a->fd, nl ? start + (nl - tail) + 1 : (start ? start : 0)) != 0)
-			return io_error("repair", a->path, err);
-		if (nl == NULL)
-			return true;
-		n = nl - tail + 1;
-		tail[n] = '\0';
-	}
-	tail[n - 1] = '\0';
-	nl = strrchr(tail, '\n');
-	if (!pt_checkpoint_parse_anchor(nl ? nl + 1 : tail, strlen(nl ? nl + 1 : tail), &cp, err))
-	{
-		pt_err_prefix(err, "anchor file \"%s\" ends in a line that is not a checkpoint", a->path);
-		pt_err_hint(err, "point [capture] anchor_file at a file only pgtrail-capture writes");
-		err->kind = PT_ERR_CONFIG;
+	if (tail[n - 1] != '\n' && !append(a, "\n", 1, err))
 		return false;
+	/* from the last line back: the first that is a checkpoint */
+	while (n > 0)
+	{
+		tail[n] = '\0';
+		if (n > 0 && tail[n - 1] == '\n')
+			tail[--n] = '\0';
+		line = strrchr(tail, '\n');
+		line = line ? line + 1 : tail;
+		if ((start == 0 || line != tail) && pt_checkpoint_parse_anchor(line, strlen(line), &cp, &bad))
+		{
+			*last_id = cp.event_id;
+			return true;
+		}
+		n = line - tail;
 	}
-	*last_id = cp.event_id;
 	return true;
 }
 
@@ -112,7 +132,7 @@ pt_anchor_open(const char *path, PGconn *conn, const char *schema, pt_err *err)
 
 	a->path = pt_strdup(path);
 	pt_buf_init(&a->line);
-	a->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	a->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);	/* append-only files welcome */
 	if (a->fd < 0)
 	{
 		io_error("open", path, err);
@@ -130,20 +150,10 @@ pt_anchor_open(const char *path, PGconn *conn, const char *schema, pt_err *err)
 bool
 pt_anchor_append(pt_anchor *a, const pt_checkpoint *cp, pt_err *err)
 {
-	size_t		off = 0;
-
 	pt_buf_reset(&a->line);
 	pt_checkpoint_anchor_line(cp, &a->line);
-	while (off < a->line.len)
-	{
-		ssize_t		n = write(a->fd, a->line.data + off, a->line.len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return io_error("append to", a->path, err);
-		off += (size_t) n;
-	}
+	if (!append(a, a->line.data, a->line.len, err))
+		return false;
 	if (fsync(a->fd) != 0)
 		return io_error("fsync", a->path, err);
 	return true;

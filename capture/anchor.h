@@ -6,10 +6,12 @@
  * host or bucket (an append-only mount, a log shipper): pgtrail-verify
  * --anchor checks that the table still holds every anchored checkpoint.
  * A line is appended and fsynced after the checkpoint's transaction
- * committed, so the file never names a checkpoint the table lacks. When
- * capture opens the file it drops a half-written last line (a crash in
- * the middle of a write) and appends the checkpoints committed after the
- * file's last line (a crash between commit and append).
+ * committed (durably: the sink session never commits asynchronously), so
+ * the file never names a checkpoint the table lacks. When capture opens
+ * the file it ends a half-written last line (a crash in the middle of a
+ * write) with a newline, never truncating, so an append-only file works,
+ * and appends the checkpoints committed after the file's last whole line
+ * (a crash between commit and append).
  */
 #ifndef PGTRAIL_CAPTURE_ANCHOR_H
 #define PGTRAIL_CAPTURE_ANCHOR_H

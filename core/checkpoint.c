@@ -316,6 +316,16 @@ member(const pt_jsonobj *o, const char *name, size_t len)
 	return &o->values[i];
 }
 
+/* signature and key_id both present and JSON null (an unsigned checkpoint) */
+static bool
+unsigned_fields(const pt_jsonobj *o)
+{
+	int			sig = pt_jsonobj_find(o, "signature", 9);
+	int			key_id = pt_jsonobj_find(o, "key_id", 6);
+
+	return sig >= 0 && key_id >= 0 && o->values[sig].ptr == NULL && o->values[key_id].ptr == NULL;
+}
+
 static bool
 parse_id(const pt_jsonobj *o, int64_t *id)
 {
@@ -358,6 +368,8 @@ pt_checkpoint_parse_anchor(const char *line, size_t len, pt_checkpoint *cp, pt_e
 			memcpy(cp->key_id, key_id->ptr, PT_KEY_ID_LEN);
 			cp->signed_ = true;
 		}
+		else if (ok)
+			ok = unsigned_fields(&o);	/* both null; anything else is a broken line */
 		if (!ok)
 			pt_err_set(err, PT_ERR_INTEGRITY, "not an anchor line: needs event_id, hash (64 hex), lsn and created_at");
 	}

@@ -44,6 +44,7 @@ struct pt_store_writer
 	bool		in_copy;
 	pt_buf		rows;			/* COPY data not sent yet */
 	pt_lsn		last_commit_lsn;	/* of the last event added */
+	pt_lsn		committed_commit_lsn;	/* of the last event committed */
 
 	/* checkpoints (pt_store_writer_set_checkpoints) */
 	bool		checkpoints;
@@ -90,6 +91,23 @@ check_table_end(pt_store_writer *w, const char *qschema, pt_err *err)
 	return true;
 }
 
+/*
+ * A batch is confirmed to the slot once its COMMIT returned: that COMMIT
+ * must be durable. A server or role with synchronous_commit = off would
+ * lose confirmed batches (and name anchored checkpoints the table lacks)
+ * after a crash; raise it for this session. Other levels are kept.
+ */
+static bool
+durable_commits(PGconn *conn, pt_err *err)
+{
+	PGresult   *res = pt_pq_exec(conn, "SELECT set_config('synchronous_commit', 'on', false) "
+								 "WHERE current_setting('synchronous_commit') = 'off'",
+								 PGRES_TUPLES_OK, PT_PQ_ANY, 1, err);
+
+	PQclear(res);
+	return res != NULL;
+}
+
 pt_store_writer *
 pt_store_writer_new(PGconn *conn, const char *schema, const char *slot, pt_err *err)
 {
@@ -101,7 +119,7 @@ pt_store_writer_new(PGconn *conn, const char *schema, const char *slot, pt_err *
 	w->schema = pt_strdup(schema);
 	w->slot = pt_strdup(slot);
 	pt_buf_init(&w->rows);
-	if ((qschema = pt_pq_ident(conn, schema, err)) == NULL ||
+	if ((qschema = pt_pq_ident(conn, schema, err)) == NULL || !durable_commits(conn, err) ||
 		!pt_store_load_state(conn, schema, slot, &w->committed, err) ||
 		!check_table_end(w, qschema, err))
 		goto error;
@@ -377,6 +395,7 @@ pt_store_writer_set_checkpoints(pt_store_writer *w, const pt_signing_key *key, i
 		w->cp_last_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 		if (!PQgetisnull(res, 0, 1))
 			pt_lsn_parse(lsn, strlen(lsn), &w->last_commit_lsn);
+		w->committed_commit_lsn = w->last_commit_lsn;
 		PQclear(res);
 		pt_buf_printf(&sql, "INSERT INTO %s.checkpoints (event_id, hash, lsn, created_at, signature, key_id) "
 					  "VALUES ($1, decode($2, 'hex'), $3, $4, decode($5, 'hex'), $6)", qschema);
@@ -469,6 +488,7 @@ pt_store_writer_commit(pt_store_writer *w, pt_lsn confirmed_lsn, pt_err *err)
 	w->committed.confirmed_lsn = confirmed_lsn;
 	w->committed.last_event_id = pt_chain_last_id(w->chain);
 	memcpy(w->committed.last_hash, pt_chain_last_hash(w->chain), PT_HASH_LEN);
+	w->committed_commit_lsn = w->last_commit_lsn;
 	checkpoint_committed(w, cp_due);
 	return true;
 }
@@ -516,6 +536,7 @@ pt_store_writer_abort(pt_store_writer *w)
 	}
 	w->in_copy = w->in_batch = false;
 	w->pending = 0;
+	w->last_commit_lsn = w->committed_commit_lsn;
 	pt_buf_reset(&w->rows);
 	pt_chain_reset(w->chain, w->committed.last_event_id,
 				   w->committed.found ? w->committed.last_hash : NULL);

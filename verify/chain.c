@@ -129,7 +129,19 @@ pt_verify_chain(PGconn *conn, const char *schema, pt_chain_pos *pos, volatile si
 	chain = pt_chain_new(pos->id, pos->id > 0 ? pos->hash : NULL);
 	while (ok && !*stop)
 	{
-		if (!(ok = pt_store_reader_next(reader, &ev, &done, err)) || done)
+		if (!pt_store_reader_next(reader, &ev, &done, err))
+		{
+			/* a row that is not an event (a hash of 31 bytes, an unknown op): a finding */
+			ok = err->kind == PT_ERR_INTEGRITY;
+			if (ok)
+				pt_report_finding(rep, PT_FIND_CHANGED, pos->id + 1, err->message,
+								  "event %lld: changed (the row is not a well-formed event)", (long long) pos->id + 1);
+			pt_store_reader_close(reader);
+			reader = NULL;
+			ok = ok && pt_pq_command(conn, "ROLLBACK TO SAVEPOINT pgtrail_chain", err);
+			break;
+		}
+		if (done)
 			break;
 		if (!pt_chain_check(chain, &ev, &check))
 		{

@@ -22,6 +22,7 @@ struct pt_cp_table
 };
 
 #define EVENT_HASH_COL 6
+#define EVENT_LSN_COL 7
 
 pt_cp_table *
 pt_cp_table_load(PGconn *conn, const char *schema, pt_err *err)
@@ -33,11 +34,11 @@ pt_cp_table_load(PGconn *conn, const char *schema, pt_err *err)
 
 	if (qschema == NULL)
 		return NULL;
-	pt_buf_printf(&sql, "SELECT c.event_id, c.hash, c.lsn::text, c.created_at, c.signature, c.key_id, e.hash "
-				  "FROM %s.checkpoints c LEFT JOIN %s.events e ON e.id = c.event_id ORDER BY c.event_id",
-				  qschema, qschema);
+	pt_buf_printf(&sql, "SELECT c.event_id, c.hash, c.lsn::text, c.created_at, c.signature, c.key_id, e.hash, "
+				  "e.commit_lsn::text FROM %s.checkpoints c LEFT JOIN %s.events e ON e.id = c.event_id "
+				  "ORDER BY c.event_id", qschema, qschema);
 	PQfreemem(qschema);
-	res = pt_pq_exec(conn, sql.data, PGRES_TUPLES_OK, PT_PQ_ANY, 7, err);
+	res = pt_pq_exec(conn, sql.data, PGRES_TUPLES_OK, PT_PQ_ANY, 8, err);
 	pt_buf_free(&sql);
 	if (res == NULL)
 		return NULL;
@@ -104,9 +105,17 @@ check_one(const pt_cp_table *t, int i, const pt_keyring *ring, int64_t log_end, 
 			pt_report_finding(rep, PT_FIND_BAD_SIGNATURE, cp.event_id, why, "%s", err.message);
 		return;
 	}
-	if (event_has(t, i, cp.hash))
+	if (event_has(t, i, cp.hash) && strcmp(PQgetvalue(t->res, i, EVENT_LSN_COL), PQgetvalue(t->res, i, 2)) == 0)
 	{
 		*last_good = cp.event_id;
+		return;
+	}
+	if (event_has(t, i, cp.hash))
+	{
+		if ((*bad)++ == 0)
+			pt_report_finding(rep, PT_FIND_CHECKPOINT, cp.event_id, "the checkpoint was made for another LSN",
+							  "event %lld: commit LSN %s, but its checkpoint says %s", (long long) cp.event_id,
+							  PQgetvalue(t->res, i, EVENT_LSN_COL), PQgetvalue(t->res, i, 2));
 		return;
 	}
 	if ((*bad)++ > 0)
@@ -163,86 +172,126 @@ find_row(const pt_cp_table *t, int64_t event_id)
 	return -1;
 }
 
-/* One anchor line against the table; true when it holds (else one finding). */
+/* Has event id now the given hash? (a query: anchor lines without a checkpoint row are rare) */
 static bool
-check_anchored(const pt_cp_table *t, const pt_checkpoint *a, const pt_keyring *ring, int64_t log_end,
-			   pt_report *rep)
+event_hash_is(PGconn *conn, const char *schema, int64_t id, const uint8_t *hash, bool *same, pt_err *err)
 {
+	pt_buf		sql = PT_BUF_INIT;
+	char		idtext[24];
+	char		hex[2 * PT_HASH_LEN + 1];
+	const char *params[2] = {idtext, hex};
+	PGresult   *res;
+
+	snprintf(idtext, sizeof(idtext), "%lld", (long long) id);
+	pt_hex_encode(hash, PT_HASH_LEN, hex);
+	if (!pt_pq_sql_with_ident(conn, "SELECT count(*) FROM %1$s.events WHERE id = $1 AND hash = decode($2, 'hex')",
+							  schema, &sql, err))
+	{
+		pt_buf_free(&sql);
+		return false;
+	}
+	res = pt_pq_exec_params(conn, sql.data, 2, params, PGRES_TUPLES_OK, 1, 1, err);
+	pt_buf_free(&sql);
+	if (res == NULL)
+		return false;
+	*same = strcmp(PQgetvalue(res, 0, 0), "1") == 0;
+	PQclear(res);
+	return true;
+}
+
+/* One anchor line against the table; *holds false means one finding was made. */
+static bool
+check_anchored(const pt_anchor_check *ac, const pt_checkpoint *a, bool *holds, pt_err *err)
+{
+	const pt_cp_table *t = ac->table;
+	const pt_keyring *ring = ac->ring;
+	int64_t		log_end = ac->log_end;
+	pt_report  *rep = ac->rep;
+	bool		same;
 	int			row = find_row(t, a->event_id);
 	char		when[PT_TIME_BUFLEN];
-	pt_err		err;
+	pt_err		why;
 
+	*holds = false;
 	pt_time_format(a->created_at, when);
-	if (ring != NULL && a->signed_ && !pt_checkpoint_verify(ring, a, &err))
+	if (ring != NULL && a->signed_ && !pt_checkpoint_verify(ring, a, &why))
 	{
-		pt_report_err(rep, PT_FIND_BAD_SIGNATURE, a->event_id, &err);
-		return false;
+		pt_report_err(rep, PT_FIND_BAD_SIGNATURE, a->event_id, &why);
+		return true;
 	}
 	if (a->event_id > log_end)
 	{
 		report_cut_tail(rep, log_end, a->event_id, "the anchor file holds a checkpoint made at");
-		return false;
+		return true;
 	}
-	if (row < 0)
-	{
-		pt_report_finding(rep, PT_FIND_ANCHOR, a->event_id, "the anchor file holds it; its row was deleted",
-						  "event %lld: its anchored checkpoint is gone from the checkpoints table", (long long) a->event_id);
+	if (row >= 0)
+		same = event_has(t, row, a->hash);
+	else if (!event_hash_is(ac->conn, ac->schema, a->event_id, a->hash, &same, err))
 		return false;
-	}
-	if (!event_has(t, row, a->hash))
+	if (!same)
 	{
 		pt_report_finding(rep, PT_FIND_ANCHOR, a->event_id,
 						  "the chain was rewritten up to there, or the event deleted",
 						  "event %lld: its hash is not the one anchored at %s", (long long) a->event_id, when);
-		return false;
+		return true;
 	}
+	/* the anchor line itself is the pin: a checkpoint row gone with the chain intact is only a note */
+	if (row < 0)
+		pt_report_note(rep, "the checkpoint at event %lld is in the anchor file but not in the checkpoints table "
+					   "(the chain still passes through it)", (long long) a->event_id);
+	*holds = true;
 	return true;
 }
 
 bool
-pt_verify_anchor(const pt_cp_table *t, const char *path, off_t size, const pt_keyring *ring,
-				 int64_t log_end, pt_report *rep, pt_err *err)
+pt_verify_anchor(const pt_anchor_check *ac, pt_err *err)
 {
-	FILE	   *f = fopen(path, "r");
+	FILE	   *f = fopen(ac->path, "r");
 	char	   *line = NULL;
 	size_t		cap = 0;
 	ssize_t		len;
 	off_t		read_so_far = 0;
 	int			lineno = 0;
 	bool		ok = true;
+	bool		holds = true;
 	pt_checkpoint a;
+	pt_err		bad;
 
 	if (f == NULL)
-		return pt_err_set(err, PT_ERR_CONFIG, "could not open anchor file \"%s\": %s", path, strerror(errno));
-	while (ok && read_so_far < size && (len = getline(&line, &cap, f)) > 0)
+		return pt_err_set(err, PT_ERR_CONFIG, "could not open anchor file \"%s\": %s", ac->path, strerror(errno));
+	while (ok && holds && read_so_far < ac->size && (len = getline(&line, &cap, f)) > 0)
 	{
 		lineno++;
 		read_so_far += len;
-		if (line[len - 1] != '\n' || read_so_far > size)
+		if (line[len - 1] != '\n' || read_so_far > ac->size)
 			break;				/* being written as we read: not yet anchored */
-		if (!pt_checkpoint_parse_anchor(line, (size_t) len - 1, &a, err))
-		{
-			pt_err_prefix(err, "anchor file \"%s\" line %d", path, lineno);
-			err->kind = PT_ERR_CONFIG;
-			pt_err_hint(err, "--anchor takes the file pgtrail-capture --anchor-file writes");
-			ok = false;
-		}
-		else if (check_anchored(t, &a, ring, log_end, rep))
-			pt_report_figures_of(rep)->anchors_checked++;
-		else
-			break;				/* the first failure tells the story */
+		if (!pt_checkpoint_parse_anchor(line, (size_t) len - 1, &a, &bad))
+			pt_report_note(ac->rep, "anchor file \"%s\" line %d is not a checkpoint (a torn write?): %s",
+						   ac->path, lineno, bad.message);
+		else if ((ok = check_anchored(ac, &a, &holds, err)) && holds)
+			pt_report_figures_of(ac->rep)->anchors_checked++;
 	}
+	if (ok && ferror(f))
+		ok = pt_err_set(err, PT_ERR_RUNTIME, "could not read anchor file \"%s\": %s", ac->path, strerror(errno));
 	free(line);
 	fclose(f);
 	return ok;
 }
 
+/*
+ * The state rows: capture writes the state row in the same transaction as
+ * the events, so the newest one ends exactly where the log ends, and each
+ * names its last event's hash.
+ */
 bool
 pt_verify_state(PGconn *conn, const char *schema, int64_t log_end, pt_report *rep, pt_err *err)
 {
 	pt_buf		sql = PT_BUF_INIT;
 	char	   *qschema = pt_pq_ident(conn, schema, err);
 	PGresult   *res;
+	int64_t		last;
+	const char *slot;
+	char		what[200];
 
 	if (qschema == NULL)
 		return false;
@@ -254,21 +303,36 @@ pt_verify_state(PGconn *conn, const char *schema, int64_t log_end, pt_report *re
 	pt_buf_free(&sql);
 	if (res == NULL)
 		return false;
-	for (int i = 0; i < PQntuples(res); i++)
+	if (PQntuples(res) == 0)
 	{
-		int64_t		last = strtoll(PQgetvalue(res, i, 1), NULL, 10);
-		char		what[200];
-
-		snprintf(what, sizeof(what), "the state of slot \"%s\" says it ends at", PQgetvalue(res, i, 0));
-		if (last > log_end)
-			report_cut_tail(rep, log_end, last, what);
-		else if (last > 0 && strcmp(PQgetvalue(res, i, 2), "t") != 0)
-			pt_report_finding(rep, PT_FIND_CHANGED, last, "the event or the state row was changed",
-							  "event %lld: its hash is not the one the state of slot \"%s\" recorded",
-							  (long long) last, PQgetvalue(res, i, 0));
-		else
-			continue;
-		break;
+		if (log_end > 0)
+			pt_report_finding(rep, PT_FIND_BROKEN, 0, "capture writes one with every batch; someone deleted it",
+							  "the log has %lld events but no state row", (long long) log_end);
+		PQclear(res);
+		return true;
+	}
+	slot = PQgetvalue(res, 0, 0);
+	last = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	snprintf(what, sizeof(what), "the state of slot \"%s\" says it ends at", slot);
+	if (last > log_end)
+		report_cut_tail(rep, log_end, last, what);
+	else if (last < log_end)
+		pt_report_finding(rep, PT_FIND_INSERTED, last + 1, "capture writes the state row with the events, so these were not written by capture",
+						  "event %lld: inserted (the state of slot \"%s\" says the log ends at event %lld, it ends at %lld)",
+						  (long long) last + 1, slot, (long long) last, (long long) log_end);
+	else
+	{
+		for (int i = 0; i < PQntuples(res); i++)
+		{
+			last = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+			if (last > 0 && strcmp(PQgetvalue(res, i, 2), "t") != 0)
+			{
+				pt_report_finding(rep, PT_FIND_CHANGED, last, "the event or the state row was changed",
+								  "event %lld: its hash is not the one the state of slot \"%s\" recorded",
+								  (long long) last, PQgetvalue(res, i, 0));
+				break;
+			}
+		}
 	}
 	PQclear(res);
 	return true;

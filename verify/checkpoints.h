@@ -35,16 +35,28 @@ void		pt_cp_table_free(pt_cp_table *t);
 void		pt_verify_checkpoints(const pt_cp_table *t, const pt_keyring *ring, int64_t log_end,
 								  pt_report *rep);
 
+/* What an anchor file is checked against. */
+typedef struct pt_anchor_check
+{
+	PGconn	   *conn;			/* in the snapshot's transaction */
+	const char *schema;
+	const pt_cp_table *table;
+	const char *path;
+	off_t		size;			/* lines within it were there before the snapshot */
+	const pt_keyring *ring;		/* NULL: signatures not checked */
+	int64_t		log_end;
+	pt_report  *rep;
+} pt_anchor_check;
+
 /*
  * Every line of the anchor file's first size bytes (what was there before
- * the snapshot was taken): the table still holds that checkpoint, with
- * that hash, and its event. False with err when the file cannot be read
- * or a line is not an anchor line.
+ * the snapshot was taken): the chain still passes through that checkpoint
+ * (its event has the anchored hash). A line that is not a checkpoint (a
+ * torn write) is a note. False with err when the file cannot be read.
  */
-bool		pt_verify_anchor(const pt_cp_table *t, const char *path, off_t size, const pt_keyring *ring,
-							 int64_t log_end, pt_report *rep, pt_err *err);
+bool		pt_verify_anchor(const pt_anchor_check *ac, pt_err *err);
 
-/* The state rows: each slot's last event is in the log, with its hash. */
+/* The state rows: the newest ends where the log ends; each names its event's hash. */
 bool		pt_verify_state(PGconn *conn, const char *schema, int64_t log_end, pt_report *rep, pt_err *err);
 
 #endif

@@ -85,47 +85,101 @@ open_snapshot(run *r, pt_err *err)
 }
 
 /*
+ * The verified point's row: event id, its hash then and now (hex; "" when
+ * the event is gone), when. NULL res when there is none.
+ */
+static bool
+read_verified_row(run *r, PGresult **res, pt_err *err)
+{
+	pt_buf		sql = PT_BUF_INIT;
+	const char *params[1] = {POINT_NAME};
+	pt_buf		v = PT_BUF_INIT;
+	bool		found;
+	bool		ok;
+
+	*res = NULL;
+	ok = query_value(r, "SELECT to_regclass('%1$s.verified')::text", NULL, &v, &found, err);
+	pt_buf_free(&v);
+	if (!ok || !found)
+		return ok;
+	if (!pt_pq_sql_with_ident(r->conn, "SELECT v.event_id, encode(v.hash, 'hex'), coalesce(encode(e.hash, 'hex'), ''), "
+							  "v.verified_at FROM %1$s.verified v LEFT JOIN %1$s.events e ON e.id = v.event_id "
+							  "WHERE v.name = $1", r->opts->schema, &sql, err))
+	{
+		pt_buf_free(&sql);
+		return false;
+	}
+	*res = pt_pq_exec_params(r->conn, sql.data, 1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 4, err);
+	pt_buf_free(&sql);
+	if (*res != NULL && PQntuples(*res) == 0)
+	{
+		PQclear(*res);
+		*res = NULL;
+		return true;
+	}
+	return *res != NULL;
+}
+
+/*
+ * Are the ids 1..log_end, each once? Cheap next to a walk (an index-only
+ * count), it catches a deletion behind the verified point at once.
+ */
+static bool
+ids_gapless(run *r, bool *gapless, pt_err *err)
+{
+	pt_buf		v = PT_BUF_INIT;
+	bool		found;
+	bool		ok = query_value(r, "SELECT count(*) = max(id) AND min(id) = 1 FROM %1$s.events", NULL,
+								 &v, &found, err);
+
+	*gapless = !found || strcmp(v.data, "t") == 0;
+	pt_buf_free(&v);
+	return ok;
+}
+
+/*
  * Where an incremental run starts: the verified point, if it still holds.
  * A point the log no longer agrees with is a finding, and the walk starts
- * from the first event.
+ * from the first event; so does a log whose ids are no longer gapless.
  */
 static bool
 load_verified_point(run *r, pt_err *err)
 {
-	pt_buf		v = PT_BUF_INIT;
-	bool		found;
+	PGresult   *res;
 	int64_t		id;
-	bool		ok;
+	const char *then,
+			   *now,
+			   *when;
+	bool		gapless;
 
 	memset(&r->pos, 0, sizeof(r->pos));
-	ok = query_value(r, "SELECT to_regclass('%1$s.verified')::text", NULL, &v, &found, err);
-	if (!ok || !found)
-		goto done;
-	ok = query_value(r, "SELECT v.event_id || ' ' || encode(v.hash, 'hex') || ' ' || coalesce(encode(e.hash, 'hex'), '') "
-					 "|| ' ' || v.verified_at FROM %1$s.verified v LEFT JOIN %1$s.events e ON e.id = v.event_id "
-					 "WHERE v.name = $1", POINT_NAME, &v, &found, err);
-	if (!ok || !found)
-		goto done;
-	id = strtoll(v.data, NULL, 10);
+	if (!read_verified_row(r, &res, err))
+		return false;
+	if (res == NULL)
+		return true;
+	id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	then = PQgetvalue(res, 0, 1);
+	now = PQgetvalue(res, 0, 2);
+	when = PQgetvalue(res, 0, 3);
+	if (id > r->log_end)
+		pt_report_finding(r->rep, PT_FIND_MISSING, r->log_end + 1, "the tail of the log was cut",
+						  "event %lld: missing (the log ends at event %lld, but event %lld was verified at %s)",
+						  (long long) r->log_end + 1, (long long) r->log_end, (long long) id, when);
+	else if (strlen(then) != 2 * PT_HASH_LEN || strcmp(then, now) != 0)
+		pt_report_finding(r->rep, PT_FIND_CHANGED, id, "the chain was rewritten up to it after it was verified "
+						  "(or the verified point was); the full walk looks for the first changed event",
+						  "event %lld: its hash is not the one verified at %s", (long long) id, when);
+	else if (pt_hex_decode(then, PT_HASH_LEN, r->pos.hash))
+		r->pos.id = id;
+	PQclear(res);
+	if (r->pos.id > 0 && !ids_gapless(r, &gapless, err))
+		return false;
+	if (r->pos.id > 0 && !gapless)
 	{
-		const char *hash = strchr(v.data, ' ') + 1;
-		const char *now = hash + 2 * PT_HASH_LEN + 1;
-		const char *when = strchr(now, ' ') + 1;
-
-		if (id > r->log_end)
-			pt_report_finding(r->rep, PT_FIND_MISSING, r->log_end + 1, "the tail of the log was cut",
-							  "event %lld: missing (the log ends at event %lld, but event %lld was verified at %s)",
-							  (long long) r->log_end + 1, (long long) r->log_end, (long long) id, when);
-		else if (strncmp(hash, now, 2 * PT_HASH_LEN) != 0)
-			pt_report_finding(r->rep, PT_FIND_CHANGED, id, "the chain was rewritten up to it after it was verified; "
-							  "the full walk below looks for the first changed event",
-							  "event %lld: its hash changed since it was verified at %s", (long long) id, when);
-		else if (pt_hex_decode(hash, PT_HASH_LEN, r->pos.hash))
-			r->pos.id = id;
+		pt_report_note(r->rep, "ids are no longer 1..%lld each once: walking the whole chain", (long long) r->log_end);
+		memset(&r->pos, 0, sizeof(r->pos));
 	}
-done:
-	pt_buf_free(&v);
-	return ok;
+	return true;
 }
 
 /* The anchor file's size now, before the snapshot: later lines may name later checkpoints. */
@@ -133,12 +187,17 @@ static bool
 anchor_size(run *r, pt_err *err)
 {
 	struct stat st;
+	const char *why = NULL;
 
 	if (r->opts->anchor[0] == '\0')
 		return true;
 	if (stat(r->opts->anchor, &st) != 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	if (why != NULL)
 	{
-		pt_err_set(err, PT_ERR_CONFIG, "could not read anchor file \"%s\": %s", r->opts->anchor, strerror(errno));
+		pt_err_set(err, PT_ERR_CONFIG, "could not read anchor file \"%s\": %s", r->opts->anchor, why);
 		pt_err_hint(err, "--anchor takes the file pgtrail-capture --anchor-file writes");
 		return false;
 	}
@@ -155,9 +214,10 @@ check_pins(run *r, pt_err *err)
 
 	if (t == NULL)
 		return false;
+	pt_anchor_check ac = {r->conn, r->opts->schema, t, r->opts->anchor, r->anchor_size, r->ring, r->log_end, r->rep};
+
 	pt_verify_checkpoints(t, r->ring, r->log_end, r->rep);
-	ok = r->opts->anchor[0] == '\0' ||
-		pt_verify_anchor(t, r->opts->anchor, r->anchor_size, r->ring, r->log_end, r->rep, err);
+	ok = r->opts->anchor[0] == '\0' || pt_verify_anchor(&ac, err);
 	pt_cp_table_free(t);
 	return ok && pt_verify_state(r->conn, r->opts->schema, r->log_end, r->rep, err);
 }

@@ -147,6 +147,28 @@ expect "a key that did not sign" "bad signature" "$(q 'SELECT min(event_id) FROM
 q "UPDATE pgtrail.checkpoints SET signature = NULL, key_id = NULL WHERE event_id = $first_cp"
 expect "an unsigned checkpoint among signed ones" "bad signature" "$first_cp" --full --public-key "$work/public.pem"
 
+# An event appended at the end with a valid hash (anyone can compute one):
+# capture writes the state row with its events, so the state gives it away.
+restore
+q "INSERT INTO pgtrail.events SELECT id + 1, lsn, commit_lsn, xid, committed_at, schema_name, table_name,
+     schema_version, op, key, '{\"id\":\"1\",\"v\":\"forged\",\"n\":\"0\"}', old, unchanged, actor, action,
+     metadata, hash, hash FROM pgtrail.events WHERE id = 10500"
+python3 "$here/verify/forge.py" pgtrail 10501
+expect "a valid event appended at the end" inserted 10501 --full --public-key "$work/public.pem" --anchor "$anchor"
+restore
+q "DELETE FROM pgtrail.state"
+expect "the state row deleted" "broken link" None --full
+# Rows that are not events, a bad anchor line: findings, still reported in full.
+restore
+q "UPDATE pgtrail.events SET hash = substring(hash from 1 for 31) WHERE id = 5000"
+expect "a malformed event row" changed 5000 --full --public-key "$work/public.pem"
+restore
+q "UPDATE pgtrail.events SET actor = 'mallory' WHERE id = 6000"
+cp "$anchor" "$work/anchor.kept"
+{ echo; cat "$work/anchor.kept"; } > "$anchor"
+expect "a changed event with an empty line in the anchor file" changed 6000 --full --anchor "$anchor"
+cp "$work/anchor.kept" "$anchor"
+
 # Incremental runs go on from the last verified point.
 restore
 V --public-key "$work/public.pem"
@@ -173,6 +195,12 @@ grep -q "^pgtrail_verify_ok 0$" "$work/verify.prom" || fail "metrics after a fai
 grep -q "^pgtrail_verify_failures [1-9]" "$work/verify.prom" || fail "metrics after a failure: $(cat "$work/verify.prom")"
 grep -qx "$success" "$work/verify.prom" || fail "last success time not kept: $(cat "$work/verify.prom")"
 echo "ok: a chain rewritten behind the verified point is caught; the metrics file says so"
+# a deletion behind the verified point, no hashes touched: the id count gives it away
+restore
+V
+[ "$rc" = 0 ] || fail "verified point: $rc $out"
+q "DELETE FROM pgtrail.events WHERE id = 3000"
+expect "an old event deleted behind the verified point (incremental)" missing 3000
 
 # Capture repairs a torn last anchor line and appends what a crash left out.
 q "TRUNCATE pgtrail.events, pgtrail.checkpoints, pgtrail.state, pgtrail.verified;
@@ -192,11 +220,14 @@ head -n $((lines - 1)) "$anchor" > "$work/a"
 tail -n 1 "$anchor" | head -c 40 >> "$work/a"
 mv "$work/a" "$anchor"     # the last checkpoint never made it whole
 capture_to_end
-[ "$(wc -l < "$anchor")" = "$lines" ] || fail "anchor not repaired: $(cat "$anchor")"
+# the fragment is ended with a newline (never truncated: append-only files work),
+# and the checkpoint it was is appended again
+[ "$(wc -l < "$anchor")" = $((lines + 1)) ] || fail "anchor not repaired: $(cat "$anchor")"
 [ "$(tail -c 1 "$anchor" | od -An -c | tr -d ' ')" = '\n' ] || fail "anchor ends in a torn line"
 V --full --anchor "$anchor" --public-key "$work/public.pem"
 [ "$rc:$(field 'd["anchors_checked"]')" = "0:$lines" ] || fail "after repair: $rc $out"
-echo "ok: capture repairs a torn anchor line and appends the checkpoint a crash left out"
+field 'd["notes"]' | grep -q "line $lines is not a checkpoint" || fail "the torn line is not noted: $out"
+echo "ok: capture ends a torn anchor line and appends the checkpoint a crash left out; verify notes the fragment"
 
 # Events captured without checkpoints, then a start with them and nothing new:
 # the clean stop checkpoints the last event, with that event's commit LSN.
@@ -224,5 +255,9 @@ set -e
 [ "$r4" = 2 ] && grep -q 'no event store in schema "nothere"' "$work/err4" || fail "no store: exit $r4 $(cat "$work/err4")"
 [ "$r5" = 2 ] && grep -q -- '--source' "$work/err5" || fail "--drift without --source: exit $r5"
 [ "$r6" = 2 ] || fail "unknown flag: exit $r6"
+set +e
+"$bin/pgtrail-verify" --events "$PGTRAIL_TEST_DSN" --anchor "$work" 2>"$work/err7"; r7=$?
+set -e
+[ "$r7" = 2 ] && grep -q 'not a regular file' "$work/err7" || fail "a directory as --anchor: exit $r7 $(cat "$work/err7")"
 echo "ok: exit 3 when it cannot connect, 2 for bad input, each with a hint"
 echo "PASS test_verify"

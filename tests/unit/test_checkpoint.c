@@ -206,6 +206,10 @@ test_anchor_lines(void **state)
 		"{\"event_id\":1,\"hash\":\"zz0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\",\"lsn\":\"0/1\",\"created_at\":\"2026-01-01 00:00:00+00\"}",
 		"{\"event_id\":1,\"hash\":\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\",\"lsn\":\"x\",\"created_at\":\"2026-01-01 00:00:00+00\"}",
 		"{\"event_id\":1,\"hash\":\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\",\"lsn\":\"0/1\",\"created_at\":\"yesterday\"}",
+		/* signature fields missing, or present but malformed: not taken as unsigned */
+		"{\"event_id\":1,\"hash\":\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\",\"lsn\":\"0/1\",\"created_at\":\"2026-01-01 00:00:00+00\"}",
+		"{\"event_id\":1,\"hash\":\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\",\"lsn\":\"0/1\",\"created_at\":\"2026-01-01 00:00:00+00\",\"signature\":\"abcd\",\"key_id\":\"21fe31dfa154a261\"}",
+		"{\"event_id\":1,\"hash\":\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\",\"lsn\":\"0/1\",\"created_at\":\"2026-01-01 00:00:00+00\",\"signature\":null,\"key_id\":\"21fe31dfa154a261\"}",
 	};
 
 	(void) state;
