@@ -20,6 +20,7 @@
 #include "core/filter.h"
 #include "capture/schema.h"
 #include "capture/sink.h"
+#include "capture/sink_kafka.h"
 #include "capture/sink_table.h"
 #include "capture/slot.h"
 #include "capture/snapshot.h"
@@ -75,6 +76,59 @@ typedef struct capture
 
 /* ---- sinks ---- */
 
+/*
+ * Let the slot advance to lsn, but not past what a sink delivering in the
+ * background (Kafka) has made durable: the slot is confirmed only up to
+ * what every sink acknowledged.
+ */
+static void
+confirm(capture *c, pt_lsn lsn)
+{
+	for (int i = 0; i < c->nsinks; i++)
+	{
+		if (c->sinks[i].ops->durable != NULL)
+		{
+			pt_lsn		durable = c->sinks[i].ops->durable(c->sinks[i].state, lsn);
+
+			if (durable < lsn)
+				lsn = durable;
+		}
+	}
+	pt_stream_confirm(c->stream, lsn);
+}
+
+/* Serve the background sinks' callbacks; false on a delivery that failed for good. */
+static bool
+sinks_poll(capture *c, int timeout_ms, pt_err *err)
+{
+	for (int i = 0; i < c->nsinks; i++)
+		if (c->sinks[i].ops->poll != NULL && !c->sinks[i].ops->poll(c->sinks[i].state, timeout_ms, err))
+			return false;
+	confirm(c, c->stored);
+	return true;
+}
+
+static bool
+sinks_busy(capture *c)
+{
+	for (int i = 0; i < c->nsinks; i++)
+		if (c->sinks[i].ops->busy != NULL && c->sinks[i].ops->busy(c->sinks[i].state))
+			return true;
+	return false;
+}
+
+/* A checkpoint the event table just committed goes to the sinks that publish them. */
+static bool
+sinks_checkpoint(capture *c, pt_err *err)
+{
+	const pt_checkpoint *cp = pt_sink_table_new_checkpoint(&c->sinks[0]);
+
+	for (int i = 1; cp != NULL && i < c->nsinks; i++)
+		if (c->sinks[i].ops->checkpoint != NULL && !c->sinks[i].ops->checkpoint(c->sinks[i].state, cp, err))
+			return false;
+	return true;
+}
+
 static bool
 batch_open(capture *c, pt_err *err)
 {
@@ -118,10 +172,10 @@ batch_commit(capture *c, pt_err *err)
 	}
 	c->batch_open = false;
 	c->stored = c->batch_end;
-	pt_stream_confirm(c->stream, c->batch_end);
+	confirm(c, c->batch_end);
 	pt_log_debug(c->log, "committed %lld events up to %X/%X", (long long) c->batch_events,
 				 (unsigned) (c->batch_end >> 32), (unsigned) c->batch_end);
-	return pt_stream_send_status(c->stream, false, err);
+	return sinks_checkpoint(c, err) && pt_stream_send_status(c->stream, false, err);
 }
 
 static void
@@ -175,7 +229,7 @@ on_commit(capture *c, const pt_w2j_change *ch, pt_err *err)
 	}
 	/* nothing of it was captured: nothing to store, the slot may move on */
 	c->stored = end;
-	pt_stream_confirm(c->stream, end);
+	confirm(c, end);
 	return true;
 }
 
@@ -491,7 +545,7 @@ on_idle(capture *c, pt_lsn wal_end, pt_err *err)
 	if (!c->batch_open && wal_end > c->stored)
 	{
 		c->stored = wal_end;
-		pt_stream_confirm(c->stream, wal_end);
+		confirm(c, wal_end);
 	}
 	if (c->opts->has_endpos && wal_end >= c->opts->endpos)
 		c->done = true;
@@ -507,6 +561,15 @@ stream_loop(capture *c, volatile sig_atomic_t *stop, pt_err *err)
 	{
 		int			timeout = c->batch_open && !c->in_txn ? 50 : 1000;
 
+		if (!sinks_poll(c, 0, err))
+			return false;
+		if (sinks_busy(c))
+		{
+			/* Kafka is behind (brokers down?): leave the WAL in the slot, stay in touch */
+			if (!sinks_poll(c, 100, err) || !pt_stream_send_status(c->stream, false, err))
+				return false;
+			continue;
+		}
 		if (!pt_stream_next(c->stream, timeout, &msg, err))
 			return false;
 		if (msg.kind == PT_STREAM_END)
@@ -630,6 +693,13 @@ open_sinks(capture *c, pt_err *err)
 							&c->opts->checkpoints, err))
 		return false;
 	c->nsinks = 1;
+	if (c->opts->kafka)
+	{
+		if (!pt_sink_kafka_open(&c->sinks[1], &c->opts->kafka_opts, PQdb(c->source_conn), c->sink_conn,
+								c->opts->schema, c->log, err))
+			return false;
+		c->nsinks = 2;
+	}
 	setup_origin(c);
 	c->schemas = pt_schemas_new(c->sink_conn, c->opts->schema, c->opts->source_dsn, c->log, err);
 	return c->schemas != NULL;
@@ -744,6 +814,29 @@ check_resnapshot(capture *c, const pt_slot_info *info, const char **gap, pt_err 
 	return !lost || pt_slot_drop(c->source_conn, o->slot, err);
 }
 
+/* Sinks that deliver in the background send again what the slot had not confirmed. */
+static bool
+sinks_resume(capture *c, pt_lsn slot_confirmed, pt_err *err)
+{
+	for (int i = 1; i < c->nsinks; i++)
+		if (c->sinks[i].ops->resume != NULL && !c->sinks[i].ops->resume(c->sinks[i].state, slot_confirmed, err))
+			return false;
+	return true;
+}
+
+/* At a clean stop: the last checkpoint, everything delivered, the slot told. */
+static bool
+sinks_finish(capture *c, volatile sig_atomic_t *stop, pt_err *err)
+{
+	if (!pt_sink_table_checkpoint(&c->sinks[0], err) || !sinks_checkpoint(c, err))
+		return false;
+	for (int i = 1; i < c->nsinks; i++)
+		if (c->sinks[i].ops->drain != NULL && !c->sinks[i].ops->drain(c->sinks[i].state, stop, err))
+			return false;
+	confirm(c, c->stored);
+	return true;
+}
+
 /* Decide where to start: resume, create the slot, or refuse. */
 static bool
 find_start(capture *c, pt_lsn *start, pt_err *err)
@@ -791,7 +884,7 @@ find_start(capture *c, pt_lsn *start, pt_err *err)
 		c->stored = *start;
 		pt_log_info(c->log, "resuming slot \"%s\" at %X/%X (event %lld)", o->slot,
 					(unsigned) (*start >> 32), (unsigned) *start, (long long) state->last_event_id);
-		return true;
+		return sinks_resume(c, info.confirmed_flush, err);
 	}
 	if (!pt_slot_create(c->stream, o->slot, start, &snapshot, err))
 		return false;
@@ -868,7 +961,7 @@ run_session(const pt_capture_opts *opts, pt_log *log, volatile sig_atomic_t *sto
 	{
 		pt_log_info(log, "stopped after %lld events; slot \"%s\" confirmed up to %X/%X",
 					(long long) c.events_total, opts->slot, (unsigned) (c.stored >> 32), (unsigned) c.stored);
-		ok = pt_stream_stop(c.stream, err) && pt_sink_table_checkpoint(&c.sinks[0], err);
+		ok = sinks_finish(&c, stop, err) && pt_stream_stop(c.stream, err);
 	}
 	*events += c.events_total;
 	cleanup(&c);

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdbool.h>
 
+#include "capture/sink_kafka.h"
 #include "capture/sink_table.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -46,6 +47,8 @@ typedef struct pt_capture_opts
 	int			status_interval_ms; /* standby status updates */
 	int			heartbeat_interval_ms;	/* idle source: heartbeat message (0 = off) */
 	pt_checkpoint_opts checkpoints; /* signed checkpoints, anchor file */
+	bool		kafka;			/* publish to Kafka too */
+	pt_kafka_opts kafka_opts;
 } pt_capture_opts;
 
 /* Run until stopped (*stop set by a signal handler), endpos, or an error

@@ -16,6 +16,7 @@
 #include "capture/capture.h"
 #include "config/config.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "core/version.h"
 
 extern char **environ;
@@ -71,6 +72,33 @@ fill_opts(const pt_config *cfg, pt_capture_opts *o)
 	o->checkpoints.every_us = pt_config_get_int(cfg, "capture", "checkpoint_interval_s") * 1000000;
 }
 
+/*
+ * Kafka, when bootstrap.servers is given ([kafka] bootstrap.servers,
+ * PGTRAIL_KAFKA_BOOTSTRAP_SERVERS, -X bootstrap.servers=... or
+ * --kafka-brokers): every librdkafka property as given, in pairs.
+ * props (allocated here) is freed by main.
+ */
+static void
+fill_kafka(const pt_config *cfg, pt_capture_opts *o, const char ***props)
+{
+	pt_kafka_opts *k = &o->kafka_opts;
+	const char *servers = pt_config_kafka_value(cfg, "bootstrap.servers");
+	int			n = pt_config_kafka_count(cfg);
+
+	*props = pt_calloc((size_t) n * 2 + 1, sizeof(char *));
+	for (int i = 0; i < n; i++)
+		pt_config_kafka_get(cfg, i, &(*props)[2 * i], &(*props)[2 * i + 1]);
+	o->kafka = servers != NULL && servers[0] != '\0';
+	k->props = *props;
+	k->nprops = n;
+	k->topic = pt_config_get(cfg, "kafka", "topic");
+	k->other_topic = pt_config_get(cfg, "kafka", "other_topic");
+	k->format = pt_config_get(cfg, "kafka", "format");
+	k->tombstones = pt_config_get_bool(cfg, "kafka", "tombstones");
+	k->anchor_topic = pt_config_get(cfg, "kafka", "anchor_topic");
+	k->slot = o->slot;
+}
+
 /* The signing key, when one is configured ([capture] signing_key). */
 static bool
 load_signing_key(const pt_config *cfg, pt_signing_key **key, pt_log *log, pt_err *err)
@@ -105,6 +133,7 @@ main(int argc, char **argv)
 	pt_capture_opts opts;
 	pt_log	   *log = NULL;
 	pt_signing_key *key = NULL;
+	const char **kafka_props = NULL;
 	pt_err		err;
 	bool		ok = false;
 	int			rc = 0;
@@ -127,6 +156,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	fill_opts(cfg, &opts);
+	fill_kafka(cfg, &opts, &kafka_props);
 	log = pt_config_log(cfg, "pgtrail-capture");
 	install_signals();
 	if (load_signing_key(cfg, &key, log, &err))
@@ -141,6 +171,7 @@ main(int argc, char **argv)
 	}
 	log_peak_memory(log);
 	pt_signing_key_free(key);
+	free(kafka_props);
 	pt_log_free(log);
 	pt_config_free(cfg);
 	return rc;

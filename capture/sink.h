@@ -8,8 +8,11 @@
 #ifndef PGTRAIL_CAPTURE_SINK_H
 #define PGTRAIL_CAPTURE_SINK_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "core/checkpoint.h"
 
 #include "core/err.h"
 #include "core/event.h"
@@ -33,6 +36,23 @@ typedef struct pt_sink_ops
 	void		(*abort) (void *state);
 	/* free everything (the batch must be committed or aborted) */
 	void		(*close) (void *state);
+
+	/*
+	 * Optional, for sinks that deliver in the background (NULL otherwise:
+	 * such a sink is durable once commit returned).
+	 */
+	/* serve callbacks for up to timeout_ms; false on a delivery that failed for good */
+	bool		(*poll) (void *state, int timeout_ms, pt_err *err);
+	/* how far it is durable, given every batch up to committed was committed */
+	pt_lsn		(*durable) (void *state, pt_lsn committed);
+	/* so much is queued that capture should stop reading the stream for now */
+	bool		(*busy) (void *state);
+	/* at start, the slot confirmed up to slot_confirmed: send again what may be missing */
+	bool		(*resume) (void *state, pt_lsn slot_confirmed, pt_err *err);
+	/* a checkpoint the event table just committed */
+	bool		(*checkpoint) (void *state, const pt_checkpoint *cp, pt_err *err);
+	/* at a clean stop: wait until everything is delivered (or *stop is set again) */
+	bool		(*drain) (void *state, volatile sig_atomic_t *stop, pt_err *err);
 } pt_sink_ops;
 
 typedef struct pt_sink

@@ -69,7 +69,13 @@ table_close(void *state)
 }
 
 static const pt_sink_ops table_ops = {
-	"event table", table_begin, table_add, table_commit, table_schema_version, table_abort, table_close
+	.name = "event table",
+	.begin = table_begin,
+	.add = table_add,
+	.commit = table_commit,
+	.schema_version = table_schema_version,
+	.abort = table_abort,
+	.close = table_close,
 };
 
 bool
@@ -116,4 +122,10 @@ pt_sink_table_checkpoint(pt_sink *sink, pt_err *err)
 	table_sink *ts = sink->state;
 
 	return pt_store_writer_checkpoint(ts->w, err) && anchor_new_checkpoint(ts, err);
+}
+
+const pt_checkpoint *
+pt_sink_table_new_checkpoint(const pt_sink *sink)
+{
+	return pt_store_writer_new_checkpoint(((const table_sink *) sink->state)->w);
 }

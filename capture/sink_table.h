@@ -32,6 +32,9 @@ bool		pt_sink_table_open(pt_sink *sink, PGconn *conn, const char *schema, const 
 /* The committed position (for resuming). */
 const pt_store_state *pt_sink_table_state(const pt_sink *sink);
 
+/* The checkpoint the last commit (or pt_sink_table_checkpoint) wrote, or NULL. */
+const pt_checkpoint *pt_sink_table_new_checkpoint(const pt_sink *sink);
+
 /* On a clean stop: checkpoint the last event, if checkpoints are on. */
 bool		pt_sink_table_checkpoint(pt_sink *sink, pt_err *err);
 

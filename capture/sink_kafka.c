@@ -1,0 +1,649 @@
+/*
+ * capture/sink_kafka.c — the Kafka sink (see sink_kafka.h).
+ *
+ * Delivery is tracked per sink batch: every message carries its batch's
+ * sequence number as opaque; the delivery report callback counts the
+ * batch down; the durable position moves to a batch's end LSN once it and
+ * every batch before it are fully delivered. Callbacks (delivery reports,
+ * errors, librdkafka's log lines) are served on capture's own thread by
+ * rd_kafka_poll, so nothing here is shared between threads.
+ */
+#include "capture/sink_kafka.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture/kafka_message.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/mem.h"
+#include "core/pq.h"
+#include "core/store.h"
+
+#define BUSY_MESSAGES 50000		/* queued messages above which capture stops reading */
+#define STATS_EVERY_US (60 * INT64_C(1000000))
+#define DRAIN_ON_STOP_US (30 * INT64_C(1000000))
+
+/* A batch whose messages are not all acknowledged yet. */
+typedef struct pending
+{
+	uint64_t	seq;
+	int64_t		outstanding;
+	bool		committed;		/* end is known */
+	bool		aborted;		/* rolled back: its messages count for nothing */
+	pt_lsn		end;
+} pending;
+
+typedef struct kafka_sink
+{
+	const pt_kafka_opts *opts;
+	pt_log	   *log;
+	PGconn	   *conn;			/* event store, borrowed */
+	char	   *schema;
+	rd_kafka_t *rk;
+	pt_kafka_format format;
+	pt_kafka_source source;
+
+	/* batches in flight, oldest first (a ring) */
+	pending    *ring;
+	int			ring_cap;
+	int			ring_head;
+	int			ring_len;
+	uint64_t	next_seq;
+	pt_lsn		durable;		/* everything up to here is acknowledged */
+
+	/* the first delivery that failed for good */
+	bool		failed;
+	pt_err		failure;
+
+	/* reused per message */
+	pt_buf		topic;
+	pt_buf		value;
+	pt_buf		scratch;
+
+	/* figures, logged every minute */
+	int64_t		delivered;
+	int64_t		delivery_errors;
+	int64_t		last_stats_us;
+	int64_t		delivered_at_stats;
+} kafka_sink;
+
+/* ---- batches in flight ---- */
+
+static pending *
+ring_at(kafka_sink *ks, int i)
+{
+	return &ks->ring[(ks->ring_head + i) % ks->ring_cap];
+}
+
+static pending *
+ring_find(kafka_sink *ks, uint64_t seq)
+{
+	uint64_t	first;
+
+	if (ks->ring_len == 0)
+		return NULL;
+	first = ring_at(ks, 0)->seq;
+	if (seq < first || seq >= first + (uint64_t) ks->ring_len)
+		return NULL;
+	return ring_at(ks, (int) (seq - first));
+}
+
+static pending *
+ring_push(kafka_sink *ks)
+{
+	pending    *p;
+
+	if (ks->ring_len == ks->ring_cap)
+	{
+		int			cap = ks->ring_cap ? ks->ring_cap * 2 : 64;
+		pending    *ring = pt_malloc((size_t) cap * sizeof(pending));
+
+		for (int i = 0; i < ks->ring_len; i++)
+			ring[i] = *ring_at(ks, i);
+		free(ks->ring);
+		ks->ring = ring;
+		ks->ring_cap = cap;
+		ks->ring_head = 0;
+	}
+	p = ring_at(ks, ks->ring_len++);
+	memset(p, 0, sizeof(*p));
+	p->seq = ks->next_seq++;
+	return p;
+}
+
+/* Move the durable position past every finished batch at the front. */
+static void
+ring_advance(kafka_sink *ks)
+{
+	while (ks->ring_len > 0)
+	{
+		pending    *p = ring_at(ks, 0);
+
+		if (p->outstanding > 0 || !(p->committed || p->aborted))
+			break;
+		if (p->committed && p->end > ks->durable)
+			ks->durable = p->end;
+		ks->ring_head = (ks->ring_head + 1) % ks->ring_cap;
+		ks->ring_len--;
+	}
+}
+
+/* The open batch (the newest, not committed or aborted), or NULL. */
+static pending *
+open_batch(kafka_sink *ks)
+{
+	pending    *p = ks->ring_len ? ring_at(ks, ks->ring_len - 1) : NULL;
+
+	return p && !p->committed && !p->aborted ? p : NULL;
+}
+
+/* ---- librdkafka callbacks (served by rd_kafka_poll on this thread) ---- */
+
+static void
+on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
+{
+	kafka_sink *ks = opaque;
+	pending    *p = ring_find(ks, (uint64_t) (uintptr_t) msg->_private);
+
+	(void) rk;
+	if (p != NULL)
+		p->outstanding--;
+	if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+	{
+		ks->delivered++;
+		ring_advance(ks);
+		return;
+	}
+	ks->delivery_errors++;
+	if (!ks->failed)
+	{
+		ks->failed = true;
+		pt_err_set(&ks->failure, PT_ERR_RUNTIME, "could not deliver a message to Kafka topic \"%s\": %s",
+				   rd_kafka_topic_name(msg->rkt), rd_kafka_err2str(msg->err));
+		pt_err_detail(&ks->failure, "the message was refused for good; capture stops rather than skip it, "
+					  "and the slot keeps everything from the last batch Kafka acknowledged");
+		pt_err_hint(&ks->failure, "fix the cause (e.g. raise message.max.bytes on the topic and the producer, "
+					"or grant the topic to the producer) and start capture again");
+	}
+}
+
+static void
+on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
+{
+	kafka_sink *ks = opaque;
+	char		fatal[512];
+
+	if (code == RD_KAFKA_RESP_ERR__FATAL)
+	{
+		rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+		if (!ks->failed)
+		{
+			ks->failed = true;
+			pt_err_set(&ks->failure, PT_ERR_RUNTIME, "Kafka producer failed: %s", fatal);
+		}
+		return;
+	}
+	/* brokers down, timeouts: librdkafka retries; say it once in a while */
+	pt_log_warning(ks->log, "kafka: %s", reason);
+}
+
+static void
+on_log(const rd_kafka_t *rk, int level, const char *facility, const char *line)
+{
+	kafka_sink *ks = rd_kafka_opaque(rk);
+
+	if (level <= 4)
+		pt_log_warning(ks->log, "kafka: %s: %s", facility, line);
+	else
+		pt_log_debug(ks->log, "kafka: %s: %s", facility, line);
+}
+
+/* ---- set-up ---- */
+
+static bool
+conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, pt_err *err)
+{
+	char		why[512];
+
+	if (rd_kafka_conf_set(conf, key, value, why, sizeof(why)) == RD_KAFKA_CONF_OK)
+		return true;
+	pt_err_set(err, PT_ERR_CONFIG, "Kafka property \"%s\": %s", key, why);
+	pt_err_hint(err, "check the [kafka] section, PGTRAIL_KAFKA_* variables and -X flags (librdkafka's CONFIGURATION.md lists the properties)");
+	return false;
+}
+
+static bool
+given(const pt_kafka_opts *o, const char *key)
+{
+	for (int i = 0; i < o->nprops; i++)
+		if (strcmp(o->props[2 * i], key) == 0)
+			return true;
+	return false;
+}
+
+/* Our defaults first (nothing lost, no end to retries), then everything given, as is. */
+static rd_kafka_conf_t *
+make_conf(kafka_sink *ks, pt_err *err)
+{
+	const pt_kafka_opts *o = ks->opts;
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	bool		ok = conf_set(conf, "client.id", "pgtrail-capture", err) &&
+		conf_set(conf, "enable.idempotence", "true", err) &&
+		conf_set(conf, "acks", "all", err) &&
+		conf_set(conf, "log.queue", "true", err) &&
+		(given(o, "message.timeout.ms") || conf_set(conf, "message.timeout.ms", "0", err));
+
+	for (int i = 0; ok && i < o->nprops; i++)
+		ok = conf_set(conf, o->props[2 * i], o->props[2 * i + 1], err);
+	if (!ok)
+	{
+		rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
+	rd_kafka_conf_set_opaque(conf, ks);
+	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+	rd_kafka_conf_set_error_cb(conf, on_error);
+	rd_kafka_conf_set_log_cb(conf, on_log);
+	return conf;
+}
+
+/* ---- producing ---- */
+
+/* Produce one message (value NULL: a tombstone), waiting while the queue is full. */
+static bool
+produce(kafka_sink *ks, const char *topic, const char *key, size_t keylen, const char *value,
+		size_t valuelen, const pt_event *ev, uint64_t seq, pt_err *err)
+{
+	const char *names[PT_KAFKA_MAX_HEADERS];
+	const char *values[PT_KAFKA_MAX_HEADERS];
+	size_t		lens[PT_KAFKA_MAX_HEADERS];
+	rd_kafka_vu_t vu[5 + PT_KAFKA_MAX_HEADERS];
+	int			n = 0;
+	int			nh = ev ? pt_kafka_headers(ev, &ks->scratch, names, values, lens) : 0;
+	rd_kafka_error_t *error;
+
+	vu[n].vtype = RD_KAFKA_VTYPE_TOPIC;
+	vu[n++].u.cstr = topic;
+	vu[n].vtype = RD_KAFKA_VTYPE_KEY;
+	vu[n].u.mem.ptr = (void *) key;
+	vu[n++].u.mem.size = keylen;
+	vu[n].vtype = RD_KAFKA_VTYPE_VALUE;
+	vu[n].u.mem.ptr = (void *) value;
+	vu[n++].u.mem.size = value ? valuelen : 0;
+	vu[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+	vu[n++].u.i = RD_KAFKA_MSG_F_COPY;
+	vu[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
+	vu[n++].u.ptr = (void *) (uintptr_t) seq;
+	for (int i = 0; i < nh; i++, n++)
+	{
+		vu[n].vtype = RD_KAFKA_VTYPE_HEADER;
+		vu[n].u.header.name = names[i];
+		vu[n].u.header.val = values[i];
+		vu[n].u.header.size = (ssize_t) lens[i];
+	}
+	while ((error = rd_kafka_produceva(ks->rk, vu, (size_t) n)) != NULL)
+	{
+		rd_kafka_resp_err_t code = rd_kafka_error_code(error);
+
+		if (code != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+		{
+			pt_err_set(err, PT_ERR_RUNTIME, "could not queue event %lld for Kafka topic \"%s\": %s",
+					   ev ? (long long) ev->id : 0LL, topic, rd_kafka_error_string(error));
+			rd_kafka_error_destroy(error);
+			return false;
+		}
+		rd_kafka_error_destroy(error);
+		rd_kafka_poll(ks->rk, 100);	/* brokers slow or down: wait for room */
+		if (ks->failed)
+		{
+			*err = ks->failure;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The event's message (and, after a delete, a tombstone) in batch seq. */
+static bool
+produce_event(kafka_sink *ks, const pt_event *ev, pending *p, pt_err *err)
+{
+	size_t		keylen;
+	const char *key = pt_kafka_key(ev, &keylen);
+
+	pt_buf_reset(&ks->topic);
+	pt_buf_reset(&ks->value);
+	pt_kafka_topic(ks->opts->topic, ks->opts->other_topic, ev, &ks->topic);
+	pt_kafka_value(ks->format, ev, &ks->source, pt_now_us() / 1000, &ks->value);
+	if (!produce(ks, ks->topic.data, key, keylen, ks->value.data, ks->value.len, ev, p->seq, err))
+		return false;
+	p->outstanding++;
+	if (ks->opts->tombstones && ev->op == PT_OP_DELETE && key != NULL)
+	{
+		if (!produce(ks, ks->topic.data, key, keylen, NULL, 0, ev, p->seq, err))
+			return false;
+		p->outstanding++;
+	}
+	return true;
+}
+
+/* ---- the sink ops ---- */
+
+static bool
+kafka_begin(void *state, pt_err *err)
+{
+	(void) err;
+	ring_push(state);
+	return true;
+}
+
+static bool
+kafka_add(void *state, pt_event *ev, pt_err *err)
+{
+	kafka_sink *ks = state;
+	pending    *p = open_batch(ks);
+
+	if (ks->failed)
+	{
+		*err = ks->failure;
+		return false;
+	}
+	if (p == NULL)
+		return pt_err_set(err, PT_ERR_RUNTIME, "internal error: Kafka event outside a batch");
+	return produce_event(ks, ev, p, err);
+}
+
+static bool
+kafka_commit(void *state, pt_lsn confirmed, pt_err *err)
+{
+	kafka_sink *ks = state;
+	pending    *p = open_batch(ks);
+
+	if (p != NULL)
+	{
+		p->committed = true;
+		p->end = confirmed;
+	}
+	rd_kafka_poll(ks->rk, 0);
+	ring_advance(ks);
+	if (ks->failed)
+	{
+		*err = ks->failure;
+		return false;
+	}
+	return true;
+}
+
+static void
+kafka_abort(void *state)
+{
+	kafka_sink *ks = state;
+	pending    *p = open_batch(ks);
+
+	/* its messages may arrive anyway; the retry sends the same ones again */
+	if (p != NULL)
+		p->aborted = true;
+	ring_advance(ks);
+}
+
+static void
+log_stats(kafka_sink *ks, bool force)
+{
+	int64_t		now = pt_now_us();
+	double		secs = (double) (now - ks->last_stats_us) / 1e6;
+
+	if (!force && now - ks->last_stats_us < STATS_EVERY_US)
+		return;
+	if (ks->delivered > ks->delivered_at_stats || rd_kafka_outq_len(ks->rk) > 0 || ks->delivery_errors > 0)
+		pt_log_info(ks->log, "kafka: %lld messages delivered (%.0f/s), %d queued, %lld delivery errors",
+					(long long) ks->delivered, (double) (ks->delivered - ks->delivered_at_stats) / (secs > 0 ? secs : 1),
+					rd_kafka_outq_len(ks->rk), (long long) ks->delivery_errors);
+	ks->last_stats_us = now;
+	ks->delivered_at_stats = ks->delivered;
+}
+
+static bool
+kafka_poll(void *state, int timeout_ms, pt_err *err)
+{
+	kafka_sink *ks = state;
+
+	rd_kafka_poll(ks->rk, timeout_ms);
+	ring_advance(ks);
+	log_stats(ks, false);
+	if (ks->failed)
+	{
+		*err = ks->failure;
+		return false;
+	}
+	return true;
+}
+
+static pt_lsn
+kafka_durable(void *state, pt_lsn committed)
+{
+	kafka_sink *ks = state;
+
+	ring_advance(ks);
+	return ks->ring_len == 0 ? committed : ks->durable;
+}
+
+static bool
+kafka_busy(void *state)
+{
+	kafka_sink *ks = state;
+
+	return rd_kafka_outq_len(ks->rk) > BUSY_MESSAGES;
+}
+
+static bool
+kafka_checkpoint(void *state, const pt_checkpoint *cp, pt_err *err)
+{
+	kafka_sink *ks = state;
+	pending    *p;
+	char		key[24];
+	bool		ok;
+
+	if (ks->opts->anchor_topic == NULL || ks->opts->anchor_topic[0] == '\0')
+		return true;
+	p = ring_push(ks);
+	p->committed = true;
+	p->end = ks->durable;
+	pt_buf_reset(&ks->value);
+	pt_checkpoint_anchor_line(cp, &ks->value);
+	ks->value.data[--ks->value.len] = '\0';	/* the line without its newline */
+	snprintf(key, sizeof(key), "%lld", (long long) cp->event_id);
+	ok = produce(ks, ks->opts->anchor_topic, key, strlen(key), ks->value.data, ks->value.len, NULL, p->seq, err);
+	if (ok)
+		p->outstanding++;
+	return ok;
+}
+
+/*
+ * Wait until everything queued is acknowledged. When stopping on a signal
+ * (*stop set) give up after DRAIN_ON_STOP_US: what is left is sent again
+ * at the next start, since the slot was not confirmed past it.
+ */
+static bool
+kafka_drain(void *state, volatile sig_atomic_t *stop, pt_err *err)
+{
+	kafka_sink *ks = state;
+	int64_t		started = pt_now_us();
+	int64_t		said = started;
+
+	while (rd_kafka_outq_len(ks->rk) > 0 && !ks->failed)
+	{
+		if (stop != NULL && *stop && pt_now_us() - started > DRAIN_ON_STOP_US)
+		{
+			pt_log_warning(ks->log, "kafka: stopping with %d messages not acknowledged; "
+						   "they are sent again at the next start", rd_kafka_outq_len(ks->rk));
+			break;
+		}
+		rd_kafka_poll(ks->rk, 100);
+		if (pt_now_us() - said > 10 * INT64_C(1000000))
+		{
+			pt_log_info(ks->log, "kafka: waiting for %d messages to be acknowledged", rd_kafka_outq_len(ks->rk));
+			said = pt_now_us();
+		}
+	}
+	ring_advance(ks);
+	log_stats(ks, true);
+	if (ks->failed)
+	{
+		*err = ks->failure;
+		return false;
+	}
+	return true;
+}
+
+static void
+kafka_close(void *state)
+{
+	kafka_sink *ks = state;
+
+	if (ks->rk != NULL)
+	{
+		/* what is still queued is not lost: the slot was not confirmed past it */
+		rd_kafka_flush(ks->rk, 2000);
+		rd_kafka_destroy(ks->rk);
+	}
+	free(ks->ring);
+	free(ks->schema);
+	pt_buf_free(&ks->topic);
+	pt_buf_free(&ks->value);
+	pt_buf_free(&ks->scratch);
+	free(ks);
+}
+
+/* The first event id whose commit LSN is at or after lsn (ids follow commit order). */
+static bool
+first_event_from(kafka_sink *ks, pt_lsn lsn, int64_t last_id, int64_t *first, pt_err *err)
+{
+	pt_buf		sql = PT_BUF_INIT;
+	int64_t		lo = 1,
+				hi = last_id + 1;	/* answer in [lo, hi] */
+	bool		ok;
+
+	ok = pt_pq_sql_with_ident(ks->conn, "SELECT commit_lsn::text FROM %1$s.events WHERE id = $1",
+							  ks->schema, &sql, err);
+	while (ok && lo < hi)
+	{
+		int64_t		mid = lo + (hi - lo) / 2;
+		char		id[24];
+		const char *params[1] = {id};
+		PGresult   *res;
+		pt_lsn		at = 0;
+
+		snprintf(id, sizeof(id), "%lld", (long long) mid);
+		res = pt_pq_exec_params(ks->conn, sql.data, 1, params, PGRES_TUPLES_OK, 1, 1, err);
+		if ((ok = res != NULL))
+			ok = pt_lsn_parse(PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)), &at) ||
+				pt_err_set(err, PT_ERR_INTEGRITY, "event %lld has a malformed commit_lsn", (long long) mid);
+		PQclear(res);
+		if (at >= lsn)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	pt_buf_free(&sql);
+	*first = lo;
+	return ok;
+}
+
+/* Send every stored event from id first on again, then wait until all are acknowledged. */
+static bool
+send_again(kafka_sink *ks, int64_t first, pt_lsn end, pt_err *err)
+{
+	pt_store_reader *reader = pt_store_reader_open(ks->conn, ks->schema, first - 1, err);
+	pending    *p = ring_push(ks);
+	pt_event	ev;
+	bool		done = false;
+	bool		ok = reader != NULL;
+
+	while (ok && (ok = pt_store_reader_next(reader, &ev, &done, err)) && !done)
+		ok = produce_event(ks, &ev, p, err);
+	pt_store_reader_close(reader);
+	p->committed = true;
+	p->end = end;
+	return ok && kafka_drain(ks, NULL, err);
+}
+
+static bool
+kafka_resume(void *state, pt_lsn slot_confirmed, pt_err *err)
+{
+	kafka_sink *ks = state;
+	pt_store_state st;
+	int64_t		first;
+
+	if (!pt_store_load_state(ks->conn, ks->schema, ks->opts->slot, &st, err))
+		return false;
+	ks->durable = slot_confirmed;
+	if (!st.found || st.last_event_id == 0)
+		return true;
+	if (!first_event_from(ks, slot_confirmed, st.last_event_id, &first, err))
+		return false;
+	if (first > st.last_event_id)
+		return true;
+	pt_log_info(ks->log, "kafka: sending events %lld..%lld again (the slot was confirmed up to %X/%X, "
+				"Kafka may not have them all)", (long long) first, (long long) st.last_event_id,
+				(unsigned) (slot_confirmed >> 32), (unsigned) slot_confirmed);
+	return send_again(ks, first, st.confirmed_lsn, err);
+}
+
+static const pt_sink_ops kafka_ops = {
+	.name = "kafka",
+	.begin = kafka_begin,
+	.add = kafka_add,
+	.commit = kafka_commit,
+	.abort = kafka_abort,
+	.close = kafka_close,
+	.poll = kafka_poll,
+	.durable = kafka_durable,
+	.busy = kafka_busy,
+	.resume = kafka_resume,
+	.checkpoint = kafka_checkpoint,
+	.drain = kafka_drain,
+};
+
+bool
+pt_sink_kafka_open(pt_sink *sink, const pt_kafka_opts *opts, const char *db, PGconn *conn,
+				   const char *schema, pt_log *log, pt_err *err)
+{
+	kafka_sink *ks = pt_calloc(1, sizeof(*ks));
+	rd_kafka_conf_t *conf;
+	char		why[512];
+
+	ks->opts = opts;
+	ks->log = log;
+	ks->conn = conn;
+	ks->schema = pt_strdup(schema);
+	ks->source.db = db;
+	ks->source.slot = opts->slot;
+	ks->last_stats_us = pt_now_us();
+	pt_buf_init(&ks->topic);
+	pt_buf_init(&ks->value);
+	pt_buf_init(&ks->scratch);
+	if (!pt_kafka_format_parse(opts->format, &ks->format))
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "unknown Kafka format \"%s\"", opts->format);
+		pt_err_hint(err, "[kafka] format is native or debezium");
+		goto error;
+	}
+	if ((conf = make_conf(ks, err)) == NULL)
+		goto error;
+	ks->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
+	if (ks->rk == NULL)
+	{
+		rd_kafka_conf_destroy(conf);	/* rd_kafka_new frees conf only on success */
+		pt_err_set(err, PT_ERR_CONFIG, "could not create the Kafka producer: %s", why);
+		goto error;
+	}
+	rd_kafka_set_log_queue(ks->rk, NULL);	/* log lines come through rd_kafka_poll */
+	sink->ops = &kafka_ops;
+	sink->state = ks;
+	return true;
+
+error:
+	kafka_close(ks);
+	return false;
+}

@@ -1,0 +1,55 @@
+/*
+ * capture/sink_kafka.h — the Kafka sink: every event as a message, through
+ * librdkafka (idempotent producer, acks=all).
+ *
+ * Messages are produced as events are added (librdkafka queues and sends
+ * them in the background); each belongs to the sink batch it came in. A
+ * batch counts as delivered when every one of its messages was
+ * acknowledged, and the sink's durable position is the end LSN of the last
+ * batch delivered with all before it: capture confirms the slot only up to
+ * the lower of that and the event table's. A crash can therefore leave
+ * events in the table that Kafka never got; at the next start resume()
+ * sends again every event the slot had not confirmed (read back from the
+ * event table), so every event reaches Kafka at least once, a repeat with
+ * the same id and content. Capture is deterministic: events rebuilt from
+ * the same WAL get the same ids and hashes, so a message of a batch the
+ * table rolled back is the very message the retry sends.
+ *
+ * During a broker outage librdkafka retries without end
+ * (message.timeout.ms = 0 unless configured) and the queue fills; busy()
+ * then tells capture to stop reading the stream, so the slot holds the WAL
+ * until the brokers are back. A delivery that fails for good (message too
+ * large, topic not authorized, ...) stops capture with an error naming the
+ * event: nothing is skipped.
+ */
+#ifndef PGTRAIL_CAPTURE_SINK_KAFKA_H
+#define PGTRAIL_CAPTURE_SINK_KAFKA_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "capture/sink.h"
+#include "core/log.h"
+
+typedef struct pt_kafka_opts
+{
+	const char *const *props;	/* librdkafka key/value pairs, as given */
+	int			nprops;
+	const char *topic;			/* template: {schema}, {table} */
+	const char *other_topic;	/* events of no table */
+	const char *format;			/* native | debezium */
+	bool		tombstones;		/* a null-valued message after each delete */
+	const char *anchor_topic;	/* checkpoints, "" = none */
+	const char *slot;			/* the slot (its state row; Debezium's source.name) */
+} pt_kafka_opts;
+
+/*
+ * A Kafka sink. db is the source database's name (Debezium's source.db);
+ * conn (borrowed) is the event store connection, schema its schema:
+ * resume() reads events back from there. opts must outlive the sink.
+ * False with err (kind CONFIG for a property librdkafka refuses).
+ */
+bool		pt_sink_kafka_open(pt_sink *sink, const pt_kafka_opts *opts, const char *db, PGconn *conn,
+							   const char *schema, pt_log *log, pt_err *err);
+
+#endif
