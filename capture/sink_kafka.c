@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "capture/kafka_message.h"
+#include "config/config.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/mem.h"
@@ -209,7 +210,9 @@ conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, pt_err *err)
 
 	if (rd_kafka_conf_set(conf, key, value, why, sizeof(why)) == RD_KAFKA_CONF_OK)
 		return true;
-	pt_err_set(err, PT_ERR_CONFIG, "Kafka property \"%s\": %s", key, why);
+	/* librdkafka's text may quote the value: not for a secret */
+	pt_err_set(err, PT_ERR_CONFIG, "Kafka property \"%s\": %s", key,
+			   pt_config_kafka_is_secret(key) ? "invalid value (not shown: it is a secret)" : why);
 	pt_err_hint(err, "check the [kafka] section, PGTRAIL_KAFKA_* variables and -X flags (librdkafka's CONFIGURATION.md lists the properties)");
 	return false;
 }
