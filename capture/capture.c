@@ -566,6 +566,8 @@ stream_loop(capture *c, volatile sig_atomic_t *stop, pt_err *err)
 		if (sinks_busy(c))
 		{
 			/* Kafka is behind (brokers down?): leave the WAL in the slot, stay in touch */
+			if (*stop)
+				break;			/* the transaction half read is rolled back below */
 			if (!sinks_poll(c, 100, err) || !pt_stream_send_status(c->stream, false, err))
 				return false;
 			continue;
