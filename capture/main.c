@@ -6,7 +6,6 @@
  * flag; the loop finishes the transaction in flight, commits, confirms the
  * slot and returns.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,33 +14,12 @@
 
 #include "capture/capture.h"
 #include "config/config.h"
+#include "config/signals.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/version.h"
 
 extern char **environ;
-
-static volatile sig_atomic_t stop_requested;
-
-static void
-on_signal(int signo)
-{
-	(void) signo;
-	stop_requested = 1;
-}
-
-static void
-install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
 
 static void
 fill_opts(const pt_config *cfg, pt_capture_opts *o)
@@ -158,11 +136,10 @@ main(int argc, char **argv)
 	fill_opts(cfg, &opts);
 	fill_kafka(cfg, &opts, &kafka_props);
 	log = pt_config_log(cfg, "pgtrail-capture");
-	install_signals();
 	if (load_signing_key(cfg, &key, log, &err))
 	{
 		opts.checkpoints.key = key;
-		ok = pt_capture_run(&opts, log, &stop_requested, &err);
+		ok = pt_capture_run(&opts, log, pt_signals_install(), &err);
 	}
 	if (!ok)
 	{

@@ -7,40 +7,18 @@
  * error, 3 could not run. SIGTERM and SIGINT finish the source transaction
  * being applied, commit, and stop (that is how --follow ends).
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "config/config.h"
+#include "config/signals.h"
 #include "core/log.h"
 #include "core/version.h"
 #include "replay/replay.h"
 
 extern char **environ;
-
-static volatile sig_atomic_t stop_requested;
-
-static void
-on_signal(int signo)
-{
-	(void) signo;
-	stop_requested = 1;
-}
-
-static void
-install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
 
 /* At most one --until-*; false with err otherwise. */
 static bool
@@ -140,8 +118,7 @@ run(const pt_config *cfg, pt_err *err)
 	{
 		pt_replay_opts o;
 
-		install_signals();
-		ok = fill_opts(cfg, &o, err) && pt_replay_run(&o, log, &stop_requested, err);
+		ok = fill_opts(cfg, &o, err) && pt_replay_run(&o, log, pt_signals_install(), err);
 	}
 	if (!ok)
 		pt_log_err(log, PT_LOG_ERROR, err);

@@ -7,40 +7,18 @@
  * (the report names the first bad event and what is wrong), 2 usage or
  * configuration error, 3 could not run (connection, I/O).
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config/config.h"
+#include "config/signals.h"
 #include "core/log.h"
 #include "core/version.h"
 #include "verify/report.h"
 #include "verify/verify.h"
 
 extern char **environ;
-
-static volatile sig_atomic_t stop_requested;
-
-static void
-on_signal(int signo)
-{
-	(void) signo;
-	stop_requested = 1;
-}
-
-static void
-install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
 
 static void
 fill_opts(const pt_config *cfg, pt_verify_opts *o)
@@ -121,9 +99,8 @@ main(int argc, char **argv)
 	}
 	fill_opts(cfg, &opts);
 	log = pt_config_log(cfg, "pgtrail-verify");
-	install_signals();
 	rep = pt_report_new();
-	ran = pt_verify_run(&opts, log, &stop_requested, rep, &err);
+	ran = pt_verify_run(&opts, log, pt_signals_install(), rep, &err);
 	rc = finish(cfg, rep, ran, &err, log);
 	pt_report_free(rep);
 	pt_log_free(log);
