@@ -250,13 +250,6 @@ pt_checkpoint_verify(const pt_keyring *ring, const pt_checkpoint *cp, pt_err *er
 	return ok;
 }
 
-/* "\\x" and exactly n bytes of hex into out. */
-static bool
-bytea_hex(const char *text, size_t n, uint8_t *out)
-{
-	return strncmp(text, "\\x", 2) == 0 && strlen(text) == 2 + 2 * n && pt_hex_decode(text + 2, n, out);
-}
-
 bool
 pt_checkpoint_from_row(const PGresult *res, int row, int col, pt_checkpoint *cp, pt_err *err)
 {
@@ -267,11 +260,11 @@ pt_checkpoint_from_row(const PGresult *res, int row, int col, pt_checkpoint *cp,
 
 	memset(cp, 0, sizeof(*cp));
 	cp->event_id = strtoll(PQgetvalue(res, row, col), &end, 10);
-	ok = *end == '\0' && bytea_hex(PQgetvalue(res, row, col + 1), PT_HASH_LEN, cp->hash) &&
+	ok = *end == '\0' && pt_hex_decode_bytea(PQgetvalue(res, row, col + 1), PT_HASH_LEN, cp->hash) &&
 		pt_lsn_parse(lsn, strlen(lsn), &cp->lsn) && pt_time_parse(when, strlen(when), &cp->created_at);
 	if (ok && !PQgetisnull(res, row, col + 4))
 	{
-		ok = bytea_hex(PQgetvalue(res, row, col + 4), PT_SIG_LEN, cp->signature) &&
+		ok = pt_hex_decode_bytea(PQgetvalue(res, row, col + 4), PT_SIG_LEN, cp->signature) &&
 			strlen(PQgetvalue(res, row, col + 5)) == PT_KEY_ID_LEN;
 		if (ok)
 			memcpy(cp->key_id, PQgetvalue(res, row, col + 5), PT_KEY_ID_LEN + 1);

@@ -3,6 +3,8 @@
  */
 #include "core/hex.h"
 
+#include <string.h>
+
 int
 pt_hex_digit(char c)
 {
@@ -41,4 +43,10 @@ pt_hex_decode(const char *hex, size_t n, uint8_t *out)
 		out[i] = (uint8_t) (hi << 4 | lo);
 	}
 	return true;
+}
+
+bool
+pt_hex_decode_bytea(const char *text, size_t n, uint8_t *out)
+{
+	return strncmp(text, "\\x", 2) == 0 && strlen(text) == 2 + 2 * n && pt_hex_decode(text + 2, n, out);
 }

@@ -17,4 +17,7 @@ void		pt_hex_encode(const uint8_t *bytes, size_t n, char *out);
 /* Decode exactly 2n hex digits into n bytes; false on a non-digit. */
 bool		pt_hex_decode(const char *hex, size_t n, uint8_t *out);
 
+/* Decode bytea's hex output ("\\x" and exactly 2n digits, a C string) into n bytes. */
+bool		pt_hex_decode_bytea(const char *text, size_t n, uint8_t *out);
+
 #endif

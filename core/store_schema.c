@@ -207,13 +207,6 @@ pt_store_install_indexes(PGconn *conn, const char *schema, pt_err *err)
 	return ok;
 }
 
-static bool
-parse_hash_hex(const char *text, uint8_t *out)
-{
-	return strncmp(text, "\\x", 2) == 0 && strlen(text) == 2 + 2 * PT_HASH_LEN &&
-		pt_hex_decode(text + 2, PT_HASH_LEN, out);
-}
-
 bool
 pt_store_load_state(PGconn *conn, const char *schema, const char *slot, pt_store_state *state, pt_err *err)
 {
@@ -240,7 +233,7 @@ pt_store_load_state(PGconn *conn, const char *schema, const char *slot, pt_store
 		state->found = true;
 		state->last_event_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 		if (!pt_lsn_parse(lsn, strlen(lsn), &state->confirmed_lsn) ||
-			!parse_hash_hex(PQgetvalue(res, 0, 2), state->last_hash))
+			!pt_hex_decode_bytea(PQgetvalue(res, 0, 2), PT_HASH_LEN, state->last_hash))
 			ok = pt_err_set(err, PT_ERR_INTEGRITY, "state row of slot \"%s\" is malformed", slot);
 	}
 	PQclear(res);

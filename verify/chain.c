@@ -21,13 +21,6 @@ typedef struct link
 	uint8_t		hash[PT_HASH_LEN];
 } link;
 
-static bool
-bytea32(const char *text, uint8_t *out)
-{
-	return strncmp(text, "\\x", 2) == 0 && strlen(text) == 2 + 2 * PT_HASH_LEN &&
-		pt_hex_decode(text + 2, PT_HASH_LEN, out);
-}
-
 /* The stored prev_hash and hash of the events with ids id and id + 1. */
 static bool
 read_links(PGconn *conn, const char *schema, int64_t id, link out[2], pt_err *err)
@@ -52,7 +45,8 @@ read_links(PGconn *conn, const char *schema, int64_t id, link out[2], pt_err *er
 	{
 		link	   *l = &out[atoi(PQgetvalue(res, i, 0))];
 
-		l->found = bytea32(PQgetvalue(res, i, 1), l->prev_hash) && bytea32(PQgetvalue(res, i, 2), l->hash);
+		l->found = pt_hex_decode_bytea(PQgetvalue(res, i, 1), PT_HASH_LEN, l->prev_hash) &&
+			pt_hex_decode_bytea(PQgetvalue(res, i, 2), PT_HASH_LEN, l->hash);
 	}
 	PQclear(res);
 	return true;
