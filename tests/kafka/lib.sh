@@ -15,6 +15,9 @@
 # kcat calls here give up after $KAFKA_TIMEOUT seconds (default 60).
 # Consuming a topic that does not exist creates it, empty (the mock
 # auto-creates any topic a client asks for, with 4 partitions).
+# The mock (librdkafka 2.0.2) keeps only about the newest 5 MB of each
+# partition and drops older messages: a test with many messages uses more
+# partitions (--topic NAME --partitions P) and checks that offsets start at 0.
 : "${bin:?lib.sh needs bin set to the build bin directory}"
 kafka_pid=""
 KAFKA_BOOTSTRAP=""
