@@ -11,7 +11,10 @@
  * events in the table that Kafka never got; at the next start resume()
  * sends again every event the slot had not confirmed (read back from the
  * event table), so every event reaches Kafka at least once, a repeat with
- * the same id and content. Capture is deterministic: events rebuilt from
+ * the same id and content. The last event id Kafka acknowledged is also
+ * written down in the store (sink_positions, once a second and at a clean
+ * stop), which spares the repeats the slot's position cannot (the first
+ * snapshot's events all carry the slot's starting LSN). Capture is deterministic: events rebuilt from
  * the same WAL get the same ids and hashes, so a message of a batch the
  * table rolled back is the very message the retry sends.
  *

@@ -65,14 +65,22 @@
 /*
  * Tables added after format version 1 came out: created with IF NOT
  * EXISTS at every install, so older stores get them too. verified holds
- * pgtrail-verify's last verified point (incremental runs go on from it).
+ * pgtrail-verify's last verified point (incremental runs go on from it);
+ * sink_positions the last event a background sink (Kafka) had
+ * acknowledged, as far as capture wrote it down.
  */
 #define CREATE_LATER_TABLES_SQL \
 	"CREATE TABLE IF NOT EXISTS %1$s.verified (" \
 	" name text PRIMARY KEY," \
 	" event_id bigint NOT NULL," \
 	" hash bytea NOT NULL," \
-	" verified_at timestamptz NOT NULL DEFAULT now())"
+	" verified_at timestamptz NOT NULL DEFAULT now());" \
+	"CREATE TABLE IF NOT EXISTS %1$s.sink_positions (" \
+	" slot text NOT NULL," \
+	" sink text NOT NULL," \
+	" event_id bigint NOT NULL," \
+	" updated_at timestamptz NOT NULL DEFAULT now()," \
+	" PRIMARY KEY (slot, sink))"
 
 /*
  * Indexes for replay's point queries (--as-of, --history): a row's events
