@@ -410,10 +410,6 @@ pt_kafka_headers(const pt_event *ev, pt_buf *scratch, const char **names,
 	len = pt_lsn_format(ev->lsn, tmp);
 	pt_buf_append(scratch, tmp, (size_t) len);
 	END();
-	BEGIN("pgtrail.commit_lsn");
-	len = pt_lsn_format(ev->commit_lsn, tmp);
-	pt_buf_append(scratch, tmp, (size_t) len);
-	END();
 	if (ev->has_xid)
 	{
 		BEGIN("pgtrail.xid");
@@ -430,9 +426,6 @@ pt_kafka_headers(const pt_event *ev, pt_buf *scratch, const char **names,
 		pt_buf_put_i64(scratch, ev->schema_version);
 		END();
 	}
-	BEGIN("pgtrail.op");
-	pt_buf_puts(scratch, pt_op_name(ev->op));
-	END();
 
 #undef BEGIN
 #undef END

@@ -108,9 +108,11 @@ bool		pt_kafka_value(pt_kafka_format fmt, const pt_event *ev, const pt_kafka_sou
 
 /*
  * The headers every message carries, in this order: pgtrail.event_id,
- * pgtrail.lsn, pgtrail.commit_lsn, pgtrail.xid (omitted when none),
- * pgtrail.hash (lower-case hex), pgtrail.schema_version (omitted when
- * none), pgtrail.op; values are text (decimal numbers, "X/X" LSNs).
+ * pgtrail.lsn, pgtrail.xid (omitted when none), pgtrail.hash (lower-case
+ * hex), pgtrail.schema_version (omitted when none); values are text
+ * (decimal numbers, "X/X" LSNs). Only these: librdkafka allocates every
+ * header of every message, and each one costs measurably (the commit LSN
+ * and the op are in the value).
  *
  * Fills names[i] (static strings), values[i] and value_lens[i] for at most
  * PT_KAFKA_MAX_HEADERS headers and returns how many. scratch is reset and

@@ -99,8 +99,8 @@ for m in sorted(msgs, key=lambda m: (m["partition"], m["offset"])):
     assert i in events, f"event {i} in Kafka is not in the event table"
     c, hsh, key = events[i]
     assert hd["pgtrail.hash"].lower() == hsh, f"event {i}: hash header {hd['pgtrail.hash']} != table {hsh}"
-    assert lsn(hd["pgtrail.commit_lsn"]) == c, f"event {i}: commit_lsn header differs from the table"
     p = json.loads(m["payload"])
+    assert lsn(p["commit_lsn"]) == c, f"event {i}: commit_lsn differs from the table"
     assert p["id"] == i and p["hash"].lower() == hsh, f"event {i}: payload id/hash differ from the table"
     assert json.loads(m["key"]) == json.loads(key), f"event {i}: message key {m['key']} != table key {key}"
     copy = (m["key"], m["payload"], m["headers"], m["partition"])

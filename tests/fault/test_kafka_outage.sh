@@ -167,8 +167,8 @@ for i, m, hd in read(sys.argv[3]):
     assert i in events, f"event {i} in Kafka is not in the event table"
     c, hsh = events[i]
     assert hd["pgtrail.hash"].lower() == hsh, f"event {i}: hash header {hd['pgtrail.hash']} != table {hsh}"
-    assert lsn(hd["pgtrail.commit_lsn"]) == c, f"event {i}: commit_lsn header differs from the table"
     p = json.loads(m["payload"])
+    assert lsn(p["commit_lsn"]) == c, f"event {i}: commit_lsn differs from the table"
     assert p["id"] == i and p["hash"].lower() == hsh, f"event {i}: payload id/hash differ from the table"
     copy = (m["key"], m["payload"], m["headers"], m["partition"])
     if i in seen:

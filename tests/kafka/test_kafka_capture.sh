@@ -218,8 +218,7 @@ def common(msgs, events, prefix, other):
         ev = byid[int(h["pgtrail.event_id"])]
         # headers (kafka_message.c pt_kafka_headers)
         want = {"pgtrail.event_id": str(ev["id"]), "pgtrail.lsn": ev["lsn"],
-                "pgtrail.commit_lsn": ev["commit_lsn"], "pgtrail.hash": ev["hash"],
-                "pgtrail.op": ev["op"]}
+                "pgtrail.hash": ev["hash"]}
         if ev["xid"] is not None:
             want["pgtrail.xid"] = str(ev["xid"])
         if ev["schema_version"] is not None:
