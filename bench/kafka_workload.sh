@@ -26,7 +26,7 @@ div() { awk -v a="$1" -v b="$2" 'BEGIN { print a / b }'; }
 mock_cpu() { awk -v t="$(getconf CLK_TCK)" '{ print ($14 + $15) / t }' "/proc/$kafka_pid/stat"; }
 run_cpu() { awk '{ print $1 + $2 }' "$1"; }
 
-kafka_start --topic pgtrail.public.orders --topic pgtrail.public.items --topic pgtrail.public.payments >/dev/null
+kafka_start --brokers "${KAFKA_BROKERS:-1}" --topic pgtrail.public.orders --topic pgtrail.public.items --topic pgtrail.public.payments >/dev/null
 psql -qX -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
 CREATE TABLE orders (id bigint PRIMARY KEY, customer int, amount numeric(12,2), note text, at timestamptz);
 CREATE TABLE items (id bigint PRIMARY KEY, order_id bigint, sku text, qty int, price numeric(10,2));
