@@ -17,32 +17,14 @@ opts=(-o format-version=2 -o include-xids=1 -o include-timestamp=1 -o include-ls
 q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
 secs() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { print b - a }'; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN { print a / b }'; }
+. "$(dirname "$0")/backlog.sh"
 
-psql -qX -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
-CREATE TABLE orders (id bigint PRIMARY KEY, customer int, amount numeric(12,2), note text, at timestamptz);
-CREATE TABLE items (id bigint PRIMARY KEY, order_id bigint, sku text, qty int, price numeric(10,2));
-CREATE TABLE payments (id bigint PRIMARY KEY, order_id bigint, method text, paid boolean, at timestamptz);
-SQL
+backlog_tables
 for s in recv by_table by_origin; do q "SELECT 1 FROM pg_create_logical_replication_slot('$s', 'wal2json')" >/dev/null; done
 "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --snapshot never --endpos 0/1 --log-level warning
 # CHANGES/2 inserts then CHANGES/2 updates, 10 rows a transaction, round robin over the tables
-half=$((rows / 2))
-psql -qX -v ON_ERROR_STOP=1 >/dev/null <<SQL
-DO \$\$ BEGIN FOR i IN 0..($half / 30 - 1) LOOP
-  INSERT INTO orders SELECT g, g % 997, g / 7.0, 'order number ' || g, now() FROM generate_series(i * 10 + 1, i * 10 + 10) g;
-  COMMIT;
-  INSERT INTO items SELECT g, g, 'sku-' || (g % 100), 1 + g % 5, 9.99 FROM generate_series(i * 10 + 1, i * 10 + 10) g;
-  COMMIT;
-  INSERT INTO payments SELECT g, g, 'card', false, now() FROM generate_series(i * 10 + 1, i * 10 + 10) g;
-  COMMIT;
-END LOOP; END \$\$;
-DO \$\$ BEGIN FOR i IN 0..($half / 30 - 1) LOOP
-  UPDATE orders SET amount = amount + 1 WHERE id BETWEEN i * 10 + 1 AND i * 10 + 10; COMMIT;
-  UPDATE items SET qty = qty + 1 WHERE id BETWEEN i * 10 + 1 AND i * 10 + 10; COMMIT;
-  UPDATE payments SET paid = true WHERE id BETWEEN i * 10 + 1 AND i * 10 + 10; COMMIT;
-END LOOP; END \$\$;
-SQL
-rows=$(( (half / 30) * 30 * 2 ))
+backlog_write "$rows"
+rows=$backlog_rows
 end1=$(q "SELECT pg_current_wal_lsn()")
 
 t0=$(date +%s.%N)

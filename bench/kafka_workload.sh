@@ -20,6 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 log=$PGTRAIL_TEST_DIR/kafka.log
 . "$here/../tests/harness/testlib.sh"
 . "$here/../tests/kafka/lib.sh"
+. "$here/backlog.sh"
 secs() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { print b - a }'; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN { print a / b }'; }
 # CPU seconds (user + system) of the mock so far, and of a capture run (from time -f '%U %S')
@@ -27,33 +28,14 @@ mock_cpu() { awk -v t="$(getconf CLK_TCK)" '{ print ($14 + $15) / t }' "/proc/$k
 run_cpu() { awk '{ print $1 + $2 }' "$1"; }
 
 kafka_start --brokers "${KAFKA_BROKERS:-1}" --topic pgtrail.public.orders --topic pgtrail.public.items --topic pgtrail.public.payments >/dev/null
-psql -qX -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
-CREATE TABLE orders (id bigint PRIMARY KEY, customer int, amount numeric(12,2), note text, at timestamptz);
-CREATE TABLE items (id bigint PRIMARY KEY, order_id bigint, sku text, qty int, price numeric(10,2));
-CREATE TABLE payments (id bigint PRIMARY KEY, order_id bigint, method text, paid boolean, at timestamptz);
-SQL
+backlog_tables
 # both slots (and their stores) before the workload
 for s in a b; do
     "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --slot "bench_$s" --schema "store_$s" \
         --snapshot never --endpos 0/1 --log-level warning
 done
-half=$((rows / 2))
-psql -qX -v ON_ERROR_STOP=1 >/dev/null <<SQL
-DO \$\$ BEGIN FOR i IN 0..($half / 30 - 1) LOOP
-  INSERT INTO orders SELECT g, g % 997, g / 7.0, 'order number ' || g, now() FROM generate_series(i * 10 + 1, i * 10 + 10) g;
-  COMMIT;
-  INSERT INTO items SELECT g, g, 'sku-' || (g % 100), 1 + g % 5, 9.99 FROM generate_series(i * 10 + 1, i * 10 + 10) g;
-  COMMIT;
-  INSERT INTO payments SELECT g, g, 'card', false, now() FROM generate_series(i * 10 + 1, i * 10 + 10) g;
-  COMMIT;
-END LOOP; END \$\$;
-DO \$\$ BEGIN FOR i IN 0..($half / 30 - 1) LOOP
-  UPDATE orders SET amount = amount + 1 WHERE id BETWEEN i * 10 + 1 AND i * 10 + 10; COMMIT;
-  UPDATE items SET qty = qty + 1 WHERE id BETWEEN i * 10 + 1 AND i * 10 + 10; COMMIT;
-  UPDATE payments SET paid = true WHERE id BETWEEN i * 10 + 1 AND i * 10 + 10; COMMIT;
-END LOOP; END \$\$;
-SQL
-rows=$(( (half / 30) * 30 * 2 ))
+backlog_write "$rows"
+rows=$backlog_rows
 end=$(q "SELECT pg_current_wal_lsn()")
 
 common=(--source "$PGTRAIL_TEST_DSN" --endpos "$end" --batch-size 10000 --log-level info)
