@@ -18,7 +18,10 @@ expect() { # expect EXIT_CODE TEXT -- ARGS...: capture fails with that code, a m
     echo "ok: exit $code: $(printf '%s\n' "$out" | grep 'error:' | head -1)"
 }
 
-"$bin/pgtrail-capture" --help | grep -q -- '--source VALUE' || fail "--help lists no --source"
+# (not piped into grep -q: grep stops reading at the first match, and a help
+# text longer than a pipe write then ends the program with SIGPIPE)
+help=$("$bin/pgtrail-capture" --help)
+grep -q -- '--source VALUE' <<<"$help" || fail "--help lists no --source"
 "$bin/pgtrail-capture" --version | grep -qx 'pgtrail-capture (pgtrail) [0-9.]*' || fail "--version"
 PGTRAIL_CAPTURE_SLTO=x "$bin/pgtrail-capture" --help >/dev/null || fail "--help hidden by a bad environment"
 echo "ok: --help and --version"
