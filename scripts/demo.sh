@@ -2,7 +2,10 @@
 # demo.sh — pgtrail on a demo, from a fresh Debian 12 machine:
 # installs what is missing, builds, starts a throwaway PostgreSQL with
 # wal2json, runs a small application workload with pgtrail-capture
-# attached, and shows the captured, hash-chained events. Cleans up after.
+# attached (signed checkpoints, an anchor file), shows the captured,
+# hash-chained events, replays the shop as it was before a change, shows a
+# row's history, has pgtrail-verify audit the log, then edits an event in
+# SQL and lets verify name it; ends with a summary. Cleans up after.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

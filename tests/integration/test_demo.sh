@@ -2,7 +2,8 @@
 # test_demo.sh BIN_DIR — the README's demo steps (scripts/demo_steps.sh,
 # without the installs) run as they are and say what they should: the
 # events captured, the chain checked, the shop as it was before the
-# rename, and the rename in customer 42's history with who did it.
+# rename, the rename in customer 42's history with who did it, verify's
+# verdict on the log, and the event it names after an edit in SQL.
 set -euo pipefail
 bin=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,4 +13,10 @@ check() { printf '%s\n' "$out" | grep -Eq "$1" || fail "the demo did not show: $
 check '^ok: 2768 events, last hash [0-9a-f]{64}$' "the independent checker's verdict on 2,768 events"
 check '^ customer 42 +\| +2000$' "customer 42 before the rename, with 2,000 orders"
 check '^2767 .* update +support@shop\.example +rename-customer .*"name":"Zoë Müller"' "who renamed customer 42"
+check '^verify: OK ' "verify passing the log as captured, with signatures and anchors"
+check '^checkpoints: [1-9][0-9]* checked, [1-9][0-9]* signatures verified; anchors: [1-9][0-9]* checked$' "signed, anchored checkpoints"
+tampered=$(printf '%s\n' "$out" | sed -n 's/^verify: .*exit 1 after event \([0-9]*\) was edited in SQL$/\1/p')
+[ -n "$tampered" ] || fail "the demo's summary does not name the edited event: $out"
+check "^FAILED: event $tampered: changed" "verify naming the edited event $tampered"
+check '^events captured: +2768 ' "the summary's event count"
 echo "ok: the demo's steps run and show capture, the checked chain, replay to a time, and a row's history"
