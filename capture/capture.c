@@ -65,6 +65,7 @@ typedef struct capture
 	bool		batch_open;
 	int64_t		batch_events;
 	int64_t		batch_started_us;
+	int64_t		batch_commit_at;	/* source commit time of its last event */
 	pt_lsn		batch_end;		/* end LSN of the last whole transaction in it */
 
 	pt_lsn		stored;			/* everything up to here is in the store */
@@ -153,7 +154,35 @@ batch_add(capture *c, pt_event *ev, pt_err *err)
 			return false;
 	c->batch_events++;
 	c->events_total++;
+	c->batch_commit_at = ev->committed_at;
+	pt_metrics_event(c->opts->metrics, ev);
 	return true;
+}
+
+/*
+ * --metrics: positions (what is stored, how far the source is) and the
+ * background sinks' figures. Cheap (atomic stores): called for every
+ * message of the stream.
+ */
+static void
+report(capture *c, pt_lsn source)
+{
+	pt_metrics *m = c->opts->metrics;
+
+	if (m == NULL)
+		return;
+	pt_metrics_position(m, c->stored, source);
+	for (int i = 0; i < c->nsinks; i++)
+	{
+		int64_t		delivered,
+					errors,
+					queued;
+
+		if (c->sinks[i].ops->figures == NULL)
+			continue;
+		c->sinks[i].ops->figures(c->sinks[i].state, &delivered, &errors, &queued);
+		pt_metrics_kafka(m, delivered, errors, queued);
+	}
 }
 
 /* Commit the batch on every sink, then let the slot advance to its end. */
@@ -173,6 +202,7 @@ batch_commit(capture *c, pt_err *err)
 	c->batch_open = false;
 	c->stored = c->batch_end;
 	confirm(c, c->batch_end);
+	pt_metrics_batch(c->opts->metrics, c->batch_end, pt_now_us() - c->batch_started_us, c->batch_commit_at);
 	pt_log_debug(c->log, "committed %lld events up to %X/%X", (long long) c->batch_events,
 				 (unsigned) (c->batch_end >> 32), (unsigned) c->batch_end);
 	return sinks_checkpoint(c, err) && pt_stream_send_status(c->stream, false, err);
@@ -590,6 +620,7 @@ stream_loop(capture *c, volatile sig_atomic_t *stop, pt_err *err)
 		}
 		if (msg.kind == PT_STREAM_IDLE && !on_idle(c, msg.wal_end, err))
 			return false;
+		report(c, msg.wal_end);
 	}
 	if (c->in_txn)
 		batch_abort(c);			/* only when the stream ended mid-transaction */
@@ -786,7 +817,7 @@ first_batch(capture *c, const char *snapshot, pt_lsn consistent, const char *gap
 	if (gap && !add_gap_event(c, gap, consistent, err))
 		return false;
 	if (copy && !pt_snapshot_copy(c->opts->source_dsn, snapshot, consistent, c->filter,
-								  emit_snapshot_event, c, c->log, &rows, err))
+								  emit_snapshot_event, c, c->log, c->opts->metrics, &rows, err))
 		return false;
 	c->batch_end = consistent;
 	if (!batch_commit(c, err))
@@ -897,6 +928,24 @@ find_start(capture *c, pt_lsn *start, pt_err *err)
 	return ok;
 }
 
+/* --metrics: where the source's WAL is now, so lag is known before the first keepalive. */
+static bool
+source_position(capture *c, pt_err *err)
+{
+	PGresult   *res;
+	pt_lsn		source = 0;
+
+	if (c->opts->metrics == NULL)
+		return true;
+	res = pt_pq_exec(c->source_conn, "SELECT pg_current_wal_flush_lsn()::text", PGRES_TUPLES_OK, 1, 1, err);
+	if (res == NULL)
+		return false;
+	if (pt_lsn_parse(PQgetvalue(res, 0, 0), (size_t) PQgetlength(res, 0, 0), &source))
+		report(c, source);
+	PQclear(res);
+	return true;
+}
+
 static bool
 start_stream(capture *c, pt_err *err)
 {
@@ -908,7 +957,7 @@ start_stream(capture *c, pt_err *err)
 		"filter-tables", filter, "filter-msg-prefixes", HEARTBEAT_PREFIX,
 		c->origin_oid[0] ? "filter-origins" : NULL, c->origin_oid, NULL
 	};
-	bool		ok = find_start(c, &start, err) &&
+	bool		ok = find_start(c, &start, err) && source_position(c, err) &&
 		pt_stream_start(c->stream, c->opts->slot, start, options, c->opts->status_interval_ms, err);
 
 	free(filter);
@@ -957,7 +1006,9 @@ run_session(const pt_capture_opts *opts, pt_log *log, volatile sig_atomic_t *sto
 	if (ok)
 	{
 		*started = true;
+		pt_metrics_streaming(opts->metrics, true);
 		ok = stream_loop(&c, stop, err);
+		pt_metrics_streaming(opts->metrics, false);
 	}
 	if (ok)
 	{
@@ -1017,6 +1068,7 @@ pt_capture_run(const pt_capture_opts *opts, pt_log *log, volatile sig_atomic_t *
 		if (events > before)
 			delay_ms = 500;		/* it was working: start the backoff over */
 		pt_log_err(log, PT_LOG_WARNING, err);
+		pt_metrics_reconnect(opts->metrics);
 		pt_log_warning(log, "reconnecting in %.1f s; nothing is lost (the slot resends "
 					   "everything after the last committed batch)", delay_ms / 1000.0);
 		backoff_sleep(delay_ms, stop);

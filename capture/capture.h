@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdbool.h>
 
+#include "capture/metrics.h"
 #include "capture/sink_kafka.h"
 #include "capture/sink_table.h"
 #include "core/err.h"
@@ -49,6 +50,7 @@ typedef struct pt_capture_opts
 	pt_checkpoint_opts checkpoints; /* signed checkpoints, anchor file */
 	bool		kafka;			/* publish to Kafka too */
 	pt_kafka_opts kafka_opts;
+	pt_metrics *metrics;		/* --metrics: numbers for /metrics and /readyz, NULL = off */
 } pt_capture_opts;
 
 /* Run until stopped (*stop set by a signal handler), endpos, or an error

@@ -93,6 +93,18 @@ load_signing_key(const pt_config *cfg, pt_signing_key **key, pt_log *log, pt_err
 	return *key != NULL;
 }
 
+/* --metrics: listen before anything else starts (a bad address or a port in use is exit 2). */
+static bool
+open_metrics(const pt_config *cfg, pt_capture_opts *o, pt_err *err)
+{
+	const char *addr = pt_config_get(cfg, "capture", "metrics");
+
+	if (addr[0] == '\0')
+		return true;
+	o->metrics = pt_metrics_open(addr, (int) pt_config_get_int(cfg, "capture", "ready_max_lag_s"), err);
+	return o->metrics != NULL;
+}
+
 /* Peak resident memory of the whole run (getrusage: kilobytes on Linux). */
 static void
 log_peak_memory(pt_log *log)
@@ -136,7 +148,7 @@ main(int argc, char **argv)
 	fill_opts(cfg, &opts);
 	fill_kafka(cfg, &opts, &kafka_props);
 	log = pt_config_log(cfg, "pgtrail-capture");
-	if (load_signing_key(cfg, &key, log, &err))
+	if (open_metrics(cfg, &opts, &err) && load_signing_key(cfg, &key, log, &err))
 	{
 		opts.checkpoints.key = key;
 		ok = pt_capture_run(&opts, log, pt_signals_install(), &err);
@@ -147,6 +159,7 @@ main(int argc, char **argv)
 		rc = pt_err_exit_code(&err);
 	}
 	log_peak_memory(log);
+	pt_metrics_close(opts.metrics);
 	pt_signing_key_free(key);
 	free(kafka_props);
 	pt_log_free(log);

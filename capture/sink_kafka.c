@@ -638,6 +638,16 @@ kafka_checkpoint(void *state, const pt_checkpoint *cp, pt_err *err)
 	return ok;
 }
 
+static void
+kafka_figures(void *state, int64_t *delivered, int64_t *errors, int64_t *queued)
+{
+	kafka_sink *ks = state;
+
+	*delivered = ks->delivered;
+	*errors = ks->delivery_errors;
+	*queued = rd_kafka_outq_len(ks->rk);
+}
+
 /*
  * Wait until everything queued is acknowledged. When stopping on a signal
  * (*stop set) give up after DRAIN_ON_STOP_US: what is left is sent again
@@ -791,6 +801,7 @@ static const pt_sink_ops kafka_ops = {
 	.resume = kafka_resume,
 	.checkpoint = kafka_checkpoint,
 	.drain = kafka_drain,
+	.figures = kafka_figures,
 };
 
 bool

@@ -36,6 +36,9 @@ typedef struct snap
 	pt_snapshot_emit emit;
 	void	   *arg;
 	pt_log	   *log;
+	pt_metrics *metrics;
+	int			tables_done;
+	int			tables_total;
 	int64_t		rows_total;
 	int64_t		last_progress_us;
 	/* the current table */
@@ -100,6 +103,8 @@ load_columns(snap *s, const char *oid, pt_err *err)
 static void
 progress(snap *s, const char *schema, const char *table, int64_t rows)
 {
+	if ((s->rows_total & 1023) == 0)
+		pt_metrics_snapshot(s->metrics, s->tables_done, s->tables_total, s->rows_total);
 	if (pt_now_us() - s->last_progress_us < 10 * 1000000)
 		return;
 	s->last_progress_us = pt_now_us();
@@ -172,6 +177,11 @@ copy_tables(snap *s, const pt_filter *filter, pt_err *err)
 	bool		ok = tables != NULL;
 
 	for (int i = 0; ok && i < PQntuples(tables); i++)
+		if (pt_filter_match(filter, PQgetvalue(tables, i, 0), strlen(PQgetvalue(tables, i, 0)),
+							PQgetvalue(tables, i, 1), strlen(PQgetvalue(tables, i, 1))))
+			s->tables_total++;
+	pt_metrics_snapshot(s->metrics, 0, s->tables_total, 0);
+	for (int i = 0; ok && i < PQntuples(tables); i++)
 	{
 		const char *schema = PQgetvalue(tables, i, 0);
 		const char *table = PQgetvalue(tables, i, 1);
@@ -179,6 +189,9 @@ copy_tables(snap *s, const pt_filter *filter, pt_err *err)
 		if (!pt_filter_match(filter, schema, strlen(schema), table, strlen(table)))
 			continue;
 		ok = load_columns(s, PQgetvalue(tables, i, 2), err) && copy_table(s, schema, table, err);
+		if (ok)
+			s->tables_done++;
+		pt_metrics_snapshot(s->metrics, s->tables_done, s->tables_total, s->rows_total);
 	}
 	PQclear(tables);
 	return ok;
@@ -187,7 +200,7 @@ copy_tables(snap *s, const pt_filter *filter, pt_err *err)
 bool
 pt_snapshot_copy(const char *source_dsn, const char *snapshot_name, pt_lsn consistent,
 				 const pt_filter *filter, pt_snapshot_emit emit, void *arg,
-				 pt_log *log, int64_t *events, pt_err *err)
+				 pt_log *log, pt_metrics *metrics, int64_t *events, pt_err *err)
 {
 	snap		s;
 	bool		ok;
@@ -196,6 +209,7 @@ pt_snapshot_copy(const char *source_dsn, const char *snapshot_name, pt_lsn consi
 	s.emit = emit;
 	s.arg = arg;
 	s.log = log;
+	s.metrics = metrics;
 	s.txn.commit_lsn = consistent;
 	s.last_progress_us = pt_now_us();
 	s.conn = pt_pq_connect(source_dsn, "pgtrail-capture snapshot", err);

@@ -18,16 +18,17 @@
 #include "core/event.h"
 #include "core/log.h"
 #include "core/lsn.h"
+#include "capture/metrics.h"
 
 typedef bool (*pt_snapshot_emit) (void *arg, pt_event *ev, pt_err *err);
 
 /*
  * Copy the tables that filter matches, as of snapshot_name. Events carry
  * lsn = commit_lsn = consistent (where the stream continues). *events gets
- * the number of rows copied.
+ * the number of rows copied. Progress (tables, rows) goes to metrics (NULL: off).
  */
 bool		pt_snapshot_copy(const char *source_dsn, const char *snapshot_name, pt_lsn consistent,
 							 const pt_filter *filter, pt_snapshot_emit emit, void *arg,
-							 pt_log *log, int64_t *events, pt_err *err);
+							 pt_log *log, pt_metrics *metrics, int64_t *events, pt_err *err);
 
 #endif

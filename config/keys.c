@@ -63,6 +63,10 @@ const pt_config_key pt_config_keys[] = {
 	"with signing_key or anchor_file: write a checkpoint after this many events (0 = by time only)"},
 	{"capture", "checkpoint_interval_s", PT_KEY_INT, "300", 0, 86400, NULL, "checkpoint-interval-s", CAP,
 	"with signing_key or anchor_file: write a checkpoint when this many seconds passed and there are new events (0 = by count only); one more at every clean stop"},
+	{"capture", "metrics", PT_KEY_STRING, "", 0, 0, NULL, "metrics", CAP,
+	"serve Prometheus metrics (/metrics), liveness (/healthz) and readiness (/readyz) over HTTP on this ADDR:PORT, e.g. 127.0.0.1:9187 or :9187 for every address (empty = off)"},
+	{"capture", "ready_max_lag_s", PT_KEY_INT, "60", 0, 86400, NULL, "ready-max-lag-s", CAP,
+	"with metrics: /readyz says ready while capture is streaming and at most this many seconds behind the source (0 = only when caught up)"},
 
 	{"kafka", "topic", PT_KEY_STRING, "pgtrail.{schema}.{table}", 0, 0, NULL, "kafka-topic", CAP,
 	"Kafka topic of each table's events: {schema} and {table} are replaced by the table's names (a fixed name sends every table to one topic)"},

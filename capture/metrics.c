@@ -1,0 +1,616 @@
+/*
+ * capture/metrics.c — capture's metrics and health over HTTP (see metrics.h).
+ *
+ * The numbers: positions, times and plain counters are C11 atomics written
+ * by capture's thread with relaxed stores; the events-by-table series (an
+ * open-addressing table, at most MAX_SERIES, then one "other" bucket) and
+ * the batch latency histogram are guarded by a mutex. A scrape copies the
+ * numbers under the mutex and formats them after releasing it, so capture
+ * never waits on a slow client. libmicrohttpd runs its own polling thread
+ * on a socket bound here, so a bad address or a port in use is found at
+ * start, before capture connects to anything.
+ */
+#include "capture/metrics.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/mem.h"
+
+#define MAX_SERIES 10000
+#define SERIES_SLOTS 16384		/* power of two, load at most 0.61 */
+
+/* batch commit seconds: upper bounds of the histogram's buckets */
+static const double batch_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+#define NBOUNDS ((int) (sizeof(batch_bounds) / sizeof(batch_bounds[0])))
+
+/* One schema.table+op series; the names are copied once, when it is created. */
+typedef struct series
+{
+	char	   *schema;			/* NULL: free slot */
+	char	   *table;
+	size_t		slen;
+	size_t		tlen;
+	int			op;
+	uint32_t	hash;
+	uint64_t	count;
+} series;
+
+struct pt_metrics
+{
+	struct MHD_Daemon *daemon;
+	int			ready_max_lag_s;
+
+	/* under lock */
+	pthread_mutex_t lock;
+	series	   *slots;
+	int			nseries;
+	uint64_t	other;			/* events past MAX_SERIES */
+	uint64_t	batch_buckets[NBOUNDS];	/* not cumulative here */
+	uint64_t	batch_count;
+	int64_t		batch_sum_us;
+
+	/* atomics */
+	atomic_bool streaming;
+	atomic_bool kafka;
+	_Atomic int64_t streaming_since_us;
+	_Atomic uint64_t stored_lsn;
+	_Atomic uint64_t source_lsn;
+	_Atomic int64_t commit_at_us;	/* commit time of the last event stored, 0 = none yet */
+	_Atomic int64_t reconnects;
+	_Atomic int64_t snapshot_rows;
+	_Atomic int64_t snapshot_tables_done;
+	_Atomic int64_t snapshot_tables;
+	_Atomic int64_t kafka_delivered;
+	_Atomic int64_t kafka_errors;
+	_Atomic int64_t kafka_queued;
+};
+
+/* ---- capture's side ---- */
+
+static uint32_t
+fnv(uint32_t h, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char) p[i]) * 16777619u;
+	return h;
+}
+
+static char *
+copy_text(const char *p, size_t n)
+{
+	char	   *s = pt_malloc(n + 1);
+
+	if (n > 0)
+		memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
+void
+pt_metrics_event(pt_metrics *m, const pt_event *ev)
+{
+	const char *sp = ev->schema_name.ptr ? ev->schema_name.ptr : "";
+	const char *tp = ev->table_name.ptr ? ev->table_name.ptr : "";
+	size_t		slen = ev->schema_name.ptr ? ev->schema_name.len : 0;
+	size_t		tlen = ev->table_name.ptr ? ev->table_name.len : 0;
+	uint32_t	h;
+	unsigned	i;
+
+	if (m == NULL)
+		return;
+	h = fnv(fnv(2166136261u, sp, slen), "\0", 1);
+	h = fnv(h, tp, tlen) ^ (uint32_t) ev->op * 2654435761u;
+	pthread_mutex_lock(&m->lock);
+	for (i = h & (SERIES_SLOTS - 1);; i = (i + 1) & (SERIES_SLOTS - 1))
+	{
+		series	   *s = &m->slots[i];
+
+		if (s->schema == NULL)
+		{
+			if (m->nseries >= MAX_SERIES)
+			{
+				m->other++;
+				break;
+			}
+			/* the only allocation: once per new series */
+			s->schema = copy_text(sp, slen);
+			s->table = copy_text(tp, tlen);
+			s->slen = slen;
+			s->tlen = tlen;
+			s->op = (int) ev->op;
+			s->hash = h;
+			s->count = 1;
+			m->nseries++;
+			break;
+		}
+		if (s->hash == h && s->op == (int) ev->op && s->slen == slen && s->tlen == tlen &&
+			memcmp(s->schema, sp, slen) == 0 && memcmp(s->table, tp, tlen) == 0)
+		{
+			s->count++;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+void
+pt_metrics_batch(pt_metrics *m, pt_lsn lsn, int64_t batch_us, int64_t commit_at_us)
+{
+	int			b = 0;
+
+	if (m == NULL)
+		return;
+	while (b < NBOUNDS && (double) batch_us / 1e6 > batch_bounds[b])
+		b++;
+	pthread_mutex_lock(&m->lock);
+	if (b < NBOUNDS)
+		m->batch_buckets[b]++;
+	m->batch_count++;
+	m->batch_sum_us += batch_us;
+	pthread_mutex_unlock(&m->lock);
+	if (commit_at_us > 0)
+		atomic_store_explicit(&m->commit_at_us, commit_at_us, memory_order_relaxed);
+	if (lsn > atomic_load_explicit(&m->stored_lsn, memory_order_relaxed))
+		atomic_store_explicit(&m->stored_lsn, lsn, memory_order_relaxed);
+}
+
+void
+pt_metrics_position(pt_metrics *m, pt_lsn stored, pt_lsn source)
+{
+	if (m == NULL)
+		return;
+	/* only capture's thread writes: load-compare-store is enough */
+	if (stored > atomic_load_explicit(&m->stored_lsn, memory_order_relaxed))
+		atomic_store_explicit(&m->stored_lsn, stored, memory_order_relaxed);
+	if (source > atomic_load_explicit(&m->source_lsn, memory_order_relaxed))
+		atomic_store_explicit(&m->source_lsn, source, memory_order_relaxed);
+}
+
+void
+pt_metrics_streaming(pt_metrics *m, bool streaming)
+{
+	if (m == NULL)
+		return;
+	if (streaming)
+		atomic_store(&m->streaming_since_us, pt_now_us());
+	atomic_store(&m->streaming, streaming);
+}
+
+void
+pt_metrics_reconnect(pt_metrics *m)
+{
+	if (m != NULL)
+		atomic_fetch_add(&m->reconnects, 1);
+}
+
+void
+pt_metrics_snapshot(pt_metrics *m, int tables_done, int tables_total, int64_t rows)
+{
+	if (m == NULL)
+		return;
+	atomic_store_explicit(&m->snapshot_tables_done, tables_done, memory_order_relaxed);
+	atomic_store_explicit(&m->snapshot_tables, tables_total, memory_order_relaxed);
+	atomic_store_explicit(&m->snapshot_rows, rows, memory_order_relaxed);
+}
+
+void
+pt_metrics_kafka(pt_metrics *m, int64_t delivered, int64_t delivery_errors, int64_t queued)
+{
+	if (m == NULL)
+		return;
+	atomic_store_explicit(&m->kafka, true, memory_order_relaxed);
+	atomic_store_explicit(&m->kafka_delivered, delivered, memory_order_relaxed);
+	atomic_store_explicit(&m->kafka_errors, delivery_errors, memory_order_relaxed);
+	atomic_store_explicit(&m->kafka_queued, queued, memory_order_relaxed);
+}
+
+/* ---- the server's side ---- */
+
+/* What a scrape or a readiness check sees, copied in one go. */
+typedef struct view
+{
+	bool		streaming;
+	bool		kafka;
+	int64_t		now_us;
+	int64_t		streaming_since_us;
+	uint64_t	stored;
+	uint64_t	source;
+	int64_t		commit_at_us;
+	int64_t		reconnects;
+	int64_t		snapshot_rows;
+	int64_t		snapshot_tables_done;
+	int64_t		snapshot_tables;
+	int64_t		kafka_delivered;
+	int64_t		kafka_errors;
+	int64_t		kafka_queued;
+	series	   *series;			/* copies; the names point into m's (never freed while serving) */
+	int			nseries;
+	uint64_t	other;
+	uint64_t	batch_buckets[NBOUNDS];
+	uint64_t	batch_count;
+	int64_t		batch_sum_us;
+} view;
+
+/* Fills v; with_series: v->series is allocated (caller frees). */
+static void
+take_view(pt_metrics *m, view *v, bool with_series)
+{
+	memset(v, 0, sizeof(*v));
+	v->now_us = pt_now_us();
+	v->streaming = atomic_load(&m->streaming);
+	v->kafka = atomic_load(&m->kafka);
+	v->streaming_since_us = atomic_load(&m->streaming_since_us);
+	v->stored = atomic_load(&m->stored_lsn);
+	v->source = atomic_load(&m->source_lsn);
+	v->commit_at_us = atomic_load(&m->commit_at_us);
+	v->reconnects = atomic_load(&m->reconnects);
+	v->snapshot_rows = atomic_load(&m->snapshot_rows);
+	v->snapshot_tables_done = atomic_load(&m->snapshot_tables_done);
+	v->snapshot_tables = atomic_load(&m->snapshot_tables);
+	v->kafka_delivered = atomic_load(&m->kafka_delivered);
+	v->kafka_errors = atomic_load(&m->kafka_errors);
+	v->kafka_queued = atomic_load(&m->kafka_queued);
+	if (!with_series)
+		return;
+	v->series = pt_malloc(sizeof(series) * (MAX_SERIES + 1));
+	pthread_mutex_lock(&m->lock);
+	for (int i = 0; i < SERIES_SLOTS; i++)
+		if (m->slots[i].schema != NULL)
+			v->series[v->nseries++] = m->slots[i];
+	v->other = m->other;
+	memcpy(v->batch_buckets, m->batch_buckets, sizeof(v->batch_buckets));
+	v->batch_count = m->batch_count;
+	v->batch_sum_us = m->batch_sum_us;
+	pthread_mutex_unlock(&m->lock);
+}
+
+static bool
+caught_up(const view *v)
+{
+	return v->stored >= v->source;
+}
+
+/* Seconds behind the source: 0 when caught up; else the age of the last event stored. */
+static double
+lag_seconds(const view *v)
+{
+	int64_t		since;
+
+	if (!v->streaming || caught_up(v))
+		return 0;
+	since = v->commit_at_us > 0 ? v->commit_at_us : v->streaming_since_us;
+	return v->now_us > since ? (double) (v->now_us - since) / 1e6 : 0;
+}
+
+static void
+put_label_value(pt_buf *b, const char *s)
+{
+	for (; *s; s++)
+	{
+		if (*s == '\\')
+			pt_buf_puts(b, "\\\\");
+		else if (*s == '"')
+			pt_buf_puts(b, "\\\"");
+		else if (*s == '\n')
+			pt_buf_puts(b, "\\n");
+		else
+			pt_buf_putc(b, *s);
+	}
+}
+
+static void
+put_head(pt_buf *b, const char *name, const char *type, const char *help)
+{
+	pt_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+put_int(pt_buf *b, const char *name, const char *type, const char *help, int64_t value)
+{
+	put_head(b, name, type, help);
+	pt_buf_printf(b, "%s %lld\n", name, (long long) value);
+}
+
+static void
+put_events(pt_buf *b, const view *v)
+{
+	put_head(b, "pgtrail_capture_events_total", "counter",
+			 "Events handed to the sinks, by source table and operation (schema and table empty for events of no table; op \"other\" once the series limit is reached).");
+	for (int i = 0; i < v->nseries; i++)
+	{
+		pt_buf_puts(b, "pgtrail_capture_events_total{schema=\"");
+		put_label_value(b, v->series[i].schema);
+		pt_buf_puts(b, "\",table=\"");
+		put_label_value(b, v->series[i].table);
+		pt_buf_printf(b, "\",op=\"%s\"} %llu\n", pt_op_name((pt_op) v->series[i].op),
+					  (unsigned long long) v->series[i].count);
+	}
+	if (v->other > 0)
+		pt_buf_printf(b, "pgtrail_capture_events_total{schema=\"\",table=\"\",op=\"other\"} %llu\n",
+					  (unsigned long long) v->other);
+}
+
+static void
+put_batches(pt_buf *b, const view *v)
+{
+	uint64_t	cumulative = 0;
+
+	put_head(b, "pgtrail_capture_batch_seconds", "histogram",
+			 "Time a sink batch stayed open, from its first event to its commit on every sink.");
+	for (int i = 0; i < NBOUNDS; i++)
+	{
+		cumulative += v->batch_buckets[i];
+		pt_buf_printf(b, "pgtrail_capture_batch_seconds_bucket{le=\"%g\"} %llu\n", batch_bounds[i],
+					  (unsigned long long) cumulative);
+	}
+	pt_buf_printf(b, "pgtrail_capture_batch_seconds_bucket{le=\"+Inf\"} %llu\n",
+				  (unsigned long long) v->batch_count);
+	pt_buf_printf(b, "pgtrail_capture_batch_seconds_sum %.6f\n", (double) v->batch_sum_us / 1e6);
+	pt_buf_printf(b, "pgtrail_capture_batch_seconds_count %llu\n", (unsigned long long) v->batch_count);
+}
+
+static void
+format_metrics(pt_buf *b, const view *v)
+{
+	put_events(b, v);
+	put_head(b, "pgtrail_capture_lag_bytes", "gauge",
+			 "Bytes of WAL the source has that are not in the store yet (source position from keepalives and data).");
+	pt_buf_printf(b, "pgtrail_capture_lag_bytes %llu\n",
+				  (unsigned long long) (caught_up(v) ? 0 : v->source - v->stored));
+	put_head(b, "pgtrail_capture_lag_seconds", "gauge",
+			 "Seconds behind the source: 0 when caught up, else now minus the commit time of the last event stored.");
+	pt_buf_printf(b, "pgtrail_capture_lag_seconds %.3f\n", lag_seconds(v));
+	put_int(b, "pgtrail_capture_committed_lsn", "gauge",
+			"Source LSN up to which everything is committed to the store, as a number.", (int64_t) v->stored);
+	put_int(b, "pgtrail_capture_source_lsn", "gauge",
+			"Latest source WAL position seen, as a number.", (int64_t) v->source);
+	pt_buf_printf(b, "# HELP pgtrail_capture_last_commit_timestamp_seconds Source commit time of the last event stored.\n"
+				  "# TYPE pgtrail_capture_last_commit_timestamp_seconds gauge\n"
+				  "pgtrail_capture_last_commit_timestamp_seconds %.6f\n", (double) v->commit_at_us / 1e6);
+	put_batches(b, v);
+	put_int(b, "pgtrail_capture_streaming", "gauge",
+			"1 while the replication stream is open.", v->streaming ? 1 : 0);
+	put_int(b, "pgtrail_capture_reconnects_total", "counter",
+			"Times capture lost its connections and started again.", v->reconnects);
+	put_int(b, "pgtrail_capture_snapshot_rows_total", "counter",
+			"Rows copied by the initial snapshot.", v->snapshot_rows);
+	put_int(b, "pgtrail_capture_snapshot_tables_done", "gauge",
+			"Tables the initial snapshot has copied.", v->snapshot_tables_done);
+	put_int(b, "pgtrail_capture_snapshot_tables", "gauge",
+			"Tables the initial snapshot copies in all.", v->snapshot_tables);
+	if (!v->kafka)
+		return;
+	put_int(b, "pgtrail_capture_kafka_delivered_total", "counter",
+			"Kafka messages acknowledged by the brokers.", v->kafka_delivered);
+	put_int(b, "pgtrail_capture_kafka_delivery_errors_total", "counter",
+			"Kafka messages whose delivery failed.", v->kafka_errors);
+	put_int(b, "pgtrail_capture_kafka_queue_messages", "gauge",
+			"Kafka messages queued in librdkafka, not yet acknowledged.", v->kafka_queued);
+}
+
+/* Ready: streaming, and no further behind than ready_max_lag_s. Else why not, in why. */
+static bool
+ready(pt_metrics *m, pt_buf *why)
+{
+	view		v;
+	double		lag;
+
+	take_view(m, &v, false);
+	lag = lag_seconds(&v);
+	if (!v.streaming)
+		pt_buf_puts(why, "not ready: not streaming (starting, snapshot, or reconnecting)\n");
+	else if (!caught_up(&v) && v.commit_at_us == 0)
+		pt_buf_puts(why, "not ready: behind the source and nothing stored yet\n");
+	else if (lag > m->ready_max_lag_s)
+		pt_buf_printf(why, "not ready: %.1f s behind the source (ready_max_lag_s = %d)\n", lag, m->ready_max_lag_s);
+	else
+		return true;
+	return false;
+}
+
+static enum MHD_Result
+reply(struct MHD_Connection *conn, unsigned status, pt_buf *b, const char *content_type)
+{
+	struct MHD_Response *res;
+	enum MHD_Result ret;
+
+	/* the response frees b's memory (malloc'd) when it is sent */
+	res = MHD_create_response_from_buffer(b->len, b->data ? b->data : pt_strdup(""), MHD_RESPMEM_MUST_FREE);
+	if (res == NULL)
+	{
+		pt_buf_free(b);
+		return MHD_NO;
+	}
+	MHD_add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	ret = MHD_queue_response(conn, status, res);
+	MHD_destroy_response(res);
+	return ret;
+}
+
+static enum MHD_Result
+handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+	   const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	pt_metrics *m = cls;
+	pt_buf		b = PT_BUF_INIT;
+	view		v;
+
+	(void) version;
+	(void) upload_data;
+	(void) upload_data_size;
+	(void) con_cls;
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+	{
+		pt_buf_puts(&b, "only GET\n");
+		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, &b, "text/plain; charset=utf-8");
+	}
+	if (strcmp(url, "/metrics") == 0)
+	{
+		take_view(m, &v, true);
+		format_metrics(&b, &v);
+		free(v.series);
+		return reply(conn, MHD_HTTP_OK, &b, "text/plain; version=0.0.4; charset=utf-8");
+	}
+	if (strcmp(url, "/healthz") == 0)
+	{
+		pt_buf_puts(&b, "ok\n");
+		return reply(conn, MHD_HTTP_OK, &b, "text/plain; charset=utf-8");
+	}
+	if (strcmp(url, "/readyz") == 0)
+	{
+		if (ready(m, &b))
+		{
+			pt_buf_puts(&b, "ready\n");
+			return reply(conn, MHD_HTTP_OK, &b, "text/plain; charset=utf-8");
+		}
+		return reply(conn, MHD_HTTP_SERVICE_UNAVAILABLE, &b, "text/plain; charset=utf-8");
+	}
+	pt_buf_puts(&b, "not found: try /metrics, /healthz or /readyz\n");
+	return reply(conn, MHD_HTTP_NOT_FOUND, &b, "text/plain; charset=utf-8");
+}
+
+/* ---- start and stop ---- */
+
+/* "host:port", "[v6]:port" or ":port" into host (may become "") and port. */
+static bool
+split_addr(const char *addr_port, char *host, size_t hostsize, char *port, size_t portsize)
+{
+	const char *colon;
+	const char *h = addr_port;
+	size_t		hlen;
+
+	if (addr_port[0] == '[')
+	{
+		const char *close = strchr(addr_port, ']');
+
+		if (close == NULL || close[1] != ':')
+			return false;
+		h = addr_port + 1;
+		hlen = (size_t) (close - h);
+		colon = close + 1;
+	}
+	else
+	{
+		colon = strrchr(addr_port, ':');
+		if (colon == NULL || memchr(addr_port, ':', (size_t) (colon - addr_port)) != NULL)
+			return false;
+		hlen = (size_t) (colon - addr_port);
+	}
+	if (hlen >= hostsize || strlen(colon + 1) >= portsize || colon[1] == '\0' ||
+		strspn(colon + 1, "0123456789") != strlen(colon + 1) || atoi(colon + 1) < 1 || atoi(colon + 1) > 65535)
+		return false;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	strcpy(port, colon + 1);
+	return true;
+}
+
+/* A listening socket on addr_port; -1 and err (kind CONFIG) when it cannot be. */
+static int
+listen_on(const char *addr_port, bool *ipv6, pt_err *err)
+{
+	char		host[256],
+				port[8];
+	struct addrinfo hints,
+			   *ai = NULL;
+	int			fd = -1,
+				one = 1,
+				rc;
+
+	if (!split_addr(addr_port, host, sizeof(host), port, sizeof(port)))
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "invalid metrics address \"%s\"", addr_port);
+		pt_err_hint(err, "give ADDR:PORT with a numeric address and a port from 1 to 65535, "
+					"e.g. --metrics 127.0.0.1:9187, --metrics [::1]:9187 or --metrics :9187 (every address)");
+		return -1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai)) != 0)
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "invalid metrics address \"%s\": %s", addr_port, gai_strerror(rc));
+		pt_err_hint(err, "the address must be numeric (127.0.0.1, ::1, 0.0.0.0), not a host name");
+		return -1;
+	}
+	*ipv6 = ai->ai_family == AF_INET6;
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+		bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 64) != 0)
+	{
+		int			e = errno;
+
+		pt_err_set(err, PT_ERR_CONFIG, "could not listen on metrics address \"%s\": %s", addr_port, strerror(e));
+		if (e == EADDRINUSE)
+			pt_err_hint(err, "another process listens on port %s (ss -ltnp 'sport = :%s' names it); "
+						"choose a free port with --metrics ADDR:PORT", port, port);
+		else
+			pt_err_hint(err, "use an address of this host and a port this user may bind "
+						"(ports below 1024 need privileges)");
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+pt_metrics *
+pt_metrics_open(const char *addr_port, int ready_max_lag_s, pt_err *err)
+{
+	pt_metrics *m;
+	bool		ipv6 = false;
+	int			fd = listen_on(addr_port, &ipv6, err);
+
+	if (fd < 0)
+		return NULL;
+	m = pt_calloc(1, sizeof(*m));
+	m->ready_max_lag_s = ready_max_lag_s;
+	m->slots = pt_calloc(SERIES_SLOTS, sizeof(series));
+	pthread_mutex_init(&m->lock, NULL);
+	/* libmicrohttpd closes fd at MHD_stop_daemon */
+	m->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | (ipv6 ? MHD_USE_IPv6 : 0),
+								 0, NULL, NULL, handle, m,
+								 MHD_OPTION_LISTEN_SOCKET, fd,
+								 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 10,
+								 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 32,
+								 MHD_OPTION_END);
+	if (m->daemon == NULL)
+	{
+		close(fd);
+		pt_metrics_close(m);
+		pt_err_set(err, PT_ERR_CONFIG, "could not start the metrics server on \"%s\"", addr_port);
+		return NULL;
+	}
+	return m;
+}
+
+void
+pt_metrics_close(pt_metrics *m)
+{
+	if (m == NULL)
+		return;
+	if (m->daemon != NULL)
+		MHD_stop_daemon(m->daemon);
+	for (int i = 0; i < SERIES_SLOTS; i++)
+	{
+		free(m->slots[i].schema);
+		free(m->slots[i].table);
+	}
+	free(m->slots);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# test_metrics.sh BIN_DIR — pgtrail-capture --metrics (run inside with_pg.sh).
+#
+# Capture runs in the background with --metrics on a free port while its
+# start is held back (a lock on the event store's state table): /healthz
+# answers 200 at once, /readyz 503 with its reason. Released, capture
+# works through a backlog and /readyz turns 200 once caught up (and the
+# committed LSN is then past the backlog). A workload of inserts, updates
+# and deletes on two tables (one with a quote in its name, to see label
+# escaping) runs in two rounds; /metrics scraped after each shows the
+# events by table and op grown by exactly the round's changes, the
+# committed LSN and the batch count grown, the lag gauges there.
+# A second capture on the same port, and a malformed address, exit 2.
+set -euo pipefail
+bin=$1
+log=$(mktemp)
+out=$(mktemp -d)
+. "$(dirname "$0")/../harness/testlib.sh"
+trap 'for p in $capture $writer; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$out" "$log"' EXIT
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+url=http://127.0.0.1:$port
+
+# status PATH: the HTTP status; the body goes to $out/body
+status() { curl -s -o "$out/body" -w '%{http_code}' --max-time 5 "$url$1" || true; }
+# wait_until SECONDS DESC CMD...: poll CMD every 0.1 s until it succeeds
+wait_until() {
+    local limit=$1 desc=$2
+    shift 2
+    local until=$((SECONDS + limit))
+    until "$@"; do
+        [ "$SECONDS" -lt "$until" ] || fail "timed out after ${limit}s waiting for $desc"
+        kill -0 "$capture" 2>/dev/null || fail "capture exited while waiting for $desc"
+        sleep 0.1
+    done
+}
+# value FILE SERIES: the sample's value in a scrape (the series written exactly as exposed)
+value() { S="$2 " awk 'index($0, ENVIRON["S"]) == 1 { print $NF; exit }' "$1"; }
+lsn_num() { q "SELECT ('$1'::pg_lsn - '0/0'::pg_lsn)::bigint"; }
+
+psql -qX -v ON_ERROR_STOP=1 <<'SQL'
+CREATE SCHEMA app;
+CREATE TABLE app.accounts (id int PRIMARY KEY, balance int);
+CREATE TABLE app."odd ""t""" (id int PRIMARY KEY, v text);
+SQL
+
+# first start: slot and event store, then stop at once
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --endpos 0/1 --log-level warning
+
+# hold capture's next start back: it cannot read its state while this lock is held
+PGAPPNAME=metrics_locker psql -qX -v ON_ERROR_STOP=1 \
+    -c "BEGIN; LOCK TABLE pgtrail.state IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(600)" >/dev/null 2>&1 &
+writer=$!
+locked() {
+    [ "$(q "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+            WHERE a.application_name = 'metrics_locker' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1 ]
+}
+until=$((SECONDS + 30))
+until locked; do [ "$SECONDS" -lt "$until" ] || fail "the lock was not taken"; sleep 0.1; done
+
+# a backlog for capture to work through
+psql -qX -v ON_ERROR_STOP=1 <<'SQL'
+INSERT INTO app.accounts SELECT g, 0 FROM generate_series(1, 20000) g;
+UPDATE app.accounts SET balance = 1 WHERE id <= 5000;
+SQL
+backlog_end=$(lsn_num "$(q "SELECT pg_current_wal_lsn()")")
+
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --metrics "127.0.0.1:$port" --ready-max-lag-s 0 \
+    --batch-interval-ms 50 --status-interval-ms 500 --log-level info >"$log" 2>&1 &
+capture=$!
+
+# /healthz: 200 as soon as the port listens, while capture is still held back
+listening() { [ "$(status /healthz)" != 000 ]; }
+wait_until 30 "the metrics port" listening
+[ "$(status /healthz)" = 200 ] || fail "/healthz: expected 200"
+grep -qx ok "$out/body" || fail "/healthz: expected \"ok\", got [$(cat "$out/body")]"
+echo "ok: /healthz 200 while starting"
+
+[ "$(status /readyz)" = 503 ] || fail "/readyz before streaming: expected 503, got $(cat "$out/body")"
+grep -q "not ready: not streaming" "$out/body" || fail "/readyz reason: got [$(cat "$out/body")]"
+[ "$(wc -l <"$out/body")" = 1 ] || fail "/readyz reason: expected one line"
+echo "ok: /readyz 503 before streaming ($(cat "$out/body"))"
+
+# let capture start; /readyz turns 200 once it caught up with the backlog
+q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'metrics_locker'" >/dev/null
+wait "$writer" 2>/dev/null || true
+writer=""
+ready() { [ "$(status /readyz)" = 200 ]; }
+wait_until 120 "/readyz 200" ready
+curl -sf --max-time 5 "$url/metrics" >"$out/ready.prom" || fail "/metrics after ready"
+committed=$(value "$out/ready.prom" pgtrail_capture_committed_lsn)
+[ -n "$committed" ] && [ "$committed" -ge "$backlog_end" ] ||
+    fail "ready, but committed LSN [$committed] is not past the backlog's end [$backlog_end]"
+eq "the backlog is in the store once ready" \
+    "SELECT count(*) FROM pgtrail.events WHERE table_name = 'accounts'" 25000
+echo "ok: /readyz 200 once caught up"
+
+# the workload, in rounds: each round's changes on two tables, then a scrape
+round() {
+    local from=$1 n=$2
+    psql -qX -v ON_ERROR_STOP=1 <<SQL
+INSERT INTO app.accounts SELECT g, 0 FROM generate_series($from, $from + $n - 1) g;
+INSERT INTO app."odd ""t""" SELECT g, 'v' FROM generate_series($from, $from + $n - 1) g;
+UPDATE app.accounts SET balance = balance + 1 WHERE id BETWEEN $from AND $from + $n - 1;
+UPDATE app."odd ""t""" SET v = 'w' WHERE id BETWEEN $from AND $from + $n / 2 - 1;
+DELETE FROM app.accounts WHERE id BETWEEN $from AND $from + 9;
+DELETE FROM app."odd ""t""" WHERE id BETWEEN $from AND $from + 4;
+SQL
+}
+scrape_after_round() {
+    local name=$1 target
+    target=$(lsn_num "$(q "SELECT pg_current_wal_lsn()")")
+    stored() {
+        curl -sf --max-time 5 "$url/metrics" >"$out/$name.prom" &&
+            [ "$(value "$out/$name.prom" pgtrail_capture_committed_lsn)" -ge "$target" ]
+    }
+    wait_until 60 "round $name in the store" stored
+}
+round 100000 300
+scrape_after_round s1
+round 200000 300
+scrape_after_round s2
+
+acc='pgtrail_capture_events_total{schema="app",table="accounts",op='
+odd='pgtrail_capture_events_total{schema="app",table="odd \"t\"",op='
+check_delta() {
+    local series=$1 want=$2 a b
+    a=$(value "$out/s1.prom" "$series")
+    b=$(value "$out/s2.prom" "$series")
+    [ -n "$a" ] && [ -n "$b" ] || fail "no sample $series in the scrapes"
+    [ $((b - a)) = "$want" ] || fail "$series: went from $a to $b, expected +$want"
+    echo "ok: $series +$want"
+}
+check_delta "${acc}\"insert\"}" 300
+check_delta "${acc}\"update\"}" 300
+check_delta "${acc}\"delete\"}" 10
+check_delta "${odd}\"insert\"}" 300
+check_delta "${odd}\"update\"}" 150
+check_delta "${odd}\"delete\"}" 5
+grows() {
+    local a b
+    a=$(value "$out/s1.prom" "$1")
+    b=$(value "$out/s2.prom" "$1")
+    [ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ] || fail "$1 did not grow: [$a] then [$b]"
+    echo "ok: $1 grew ($a -> $b)"
+}
+grows pgtrail_capture_committed_lsn
+grows pgtrail_capture_batch_seconds_count
+grows 'pgtrail_capture_batch_seconds_bucket{le="+Inf"}'
+for m in pgtrail_capture_events_total pgtrail_capture_lag_bytes pgtrail_capture_lag_seconds \
+    pgtrail_capture_committed_lsn pgtrail_capture_source_lsn pgtrail_capture_batch_seconds \
+    pgtrail_capture_snapshot_rows_total pgtrail_capture_snapshot_tables_done pgtrail_capture_snapshot_tables \
+    pgtrail_capture_reconnects_total pgtrail_capture_streaming; do
+    grep -q "^# TYPE $m " "$out/s2.prom" || fail "no # TYPE line for $m"
+    grep -q "^# HELP $m " "$out/s2.prom" || fail "no # HELP line for $m"
+done
+for g in pgtrail_capture_lag_bytes pgtrail_capture_lag_seconds; do
+    [[ "$(value "$out/s2.prom" "$g")" =~ ^[0-9]+(\.[0-9]+)?$ ]] || fail "$g: no numeric sample"
+done
+[ "$(value "$out/s2.prom" pgtrail_capture_streaming)" = 1 ] || fail "streaming gauge is not 1"
+! grep -q kafka "$out/s2.prom" || fail "Kafka metrics without Kafka"
+echo "ok: every metric has HELP and TYPE; lag gauges present; streaming"
+
+# the same port again, and a malformed address: configuration errors (exit 2), said before connecting
+rc=0
+"$bin/pgtrail-capture" --source "host=/nonexistent" --metrics "127.0.0.1:$port" >"$out/dup.out" 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "port in use: expected exit 2, got $rc: $(cat "$out/dup.out")"
+grep -q "Address already in use" "$out/dup.out" || fail "port in use: message: $(cat "$out/dup.out")"
+grep -q "^hint: .*choose a free port" "$out/dup.out" || fail "port in use: no hint: $(cat "$out/dup.out")"
+echo "ok: a port in use exits 2 with a hint"
+rc=0
+"$bin/pgtrail-capture" --source "host=/nonexistent" --metrics "localhost" >"$out/bad.out" 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "malformed address: expected exit 2, got $rc"
+grep -q 'invalid metrics address "localhost"' "$out/bad.out" || fail "malformed address: $(cat "$out/bad.out")"
+echo "ok: a malformed address exits 2"
+
+# a clean stop: exit 0, and the port is free again
+kill -TERM "$capture"
+rc=0
+wait "$capture" || rc=$?
+capture=""
+[ "$rc" = 0 ] || fail "capture did not stop cleanly: $rc"
+[ "$(status /healthz)" = 000 ] || fail "the metrics port still answers after the stop"
+echo "ok: stopped cleanly, port closed"
