@@ -1,0 +1,67 @@
+# Packaging: what `cmake --install` puts where, the man pages, and the .deb.
+#
+# Included from the top-level CMakeLists.txt after the programs are defined.
+# Paths are GNUInstallDirs' (relative to the prefix, /usr for the .deb):
+#   bin/                              pgtrail-capture, pgtrail-replay, pgtrail-verify
+#   share/man/man1/                   one page per program, generated below
+#   share/doc/pgtrail/                README.md, docs/*.md
+#   share/doc/pgtrail/examples/       pgtrail.conf.example
+#   lib/systemd/system/               deploy/systemd/*.service, *.timer
+# The example config goes to the doc examples directory, not to /etc: Debian
+# packages ship examples there (dh_installexamples), and a file under /etc is a
+# conffile dpkg tracks, which would prompt on every upgrade that adds a key,
+# for a file nobody runs with. The units read /etc/pgtrail/pgtrail.conf, which
+# the operator writes from the example. (With prefix /usr, GNUInstallDirs'
+# sysconfdir would be /usr/etc anyway.)
+include(GNUInstallDirs)
+
+set(PGTRAIL_SYSTEMD_UNITDIR "lib/systemd/system" CACHE STRING
+  "where systemd units are installed, relative to the prefix (or absolute)")
+
+install(TARGETS pgtrail-capture pgtrail-replay pgtrail-verify
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(DIRECTORY docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR} FILES_MATCHING PATTERN "*.md")
+install(FILES config/pgtrail.conf.example DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+install(DIRECTORY deploy/systemd/ DESTINATION ${PGTRAIL_SYSTEMD_UNITDIR}
+  FILES_MATCHING PATTERN "*.service" PATTERN "*.timer")
+
+# Man pages from each program's --help (which the config key table writes),
+# so a new key is documented in the page at the next build.
+set(_pt_man_pages "")
+foreach(_prog pgtrail-capture pgtrail-replay pgtrail-verify)
+  set(_page ${CMAKE_BINARY_DIR}/man/${_prog}.1)
+  add_custom_command(OUTPUT ${_page}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/man
+    COMMAND sh ${CMAKE_SOURCE_DIR}/scripts/gen_man.sh $<TARGET_FILE:${_prog}> ${_page}
+    DEPENDS ${_prog} ${CMAKE_SOURCE_DIR}/scripts/gen_man.sh
+    COMMENT "Generating man page ${_prog}.1"
+    VERBATIM)
+  list(APPEND _pt_man_pages ${_page})
+endforeach()
+add_custom_target(man ALL DEPENDS ${_pt_man_pages})
+install(FILES ${_pt_man_pages} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+
+# The .deb: `cpack -G DEB` in the build directory. Depends comes from
+# dpkg-shlibdeps (libpq5, librdkafka1, libssl3, libmicrohttpd12, libc6, as
+# linked), so it follows what the programs really link.
+set(CPACK_PACKAGE_NAME pgtrail)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_VENDOR "pgtrail")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "change-data-capture sidecar for PostgreSQL with a hash-chained event log")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_DEBIAN_PACKAGE_NAME pgtrail)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_MAINTAINER "pgtrail maintainers <maintainers@users.noreply.r-seed-4038c3f3.example>"
+  CACHE STRING "Maintainer field of the .deb")
+set(CPACK_DEBIAN_PACKAGE_SECTION database)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+# the long description; CPack puts the summary above it as the synopsis line
+set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
+  "pgtrail-capture streams every committed row change of a PostgreSQL database
+(logical decoding, wal2json) into a hash-chained event table and to Kafka;
+pgtrail-replay rebuilds tables from the log up to any point in time;
+pgtrail-verify checks that the log is complete and unaltered.")
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_GENERATOR DEB)
+include(CPack)
