@@ -7,13 +7,14 @@ set -euo pipefail
 
 # server and wal2json, client, OpenSSL, JSON tokens, tests, Kafka and its
 # test consumer, metrics, build tools, the independent checker, checking
-# deploy/ (systemd-analyze, YAML), fuzzing, leaks
+# deploy/ (systemd-analyze, YAML), docker-compose.yml (docker-compose config),
+# fuzzing, leaks
 packages=(
     postgresql-15 postgresql-15-wal2json libpq-dev
     libssl-dev libjsmn-dev libcmocka-dev
     librdkafka-dev kcat libmicrohttpd-dev
     cmake pkg-config gcc make python3
-    systemd python3-yaml
+    systemd python3-yaml docker-compose
     clang valgrind
 )
 
