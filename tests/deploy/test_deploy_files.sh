@@ -10,18 +10,12 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# flags and environment names in FILE must be known to PROGRAM
+. "$src/tests/deploy/names.sh"
+
+# flags and environment names in FILE (comments aside: they may mention
+# other programs' flags) must be known to PROGRAM
 check_names() {
-    local file=$1 program=$2 help flag var
-    help=$("$bin/$program" --help)
-    # comments may mention other programs' flags
-    for flag in $(grep -v '^[[:space:]]*#' "$file" | grep -o -- '--[a-z][a-z-]*' | sort -u); do
-        grep -q -- "$flag" <<<"$help" || fail "$file uses $flag, which $program --help does not list"
-    done
-    for var in $(grep -v '^[[:space:]]*#' "$file" | grep -o 'PGTRAIL_[A-Z_]*' | sort -u); do
-        grep -q "$var" <<<"$help" || grep -q "$var" "$src/docs/CONFIG.md" ||
-            fail "$file uses $var, which is no pgtrail setting"
-    done
+    grep -v '^[[:space:]]*#' "$1" | pt_check_names "$1" "$2"
 }
 
 for unit in "$src"/deploy/systemd/*.service; do
