@@ -801,6 +801,24 @@ add_gap_event(capture *c, const char *why, pt_lsn consistent, pt_err *err)
 }
 
 /*
+ * The first batch failed before its commit (a table capture may not read,
+ * say): nothing refers to the slot just created, and its snapshot cannot be
+ * taken again. Dropping it lets the start after the fix begin afresh instead
+ * of refusing a slot without a snapshot.
+ */
+static void
+drop_new_slot(capture *c)
+{
+	pt_err		drop_err;
+
+	batch_abort(c);
+	if (pt_slot_drop(c->source_conn, c->opts->slot, &drop_err))
+		pt_log_info(c->log, "dropped the new replication slot \"%s\": its first batch failed", c->opts->slot);
+	else
+		pt_log_warning(c->log, "%s (drop it before the next start)", drop_err.message);
+}
+
+/*
  * The first sink transaction on a new slot: the gap event (--resnapshot),
  * the snapshot's rows (when asked for), and the state row, so that the
  * store remembers the slot even with nothing copied.
@@ -814,11 +832,13 @@ first_batch(capture *c, const char *snapshot, pt_lsn consistent, const char *gap
 	c->stored = consistent;
 	if (!batch_open(c, err))
 		return false;
-	if (gap && !add_gap_event(c, gap, consistent, err))
+	if ((gap && !add_gap_event(c, gap, consistent, err)) ||
+		(copy && !pt_snapshot_copy(c->opts->source_dsn, snapshot, consistent, c->filter,
+								   emit_snapshot_event, c, c->log, c->opts->metrics, &rows, err)))
+	{
+		drop_new_slot(c);
 		return false;
-	if (copy && !pt_snapshot_copy(c->opts->source_dsn, snapshot, consistent, c->filter,
-								  emit_snapshot_event, c, c->log, c->opts->metrics, &rows, err))
-		return false;
+	}
 	c->batch_end = consistent;
 	if (!batch_commit(c, err))
 		return false;

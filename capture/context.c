@@ -168,8 +168,8 @@ pt_context_install(PGconn *conn, const char *schema, pt_err *err)
 	PQclear(res);
 	if (ok && !exists)
 	{
-		pt_buf_printf(&sql, "CREATE SCHEMA IF NOT EXISTS %1$s; " SET_CONTEXT_SQL, qschema);
-		ok = pt_pq_command(conn, sql.data, err);
+		pt_buf_printf(&sql, SET_CONTEXT_SQL, qschema);
+		ok = pt_pq_create_schema(conn, schema, err) && pt_pq_command(conn, sql.data, err);
 		if (!ok)
 			pt_err_hint(err, "the capture role needs CREATE on the source database once, to install "
 						"%s.set_context(); or create it as a superuser (docs/OPERATIONS.md)", schema);

@@ -219,8 +219,11 @@ pt_snapshot_copy(const char *source_dsn, const char *snapshot_name, pt_lsn consi
 	ok = begin_snapshot(&s, snapshot_name, err) && copy_tables(&s, filter, err) &&
 		pt_pq_command(s.conn, "COMMIT", err);
 	if (!ok && strcmp(err->sqlstate, PT_SQLSTATE_INSUFFICIENT_PRIVILEGE) == 0)
+	{
+		err->kind = PT_ERR_CONFIG;	/* a missing grant: retrying will not help */
 		pt_err_hint(err, "the capture role needs SELECT on every captured table: GRANT SELECT ON ALL "
 					"TABLES IN SCHEMA ... TO ..., or narrow [capture] tables");
+	}
 	if (!ok)
 		pt_err_prefix(err, "initial snapshot");
 	*events = s.rows_total;

@@ -106,7 +106,8 @@ pt_pq_connect(const char *conninfo, const char *application_name, pt_err *err)
 		shown = pt_pq_redact(conninfo);
 		pt_err_detail(err, "connection: %s", shown);
 		free(shown);
-		pt_err_hint(err, "check the connection string (libpq conninfo or URI) and that the server accepts connections");
+		pt_err_hint(err, "check the connection string (libpq conninfo or URI), that the server accepts connections, "
+					"and that pg_hba.conf and GRANT CONNECT ON DATABASE let the role in");
 		if (err)
 			snprintf(err->sqlstate, sizeof(err->sqlstate), "08001");
 		PQfinish(conn);
@@ -246,4 +247,22 @@ pt_pq_sql_with_ident(PGconn *conn, const char *sql, const char *name, pt_buf *ou
 	pt_buf_puts(out, sql);
 	PQfreemem(q);
 	return true;
+}
+
+bool
+pt_pq_create_schema(PGconn *conn, const char *name, pt_err *err)
+{
+	const char *params[1] = {name};
+	PGresult   *res = pt_pq_exec_params(conn, "SELECT 1 FROM pg_namespace WHERE nspname = $1", 1, params,
+										PGRES_TUPLES_OK, PT_PQ_ANY, 1, err);
+	pt_buf		sql = PT_BUF_INIT;
+	bool		ok;
+
+	if (res == NULL)
+		return false;
+	ok = PQntuples(res) > 0 ||
+		(pt_pq_sql_with_ident(conn, "CREATE SCHEMA %1$s", name, &sql, err) && pt_pq_command(conn, sql.data, err));
+	PQclear(res);
+	pt_buf_free(&sql);
+	return ok;
 }

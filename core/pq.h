@@ -65,6 +65,13 @@ char	   *pt_pq_ident(PGconn *conn, const char *name, pt_err *err);
  */
 bool		pt_pq_sql_with_ident(PGconn *conn, const char *sql, const char *name, pt_buf *out, pt_err *err);
 
+/*
+ * Create schema name unless it exists. CREATE SCHEMA IF NOT EXISTS would
+ * still need CREATE on the database, which a least-privilege role may have
+ * had only for its first start (docs/OPERATIONS.md).
+ */
+bool		pt_pq_create_schema(PGconn *conn, const char *name, pt_err *err);
+
 /* SQLSTATE classes pgtrail decides on. */
 #define PT_SQLSTATE_UNDEFINED_TABLE "42P01"
 #define PT_SQLSTATE_DUPLICATE_OBJECT "42710"

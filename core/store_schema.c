@@ -146,10 +146,9 @@ install_in_transaction(PGconn *conn, const char *schema, const char *qschema, pt
 	if (res == NULL)
 		return false;
 	PQclear(res);
-	pt_buf_printf(&sql, "CREATE SCHEMA IF NOT EXISTS %s; "
-				  "CREATE TABLE IF NOT EXISTS %s.meta (key text PRIMARY KEY, value text NOT NULL)",
-				  qschema, qschema);
-	ok = pt_pq_command(conn, sql.data, err) && read_version(conn, qschema, &version, err);
+	pt_buf_printf(&sql, "CREATE TABLE IF NOT EXISTS %s.meta (key text PRIMARY KEY, value text NOT NULL)", qschema);
+	ok = pt_pq_create_schema(conn, schema, err) && pt_pq_command(conn, sql.data, err) &&
+		read_version(conn, qschema, &version, err);
 	pt_buf_reset(&sql);
 	if (ok && version == 0)
 	{
@@ -189,8 +188,11 @@ pt_store_install(PGconn *conn, const char *schema, pt_err *err)
 
 		PQclear(res);
 		if (strcmp(err->sqlstate, PT_SQLSTATE_INSUFFICIENT_PRIVILEGE) == 0)
+		{
+			err->kind = PT_ERR_CONFIG;	/* a missing grant: retrying will not help */
 			pt_err_hint(err, "the role needs CREATE on the event store database once, to create schema "
 						"\"%s\" (GRANT CREATE ON DATABASE ... TO ...), or create the schema for it", schema);
+		}
 		pt_err_prefix(err, "could not install the event store in schema \"%s\"", schema);
 	}
 	PQfreemem(qschema);
