@@ -13,6 +13,18 @@
 # for a file nobody runs with. The units read /etc/pgtrail/pgtrail.conf, which
 # the operator writes from the example. (With prefix /usr, GNUInstallDirs'
 # sysconfdir would be /usr/etc anyway.)
+#   share/doc/pgtrail/copyright        deploy/debian/copyright (DEP-5; no license
+#                                     has been chosen yet, and it says so)
+#   share/doc/pgtrail/changelog.Debian.gz  generated below for PROJECT_VERSION
+#
+# The .deb's maintainer scripts are deploy/debian/{postinst,prerm,postrm}:
+# installing (and every `dpkg --configure`) creates, when missing, the system
+# user and group pgtrail (home /var/lib/pgtrail, no login shell), /etc/pgtrail
+# (root:pgtrail 0750) and /var/lib/pgtrail (pgtrail:pgtrail 0750), and runs
+# `systemctl daemon-reload` when systemd runs. No unit is enabled or started,
+# on install or upgrade: capture needs /etc/pgtrail/pgtrail.conf first.
+# Removing stops the units; purging deletes nothing the operator wrote
+# (pgtrail.conf, the anchor file) and keeps the user, as Debian does.
 include(GNUInstallDirs)
 
 set(PGTRAIL_SYSTEMD_UNITDIR "lib/systemd/system" CACHE STRING
@@ -54,6 +66,29 @@ set(CPACK_DEBIAN_PACKAGE_NAME pgtrail)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "pgtrail maintainers <maintainers@users.noreply.r-seed-4038c3f3.example>"
   CACHE STRING "Maintainer field of the .deb")
+
+# /usr/share/doc/pgtrail/changelog.Debian.gz, which Debian requires of every
+# package: one entry for PROJECT_VERSION, so it always matches the .deb's
+# Version. Its date is SOURCE_DATE_EPOCH when set (reproducible builds; CMake's
+# string(TIMESTAMP) reads it), else the time cmake configured the build tree.
+# gzip -9n: no name or time stamp in the .gz, as dh_compress does.
+string(TIMESTAMP _pt_changelog_date "%a, %d %b %Y %H:%M:%S +0000" UTC)
+file(CONFIGURE OUTPUT ${CMAKE_BINARY_DIR}/debian/changelog.Debian
+  CONTENT "pgtrail (${PROJECT_VERSION}) unstable; urgency=medium
+
+  * pgtrail ${PROJECT_VERSION}, packaged by CPack (cmake/Packaging.cmake).
+
+ -- ${CPACK_DEBIAN_PACKAGE_MAINTAINER}  ${_pt_changelog_date}
+")
+add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/debian/changelog.Debian.gz
+  COMMAND gzip -9nkf ${CMAKE_BINARY_DIR}/debian/changelog.Debian
+  DEPENDS ${CMAKE_BINARY_DIR}/debian/changelog.Debian
+  COMMENT "Generating changelog.Debian.gz"
+  VERBATIM)
+add_custom_target(debian-changelog ALL DEPENDS ${CMAKE_BINARY_DIR}/debian/changelog.Debian.gz)
+install(FILES deploy/debian/copyright ${CMAKE_BINARY_DIR}/debian/changelog.Debian.gz
+  DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
 set(CPACK_DEBIAN_PACKAGE_SECTION database)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # the long description; CPack puts the summary above it as the synopsis line
@@ -63,5 +98,30 @@ set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
 pgtrail-replay rebuilds tables from the log up to any point in time;
 pgtrail-verify checks that the log is complete and unaltered.")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# the maintainer scripts (see the top of this file and each script's comment);
+# strict permissions: 0755 for the scripts, as dpkg expects
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+  ${CMAKE_SOURCE_DIR}/deploy/debian/postinst
+  ${CMAKE_SOURCE_DIR}/deploy/debian/prerm
+  ${CMAKE_SOURCE_DIR}/deploy/debian/postrm)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+# The maintainer scripts create the user with adduser, or groupadd/useradd
+# (package passwd) where adduser is absent: one of them must be configured first.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser | passwd")
+# Stripped programs in the .deb, their debug symbols in pgtrail-dbgsym_*.ddeb
+# (found by build ID, as Debian's -dbgsym packages); cmake --install keeps them.
+set(CPACK_DEBIAN_DEBUGINFO_PACKAGE ON)
+# Man pages gzipped in the .deb (Debian policy 12.1; dh_compress does it), by a
+# script CPack runs on its staging tree; cmake --install leaves them plain.
+file(CONFIGURE OUTPUT ${CMAKE_BINARY_DIR}/debian/cpack_prebuild.cmake CONTENT [=[
+file(GLOB_RECURSE _pages "${CPACK_TEMPORARY_INSTALL_DIRECTORY}/*/share/man/man1/*.1")
+if(NOT _pages)
+  message(FATAL_ERROR "no man pages under ${CPACK_TEMPORARY_INSTALL_DIRECTORY} to compress")
+endif()
+foreach(_page IN LISTS _pages)
+  execute_process(COMMAND gzip -9nf "${_page}" COMMAND_ERROR_IS_FATAL ANY)
+endforeach()
+]=] @ONLY)
+set(CPACK_PRE_BUILD_SCRIPTS ${CMAKE_BINARY_DIR}/debian/cpack_prebuild.cmake)
 set(CPACK_GENERATOR DEB)
 include(CPack)
