@@ -174,14 +174,12 @@ report(capture *c, pt_lsn source)
 	pt_metrics_position(m, c->stored, source);
 	for (int i = 0; i < c->nsinks; i++)
 	{
-		int64_t		delivered,
-					errors,
-					queued;
+		pt_kafka_figures figures;
 
 		if (c->sinks[i].ops->figures == NULL)
 			continue;
-		c->sinks[i].ops->figures(c->sinks[i].state, &delivered, &errors, &queued);
-		pt_metrics_kafka(m, delivered, errors, queued);
+		c->sinks[i].ops->figures(c->sinks[i].state, &figures);
+		pt_metrics_kafka(m, &figures);
 	}
 }
 

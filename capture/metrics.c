@@ -74,6 +74,7 @@ struct pt_metrics
 	_Atomic int64_t snapshot_tables;
 	_Atomic int64_t kafka_delivered;
 	_Atomic int64_t kafka_errors;
+	_Atomic int64_t kafka_transport_errors;
 	_Atomic int64_t kafka_queued;
 };
 
@@ -206,14 +207,15 @@ pt_metrics_snapshot(pt_metrics *m, int tables_done, int tables_total, int64_t ro
 }
 
 void
-pt_metrics_kafka(pt_metrics *m, int64_t delivered, int64_t delivery_errors, int64_t queued)
+pt_metrics_kafka(pt_metrics *m, const pt_kafka_figures *figures)
 {
 	if (m == NULL)
 		return;
 	atomic_store_explicit(&m->kafka, true, memory_order_relaxed);
-	atomic_store_explicit(&m->kafka_delivered, delivered, memory_order_relaxed);
-	atomic_store_explicit(&m->kafka_errors, delivery_errors, memory_order_relaxed);
-	atomic_store_explicit(&m->kafka_queued, queued, memory_order_relaxed);
+	atomic_store_explicit(&m->kafka_delivered, figures->delivered, memory_order_relaxed);
+	atomic_store_explicit(&m->kafka_errors, figures->delivery_errors, memory_order_relaxed);
+	atomic_store_explicit(&m->kafka_transport_errors, figures->transport_errors, memory_order_relaxed);
+	atomic_store_explicit(&m->kafka_queued, figures->queued, memory_order_relaxed);
 }
 
 /* ---- the server's side ---- */
@@ -234,6 +236,7 @@ typedef struct view
 	int64_t		snapshot_tables;
 	int64_t		kafka_delivered;
 	int64_t		kafka_errors;
+	int64_t		kafka_transport_errors;
 	int64_t		kafka_queued;
 	series	   *series;			/* copies; the names point into m's (never freed while serving) */
 	int			nseries;
@@ -261,6 +264,7 @@ take_view(pt_metrics *m, view *v, bool with_series)
 	v->snapshot_tables = atomic_load(&m->snapshot_tables);
 	v->kafka_delivered = atomic_load(&m->kafka_delivered);
 	v->kafka_errors = atomic_load(&m->kafka_errors);
+	v->kafka_transport_errors = atomic_load(&m->kafka_transport_errors);
 	v->kafka_queued = atomic_load(&m->kafka_queued);
 	if (!with_series)
 		return;
@@ -395,7 +399,9 @@ format_metrics(pt_buf *b, const view *v)
 	put_int(b, "pgtrail_capture_kafka_delivered_total", "counter",
 			"Kafka messages acknowledged by the brokers.", v->kafka_delivered);
 	put_int(b, "pgtrail_capture_kafka_delivery_errors_total", "counter",
-			"Kafka messages whose delivery failed.", v->kafka_errors);
+			"Kafka messages whose delivery failed for good (capture stops on the first).", v->kafka_errors);
+	put_int(b, "pgtrail_capture_kafka_transport_errors_total", "counter",
+			"Kafka errors librdkafka retries by itself: brokers down, timeouts.", v->kafka_transport_errors);
 	put_int(b, "pgtrail_capture_kafka_queue_messages", "gauge",
 			"Kafka messages queued in librdkafka, not yet acknowledged.", v->kafka_queued);
 }

@@ -52,7 +52,21 @@ void		pt_metrics_reconnect(pt_metrics *m);
 /* Initial snapshot: tables copied so far out of tables_total, rows copied so far. */
 void		pt_metrics_snapshot(pt_metrics *m, int tables_done, int tables_total, int64_t rows);
 
-/* The Kafka sink's figures (only called when Kafka is on). */
-void		pt_metrics_kafka(pt_metrics *m, int64_t delivered, int64_t delivery_errors, int64_t queued);
+/*
+ * The Kafka sink's figures. A failed delivery stops capture (nothing is
+ * skipped), so delivery_errors is 0 in a running capture but for its last
+ * scrape; transport_errors counts what librdkafka retries on its own
+ * (brokers down, timeouts), and grows through an outage.
+ */
+typedef struct pt_kafka_figures
+{
+	int64_t		delivered;
+	int64_t		delivery_errors;
+	int64_t		transport_errors;
+	int64_t		queued;
+} pt_kafka_figures;
+
+/* (only called when Kafka is on) */
+void		pt_metrics_kafka(pt_metrics *m, const pt_kafka_figures *figures);
 
 #endif

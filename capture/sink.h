@@ -17,6 +17,7 @@
 #include "core/err.h"
 #include "core/event.h"
 #include "core/lsn.h"
+#include "capture/metrics.h"
 
 typedef struct pt_sink_ops
 {
@@ -53,8 +54,8 @@ typedef struct pt_sink_ops
 	bool		(*checkpoint) (void *state, const pt_checkpoint *cp, pt_err *err);
 	/* at a clean stop: wait until everything is delivered (or *stop is set again) */
 	bool		(*drain) (void *state, volatile sig_atomic_t *stop, pt_err *err);
-	/* its figures for --metrics: messages delivered, failed, queued */
-	void		(*figures) (void *state, int64_t *delivered, int64_t *errors, int64_t *queued);
+	/* its figures for --metrics (Kafka's; NULL for sinks without) */
+	void		(*figures) (void *state, pt_kafka_figures *figures);
 } pt_sink_ops;
 
 typedef struct pt_sink

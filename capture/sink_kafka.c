@@ -99,6 +99,7 @@ typedef struct kafka_sink
 	/* figures, logged every minute */
 	int64_t		delivered;
 	int64_t		delivery_errors;
+	int64_t		transport_errors;	/* error callbacks librdkafka recovers from */
 	int64_t		last_stats_us;
 	int64_t		delivered_at_stats;
 } kafka_sink;
@@ -298,6 +299,7 @@ on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
 		return;
 	}
 	/* brokers down, timeouts: librdkafka retries; say it once in a while */
+	ks->transport_errors++;
 	pt_log_warning(ks->log, "kafka: %s", reason);
 }
 
@@ -639,13 +641,14 @@ kafka_checkpoint(void *state, const pt_checkpoint *cp, pt_err *err)
 }
 
 static void
-kafka_figures(void *state, int64_t *delivered, int64_t *errors, int64_t *queued)
+kafka_figures(void *state, pt_kafka_figures *figures)
 {
 	kafka_sink *ks = state;
 
-	*delivered = ks->delivered;
-	*errors = ks->delivery_errors;
-	*queued = rd_kafka_outq_len(ks->rk);
+	figures->delivered = ks->delivered;
+	figures->delivery_errors = ks->delivery_errors;
+	figures->transport_errors = ks->transport_errors;
+	figures->queued = rd_kafka_outq_len(ks->rk);
 }
 
 /*

@@ -11,6 +11,9 @@
 # events by table and op grown by exactly the round's changes, the
 # committed LSN and the batch count grown, the lag gauges there.
 # A second capture on the same port, and a malformed address, exit 2.
+# Then with Kafka (the mock cluster): a round's events delivered and the
+# queue empty; every broker down: the queue holds the next round, transport
+# errors grow, delivered stays flat; brokers back: the queue drains.
 set -euo pipefail
 bin=$1
 log=$(mktemp)
@@ -182,3 +185,47 @@ capture=""
 [ "$rc" = 0 ] || fail "capture did not stop cleanly: $rc"
 [ "$(status /healthz)" = 000 ] || fail "the metrics port still answers after the stop"
 echo "ok: stopped cleanly, port closed"
+
+# Kafka: delivered messages, the queue and transport errors through an outage
+. "$(dirname "$0")/../kafka/lib.sh"
+kafka_start
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --metrics "127.0.0.1:$port" --kafka-brokers "$KAFKA_BOOTSTRAP" \
+    --batch-interval-ms 50 --status-interval-ms 500 --log-level info >"$log" 2>&1 &
+capture=$!
+wait_until 30 "the metrics port" listening
+# kafka_scrape NAME: scrape to $out/NAME.prom; kval NAME SERIES
+kafka_scrape() { curl -sf --max-time 5 "$url/metrics" >"$out/$1.prom"; }
+kval() { value "$out/$1.prom" "pgtrail_capture_kafka_$2"; }
+# drained NAME N: the scrape shows N delivered and nothing queued
+drained() { kafka_scrape "$1" && [ "$(kval "$1" delivered_total)" = "$2" ] && [ "$(kval "$1" queue_messages)" = 0 ]; }
+# every event after this id goes to Kafka (the slot had confirmed all before: nothing re-sent)
+last_id() { q "SELECT max(id) FROM pgtrail.events"; }
+before=$(last_id)
+round 300000 300
+scrape_after_round k0
+round1=$(( $(last_id) - before ))
+wait_until 60 "Kafka delivered the round" drained k1 "$round1"
+[ "$(kval k1 transport_errors_total)" = 0 ] || fail "transport errors without an outage"
+[ "$(kval k1 delivery_errors_total)" = 0 ] || fail "delivery errors without an outage"
+echo "ok: kafka: the round's $round1 events delivered, queue 0"
+kafka_down
+before=$(last_id)
+round 400000 300
+scrape_after_round k2
+queued_down() {
+    kafka_scrape k3 && [ "$(kval k3 queue_messages)" -gt 0 ] && [ "$(kval k3 transport_errors_total)" -gt 0 ]
+}
+wait_until 60 "queue and transport errors during the outage" queued_down
+[ "$(kval k3 delivered_total)" = "$round1" ] || fail "messages delivered with every broker down"
+[ "$(kval k3 delivery_errors_total)" = 0 ] || fail "delivery errors during a retried outage"
+echo "ok: kafka down: $(kval k3 queue_messages) queued, $(kval k3 transport_errors_total) transport errors, delivered flat"
+kafka_up
+round2=$(( $(last_id) - before ))
+wait_until 120 "the queue drained after the outage" drained k4 $((round1 + round2))
+echo "ok: kafka up: the queue drained, delivered $(kval k4 delivered_total) (+$round2)"
+kill -TERM "$capture"
+rc=0
+wait "$capture" || rc=$?
+capture=""
+[ "$rc" = 0 ] || fail "capture with Kafka did not stop cleanly: $rc"
+echo "PASS test_metrics"
