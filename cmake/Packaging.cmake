@@ -4,8 +4,12 @@
 # Paths are GNUInstallDirs' (relative to the prefix, /usr for the .deb):
 #   bin/                              pgtrail-capture, pgtrail-replay, pgtrail-verify
 #   share/man/man1/                   one page per program, generated below
+#                                     (gzipped in the .deb only)
 #   share/doc/pgtrail/                README.md, docs/*.md
 #   share/doc/pgtrail/examples/       pgtrail.conf.example
+#   share/doc/pgtrail/copyright        deploy/debian/copyright (DEP-5; no license
+#                                     has been chosen yet, and it says so)
+#   share/doc/pgtrail/changelog.Debian.gz  generated below for PROJECT_VERSION
 #   lib/systemd/system/               deploy/systemd/*.service, *.timer
 # The example config goes to the doc examples directory, not to /etc: Debian
 # packages ship examples there (dh_installexamples), and a file under /etc is a
@@ -13,9 +17,6 @@
 # for a file nobody runs with. The units read /etc/pgtrail/pgtrail.conf, which
 # the operator writes from the example. (With prefix /usr, GNUInstallDirs'
 # sysconfdir would be /usr/etc anyway.)
-#   share/doc/pgtrail/copyright        deploy/debian/copyright (DEP-5; no license
-#                                     has been chosen yet, and it says so)
-#   share/doc/pgtrail/changelog.Debian.gz  generated below for PROJECT_VERSION
 #
 # The .deb's maintainer scripts are deploy/debian/{postinst,prerm,postrm}:
 # installing (and every `dpkg --configure`) creates, when missing, the system
@@ -25,6 +26,9 @@
 # on install or upgrade: capture needs /etc/pgtrail/pgtrail.conf first.
 # Removing stops the units; purging deletes nothing the operator wrote
 # (pgtrail.conf, the anchor file) and keeps the user, as Debian does.
+# Upgrading restarts nothing: a running capture keeps the old program until
+# the operator restarts it. The .deb's programs are stripped; cpack also makes
+# pgtrail-dbgsym_VERSION_ARCH.ddeb with their debug symbols.
 include(GNUInstallDirs)
 
 set(PGTRAIL_SYSTEMD_UNITDIR "lib/systemd/system" CACHE STRING
