@@ -10,10 +10,14 @@
 # escaping) runs in two rounds; /metrics scraped after each shows the
 # events by table and op grown by exactly the round's changes, the
 # committed LSN and the batch count grown, the lag gauges there.
-# A second capture on the same port, and a malformed address, exit 2.
+# The walsender terminated: reconnects_total 1, streaming again, the next
+# round counted exactly. A second capture on the same port, and a malformed
+# address, exit 2.
 # Then with Kafka (the mock cluster): a round's events delivered and the
 # queue empty; every broker down: the queue holds the next round, transport
 # errors grow, delivered stays flat; brokers back: the queue drains.
+# Last, a new slot's snapshot of 150,000+ rows, scraped while it runs: rows
+# counted up in steps, tables done rising to the total, /readyz "snapshot".
 set -euo pipefail
 bin=$1
 log=$(mktemp)
@@ -164,6 +168,26 @@ done
 ! grep -q kafka "$out/s2.prom" || fail "Kafka metrics without Kafka"
 echo "ok: every metric has HELP and TYPE; lag gauges present; streaming"
 
+# a lost replication connection: reconnects_total counts it, streaming again, nothing lost
+[ "$(value "$out/s2.prom" pgtrail_capture_reconnects_total)" = 0 ] || fail "reconnects before any was lost"
+q "SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE application_name = 'pgtrail-capture'" >/dev/null
+reconnected() {
+    curl -sf --max-time 5 "$url/metrics" >"$out/r.prom" &&
+        [ "$(value "$out/r.prom" pgtrail_capture_reconnects_total)" = 1 ] &&
+        [ "$(value "$out/r.prom" pgtrail_capture_streaming)" = 1 ]
+}
+wait_until 60 "a reconnect counted and streaming again" reconnected
+round 500000 300
+scrape_after_round s3
+check_delta_after() { # like check_delta, s2 -> s3
+    local a b
+    a=$(value "$out/s2.prom" "$1") b=$(value "$out/s3.prom" "$1")
+    [ $((b - a)) = "$2" ] || fail "$1: went from $a to $b after the reconnect, expected +$2"
+}
+check_delta_after "${acc}\"insert\"}" 300
+check_delta_after "${odd}\"delete\"}" 5
+echo "ok: reconnects_total 1 after the walsender was terminated; the next round counted exactly"
+
 # the same port again, and a malformed address: configuration errors (exit 2), said before connecting
 rc=0
 "$bin/pgtrail-capture" --source "host=/nonexistent" --metrics "127.0.0.1:$port" >"$out/dup.out" 2>&1 || rc=$?
@@ -228,4 +252,44 @@ rc=0
 wait "$capture" || rc=$?
 capture=""
 [ "$rc" = 0 ] || fail "capture with Kafka did not stop cleanly: $rc"
+# snapshot progress: a new slot and store copy the app tables, one of them
+# 150,000 rows; scrapes while it runs see the rows counted up in steps and
+# the tables done go from 0 to the total, and /readyz says snapshot
+psql -qX -v ON_ERROR_STOP=1 -c "CREATE TABLE app.bulk (id int PRIMARY KEY, pad text);
+    INSERT INTO app.bulk SELECT g, repeat('x', 100) FROM generate_series(1, 150000) g"
+total_rows=$(q "SELECT (SELECT count(*) FROM app.accounts) + (SELECT count(*) FROM app.bulk)
+                     + (SELECT count(*) FROM app.\"odd \"\"t\"\"\")")
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --slot snap --schema snapstore --tables 'app.*' \
+    --endpos 0/1 --metrics "127.0.0.1:$port" --log-level warning >"$log" 2>&1 &
+capture=$!
+: >"$out/snap.samples"
+while kill -0 "$capture" 2>/dev/null; do
+    if curl -sf --max-time 5 "$url/metrics" >"$out/snap.prom" 2>/dev/null; then
+        echo "$(value "$out/snap.prom" pgtrail_capture_snapshot_tables_done)" \
+             "$(value "$out/snap.prom" pgtrail_capture_snapshot_tables)" \
+             "$(value "$out/snap.prom" pgtrail_capture_snapshot_rows_total)" \
+             "$(status /readyz)" "$(head -c 60 "$out/body")" >>"$out/snap.samples"
+    fi
+    sleep 0.02
+done
+rc=0
+wait "$capture" || rc=$?
+capture=""
+[ "$rc" = 0 ] || fail "the snapshot run failed: $(cat "$log")"
+python3 - "$out/snap.samples" "$total_rows" <<'PY2' || fail "snapshot progress: $(sort -u "$out/snap.samples" | head -n 20)"
+import sys
+total = int(sys.argv[2])
+samples = [l.split(None, 4) for l in open(sys.argv[1]) if l.strip()]
+prog = [(int(d), int(t), int(r)) for d, t, r, *_ in samples if t != "0"]
+assert prog, "no sample during the snapshot"
+assert all(t == 3 for _, t, _ in prog), "tables total is not 3"
+assert all(a[0] <= b[0] and a[2] <= b[2] for a, b in zip(prog, prog[1:])), "progress went backwards"
+inner = [r for d, t, r in prog if 0 < r < total]
+assert len(set(inner)) >= 2, "fewer than two distinct row counts while copying"
+assert any("snapshot" in l[4] for l in samples if len(l) > 4 and l[3] == "503"), "/readyz never said snapshot"
+print("ok: snapshot progress: %d samples, rows %d..%d of %d, tables done %d..%d of 3"
+      % (len(prog), min(inner), max(inner), total, prog[0][0], prog[-1][0]))
+PY2
+eq "the snapshot copied every row" "SELECT count(*) FROM snapstore.events WHERE op = 'snapshot'" "$total_rows"
+q "SELECT pg_drop_replication_slot('snap')" >/dev/null
 echo "PASS test_metrics"
