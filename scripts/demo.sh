@@ -9,6 +9,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-scripts/deps.sh >/dev/null
-scripts/build.sh >/dev/null
+scripts/deps.sh --demo >/dev/null
+# the three programs only (scripts/build.sh builds the tests too), in the same
+# build directory with the same options as scripts/build.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)" --target pgtrail-capture pgtrail-replay pgtrail-verify >/dev/null
 exec tests/harness/with_pg.sh "$root/scripts/demo_steps.sh" "$root/build/bin"

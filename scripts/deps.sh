@@ -1,22 +1,33 @@
 #!/usr/bin/env bash
 # deps.sh — install the Debian 12 packages pgtrail needs, only those missing.
 #
+#   scripts/deps.sh          everything the build and the whole test suite need
+#   scripts/deps.sh --demo   only what scripts/demo.sh needs (build and run the
+#                            programs against a throwaway cluster): no kcat,
+#                            systemd, YAML, docker-compose, clang or valgrind,
+#                            which take most of the install time on a new machine
+#
 # Idempotent: with everything present it installs nothing and asks for no
 # network. Runs apt-get as root, or through sudo when not root.
 set -euo pipefail
 
-# server and wal2json, client, OpenSSL, JSON tokens, tests, Kafka and its
-# test consumer, metrics, build tools, the independent checker, checking
-# deploy/ (systemd-analyze, YAML), docker-compose.yml (docker-compose config),
-# fuzzing, leaks
+# server and wal2json, client, OpenSSL (library, and the openssl program for
+# signing keys), JSON tokens, cmocka (the configure step requires it), Kafka,
+# metrics, build tools, the independent checker
 packages=(
     postgresql-15 postgresql-15-wal2json libpq-dev
-    libssl-dev libjsmn-dev libcmocka-dev
-    librdkafka-dev kcat libmicrohttpd-dev
+    libssl-dev openssl libjsmn-dev libcmocka-dev
+    librdkafka-dev libmicrohttpd-dev
     cmake pkg-config gcc make python3
-    systemd python3-yaml docker-compose
-    clang valgrind
 )
+# the tests also need: Kafka's test consumer, checking deploy/
+# (systemd-analyze, YAML), docker-compose.yml (docker-compose config),
+# fuzzing, leaks
+case "${1:-}" in
+    --demo) ;;
+    "") packages+=(kcat systemd python3-yaml docker-compose clang valgrind) ;;
+    *) echo "usage: scripts/deps.sh [--demo]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
