@@ -4,6 +4,11 @@
 #   docker run --rm -e PGTRAIL_SOURCE_DSN=postgres://... pgtrail:latest
 #   docker run --rm --entrypoint pgtrail-verify pgtrail:latest --help
 #
+# Built and run on 2026-11-24 (docker 20.10) from a locally made debian:12
+# (debootstrap --variant=minbase bookworm + docker import; no Docker Hub here):
+# the three programs run as uid 10001, and capture ran in docker-compose.yml
+# against deploy/docker/postgres.Dockerfile (see that file's header; Kafka not run).
+#
 # Stage 1 builds with Debian's -dev packages (libcmocka-dev only because the
 # project's configure step requires it for the tests; no test is built here).
 # Stage 2 carries only the runtime libraries.
