@@ -152,6 +152,8 @@ done
 [ "$(id -u)" = 0 ] ||
     fail "running the maintainer scripts needs root (unshare --mount with overlays of /etc and /var: this machine is not changed); run this test as root"
 command -v unshare >/dev/null || fail "unshare (util-linux) is not installed"
-unshare --mount --propagation private sh "$src/tests/packaging/maintscripts.sh" "$work/control" "$work/ns" ||
+[ -d "$work/debroot/usr/lib/systemd/system" ] || fail ".deb has no /usr/lib/systemd/system"
+unshare --mount --propagation private sh "$src/tests/packaging/maintscripts.sh" "$work/control" "$work/ns" \
+    "$work/debroot/usr/lib/systemd/system" ||
     fail "the maintainer scripts did not do what they should (above)"
 echo "ok: installed ${#expected[@]} files; $(basename "$deb"): Depends: $depends"
