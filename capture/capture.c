@@ -66,6 +66,7 @@ typedef struct capture
 	int64_t		batch_events;
 	int64_t		batch_started_us;
 	int64_t		batch_commit_at;	/* source commit time of its last event */
+	int64_t		source_polled_us;	/* --metrics: when the source's position was last asked */
 	pt_lsn		batch_end;		/* end LSN of the last whole transaction in it */
 
 	pt_lsn		stored;			/* everything up to here is in the store */
@@ -152,6 +153,8 @@ batch_add(capture *c, pt_event *ev, pt_err *err)
 	for (int i = 0; i < c->nsinks; i++)
 		if (!c->sinks[i].ops->add(c->sinks[i].state, ev, err))
 			return false;
+	if (c->batch_events == 0)
+		pt_metrics_pending(c->opts->metrics, ev->committed_at);
 	c->batch_events++;
 	c->events_total++;
 	c->batch_commit_at = ev->committed_at;
@@ -562,6 +565,8 @@ heartbeat(capture *c, pt_err *err)
 	return res != NULL;
 }
 
+static bool source_position(capture *c, pt_err *err);
+
 /* Nothing open on our side: a keepalive's WAL end is safe to confirm. */
 static bool
 on_idle(capture *c, pt_lsn wal_end, pt_err *err)
@@ -596,7 +601,8 @@ stream_loop(capture *c, volatile sig_atomic_t *stop, pt_err *err)
 			/* Kafka is behind (brokers down?): leave the WAL in the slot, stay in touch */
 			if (*stop)
 				break;			/* the transaction half read is rolled back below */
-			if (!sinks_poll(c, 100, err) || !pt_stream_send_status(c->stream, false, err))
+			if (!sinks_poll(c, 100, err) || !pt_stream_send_status(c->stream, false, err) ||
+				!source_position(c, err))
 				return false;
 			continue;
 		}
@@ -619,6 +625,8 @@ stream_loop(capture *c, volatile sig_atomic_t *stop, pt_err *err)
 		if (msg.kind == PT_STREAM_IDLE && !on_idle(c, msg.wal_end, err))
 			return false;
 		report(c, msg.wal_end);
+		if (!source_position(c, err))
+			return false;
 	}
 	if (c->in_txn)
 		batch_abort(c);			/* only when the stream ended mid-transaction */
@@ -946,20 +954,27 @@ find_start(capture *c, pt_lsn *start, pt_err *err)
 	return ok;
 }
 
-/* --metrics: where the source's WAL is now, so lag is known before the first keepalive. */
+/*
+ * --metrics: where the source's WAL is, asked of the server: at start, so
+ * lag is known before the first keepalive, then about once a second, so a
+ * stream that stalls (a walsender stuck, a slow network) shows as lag. Not
+ * while a batch holds the connection, when the store lives in the source.
+ */
 static bool
 source_position(capture *c, pt_err *err)
 {
 	PGresult   *res;
 	pt_lsn		source = 0;
 
-	if (c->opts->metrics == NULL)
+	if (c->opts->metrics == NULL || (c->batch_open && c->sink_conn == c->source_conn) ||
+		pt_now_us() - c->source_polled_us < 1000000)
 		return true;
+	c->source_polled_us = pt_now_us();
 	res = pt_pq_exec(c->source_conn, "SELECT pg_current_wal_flush_lsn()::text", PGRES_TUPLES_OK, 1, 1, err);
 	if (res == NULL)
 		return false;
 	if (pt_lsn_parse(PQgetvalue(res, 0, 0), (size_t) PQgetlength(res, 0, 0), &source))
-		report(c, source);
+		pt_metrics_source_polled(c->opts->metrics, source);
 	PQclear(res);
 	return true;
 }

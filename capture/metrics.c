@@ -28,12 +28,20 @@
 #include "core/mem.h"
 
 #define MAX_SERIES 10000
+#define MAX_SAMPLES 4096		/* polled source positions not yet stored */
 #define SERIES_SLOTS 16384		/* power of two, load at most 0.61 */
 
 /* batch commit seconds: upper bounds of the histogram's buckets */
 static const double batch_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
 #define NBOUNDS ((int) (sizeof(batch_bounds) / sizeof(batch_bounds[0])))
+
+/* A source WAL position and when it was seen there. */
+typedef struct sample
+{
+	uint64_t	lsn;
+	int64_t		at_us;
+} sample;
 
 /* One schema.table+op series; the names are copied once, when it is created. */
 typedef struct series
@@ -60,14 +68,18 @@ struct pt_metrics
 	uint64_t	batch_buckets[NBOUNDS];	/* not cumulative here */
 	uint64_t	batch_count;
 	int64_t		batch_sum_us;
+	sample	   *samples;		/* rising lsn, each above stored_lsn when added */
+	int			nsamples;
 
 	/* atomics */
 	atomic_bool streaming;
 	atomic_bool kafka;
 	_Atomic int64_t streaming_since_us;
+	_Atomic int64_t stopped_at_us;	/* when the stream ended (or capture started), while not streaming */
 	_Atomic uint64_t stored_lsn;
 	_Atomic uint64_t source_lsn;
 	_Atomic int64_t commit_at_us;	/* commit time of the last event stored, 0 = none yet */
+	_Atomic int64_t pending_at_us;	/* commit time of the oldest change not stored, 0 = none */
 	_Atomic int64_t reconnects;
 	_Atomic int64_t snapshot_rows;
 	_Atomic int64_t snapshot_tables_done;
@@ -163,6 +175,7 @@ pt_metrics_batch(pt_metrics *m, pt_lsn lsn, int64_t batch_us, int64_t commit_at_
 	pthread_mutex_unlock(&m->lock);
 	if (commit_at_us > 0)
 		atomic_store_explicit(&m->commit_at_us, commit_at_us, memory_order_relaxed);
+	atomic_store_explicit(&m->pending_at_us, 0, memory_order_relaxed);
 	if (lsn > atomic_load_explicit(&m->stored_lsn, memory_order_relaxed))
 		atomic_store_explicit(&m->stored_lsn, lsn, memory_order_relaxed);
 }
@@ -179,6 +192,55 @@ pt_metrics_position(pt_metrics *m, pt_lsn stored, pt_lsn source)
 		atomic_store_explicit(&m->source_lsn, source, memory_order_relaxed);
 }
 
+/* Drop the samples the store has reached (under m->lock). */
+static void
+prune_samples(pt_metrics *m, uint64_t stored)
+{
+	int			reached = 0;
+
+	while (reached < m->nsamples && m->samples[reached].lsn <= stored)
+		reached++;
+	if (reached > 0)
+	{
+		m->nsamples -= reached;
+		memmove(m->samples, m->samples + reached, sizeof(sample) * (size_t) m->nsamples);
+	}
+}
+
+void
+pt_metrics_source_polled(pt_metrics *m, pt_lsn source)
+{
+	uint64_t	stored;
+
+	if (m == NULL)
+		return;
+	pt_metrics_position(m, 0, source);
+	stored = atomic_load_explicit(&m->stored_lsn, memory_order_relaxed);
+	pthread_mutex_lock(&m->lock);
+	prune_samples(m, stored);
+	if (source > stored && (m->nsamples == 0 || source > m->samples[m->nsamples - 1].lsn))
+	{
+		if (m->nsamples == MAX_SAMPLES)
+		{
+			/* a long stall: keep the oldest (it sets the lag) and every other one after it */
+			for (int i = 1; 2 * i < MAX_SAMPLES; i++)
+				m->samples[i] = m->samples[2 * i];
+			m->nsamples = MAX_SAMPLES / 2;
+		}
+		m->samples[m->nsamples].lsn = source;
+		m->samples[m->nsamples].at_us = pt_now_us();
+		m->nsamples++;
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+void
+pt_metrics_pending(pt_metrics *m, int64_t commit_at_us)
+{
+	if (m != NULL && commit_at_us > 0 && atomic_load_explicit(&m->pending_at_us, memory_order_relaxed) == 0)
+		atomic_store_explicit(&m->pending_at_us, commit_at_us, memory_order_relaxed);
+}
+
 void
 pt_metrics_streaming(pt_metrics *m, bool streaming)
 {
@@ -186,6 +248,8 @@ pt_metrics_streaming(pt_metrics *m, bool streaming)
 		return;
 	if (streaming)
 		atomic_store(&m->streaming_since_us, pt_now_us());
+	else if (atomic_load(&m->streaming))
+		atomic_store(&m->stopped_at_us, pt_now_us());
 	atomic_store(&m->streaming, streaming);
 }
 
@@ -227,9 +291,12 @@ typedef struct view
 	bool		kafka;
 	int64_t		now_us;
 	int64_t		streaming_since_us;
+	int64_t		stopped_at_us;
 	uint64_t	stored;
 	uint64_t	source;
 	int64_t		commit_at_us;
+	int64_t		pending_at_us;
+	int64_t		unstored_since_us;	/* when the source first had WAL not stored yet, 0 = none */
 	int64_t		reconnects;
 	int64_t		snapshot_rows;
 	int64_t		snapshot_tables_done;
@@ -255,9 +322,15 @@ take_view(pt_metrics *m, view *v, bool with_series)
 	v->streaming = atomic_load(&m->streaming);
 	v->kafka = atomic_load(&m->kafka);
 	v->streaming_since_us = atomic_load(&m->streaming_since_us);
+	v->stopped_at_us = atomic_load(&m->stopped_at_us);
 	v->stored = atomic_load(&m->stored_lsn);
 	v->source = atomic_load(&m->source_lsn);
 	v->commit_at_us = atomic_load(&m->commit_at_us);
+	v->pending_at_us = atomic_load(&m->pending_at_us);
+	pthread_mutex_lock(&m->lock);
+	prune_samples(m, v->stored);
+	v->unstored_since_us = m->nsamples > 0 ? m->samples[0].at_us : 0;
+	pthread_mutex_unlock(&m->lock);
 	v->reconnects = atomic_load(&m->reconnects);
 	v->snapshot_rows = atomic_load(&m->snapshot_rows);
 	v->snapshot_tables_done = atomic_load(&m->snapshot_tables_done);
@@ -286,16 +359,27 @@ caught_up(const view *v)
 	return v->stored >= v->source;
 }
 
-/* Seconds behind the source: 0 when caught up; else the age of the last event stored. */
+/*
+ * Seconds behind the source, the larger of: the age (by its commit time at
+ * the source) of the oldest change received and not stored yet, and how long
+ * ago the source first had WAL, polled from the server, that the store has
+ * not reached; and, while not streaming, how long since the stream ended
+ * (or capture started): nothing can be known of the source then. So a quiet
+ * spell before a change does not count, and the lag keeps growing while the
+ * stream stalls or capture is disconnected.
+ */
 static double
 lag_seconds(const view *v)
 {
-	int64_t		since;
+	int64_t		age = 0;
 
-	if (!v->streaming || caught_up(v))
-		return 0;
-	since = v->commit_at_us > 0 ? v->commit_at_us : v->streaming_since_us;
-	return v->now_us > since ? (double) (v->now_us - since) / 1e6 : 0;
+	if (!v->streaming && v->stopped_at_us > 0)
+		age = v->now_us - v->stopped_at_us;
+	if (v->pending_at_us > 0 && v->now_us - v->pending_at_us > age)
+		age = v->now_us - v->pending_at_us;
+	if (v->unstored_since_us > 0 && v->now_us - v->unstored_since_us > age)
+		age = v->now_us - v->unstored_since_us;
+	return (double) age / 1e6;
 }
 
 static void
@@ -370,11 +454,11 @@ format_metrics(pt_buf *b, const view *v)
 {
 	put_events(b, v);
 	put_head(b, "pgtrail_capture_lag_bytes", "gauge",
-			 "Bytes of WAL the source has that are not in the store yet (source position from keepalives and data).");
+			 "Bytes of WAL the source has that are not in the store yet (source position polled and from the stream).");
 	pt_buf_printf(b, "pgtrail_capture_lag_bytes %llu\n",
 				  (unsigned long long) (caught_up(v) ? 0 : v->source - v->stored));
 	put_head(b, "pgtrail_capture_lag_seconds", "gauge",
-			 "Seconds behind the source: 0 when caught up, else now minus the commit time of the last event stored.");
+			 "Seconds behind the source: age of the oldest change not stored, or since the source had WAL not stored.");
 	pt_buf_printf(b, "pgtrail_capture_lag_seconds %.3f\n", lag_seconds(v));
 	put_int(b, "pgtrail_capture_committed_lsn", "gauge",
 			"Source LSN up to which everything is committed to the store, as a number.", (int64_t) v->stored);
@@ -417,8 +501,6 @@ ready(pt_metrics *m, pt_buf *why)
 	lag = lag_seconds(&v);
 	if (!v.streaming)
 		pt_buf_puts(why, "not ready: not streaming (starting, snapshot, or reconnecting)\n");
-	else if (!caught_up(&v) && v.commit_at_us == 0)
-		pt_buf_puts(why, "not ready: behind the source and nothing stored yet\n");
 	else if (lag > m->ready_max_lag_s)
 		pt_buf_printf(why, "not ready: %.1f s behind the source (ready_max_lag_s = %d)\n", lag, m->ready_max_lag_s);
 	else
@@ -440,6 +522,8 @@ reply(struct MHD_Connection *conn, unsigned status, pt_buf *b, const char *conte
 		return MHD_NO;
 	}
 	MHD_add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(res, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	ret = MHD_queue_response(conn, status, res);
 	MHD_destroy_response(res);
 	return ret;
@@ -523,6 +607,35 @@ split_addr(const char *addr_port, char *host, size_t hostsize, char *port, size_
 	return true;
 }
 
+/*
+ * ":PORT": every address, IPv6 and IPv4 on one socket (IPV6_V6ONLY off), so
+ * a probe over either reaches it. -1 when the host has no IPv6; the caller
+ * then listens on IPv4's any-address and reports its errors.
+ */
+static int
+listen_everywhere(const char *port)
+{
+	struct sockaddr_in6 any;
+	int			fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0),
+				one = 1,
+				zero = 0;
+
+	if (fd < 0)
+		return -1;
+	memset(&any, 0, sizeof(any));
+	any.sin6_family = AF_INET6;
+	any.sin6_addr = in6addr_any;
+	any.sin6_port = htons((uint16_t) atoi(port));
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) != 0 ||
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+		bind(fd, (struct sockaddr *) &any, sizeof(any)) != 0 || listen(fd, 64) != 0)
+	{
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* A listening socket on addr_port; -1 and err (kind CONFIG) when it cannot be. */
 static int
 listen_on(const char *addr_port, bool *ipv6, pt_err *err)
@@ -546,6 +659,11 @@ listen_on(const char *addr_port, bool *ipv6, pt_err *err)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+	if (host[0] == '\0' && (fd = listen_everywhere(port)) >= 0)
+	{
+		*ipv6 = true;
+		return fd;
+	}
 	if ((rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai)) != 0)
 	{
 		pt_err_set(err, PT_ERR_CONFIG, "invalid metrics address \"%s\": %s", addr_port, gai_strerror(rc));
@@ -586,13 +704,21 @@ pt_metrics_open(const char *addr_port, int ready_max_lag_s, pt_err *err)
 	m = pt_calloc(1, sizeof(*m));
 	m->ready_max_lag_s = ready_max_lag_s;
 	m->slots = pt_calloc(SERIES_SLOTS, sizeof(series));
+	m->samples = pt_calloc(MAX_SAMPLES, sizeof(sample));
+	m->stopped_at_us = pt_now_us();
 	pthread_mutex_init(&m->lock, NULL);
 	/* libmicrohttpd closes fd at MHD_stop_daemon */
-	m->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | (ipv6 ? MHD_USE_IPv6 : 0),
+	/*
+	 * Clients that connect and send nothing must not lock out the probes:
+	 * each address may hold a few connections, idle ones are closed after
+	 * 5 s, and poll() (not select()) lifts the FD_SETSIZE bound on the total.
+	 */
+	m->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | (ipv6 ? MHD_USE_IPv6 : 0),
 								 0, NULL, NULL, handle, m,
 								 MHD_OPTION_LISTEN_SOCKET, fd,
-								 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 10,
-								 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 32,
+								 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 5,
+								 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 512,
+								 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int) 8,
 								 MHD_OPTION_END);
 	if (m->daemon == NULL)
 	{
@@ -617,6 +743,7 @@ pt_metrics_close(pt_metrics *m)
 		free(m->slots[i].table);
 	}
 	free(m->slots);
+	free(m->samples);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }

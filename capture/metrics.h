@@ -40,8 +40,21 @@ void		pt_metrics_event(pt_metrics *m, const pt_event *ev);
 /* A sink batch committed up to lsn in batch_us; its last event was committed at commit_at_us. */
 void		pt_metrics_batch(pt_metrics *m, pt_lsn lsn, int64_t batch_us, int64_t commit_at_us);
 
-/* Positions: everything up to stored is in the store; the source has WAL up to source. */
+/* Positions: everything up to stored is in the store; the stream has shown WAL up to source. */
 void		pt_metrics_position(pt_metrics *m, pt_lsn stored, pt_lsn source);
+
+/*
+ * The source's WAL position, asked of the server itself (about once a
+ * second): kept with the time it was seen, so lag keeps growing while the
+ * stream stalls or capture is disconnected.
+ */
+void		pt_metrics_source_polled(pt_metrics *m, pt_lsn source);
+
+/*
+ * A change committed at the source at commit_at_us was received and waits in
+ * an open batch: the first of the batch sets it, the batch's commit clears it.
+ */
+void		pt_metrics_pending(pt_metrics *m, int64_t commit_at_us);
 
 /* The replication stream started (true) or the session ended (false). */
 void		pt_metrics_streaming(pt_metrics *m, bool streaming);

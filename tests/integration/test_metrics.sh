@@ -23,7 +23,9 @@ bin=$1
 log=$(mktemp)
 out=$(mktemp -d)
 . "$(dirname "$0")/../harness/testlib.sh"
-trap 'for p in $capture $writer; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$out" "$log"' EXIT
+frozen=""     # a walsender stopped with SIGSTOP: let it go on any exit, or the cluster cannot stop
+trap 'if [ -n "$frozen" ]; then kill -CONT "$frozen"; fi
+      for p in $capture $writer; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$out" "$log"' EXIT
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 url=http://127.0.0.1:$port
@@ -188,6 +190,70 @@ check_delta_after "${acc}\"insert\"}" 300
 check_delta_after "${odd}\"delete\"}" 5
 echo "ok: reconnects_total 1 after the walsender was terminated; the next round counted exactly"
 
+# clients that connect and send half a request do not lock out the probes:
+# 40 of them from 127.0.0.1, then /healthz from 127.0.0.2 still answers
+python3 - "$port" "$out/hog.ready" <<'PY' &
+import socket, sys, time
+held = []
+for _ in range(40):
+    try:
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        held.append(s)
+    except OSError:
+        pass
+open(sys.argv[2], "w").write("%d\n" % len(held))
+time.sleep(8)
+PY
+hog=$!
+until [ -s "$out/hog.ready" ]; do kill -0 "$hog" 2>/dev/null || fail "the idle clients did not start"; sleep 0.1; done
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 --interface 127.0.0.2 "$url/healthz" || true)
+kill "$hog" 2>/dev/null || true
+wait "$hog" 2>/dev/null || true
+[ "$code" = 200 ] || fail "/healthz with 40 idle clients connected: $code"
+echo "ok: /healthz answers with 40 idle clients holding connections"
+
+# lag with a stalled stream: the walsender stopped (SIGSTOP) while the source
+# writes; the polled source position shows it: lag bytes and seconds grow,
+# /readyz says behind. Let go, capture catches up and every change is there.
+lag_of() { value "$out/$1.prom" "pgtrail_capture_lag_$2"; }
+older_than() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
+frozen=$(q "SELECT pid FROM pg_stat_replication WHERE application_name = 'pgtrail-capture'")
+kill -STOP "$frozen"
+psql -qX -v ON_ERROR_STOP=1 -c "INSERT INTO app.accounts SELECT g, 0 FROM generate_series(600000, 600999) g"
+stalled() {
+    curl -sf --max-time 5 "$url/metrics" >"$out/stall.prom" &&
+        [ "$(lag_of stall bytes)" -gt 0 ] && older_than "$(lag_of stall seconds)" 2
+}
+wait_until 30 "lag while the stream is stalled" stalled
+[ "$(status /readyz)" = 503 ] && grep -q "behind the source" "$out/body" ||
+    fail "/readyz with the stream stalled: $(cat "$out/body")"
+echo "ok: stream stalled: lag $(lag_of stall bytes) bytes, $(lag_of stall seconds) s; /readyz: $(cat "$out/body")"
+kill -CONT "$frozen"
+frozen=""
+wait_until 60 "/readyz 200 after the stall" ready
+eq "the changes made during the stall" \
+    "SELECT count(*) FROM pgtrail.events WHERE op = 'insert' AND (key->>'id')::int BETWEEN 600000 AND 600999" 1000
+
+# lag while disconnected: the walsender terminated and capture's new session
+# held back (the state table locked): streaming 0, lag grows; released, ready
+PGAPPNAME=metrics_locker psql -qX -v ON_ERROR_STOP=1 \
+    -c "BEGIN; LOCK TABLE pgtrail.state IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(600)" >/dev/null 2>&1 &
+writer=$!
+until=$((SECONDS + 30))
+until locked; do [ "$SECONDS" -lt "$until" ] || fail "the lock was not taken"; sleep 0.1; done
+q "SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE application_name = 'pgtrail-capture'" >/dev/null
+disconnected() {
+    curl -sf --max-time 5 "$url/metrics" >"$out/down.prom" &&
+        [ "$(value "$out/down.prom" pgtrail_capture_streaming)" = 0 ] && older_than "$(lag_of down seconds)" 2
+}
+wait_until 30 "lag while disconnected" disconnected
+echo "ok: disconnected: streaming 0, lag $(lag_of down seconds) s"
+q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'metrics_locker'" >/dev/null
+wait "$writer" 2>/dev/null || true
+writer=""
+wait_until 60 "/readyz 200 after the reconnect" ready
+
 # the same port again, and a malformed address: configuration errors (exit 2), said before connecting
 rc=0
 "$bin/pgtrail-capture" --source "host=/nonexistent" --metrics "127.0.0.1:$port" >"$out/dup.out" 2>&1 || rc=$?
@@ -291,5 +357,30 @@ print("ok: snapshot progress: %d samples, rows %d..%d of %d, tables done %d..%d 
       % (len(prog), min(inner), max(inner), total, prog[0][0], prog[-1][0]))
 PY2
 eq "the snapshot copied every row" "SELECT count(*) FROM snapstore.events WHERE op = 'snapshot'" "$total_rows"
+
+# a quiet spell, then one change: the lag is that change's age, not the
+# quiet spell's (batches of 2 s, so the change waits in an open batch)
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --slot snap --schema snapstore --tables 'app.*' \
+    --metrics "127.0.0.1:$port" --batch-interval-ms 2000 --ready-max-lag-s 60 --log-level warning >"$log" 2>&1 &
+capture=$!
+wait_until 60 "/readyz 200 on slot snap" ready
+sleep 4    # the quiet spell itself: nothing to wait for but time
+psql -qX -v ON_ERROR_STOP=1 -c "INSERT INTO app.bulk VALUES (200001, 'after a quiet spell')"
+max_lag=0 pending=0
+for _ in $(seq 1 25); do
+    curl -sf --max-time 5 "$url/metrics" >"$out/quiet.prom" || fail "/metrics after the quiet spell"
+    if older_than "$(lag_of quiet seconds)" "$max_lag"; then max_lag=$(lag_of quiet seconds); fi
+    if [ "$(lag_of quiet bytes)" -gt 0 ]; then pending=$((pending + 1)); fi
+    sleep 0.1
+done
+[ "$pending" -gt 0 ] || fail "no scrape saw the change waiting"
+if older_than "$max_lag" 3; then fail "lag after a quiet spell: $max_lag s, counts the quiet spell"; fi
+echo "ok: after a 4 s quiet spell, one change: lag at most $max_lag s ($pending scrapes saw it waiting)"
+kill -TERM "$capture"
+rc=0
+wait "$capture" || rc=$?
+capture=""
+[ "$rc" = 0 ] || fail "capture on slot snap did not stop cleanly: $rc"
+eq "the change after the quiet spell" "SELECT count(*) FROM snapstore.events WHERE key->>'id' = '200001'" 1
 q "SELECT pg_drop_replication_slot('snap')" >/dev/null
 echo "PASS test_metrics"
