@@ -161,7 +161,10 @@ mapped capture healthcheck
 mapfile -t health < "$work/capture.healthcheck"
 [ "${health[0]}" = CMD ] || fail "capture's health check is not in CMD form: ${health[*]}"
 "${health[@]:1}" || fail "capture's health check failed: ${health[*]:1}"
-check PGTRAIL_CAPTURE_METRICS "the health check passes against $(val PGTRAIL_CAPTURE_METRICS)"
+# ":PORT" is every address, IPv6 too (a probe may come over either)
+curl -gsf --max-time 5 "http://[::1]:$metrics_port/healthz" >/dev/null ||
+    fail "$(val PGTRAIL_CAPTURE_METRICS) does not answer on ::1"
+check PGTRAIL_CAPTURE_METRICS "the health check passes against $(val PGTRAIL_CAPTURE_METRICS), over IPv4 and IPv6"
 curl -sf "http://127.0.0.1:$metrics_port/metrics" | grep -q '^pgtrail_capture_events_total' ||
     fail "/metrics has no pgtrail_capture_events_total"
 
