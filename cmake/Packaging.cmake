@@ -20,12 +20,14 @@
 #
 # The .deb's maintainer scripts are deploy/debian/{postinst,prerm,postrm}:
 # installing (and every `dpkg --configure`) creates, when missing, the system
-# user and group pgtrail (home /var/lib/pgtrail, no login shell), /etc/pgtrail
+# user and group pgtrail (capture's; home /var/lib/pgtrail, no login shell),
+# the user pgtrail-verify (group pgtrail: reads the config and the anchor
+# file, not the signing key), /etc/pgtrail
 # (root:pgtrail 0750) and /var/lib/pgtrail (pgtrail:pgtrail 0750), and runs
 # `systemctl daemon-reload` when systemd runs. No unit is enabled or started,
 # on install or upgrade: capture needs /etc/pgtrail/pgtrail.conf first.
 # Removing stops the units; purging deletes nothing the operator wrote
-# (pgtrail.conf, the anchor file) and keeps the user, as Debian does.
+# (pgtrail.conf, the anchor file) and keeps the users, as Debian does.
 # Upgrading restarts nothing: a running capture keeps the old program until
 # the operator restarts it. The .deb's programs are stripped; cpack also makes
 # pgtrail-dbgsym_VERSION_ARCH.ddeb with their debug symbols.
