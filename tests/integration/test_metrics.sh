@@ -46,6 +46,14 @@ wait_until() {
 # value FILE SERIES: the sample's value in a scrape (the series written exactly as exposed)
 value() { S="$2 " awk 'index($0, ENVIRON["S"]) == 1 { print $NF; exit }' "$1"; }
 lsn_num() { q "SELECT ('$1'::pg_lsn - '0/0'::pg_lsn)::bigint"; }
+# stop_capture WHAT: SIGTERM, and capture must exit 0
+stop_capture() {
+    local rc=0
+    kill -TERM "$capture"
+    wait "$capture" || rc=$?
+    capture=""
+    [ "$rc" = 0 ] || fail "$1 did not stop cleanly: exit $rc"
+}
 
 psql -qX -v ON_ERROR_STOP=1 <<'SQL'
 CREATE SCHEMA app;
@@ -268,11 +276,7 @@ grep -q 'invalid metrics address "localhost"' "$out/bad.out" || fail "malformed 
 echo "ok: a malformed address exits 2"
 
 # a clean stop: exit 0, and the port is free again
-kill -TERM "$capture"
-rc=0
-wait "$capture" || rc=$?
-capture=""
-[ "$rc" = 0 ] || fail "capture did not stop cleanly: $rc"
+stop_capture capture
 [ "$(status /healthz)" = 000 ] || fail "the metrics port still answers after the stop"
 echo "ok: stopped cleanly, port closed"
 
@@ -313,11 +317,9 @@ kafka_up
 round2=$(( $(last_id) - before ))
 wait_until 120 "the queue drained after the outage" drained k4 $((round1 + round2))
 echo "ok: kafka up: the queue drained, delivered $(kval k4 delivered_total) (+$round2)"
-kill -TERM "$capture"
-rc=0
-wait "$capture" || rc=$?
-capture=""
-[ "$rc" = 0 ] || fail "capture with Kafka did not stop cleanly: $rc"
+stop_capture "capture with Kafka"
+
+
 # snapshot progress: a new slot and store copy the app tables, one of them
 # 150,000 rows; scrapes while it runs see the rows counted up in steps and
 # the tables done go from 0 to the total, and /readyz says snapshot
@@ -376,11 +378,7 @@ done
 [ "$pending" -gt 0 ] || fail "no scrape saw the change waiting"
 if older_than "$max_lag" 3; then fail "lag after a quiet spell: $max_lag s, counts the quiet spell"; fi
 echo "ok: after a 4 s quiet spell, one change: lag at most $max_lag s ($pending scrapes saw it waiting)"
-kill -TERM "$capture"
-rc=0
-wait "$capture" || rc=$?
-capture=""
-[ "$rc" = 0 ] || fail "capture on slot snap did not stop cleanly: $rc"
+stop_capture "capture on slot snap"
 eq "the change after the quiet spell" "SELECT count(*) FROM snapstore.events WHERE key->>'id' = '200001'" 1
 q "SELECT pg_drop_replication_slot('snap')" >/dev/null
 echo "PASS test_metrics"
