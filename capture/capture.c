@@ -141,7 +141,7 @@ batch_open(capture *c, pt_err *err)
 			return false;
 	c->batch_open = true;
 	c->batch_events = 0;
-	c->batch_started_us = pt_now_us();
+	c->batch_started_us = pt_monotonic_us();
 	return true;
 }
 
@@ -203,7 +203,7 @@ batch_commit(capture *c, pt_err *err)
 	c->batch_open = false;
 	c->stored = c->batch_end;
 	confirm(c, c->batch_end);
-	pt_metrics_batch(c->opts->metrics, c->batch_end, pt_now_us() - c->batch_started_us, c->batch_commit_at);
+	pt_metrics_batch(c->opts->metrics, c->batch_end, pt_monotonic_us() - c->batch_started_us, c->batch_commit_at);
 	pt_log_debug(c->log, "committed %lld events up to %X/%X", (long long) c->batch_events,
 				 (unsigned) (c->batch_end >> 32), (unsigned) c->batch_end);
 	return sinks_checkpoint(c, err) && pt_stream_send_status(c->stream, false, err);
@@ -223,7 +223,7 @@ static bool
 batch_due(const capture *c)
 {
 	return c->batch_open && (c->batch_events >= c->opts->batch_size ||
-							 pt_now_us() - c->batch_started_us >= (int64_t) c->opts->batch_interval_ms * 1000);
+							 pt_monotonic_us() - c->batch_started_us >= (int64_t) c->opts->batch_interval_ms * 1000);
 }
 
 /* ---- one wal2json line ---- */

@@ -40,7 +40,7 @@ static const double batch_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 typedef struct sample
 {
 	uint64_t	lsn;
-	int64_t		at_us;
+	int64_t		at_us;			/* pt_monotonic_us() */
 } sample;
 
 /* One schema.table+op series; the names are copied once, when it is created. */
@@ -75,7 +75,7 @@ struct pt_metrics
 	atomic_bool streaming;
 	atomic_bool kafka;
 	_Atomic int64_t streaming_since_us;
-	_Atomic int64_t stopped_at_us;	/* when the stream ended (or capture started), while not streaming */
+	_Atomic int64_t stopped_at_us;	/* when the stream ended (or capture started), monotonic */
 	_Atomic uint64_t stored_lsn;
 	_Atomic uint64_t source_lsn;
 	_Atomic int64_t commit_at_us;	/* commit time of the last event stored, 0 = none yet */
@@ -228,7 +228,7 @@ pt_metrics_source_polled(pt_metrics *m, pt_lsn source)
 			m->nsamples = MAX_SAMPLES / 2;
 		}
 		m->samples[m->nsamples].lsn = source;
-		m->samples[m->nsamples].at_us = pt_now_us();
+		m->samples[m->nsamples].at_us = pt_monotonic_us();
 		m->nsamples++;
 	}
 	pthread_mutex_unlock(&m->lock);
@@ -249,7 +249,7 @@ pt_metrics_streaming(pt_metrics *m, bool streaming)
 	if (streaming)
 		atomic_store(&m->streaming_since_us, pt_now_us());
 	else if (atomic_load(&m->streaming))
-		atomic_store(&m->stopped_at_us, pt_now_us());
+		atomic_store(&m->stopped_at_us, pt_monotonic_us());
 	atomic_store(&m->streaming, streaming);
 }
 
@@ -290,6 +290,7 @@ typedef struct view
 	bool		streaming;
 	bool		kafka;
 	int64_t		now_us;
+	int64_t		monotonic_us;	/* the clock of samples and stopped_at_us */
 	int64_t		streaming_since_us;
 	int64_t		stopped_at_us;
 	uint64_t	stored;
@@ -319,6 +320,7 @@ take_view(pt_metrics *m, view *v, bool with_series)
 {
 	memset(v, 0, sizeof(*v));
 	v->now_us = pt_now_us();
+	v->monotonic_us = pt_monotonic_us();
 	v->streaming = atomic_load(&m->streaming);
 	v->kafka = atomic_load(&m->kafka);
 	v->streaming_since_us = atomic_load(&m->streaming_since_us);
@@ -374,11 +376,11 @@ lag_seconds(const view *v)
 	int64_t		age = 0;
 
 	if (!v->streaming && v->stopped_at_us > 0)
-		age = v->now_us - v->stopped_at_us;
+		age = v->monotonic_us - v->stopped_at_us;
 	if (v->pending_at_us > 0 && v->now_us - v->pending_at_us > age)
 		age = v->now_us - v->pending_at_us;
-	if (v->unstored_since_us > 0 && v->now_us - v->unstored_since_us > age)
-		age = v->now_us - v->unstored_since_us;
+	if (v->unstored_since_us > 0 && v->monotonic_us - v->unstored_since_us > age)
+		age = v->monotonic_us - v->unstored_since_us;
 	return (double) age / 1e6;
 }
 
@@ -705,7 +707,7 @@ pt_metrics_open(const char *addr_port, int ready_max_lag_s, pt_err *err)
 	m->ready_max_lag_s = ready_max_lag_s;
 	m->slots = pt_calloc(SERIES_SLOTS, sizeof(series));
 	m->samples = pt_calloc(MAX_SAMPLES, sizeof(sample));
-	m->stopped_at_us = pt_now_us();
+	m->stopped_at_us = pt_monotonic_us();
 	pthread_mutex_init(&m->lock, NULL);
 	/* libmicrohttpd closes fd at MHD_stop_daemon */
 	/*
