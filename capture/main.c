@@ -6,6 +6,7 @@
  * flag; the loop finishes the transaction in flight, commits, confirms the
  * slot and returns.
  */
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,8 +88,15 @@ load_signing_key(const pt_config *cfg, pt_signing_key **key, pt_log *log, pt_err
 	*key = NULL;
 	if (path[0] == '\0')
 		return true;
-	if (stat(path, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
-		pt_log_warning(log, "signing key \"%s\" can be read by other users than its owner; chmod 600 it", path);
+	if (stat(path, &st) == 0 && (st.st_mode & S_IRWXO) != 0)
+		pt_log_warning(log, "signing key \"%s\" can be read by every user; chmod 600 it", path);
+	else if (stat(path, &st) == 0 && (st.st_mode & S_IRWXG) != 0)
+	{
+		const struct group *gr = getgrgid(st.st_gid);
+
+		pt_log_warning(log, "signing key \"%s\" can be read by group \"%s\"; chmod 600 it, unless capture "
+					   "alone is in that group (a Kubernetes fsGroup)", path, gr ? gr->gr_name : "?");
+	}
 	*key = pt_signing_key_load(path, err);
 	return *key != NULL;
 }

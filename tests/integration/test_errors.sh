@@ -57,3 +57,15 @@ q "ALTER SYSTEM SET wal_level = replica" >/dev/null
 q "SELECT pg_drop_replication_slot('pgtrail')" >/dev/null
 as_pg /usr/lib/postgresql/15/bin/pg_ctl -D "$PGTRAIL_TEST_DIR/data" -m fast -w restart >/dev/null
 expect 2 'set wal_level = logical' -- --source "$PGTRAIL_TEST_DSN"
+
+# a signing key others may read: a warning that says who, before anything connects
+key=$PGTRAIL_TEST_DIR/signing.pem
+openssl genpkey -algorithm ed25519 -out "$key" 2>/dev/null
+key_warning() { chmod "$1" "$key"; "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --signing-key "$key" 2>&1 | grep 'signing key' || true; }
+w=$(key_warning 644)
+case "$w" in *"can be read by every user; chmod 600 it"*) ;; *) fail "0644 key: [$w]" ;; esac
+w=$(key_warning 640)
+case "$w" in *"can be read by group \"$(stat -c %G "$key")\""*) ;; *) fail "0640 key: [$w]" ;; esac
+w=$(key_warning 600)
+[ -z "$w" ] || fail "0600 key: unexpected [$w]"
+echo "ok: signing key readable by others, by the group, by its owner only: two warnings, then none"
