@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_compose.sh SOURCE_DIR BIN_DIR — docker-compose.yml and the Dockerfiles
 # are valid and use only what the programs accept. No Docker engine is needed
-# (none exists on the build machines, so the images are never built here):
+# (test_compose_run.sh runs the settings outside containers; the images were
+# built and the stack run by hand once, see docker-compose.yml's header):
 #  - `docker-compose config` (Debian 12's docker-compose 1.29.2) accepts the file;
 #  - every pgtrail service runs a built program, and every --flag in its
 #    entrypoint/command is one that program's --help lists; every PGTRAIL_*
