@@ -806,6 +806,16 @@ add_gap_event(capture *c, const char *why, pt_lsn consistent, pt_err *err)
 	return ok;
 }
 
+/* Sinks that deliver in the background send again what the slot had not confirmed. */
+static bool
+sinks_resume(capture *c, pt_lsn slot_confirmed, pt_err *err)
+{
+	for (int i = 1; i < c->nsinks; i++)
+		if (c->sinks[i].ops->resume != NULL && !c->sinks[i].ops->resume(c->sinks[i].state, slot_confirmed, err))
+			return false;
+	return true;
+}
+
 /*
  * The first batch failed before its commit (a table capture may not read,
  * say): nothing refers to the slot just created, and its snapshot cannot be
@@ -827,30 +837,43 @@ drop_new_slot(capture *c)
 /*
  * The first sink transaction on a new slot: the gap event (--resnapshot),
  * the snapshot's rows (when asked for), and the state row, so that the
- * store remembers the slot even with nothing copied.
+ * store remembers the slot even with nothing copied. It goes to the event
+ * table alone; the other sinks (Kafka) get it from the table once it is
+ * committed. A snapshot that fails half-way must reach nobody: the next one
+ * comes from a new slot, at another point, and numbers other rows the same.
  */
 static bool
 first_batch(capture *c, const char *snapshot, pt_lsn consistent, const char *gap, pt_err *err)
 {
 	int64_t		rows = 0;
 	bool		copy = gap != NULL || c->opts->snapshot == PT_SNAPSHOT_INITIAL;
+	int			nsinks = c->nsinks;
+	bool		ok;
 
 	c->stored = consistent;
+	c->nsinks = 1;
 	if (!batch_open(c, err))
+	{
+		c->nsinks = nsinks;
 		return false;
+	}
 	if ((gap && !add_gap_event(c, gap, consistent, err)) ||
 		(copy && !pt_snapshot_copy(c->opts->source_dsn, snapshot, consistent, c->filter,
 								   emit_snapshot_event, c, c->log, c->opts->metrics, &rows, err)))
 	{
 		drop_new_slot(c);
+		c->nsinks = nsinks;
 		return false;
 	}
 	c->batch_end = consistent;
-	if (!batch_commit(c, err))
+	ok = batch_commit(c, err);
+	c->nsinks = nsinks;
+	if (!ok)
 		return false;
 	if (copy)
 		pt_log_info(c->log, "snapshot: %lld rows", (long long) rows);
-	return true;
+	/* the batch's events, then its checkpoint (if it made one) */
+	return sinks_resume(c, consistent, err) && sinks_checkpoint(c, err);
 }
 
 /* --resnapshot: only to recover from a lost or vanished slot. */
@@ -871,16 +894,6 @@ check_resnapshot(capture *c, const pt_slot_info *info, const char **gap, pt_err 
 		"replication slot vanished (failover, or it was dropped)";
 	pt_log_warning(c->log, "%s; recording a gap event and copying the tables anew", *gap);
 	return !lost || pt_slot_drop(c->source_conn, o->slot, err);
-}
-
-/* Sinks that deliver in the background send again what the slot had not confirmed. */
-static bool
-sinks_resume(capture *c, pt_lsn slot_confirmed, pt_err *err)
-{
-	for (int i = 1; i < c->nsinks; i++)
-		if (c->sinks[i].ops->resume != NULL && !c->sinks[i].ops->resume(c->sinks[i].state, slot_confirmed, err))
-			return false;
-	return true;
 }
 
 /* At a clean stop: the last checkpoint, everything delivered, the slot told. */
@@ -967,9 +980,9 @@ source_position(capture *c, pt_err *err)
 	pt_lsn		source = 0;
 
 	if (c->opts->metrics == NULL || (c->batch_open && c->sink_conn == c->source_conn) ||
-		pt_now_us() - c->source_polled_us < 1000000)
+		pt_monotonic_us() - c->source_polled_us < 1000000)
 		return true;
-	c->source_polled_us = pt_now_us();
+	c->source_polled_us = pt_monotonic_us();
 	res = pt_pq_exec(c->source_conn, "SELECT pg_current_wal_flush_lsn()::text", PGRES_TUPLES_OK, 1, 1, err);
 	if (res == NULL)
 		return false;

@@ -501,8 +501,11 @@ ready(pt_metrics *m, pt_buf *why)
 
 	take_view(m, &v, false);
 	lag = lag_seconds(&v);
-	if (!v.streaming)
-		pt_buf_puts(why, "not ready: not streaming (starting, snapshot, or reconnecting)\n");
+	if (!v.streaming && v.snapshot_tables > 0 && v.snapshot_tables_done < v.snapshot_tables)
+		pt_buf_printf(why, "not ready: initial snapshot, %lld of %lld tables copied\n",
+					  (long long) v.snapshot_tables_done, (long long) v.snapshot_tables);
+	else if (!v.streaming)
+		pt_buf_puts(why, "not ready: not streaming (starting or reconnecting)\n");
 	else if (lag > m->ready_max_lag_s)
 		pt_buf_printf(why, "not ready: %.1f s behind the source (ready_max_lag_s = %d)\n", lag, m->ready_max_lag_s);
 	else
@@ -610,31 +613,70 @@ split_addr(const char *addr_port, char *host, size_t hostsize, char *port, size_
 }
 
 /*
- * ":PORT": every address, IPv6 and IPv4 on one socket (IPV6_V6ONLY off), so
- * a probe over either reaches it. -1 when the host has no IPv6; the caller
- * then listens on IPv4's any-address and reports its errors.
+ * A listening socket bound to addr (v6only: for AF_INET6, whether IPv4 is
+ * left out); -1 with errno set when it cannot be.
  */
 static int
-listen_everywhere(const char *port)
+bound_socket(const struct sockaddr *addr, socklen_t addrlen, int v6only)
 {
-	struct sockaddr_in6 any;
-	int			fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0),
+	int			fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0),
 				one = 1,
-				zero = 0;
+				e;
 
-	if (fd < 0)
-		return -1;
-	memset(&any, 0, sizeof(any));
-	any.sin6_family = AF_INET6;
-	any.sin6_addr = in6addr_any;
-	any.sin6_port = htons((uint16_t) atoi(port));
-	if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) != 0 ||
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-		bind(fd, (struct sockaddr *) &any, sizeof(any)) != 0 || listen(fd, 64) != 0)
-	{
+	if (fd >= 0 && (addr->sa_family != AF_INET6 ||
+					setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) == 0) &&
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+		bind(fd, addr, addrlen) == 0 && listen(fd, 64) == 0)
+		return fd;
+	e = errno;
+	if (fd >= 0)
 		close(fd);
-		return -1;
+	errno = e;
+	return -1;
+}
+
+/* err from a socket that could not listen on addr_port (errno e). */
+static void
+listen_failed(const char *addr_port, const char *port, int e, pt_err *err)
+{
+	pt_err_set(err, PT_ERR_CONFIG, "could not listen on metrics address \"%s\": %s", addr_port, strerror(e));
+	if (e == EADDRINUSE)
+		pt_err_hint(err, "another process listens on port %s (ss -ltnp 'sport = :%s' names it); "
+					"choose a free port with --metrics ADDR:PORT", port, port);
+	else
+		pt_err_hint(err, "use an address of this host and a port this user may bind "
+					"(ports below 1024 need privileges)");
+}
+
+/*
+ * ":PORT" is every address: IPv6 and IPv4 on one socket (IPV6_V6ONLY off),
+ * so a probe over either reaches it. Only a host without IPv6 gets IPv4's
+ * any-address instead; any other failure (a port in use) is the answer.
+ */
+static int
+listen_everywhere(const char *addr_port, const char *port, bool *ipv6, pt_err *err)
+{
+	struct sockaddr_in6 any6;
+	struct sockaddr_in any4;
+	int			fd;
+
+	memset(&any6, 0, sizeof(any6));
+	any6.sin6_family = AF_INET6;
+	any6.sin6_addr = in6addr_any;
+	any6.sin6_port = htons((uint16_t) atoi(port));
+	*ipv6 = true;
+	fd = bound_socket((struct sockaddr *) &any6, sizeof(any6), 0);
+	if (fd < 0 && (errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT || errno == EADDRNOTAVAIL))
+	{
+		memset(&any4, 0, sizeof(any4));
+		any4.sin_family = AF_INET;
+		any4.sin_addr.s_addr = htonl(INADDR_ANY);
+		any4.sin_port = any6.sin6_port;
+		*ipv6 = false;
+		fd = bound_socket((struct sockaddr *) &any4, sizeof(any4), 0);
 	}
+	if (fd < 0)
+		listen_failed(addr_port, port, errno, err);
 	return fd;
 }
 
@@ -646,8 +688,7 @@ listen_on(const char *addr_port, bool *ipv6, pt_err *err)
 				port[8];
 	struct addrinfo hints,
 			   *ai = NULL;
-	int			fd = -1,
-				one = 1,
+	int			fd,
 				rc;
 
 	if (!split_addr(addr_port, host, sizeof(host), port, sizeof(port)))
@@ -657,39 +698,22 @@ listen_on(const char *addr_port, bool *ipv6, pt_err *err)
 					"e.g. --metrics 127.0.0.1:9187, --metrics [::1]:9187 or --metrics :9187 (every address)");
 		return -1;
 	}
+	if (host[0] == '\0')
+		return listen_everywhere(addr_port, port, ipv6, err);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
-	if (host[0] == '\0' && (fd = listen_everywhere(port)) >= 0)
-	{
-		*ipv6 = true;
-		return fd;
-	}
-	if ((rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai)) != 0)
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, port, &hints, &ai)) != 0)
 	{
 		pt_err_set(err, PT_ERR_CONFIG, "invalid metrics address \"%s\": %s", addr_port, gai_strerror(rc));
 		pt_err_hint(err, "the address must be numeric (127.0.0.1, ::1, 0.0.0.0), not a host name");
 		return -1;
 	}
 	*ipv6 = ai->ai_family == AF_INET6;
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-		bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 64) != 0)
-	{
-		int			e = errno;
-
-		pt_err_set(err, PT_ERR_CONFIG, "could not listen on metrics address \"%s\": %s", addr_port, strerror(e));
-		if (e == EADDRINUSE)
-			pt_err_hint(err, "another process listens on port %s (ss -ltnp 'sport = :%s' names it); "
-						"choose a free port with --metrics ADDR:PORT", port, port);
-		else
-			pt_err_hint(err, "use an address of this host and a port this user may bind "
-						"(ports below 1024 need privileges)");
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
-	}
+	fd = bound_socket(ai->ai_addr, ai->ai_addrlen, 1);
+	if (fd < 0)
+		listen_failed(addr_port, port, errno, err);
 	freeaddrinfo(ai);
 	return fd;
 }

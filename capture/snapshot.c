@@ -137,12 +137,12 @@ copy_table(snap *s, const char *schema, const char *table, pt_err *err)
 		if (!pt_copy_split_row(row, (size_t) len - 1, s->values, s->ncols))
 		{
 			pt_err_set(err, PT_ERR_RUNTIME, "unexpected COPY row from \"%s\".\"%s\"", schema, table);
-			goto drain;
+			goto abandon;
 		}
 		pt_builder_snapshot_event(s->builder, &s->txn, pt_text_c(schema), pt_text_c(table),
 								  s->names, s->values, s->is_key, s->ncols, &ev);
 		if (!s->emit(s->arg, &ev, err))
-			goto drain;
+			goto abandon;
 		PQfreemem(row);
 		row = NULL;
 		rows++;
@@ -152,9 +152,6 @@ copy_table(snap *s, const char *schema, const char *table, pt_err *err)
 	ok = len == -1;
 	if (!ok)
 		pt_pq_error(s->conn, NULL, "snapshot copy failed", err);
-drain:
-	if (row)
-		PQfreemem(row);
 	while ((res = PQgetResult(s->conn)) != NULL)
 	{
 		if (ok && PQresultStatus(res) != PGRES_COMMAND_OK)
@@ -163,6 +160,14 @@ drain:
 	}
 	if (ok)
 		pt_log_info(s->log, "snapshot: \"%s\".\"%s\": %lld rows", schema, table, (long long) rows);
+	goto done;
+abandon:
+	/*
+	 * Stopped mid-COPY: the connection stays in COPY OUT (PQgetResult would
+	 * return the COPY result for ever). The snapshot has failed as a whole,
+	 * and its connection is only closed after this.
+	 */
+	PQfreemem(row);
 done:
 	PQfreemem(qs);
 	PQfreemem(qt);

@@ -261,7 +261,8 @@ pt_pq_create_schema(PGconn *conn, const char *name, pt_err *err)
 	if (res == NULL)
 		return false;
 	ok = PQntuples(res) > 0 ||
-		(pt_pq_sql_with_ident(conn, "CREATE SCHEMA %1$s", name, &sql, err) && pt_pq_command(conn, sql.data, err));
+		(pt_pq_sql_with_ident(conn, "CREATE SCHEMA IF NOT EXISTS %1$s", name, &sql, err) &&
+		 pt_pq_command(conn, sql.data, err));
 	PQclear(res);
 	pt_buf_free(&sql);
 	return ok;

@@ -66,9 +66,11 @@ char	   *pt_pq_ident(PGconn *conn, const char *name, pt_err *err);
 bool		pt_pq_sql_with_ident(PGconn *conn, const char *sql, const char *name, pt_buf *out, pt_err *err);
 
 /*
- * Create schema name unless it exists. CREATE SCHEMA IF NOT EXISTS would
- * still need CREATE on the database, which a least-privilege role may have
- * had only for its first start (docs/OPERATIONS.md).
+ * Create schema name unless it exists. CREATE SCHEMA IF NOT EXISTS alone
+ * would still need CREATE on the database, which a least-privilege role may
+ * have had only for its first start (docs/OPERATIONS.md); it is used when the
+ * schema seemed missing, in case a concurrent start (unseen by a repeatable
+ * read snapshot) has just made it.
  */
 bool		pt_pq_create_schema(PGconn *conn, const char *name, pt_err *err);
 

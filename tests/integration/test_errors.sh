@@ -69,3 +69,32 @@ case "$w" in *"can be read by group \"$(stat -c %G "$key")\""*) ;; *) fail "0640
 w=$(key_warning 600)
 [ -z "$w" ] || fail "0600 key: unexpected [$w]"
 echo "ok: signing key readable by others, by the group, by its owner only: two warnings, then none"
+
+# the event store lost in the middle of a first start's snapshot: capture
+# stops at once with exit 3 (it used to spin for ever on the half-read COPY)
+# and drops the slot it made, so the next start can take a snapshot again
+q "ALTER SYSTEM RESET wal_level" >/dev/null
+as_pg /usr/lib/postgresql/15/bin/pg_ctl -D "$PGTRAIL_TEST_DIR/data" -m fast -w restart >/dev/null
+q "CREATE DATABASE lost_sink" >/dev/null
+q "CREATE TABLE big (id int PRIMARY KEY, pad text); INSERT INTO big SELECT g, repeat('x', 50) FROM generate_series(1, 1000000) g" >/dev/null
+timeout 120 "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --sink "$PGTRAIL_TEST_DSN dbname=lost_sink" \
+    --slot lost --tables public.big --endpos 0/1 --log-level warning >"$PGTRAIL_TEST_DIR/lost.out" 2>&1 &
+capture=$!
+copying() {
+    [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgtrail-capture snapshot'
+            AND query LIKE 'COPY%' AND state = 'active'")" = 1 ]
+}
+until=$((SECONDS + 60))
+until copying; do
+    [ "$SECONDS" -lt "$until" ] || fail "the snapshot did not start: $(cat "$PGTRAIL_TEST_DIR/lost.out")"
+    kill -0 "$capture" 2>/dev/null || fail "capture ended before its snapshot: $(cat "$PGTRAIL_TEST_DIR/lost.out")"
+    sleep 0.05
+done
+q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'lost_sink' AND application_name = 'pgtrail-capture'" >/dev/null
+rc=0
+wait "$capture" || rc=$?
+capture=""
+[ "$rc" = 3 ] || fail "event store lost mid-snapshot: exit $rc, expected 3 (124: it hung): $(cat "$PGTRAIL_TEST_DIR/lost.out")"
+grep -q "error: initial snapshot" "$PGTRAIL_TEST_DIR/lost.out" || fail "not stopped in the snapshot: $(cat "$PGTRAIL_TEST_DIR/lost.out")"
+eq "the failed first start dropped its slot" "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'lost'" 0
+echo "ok: event store lost mid-snapshot: exit 3 at once, slot dropped"

@@ -23,6 +23,9 @@
 #      larger row): capture stops with exit 3 and a one-line error with a
 #      hint, the slot is not confirmed past that transaction, a restart
 #      without the limit delivers every event.
+#   4. the same refusal in a first start's snapshot: the snapshot is stored
+#      whole first (Kafka gets the first batch from the table after its
+#      commit), then exit 3; a start without the limit sends it all.
 # Each check says which code it covers: without that code it fails.
 set -euo pipefail
 bin=$1
@@ -424,4 +427,33 @@ print(f"ok: after a restart without the limit every event id is in Kafka ({len(m
 PY
 eq "the slot moved past everything after the restart" \
    "SELECT confirmed_flush_lsn >= '$end2' FROM pg_replication_slots WHERE slot_name = 'big'" "t"
+
+# 4. the same refusal in a first start's snapshot (row 3 of app.blobs is too
+# large): the first batch reaches Kafka only from the event table, after its
+# commit, so the snapshot is stored whole, then Kafka refuses row 3: exit 3,
+# the slot kept (its snapshot is in the table); a start without the limit
+# sends the whole snapshot again from the table, same ids.
+snap=(--source "$dsn" --sink "$dsn_big" --slot bigsnap --schema bigsnap --tables 'app.blobs'
+      --kafka-brokers "$KAFKA_BOOTSTRAP" --kafka-topic 'bigsnap.{schema}.{table}' --log-level warning)
+rc=0
+timeout 60 "$bin/pgtrail-capture" "${snap[@]}" -X message.max.bytes=2000 --endpos 0/1 2>"$work/snap.err" || rc=$?
+[ "$rc" = 3 ] || fail "a snapshot row larger than message.max.bytes: exit $rc, expected 3: $(cat "$work/snap.err")"
+grep -q '^hint: .*message\.max\.bytes' "$work/snap.err" || fail "no hint: $(cat "$work/snap.err")"
+PGDATABASE=store_big eq "the snapshot is in the table" "SELECT count(*) FROM bigsnap.events WHERE op = 'snapshot'" 4
+eq "the slot stays" "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'bigsnap'" 1
+echo "ok: a snapshot refused by Kafka: exit 3, stored whole, slot kept"
+"$bin/pgtrail-capture" "${snap[@]}" --endpos 0/1 2>"$work/snap2.err" || fail "snapshot without the limit: $(cat "$work/snap2.err")"
+kafka_consume bigsnap.app.blobs "$work/snap_msgs.jsonl"
+python3 - "$work/snap_msgs.jsonl" <<'PY' || fail "the snapshot's messages"
+import json, sys
+msgs = [json.loads(l) for l in open(sys.argv[1])]
+by_id = {}
+for m in msgs:
+    i = int(dict(zip(m["headers"][0::2], m["headers"][1::2]))["pgtrail.event_id"])
+    by_id.setdefault(i, set()).add(m["payload"])
+assert sorted(by_id) == [1, 2, 3, 4], sorted(by_id)
+assert all(len(p) == 1 for p in by_id.values()), "a repeat differs from the first copy"
+assert all(json.loads(next(iter(p)))["op"] == "snapshot" for p in by_id.values())
+print("ok: the snapshot reached Kafka from the table: events 1..4 (%d messages; repeats identical)" % len(msgs))
+PY
 echo "PASS"
