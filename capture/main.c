@@ -84,13 +84,16 @@ load_signing_key(const pt_config *cfg, pt_signing_key **key, pt_log *log, pt_err
 {
 	const char *path = pt_config_get(cfg, "capture", "signing_key");
 	struct stat st;
+	bool		stated;
 
 	*key = NULL;
 	if (path[0] == '\0')
 		return true;
-	if (stat(path, &st) == 0 && (st.st_mode & S_IRWXO) != 0)
+	/* (a key that cannot be read at all: pt_signing_key_load says why) */
+	stated = stat(path, &st) == 0;
+	if (stated && (st.st_mode & S_IRWXO) != 0)
 		pt_log_warning(log, "signing key \"%s\" can be read by every user; chmod 600 it", path);
-	else if (stat(path, &st) == 0 && (st.st_mode & S_IRWXG) != 0)
+	else if (stated && (st.st_mode & S_IRWXG) != 0)
 	{
 		const struct group *gr = getgrgid(st.st_gid);
 

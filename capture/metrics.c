@@ -74,7 +74,6 @@ struct pt_metrics
 	/* atomics */
 	atomic_bool streaming;
 	atomic_bool kafka;
-	_Atomic int64_t streaming_since_us;
 	_Atomic int64_t stopped_at_us;	/* when the stream ended (or capture started), monotonic */
 	_Atomic uint64_t stored_lsn;
 	_Atomic uint64_t source_lsn;
@@ -246,9 +245,7 @@ pt_metrics_streaming(pt_metrics *m, bool streaming)
 {
 	if (m == NULL)
 		return;
-	if (streaming)
-		atomic_store(&m->streaming_since_us, pt_now_us());
-	else if (atomic_load(&m->streaming))
+	if (!streaming && atomic_load(&m->streaming))
 		atomic_store(&m->stopped_at_us, pt_monotonic_us());
 	atomic_store(&m->streaming, streaming);
 }
@@ -291,7 +288,6 @@ typedef struct view
 	bool		kafka;
 	int64_t		now_us;
 	int64_t		monotonic_us;	/* the clock of samples and stopped_at_us */
-	int64_t		streaming_since_us;
 	int64_t		stopped_at_us;
 	uint64_t	stored;
 	uint64_t	source;
@@ -323,7 +319,6 @@ take_view(pt_metrics *m, view *v, bool with_series)
 	v->monotonic_us = pt_monotonic_us();
 	v->streaming = atomic_load(&m->streaming);
 	v->kafka = atomic_load(&m->kafka);
-	v->streaming_since_us = atomic_load(&m->streaming_since_us);
 	v->stopped_at_us = atomic_load(&m->stopped_at_us);
 	v->stored = atomic_load(&m->stored_lsn);
 	v->source = atomic_load(&m->source_lsn);
