@@ -756,8 +756,9 @@ send_again(kafka_sink *ks, int64_t first, pt_lsn end, pt_err *err)
 	bool		done = false;
 	bool		ok = reader != NULL;
 
+	/* schema events stay in the event table: Kafka never saw them */
 	while (ok && (ok = pt_store_reader_next(reader, &ev, &done, err)) && !done)
-		ok = produce_event(ks, &ev, p, err);
+		ok = ev.op == PT_OP_SCHEMA || produce_event(ks, &ev, p, err);
 	pt_store_reader_close(reader);
 	p->committed = true;
 	p->end = end;

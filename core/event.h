@@ -26,10 +26,11 @@ typedef enum pt_op
 	PT_OP_SNAPSHOT,
 	PT_OP_MESSAGE,
 	PT_OP_DDL,
-	PT_OP_GAP
+	PT_OP_GAP,
+	PT_OP_SCHEMA				/* a schema version, hashed into the chain (schema_event.h) */
 } pt_op;
 
-#define PT_OP_COUNT 8
+#define PT_OP_COUNT 9
 
 typedef struct pt_text
 {

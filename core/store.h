@@ -81,10 +81,12 @@ bool		pt_store_writer_add(pt_store_writer *w, pt_event *ev, pt_err *err);
 bool		pt_store_writer_commit(pt_store_writer *w, pt_lsn confirmed_lsn, pt_err *err);
 
 /*
- * Record a new version of a table's column set in the schemas table, in the
- * open batch's transaction; it applies from the next event added
- * (first_event_id). columns and details are JSON texts (details may be
- * NULL); primary_key holds npk column names.
+ * Record a new version of a table's column set, in the open batch: it
+ * applies from the next event added, just before which the writer puts the
+ * version's schema event into the chain and its row into the schemas table
+ * (first_event_id: that next event; core/schema_event.h). columns and
+ * details are JSON texts (details may be NULL); primary_key holds npk
+ * column names. Everything is copied.
  */
 bool		pt_store_writer_add_schema(pt_store_writer *w, const char *schema_name, const char *table_name,
 									   int version, const char *columns, const char *const *primary_key,

@@ -27,7 +27,7 @@
 	" schema_name text," \
 	" table_name text," \
 	" schema_version int," \
-	" op text NOT NULL CHECK (op IN ('insert','update','delete','truncate','snapshot','message','ddl','gap'))," \
+	" op text NOT NULL CHECK (op IN ('insert','update','delete','truncate','snapshot','message','ddl','gap','schema'))," \
 	" key json," \
 	" row json," \
 	" old json," \
@@ -80,7 +80,20 @@
 	" sink text NOT NULL," \
 	" event_id bigint NOT NULL," \
 	" updated_at timestamptz NOT NULL DEFAULT now()," \
-	" PRIMARY KEY (slot, sink))"
+	" PRIMARY KEY (slot, sink));" \
+	"CREATE INDEX IF NOT EXISTS events_schemas ON %1$s.events (id) WHERE op = 'schema'"
+
+/*
+ * Stores made before schema events existed check op against a list without
+ * "schema": the check is replaced (NOT VALID: the rows there are valid, and
+ * a big log is not scanned again).
+ */
+#define OP_CHECK_SQL \
+	"SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(quote_ident($1) || '.events') " \
+	" AND conname = 'events_op_check' AND pg_get_constraintdef(oid) NOT LIKE '%''schema''%'"
+#define OP_CHECK_FIX_SQL \
+	"ALTER TABLE %1$s.events DROP CONSTRAINT events_op_check, ADD CONSTRAINT events_op_check CHECK (op IN " \
+	" ('insert','update','delete','truncate','snapshot','message','ddl','gap','schema')) NOT VALID"
 
 /*
  * Indexes for replay's point queries (--as-of, --history): a row's events
@@ -132,6 +145,27 @@ read_version(PGconn *conn, const char *qschema, int *version, pt_err *err)
 	return true;
 }
 
+/* An older store's op check learns "schema". */
+static bool
+allow_schema_op(PGconn *conn, const char *schema, const char *qschema, pt_err *err)
+{
+	const char *params[1] = {schema};
+	PGresult   *res = pt_pq_exec_params(conn, OP_CHECK_SQL, 1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 1, err);
+	pt_buf		sql = PT_BUF_INIT;
+	bool		ok;
+
+	if (res == NULL)
+		return false;
+	ok = PQntuples(res) == 0;
+	PQclear(res);
+	if (ok)
+		return true;
+	pt_buf_printf(&sql, OP_CHECK_FIX_SQL, qschema);
+	ok = pt_pq_command(conn, sql.data, err);
+	pt_buf_free(&sql);
+	return ok;
+}
+
 static bool
 install_in_transaction(PGconn *conn, const char *schema, const char *qschema, pt_err *err)
 {
@@ -165,7 +199,7 @@ install_in_transaction(PGconn *conn, const char *schema, const char *qschema, pt
 	{
 		pt_buf_reset(&sql);
 		pt_buf_printf(&sql, CREATE_LATER_TABLES_SQL, qschema);
-		ok = pt_pq_command(conn, sql.data, err);
+		ok = pt_pq_command(conn, sql.data, err) && allow_schema_op(conn, schema, qschema, err);
 	}
 	pt_buf_free(&sql);
 	return ok;

@@ -20,6 +20,7 @@
 #include "core/mem.h"
 #include "core/pgtime.h"
 #include "core/pq.h"
+#include "core/schema_event.h"
 
 /*
  * Rows go to the server in small chunks so that it parses one while we
@@ -43,6 +44,7 @@ struct pt_store_writer
 	bool		in_batch;
 	bool		in_copy;
 	pt_buf		rows;			/* COPY data not sent yet */
+	pt_version_queue versions;	/* recorded in the batch, not yet in the chain */
 	pt_lsn		last_commit_lsn;	/* of the last event added */
 	pt_lsn		committed_commit_lsn;	/* of the last event committed */
 
@@ -97,6 +99,8 @@ check_table_end(pt_store_writer *w, const char *qschema, pt_err *err)
  * lose confirmed batches (and name anchored checkpoints the table lacks)
  * after a crash; raise it for this session. Other levels are kept.
  */
+static bool write_versions(pt_store_writer *w, const pt_event *at, pt_lsn confirmed_lsn, pt_err *err);
+
 static bool
 durable_commits(PGconn *conn, pt_err *err)
 {
@@ -163,6 +167,7 @@ pt_store_writer_free(pt_store_writer *w)
 	free(w->cp_sql);
 	pt_chain_free(w->chain);
 	pt_buf_free(&w->rows);
+	pt_version_queue_free(&w->versions);
 	free(w);
 }
 
@@ -264,6 +269,8 @@ pt_store_writer_add(pt_store_writer *w, pt_event *ev, pt_err *err)
 {
 	if (!w->in_copy)
 		return pt_err_set(err, PT_ERR_RUNTIME, "internal error: event added outside a batch");
+	if (w->versions.n > 0 && !write_versions(w, ev, 0, err))
+		return false;
 	pt_chain_append(w->chain, ev);
 	w->last_commit_lsn = ev->commit_lsn;
 	format_row(&w->rows, ev);
@@ -313,64 +320,105 @@ write_state(pt_store_writer *w, pt_lsn confirmed_lsn, pt_err *err)
 	return res != NULL;
 }
 
-/* The primary key as a text[] literal, every element quoted. */
-static void
-text_array_literal(pt_buf *b, const char *const *items, int n)
-{
-	pt_buf_putc(b, '{');
-	for (int i = 0; i < n; i++)
-	{
-		if (i)
-			pt_buf_putc(b, ',');
-		pt_buf_putc(b, '"');
-		for (const char *p = items[i]; *p; p++)
-		{
-			if (*p == '"' || *p == '\\')
-				pt_buf_putc(b, '\\');
-			pt_buf_putc(b, *p);
-		}
-		pt_buf_putc(b, '"');
-	}
-	pt_buf_putc(b, '}');
-}
-
 bool
 pt_store_writer_add_schema(pt_store_writer *w, const char *schema_name, const char *table_name,
 						   int version, const char *columns, const char *const *primary_key,
 						   int npk, const char *details, pt_err *err)
 {
-	char		ver[16];
-	char		first[24];
-	pt_buf		pk = PT_BUF_INIT;
-	const char *params[7];
-	PGresult   *res;
-	bool		ok;
-
 	if (!w->in_batch)
 		return pt_err_set(err, PT_ERR_RUNTIME, "internal error: schema version outside a batch");
-	/* leave COPY for the INSERT, in the same transaction, then go back */
-	if (w->in_copy && !end_copy(w, err))
-		return false;
-	snprintf(ver, sizeof(ver), "%d", version);
+	pt_version_queue_add(&w->versions, schema_name, table_name, version, columns, primary_key, npk, details);
+	return true;
+}
+
+/* The schema event of a queued version, dated as the event it opens at. */
+static void
+add_schema_event(pt_store_writer *w, const pt_pending_version *pv, const pt_event *at)
+{
+	pt_event	ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.lsn = at->lsn;
+	ev.commit_lsn = at->commit_lsn;
+	ev.has_xid = at->has_xid;
+	ev.xid = at->xid;
+	ev.committed_at = at->committed_at;
+	ev.schema_name = pt_text_c(pv->schema_name);
+	ev.table_name = pt_text_c(pv->table_name);
+	ev.has_schema_version = true;
+	ev.schema_version = pv->version;
+	ev.op = PT_OP_SCHEMA;
+	ev.row.ptr = pv->doc.data;
+	ev.row.len = pv->doc.len;
+	pt_chain_append(w->chain, &ev);
+	format_row(&w->rows, &ev);
+	w->pending++;
+}
+
+/* The schemas rows of the queued versions, opening at the next event. */
+static bool
+insert_versions(pt_store_writer *w, pt_err *err)
+{
+	char		ver[16];
+	char		first[24];
+	const char *params[7];
+	PGresult   *res;
+
 	snprintf(first, sizeof(first), "%lld", (long long) pt_chain_last_id(w->chain) + 1);
-	text_array_literal(&pk, primary_key, npk);
-	params[0] = schema_name;
-	params[1] = table_name;
-	params[2] = ver;
-	params[3] = columns;
-	params[4] = pk.data;
-	params[5] = first;
-	params[6] = details;
-	res = pt_pq_exec_params(w->conn, w->schema_sql, 7, params, PGRES_COMMAND_OK, PT_PQ_ANY, PT_PQ_ANY, err);
-	PQclear(res);
-	pt_buf_free(&pk);
-	ok = res != NULL;
-	if (ok && (res = pt_pq_exec(w->conn, w->copy_sql, PGRES_COPY_IN, PT_PQ_ANY, PT_PQ_ANY, err)) != NULL)
+	for (int i = 0; i < w->versions.n; i++)
 	{
+		const pt_pending_version *pv = &w->versions.items[i];
+
+		snprintf(ver, sizeof(ver), "%d", pv->version);
+		params[0] = pv->schema_name;
+		params[1] = pv->table_name;
+		params[2] = ver;
+		params[3] = pv->columns;
+		params[4] = pv->primary_key;
+		params[5] = first;
+		params[6] = pv->details;
+		res = pt_pq_exec_params(w->conn, w->schema_sql, 7, params, PGRES_COMMAND_OK, PT_PQ_ANY, PT_PQ_ANY, err);
 		PQclear(res);
-		w->in_copy = true;
+		if (res == NULL)
+			return false;
 	}
-	return ok && w->in_copy;
+	return true;
+}
+
+/*
+ * Versions queued in the batch go into the chain just before the event
+ * they open at (at: NULL at commit, when none followed: a snapshot of an
+ * empty table; they are then dated at the batch's confirmed LSN and now).
+ * COPY is left for the schemas rows, in the same transaction, and taken
+ * up again when an event follows.
+ */
+static bool
+write_versions(pt_store_writer *w, const pt_event *at, pt_lsn confirmed_lsn, pt_err *err)
+{
+	pt_event	now;
+	PGresult   *res;
+
+	if (w->versions.n == 0)
+		return true;
+	if (at == NULL)
+	{
+		memset(&now, 0, sizeof(now));
+		now.lsn = now.commit_lsn = confirmed_lsn;
+		now.committed_at = pt_now_us();
+		at = &now;
+	}
+	for (int i = 0; i < w->versions.n; i++)
+		add_schema_event(w, &w->versions.items[i], at);
+	if (!end_copy(w, err) || !insert_versions(w, err))
+		return false;
+	pt_version_queue_clear(&w->versions);
+	if (at == &now)
+		return true;
+	if ((res = pt_pq_exec(w->conn, w->copy_sql, PGRES_COPY_IN, PT_PQ_ANY, PT_PQ_ANY, err)) == NULL)
+		return false;
+	PQclear(res);
+	w->in_copy = true;
+	return true;
 }
 
 bool
@@ -478,7 +526,8 @@ pt_store_writer_commit(pt_store_writer *w, pt_lsn confirmed_lsn, pt_err *err)
 	if (!w->in_batch)
 		return pt_err_set(err, PT_ERR_RUNTIME, "internal error: commit outside a batch");
 	cp_due = checkpoint_due(w, now_us);
-	if ((w->in_copy && !end_copy(w, err)) || !write_state(w, confirmed_lsn, err) ||
+	if (!write_versions(w, NULL, confirmed_lsn, err) || (w->in_copy && !end_copy(w, err)) ||
+		!write_state(w, confirmed_lsn, err) ||
 		(cp_due && !write_checkpoint(w, now_us, err)) ||
 		!pt_pq_command(w->conn, "COMMIT", err))
 		return false;
@@ -536,6 +585,7 @@ pt_store_writer_abort(pt_store_writer *w)
 	}
 	w->in_copy = w->in_batch = false;
 	w->pending = 0;
+	pt_version_queue_clear(&w->versions);
 	w->last_commit_lsn = w->committed_commit_lsn;
 	pt_buf_reset(&w->rows);
 	pt_chain_reset(w->chain, w->committed.last_event_id,

@@ -189,7 +189,7 @@ pt_events_load_versions(replay *r, pt_err *err)
 	free(r->openings);
 	r->openings = NULL;
 	r->nopenings = r->next_opening = 0;
-	if ((r->versions = pt_versions_load(r->events, r->opts->schema, err)) == NULL)
+	if (!pt_trust_versions(r, err) || (r->versions = pt_versions_load(r->events, r->opts->schema, err)) == NULL)
 		return false;
 	for (int i = 0; i < pt_versions_count(r->versions); i++)
 		n += pt_versions_at(r->versions, i)->nversions;
@@ -563,6 +563,8 @@ pt_events_apply(replay *r, const pt_event *ev, pt_err *err)
 			return apply_gap(r, ev, err) && (!r->opts->create_tables || open_versions(r, ev->id, false, err));
 		case PT_OP_MESSAGE:
 			return !r->opts->create_tables || open_versions(r, ev->id, false, err);
+		case PT_OP_SCHEMA:
+			return true;		/* its version opens at the event after it */
 		default:
 			return (!r->opts->create_tables || open_versions(r, ev->id, false, err)) && apply_row(r, ev, err);
 	}

@@ -144,6 +144,27 @@ pt_plan_dropped(const replay *r, const pt_rtable *rt, const pt_rversion *rv)
 	return false;
 }
 
+bool
+pt_plan_check_filter(replay *r, pt_err *err)
+{
+	pt_buf		some = PT_BUF_INIT;
+	int			n = pt_versions_count(r->versions);
+
+	if (r->opts->tables == NULL || r->opts->tables[0] == '\0' || n == 0)
+		return true;
+	for (int i = 0; i < n; i++)
+		if (pt_events_wanted(r, pt_versions_at(r->versions, i)->schema, pt_versions_at(r->versions, i)->table))
+			return true;
+	for (int i = 0; i < n && i < 5; i++)
+		pt_buf_printf(&some, "%s%s.%s", i ? ", " : "", pt_versions_at(r->versions, i)->schema,
+					  pt_versions_at(r->versions, i)->table);
+	pt_err_set(err, PT_ERR_CONFIG, "--tables '%s' matches no table of the event log", r->opts->tables);
+	pt_err_hint(err, "the log has %d tables (%s%s); patterns are schema.table with * wildcards", n, some.data,
+				n > 5 ? ", ..." : "");
+	pt_buf_free(&some);
+	return false;
+}
+
 /* Into an existing schema: every table the log needs must be there. */
 bool
 pt_plan_check_tables(replay *r, int64_t stop_id, pt_err *err)

@@ -3,20 +3,21 @@
  */
 #include "replay/position.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
 #include "core/hex.h"
 #include "core/pq.h"
-#include <stdio.h>
 
 #define INSTALL_SQL \
 	"CREATE SCHEMA IF NOT EXISTS %1$s; " \
 	"CREATE TABLE IF NOT EXISTS %1$s.position (store text PRIMARY KEY, last_event_id bigint NOT NULL, " \
 	" last_hash bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now()); " \
 	"CREATE TABLE IF NOT EXISTS %1$s.tables (store text NOT NULL, schema_name text NOT NULL, " \
-	" table_name text NOT NULL, version int NOT NULL, PRIMARY KEY (store, schema_name, table_name))"
+	" table_name text NOT NULL, version int NOT NULL, PRIMARY KEY (store, schema_name, table_name)); " \
+	"ALTER TABLE %1$s.position ADD COLUMN IF NOT EXISTS tables text NOT NULL DEFAULT ''"
 
 /* sql with the quoted state schema for %1$s; NULL when quoting failed. */
 static char *
@@ -51,7 +52,8 @@ pt_position_load(PGconn *conn, const char *state_schema, const char *store, pt_p
 {
 	const char *params[1] = {store};
 	char	   *sql = WITH_SCHEMA(conn, state_schema,
-								  "SELECT last_event_id, encode(last_hash, 'hex') FROM %1$s.position WHERE store = $1",
+								  "SELECT last_event_id, encode(last_hash, 'hex'), tables FROM %1$s.position "
+								  "WHERE store = $1",
 								  err);
 	PGresult   *res;
 	bool		ok = true;
@@ -59,13 +61,14 @@ pt_position_load(PGconn *conn, const char *state_schema, const char *store, pt_p
 	memset(pos, 0, sizeof(*pos));
 	if (sql == NULL)
 		return false;
-	res = pt_pq_exec_params(conn, sql, 1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 2, err);
+	res = pt_pq_exec_params(conn, sql, 1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 3, err);
 	free(sql);
 	if (res == NULL)
 		return false;
 	if (PQntuples(res) == 1)
 	{
 		pos->event_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		snprintf(pos->tables, sizeof(pos->tables), "%s", PQgetvalue(res, 0, 2));
 		if (strlen(PQgetvalue(res, 0, 1)) != 2 * PT_HASH_LEN ||
 			!pt_hex_decode(PQgetvalue(res, 0, 1), PT_HASH_LEN, pos->hash))
 			ok = pt_err_set(err, PT_ERR_INTEGRITY, "replay position in the target is malformed");
@@ -78,9 +81,24 @@ char *
 pt_position_save_sql(PGconn *conn, const char *state_schema, pt_err *err)
 {
 	return WITH_SCHEMA(conn, state_schema,
-					   "INSERT INTO %1$s.position (store, last_event_id, last_hash) VALUES ($1, $2, $3::bytea) "
-					   "ON CONFLICT (store) DO UPDATE SET last_event_id = excluded.last_event_id, "
-					   "last_hash = excluded.last_hash, updated_at = now()", err);
+					   "INSERT INTO %1$s.position (store, last_event_id, last_hash, tables) "
+					   "VALUES ($1, $2, $3::bytea, $4) ON CONFLICT (store) DO UPDATE SET "
+					   "last_event_id = excluded.last_event_id, last_hash = excluded.last_hash, "
+					   "tables = excluded.tables, updated_at = now()", err);
+}
+
+bool
+pt_position_lock(PGconn *conn, const char *store, bool *taken, pt_err *err)
+{
+	const char *params[1] = {store};
+	PGresult   *res = pt_pq_exec_params(conn, "SELECT pg_try_advisory_lock(hashtext('pgtrail-replay ' || $1))",
+										1, params, PGRES_TUPLES_OK, 1, 1, err);
+
+	if (res == NULL)
+		return false;
+	*taken = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return true;
 }
 
 bool

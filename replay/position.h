@@ -22,9 +22,16 @@ typedef struct pt_position
 {
 	int64_t		event_id;		/* 0: nothing applied yet */
 	uint8_t		hash[PT_HASH_LEN];
+	char		tables[512];	/* the --tables patterns it covers ("" = every table) */
 } pt_position;
 
-/* Create the schema and its tables if missing (idempotent). */
+/*
+ * Take the target for store, for as long as conn lives (a session advisory
+ * lock): *taken is false when another replay of the same store holds it.
+ */
+bool		pt_position_lock(PGconn *conn, const char *store, bool *taken, pt_err *err);
+
+/* Create the schema and its tables if missing (idempotent; adds what older versions lack). */
 bool		pt_position_install(PGconn *conn, const char *state_schema, pt_err *err);
 
 /* The position for store (zeros when none). */

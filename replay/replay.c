@@ -35,6 +35,13 @@
 
 /* ---- batches ---- */
 
+/* The --tables patterns the position covers ("" = every table). */
+static const char *
+tables_of(const replay *r)
+{
+	return r->opts->tables ? r->opts->tables : "";
+}
+
 static bool
 batch_begin(replay *r, pt_err *err)
 {
@@ -52,7 +59,7 @@ batch_commit(replay *r, pt_err *err)
 {
 	char		id[24];
 	char		hash[2 + 2 * PT_HASH_LEN + 1] = "\\x";
-	const char *params[3] = {r->store, id, hash};
+	const char *params[4] = {r->store, id, hash, tables_of(r)};
 
 	if (!r->batch_open)
 		return true;
@@ -60,7 +67,7 @@ batch_commit(replay *r, pt_err *err)
 	pt_hex_encode(r->applied_hash, PT_HASH_LEN, hash + 2);
 	hash[sizeof(hash) - 1] = '\0';
 	/* every statement's result (and row count) is checked before COMMIT is sent */
-	if (!pt_apply_flush(r->ap, err) || !pt_apply_sql(r->ap, r->save_sql, 3, params, 0, err) ||
+	if (!pt_apply_flush(r->ap, err) || !pt_apply_sql(r->ap, r->save_sql, 4, params, 0, err) ||
 		!pt_apply_sql(r->ap, "COMMIT", 0, NULL, 0, err) || !pt_apply_flush(r->ap, err))
 		return false;
 	r->batch_open = false;
@@ -228,6 +235,40 @@ replay_range(replay *r, int64_t stop_id, int64_t *broken_txn, pt_err *err)
 
 /* ---- setup ---- */
 
+/* One replay of a store into a target at a time: the others say who holds it. */
+static bool
+take_target(replay *r, pt_err *err)
+{
+	bool		taken;
+
+	if (!pt_position_lock(r->target, r->store, &taken, err))
+		return false;
+	if (taken)
+		return true;
+	pt_err_set(err, PT_ERR_RUNTIME, "another pgtrail-replay is replaying event store \"%s\" into this target",
+			   r->store);
+	pt_err_hint(err, "wait until it ends, or stop it (a --follow replay holds the target for as long as it runs)");
+	return false;
+}
+
+/*
+ * The position covers the tables of the --tables it was made with: another
+ * filter would skip, for the tables it adds, every event before the
+ * position. Refused, with the ways out.
+ */
+bool
+pt_replay_check_filter(replay *r, pt_err *err)
+{
+	if (r->committed.event_id == 0 || strcmp(r->committed.tables, tables_of(r)) == 0)
+		return true;
+	pt_err_set(err, PT_ERR_CONFIG, "the target was replayed up to event %lld with --tables '%s', not '%s'",
+			   (long long) r->committed.event_id, r->committed.tables[0] ? r->committed.tables : "*",
+			   tables_of(r)[0] ? tables_of(r) : "*");
+	pt_err_hint(err, "pass the same --tables to go on; to replay other tables, start this target over "
+				"with --clean, or replay them into another target");
+	return false;
+}
+
 static bool
 connect_all(replay *r, pt_err *err)
 {
@@ -260,6 +301,8 @@ connect_all(replay *r, pt_err *err)
 		pt_err_prefix(err, "target");
 		return false;
 	}
+	if (!r->opts->dry_run && !take_target(r, err))
+		return false;
 	if (!pt_pq_command(r->target, "SET session_replication_role = replica", err))
 	{
 		if (strcmp(err->sqlstate, SQLSTATE_INSUFFICIENT_PRIVILEGE) == 0)
@@ -459,7 +502,8 @@ pt_replay_run(const pt_replay_opts *opts, pt_log *log, volatile sig_atomic_t *st
 	if (opts->progress_tty)
 		r.last_progress_us = 0;	/* on a terminal, show the line from the first thousand events */
 	/* the stop point first: every version an event up to it follows is then in the store */
-	ok = prepare(&r, err) && pt_plan_find_stop(&r, &r.stop_id, err) && pt_events_load_versions(&r, err) && pt_plan_load_drops(&r, err);
+	ok = prepare(&r, err) && pt_plan_find_stop(&r, &r.stop_id, err) && pt_events_load_versions(&r, err) &&
+		pt_plan_load_drops(&r, err) && pt_plan_check_filter(&r, err);
 	r.first_id = r.committed.event_id;
 	if (ok && opts->dry_run)
 	{
@@ -473,6 +517,8 @@ pt_replay_run(const pt_replay_opts *opts, pt_log *log, volatile sig_atomic_t *st
 	ok = ok && pt_plan_check_tables(&r, r.stop_id, err);
 	if (ok && opts->clean)
 		ok = pt_plan_clean(&r, err) && pt_events_load_versions(&r, err);
+	else if (ok)
+		ok = pt_replay_check_filter(&r, err);
 	r.first_id = r.committed.event_id;
 	while (ok)
 	{

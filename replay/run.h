@@ -97,6 +97,7 @@ typedef struct replay
 	pt_lsn		last_lsn;
 	int64_t		last_time;
 	bool		progress_shown;
+	bool		legacy_said;	/* unproven schema versions were warned about */
 } replay;
 
 /* ---- events.c ---- */
@@ -136,12 +137,23 @@ bool		pt_plan_dropped(const replay *r, const pt_rtable *rt, const pt_rversion *r
 /* Into an existing schema: every table the log needs must be there (lists them with --dry-run). */
 bool		pt_plan_check_tables(replay *r, int64_t stop_id, pt_err *err);
 
+/* --tables must name at least one table of the log (a typo replays nothing). */
+bool		pt_plan_check_filter(replay *r, pt_err *err);
+
 /* --clean: empty what replay would write (drop what it created), start over. */
 bool		pt_plan_clean(replay *r, pt_err *err);
+
+/* ---- trust.c ---- */
+
+/* Every schema version must be what its schema event says (false: refused). */
+bool		pt_trust_versions(replay *r, pt_err *err);
 
 /* ---- replay.c ---- */
 
 /* The schema version each table replay made is at, from the target. */
 bool		pt_replay_load_table_versions(replay *r, pt_err *err);
+
+/* The position was made with these --tables (false: refused, with a hint). */
+bool		pt_replay_check_filter(replay *r, pt_err *err);
 
 #endif

@@ -19,6 +19,22 @@ struct pt_versions
 	pt_rtable  *tables;			/* sorted by schema, table */
 };
 
+/*
+ * The versions as the chain has them: a version's schema event (op
+ * "schema", core/schema_event.h) is what replay believes; the schemas row
+ * only when the version has none (a store written before schema events,
+ * replay/trust.c says how many). replay/trust.c refuses a store whose
+ * schemas table and schema events differ.
+ */
+#define VERSIONS_FROM \
+	"(SELECT s.schema_name, s.table_name, s.version, s.first_event_id, " \
+	"  CASE WHEN e.id IS NULL THEN s.columns ELSE e.row->'columns' END AS columns, " \
+	"  CASE WHEN e.id IS NULL THEN s.details ELSE e.row->'details' END AS details, " \
+	"  CASE WHEN e.id IS NULL THEN s.primary_key " \
+	"    ELSE ARRAY(SELECT json_array_elements_text(e.row->'primary_key')) END AS primary_key " \
+	"  FROM %1$s.schemas s LEFT JOIN %1$s.events e ON e.op = 'schema' AND e.schema_name = s.schema_name " \
+	"  AND e.table_name = s.table_name AND e.schema_version = s.version) s "
+
 /* One row per column of every version; a version without columns still has one row. */
 #define COLUMNS_SQL \
 	"SELECT s.schema_name, s.table_name, s.version, coalesce(s.first_event_id, 0), " \
@@ -27,7 +43,7 @@ struct pt_versions
 	"coalesce(d.value->>'not_null', 'false'), s.details->>'parent', " \
 	"s.details->>'parent_partition_key', s.details->>'partition_bound', s.details->>'partition_key', " \
 	"coalesce(s.details->>'oid', '0') " \
-	"FROM %1$s.schemas s " \
+	"FROM " VERSIONS_FROM \
 	"LEFT JOIN LATERAL json_array_elements(s.columns) WITH ORDINALITY c(value, ord) ON true " \
 	"LEFT JOIN LATERAL (SELECT x AS value FROM json_array_elements(CASE WHEN " \
 	"  json_typeof(s.details->'columns') = 'array' THEN s.details->'columns' END) x " \
@@ -35,7 +51,7 @@ struct pt_versions
 	"ORDER BY s.schema_name COLLATE \"C\", s.table_name COLLATE \"C\", s.version, c.ord"
 
 #define PK_SQL \
-	"SELECT s.schema_name, s.table_name, s.version, k FROM %1$s.schemas s, " \
+	"SELECT s.schema_name, s.table_name, s.version, k FROM " VERSIONS_FROM ", " \
 	"unnest(s.primary_key) WITH ORDINALITY u(k, o) " \
 	"ORDER BY s.schema_name COLLATE \"C\", s.table_name COLLATE \"C\", s.version, o"
 

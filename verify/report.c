@@ -187,6 +187,8 @@ print_figures_text(const pt_report_figures *f, FILE *out)
 	fprintf(out, "checkpoints: %lld checked, %lld signatures verified; anchors: %lld checked\n",
 			(long long) f->checkpoints_checked, (long long) f->signatures_checked,
 			(long long) f->anchors_checked);
+	fprintf(out, "schema versions: %lld match their schema events, %lld recorded before schema events (not "
+			"covered by the chain)\n", (long long) f->versions_covered, (long long) f->versions_unproven);
 	if (f->drift_tables > 0)
 		fprintf(out, "drift: %lld tables compared, %lld rows differ\n",
 				(long long) f->drift_tables, (long long) f->drift_rows);
@@ -276,12 +278,13 @@ pt_report_print_json(const pt_report *rep, FILE *out)
 
 	pt_buf_printf(&b, "{\"ok\":%s,\"mode\":\"%s\",\"events_checked\":%lld,\"first_id\":%lld,\"last_id\":%lld,"
 				  "\"log_events\":%lld,\"checkpoints_checked\":%lld,\"signatures_checked\":%lld,"
-				  "\"anchors_checked\":%lld,\"drift_tables\":%lld,\"drift_rows\":%lld,\"seconds\":%.3f",
+				  "\"anchors_checked\":%lld,\"versions_covered\":%lld,\"versions_unproven\":%lld,"
+				  "\"drift_tables\":%lld,\"drift_rows\":%lld,\"seconds\":%.3f",
 				  rep->nfindings ? "false" : "true", f->full ? "full" : "incremental",
 				  (long long) f->events_checked, (long long) f->first_id, (long long) f->last_id,
 				  (long long) f->log_events, (long long) f->checkpoints_checked,
 				  (long long) f->signatures_checked, (long long) f->anchors_checked,
-				  (long long) f->drift_tables, (long long) f->drift_rows, f->seconds);
+				  (long long) f->versions_covered, (long long) f->versions_unproven, (long long) f->drift_tables, (long long) f->drift_rows, f->seconds);
 	put_findings_json(rep, &b);
 	put_drift_json(rep, &b);
 	pt_buf_puts(&b, ",\"notes\":[");

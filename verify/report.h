@@ -27,6 +27,7 @@
 #define PT_FIND_CHECKPOINT "checkpoint mismatch"	/* the chain does not pass through a checkpoint */
 #define PT_FIND_ANCHOR "missing anchored checkpoint"	/* the anchor file names what the table lacks */
 #define PT_FIND_DRIFT "drift"			/* a live row differs from the log's state */
+#define PT_FIND_SCHEMA "schema version"	/* the schemas table says what no schema event does */
 
 typedef struct pt_report pt_report;
 
@@ -54,6 +55,8 @@ typedef struct pt_report_figures
 	int64_t		checkpoints_checked;
 	int64_t		signatures_checked;
 	int64_t		anchors_checked;
+	int64_t		versions_covered;	/* schema versions that match their schema event */
+	int64_t		versions_unproven;	/* recorded before schema events existed */
 	int64_t		drift_tables;		/* tables compared (--drift) */
 	int64_t		drift_rows;			/* rows listed as drift */
 	double		seconds;

@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "core/hex.h"
 #include "core/pq.h"
+#include "core/schema_event.h"
 #include "verify/chain.h"
 #include "verify/checkpoints.h"
 #include "verify/drift.h"
@@ -222,6 +223,30 @@ check_pins(run *r, pt_err *err)
 	return ok && pt_verify_state(r->conn, r->opts->schema, r->log_end, r->rep, err);
 }
 
+/*
+ * The schemas table against the schema events (in the snapshot): what
+ * replay --create-tables would execute must be what the chain recorded.
+ * Always whole: the schemas table is small, and outside the chain.
+ */
+static bool
+check_versions(run *r, pt_err *err)
+{
+	pt_report_figures *fig = pt_report_figures_of(r->rep);
+	pt_version_audit a;
+
+	if (!pt_versions_audit(r->conn, r->opts->schema, &a, err))
+		return false;
+	fig->versions_covered = a.covered;
+	fig->versions_unproven = a.legacy;
+	for (int i = 0; i < a.nfindings; i++)
+		pt_report_finding(r->rep, PT_FIND_SCHEMA, 0, "replay refuses a store whose schema versions the chain "
+						  "does not prove", "%s", a.findings[i]);
+	if (a.bad > a.nfindings)
+		pt_report_note(r->rep, "%lld more schema versions are not what the chain recorded",
+					   (long long) (a.bad - a.nfindings));
+	return true;
+}
+
 /* After a clean run: the next one goes on from here. Not being allowed to is a note. */
 static void
 save_verified_point(run *r)
@@ -277,7 +302,7 @@ run_checks(run *r, volatile sig_atomic_t *stop, pt_err *err)
 	fig->full = r->pos.id == 0;
 	fig->log_events = r->log_end;
 	if (!pt_verify_chain(r->conn, r->opts->schema, &r->pos, stop, r->rep, err) ||
-		!check_pins(r, err) || !pt_pq_command(r->conn, "COMMIT", err))
+		!check_pins(r, err) || !check_versions(r, err) || !pt_pq_command(r->conn, "COMMIT", err))
 		return false;
 	clean = pt_report_nfindings(r->rep) == 0;
 	if (clean && r->opts->save && r->pos.id > 0)

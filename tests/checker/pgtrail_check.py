@@ -4,7 +4,10 @@
 Written from docs/FORMAT.md alone (no pgtrail code is read or linked): it
 recomputes canonical() and SHA-256 for every row of the events table, as
 read by `psql --csv` with the query that page gives, and checks that ids
-run 1..N without gaps and every prev_hash/hash links up.
+run 1..N without gaps and every prev_hash/hash links up. Then it holds the
+schemas table to the `schema` events of the chain (FORMAT.md, "Schema
+versions in the chain"): each row's document, rebuilt here, must equal its
+event's row byte for byte.
 
     pgtrail_check.py [--schema NAME] [--dsn CONNINFO]   # exit 0 ok, 1 broken, 2 usage, 3 psql failed
     pgtrail_check.py --self-test [--format-md PATH]     # the test vectors of FORMAT.md
@@ -21,6 +24,9 @@ QUERY = """SELECT id, lsn::text, commit_lsn::text, xid,
        actor IS NULL, actor, action IS NULL, action, metadata IS NULL, metadata::text,
        encode(prev_hash, 'hex'), encode(hash, 'hex')
 FROM {schema}.events ORDER BY id"""
+SCHEMAS_QUERY = """SELECT schema_name, table_name, version, first_event_id IS NULL, first_event_id,
+       columns::text, array_to_json(primary_key)::text, details IS NULL, details::text
+FROM {schema}.schemas"""
 
 
 def field(value):
@@ -62,17 +68,79 @@ def row_to_event(r):
     }
 
 
-def check_database(schema, dsn):
-    ident = '"' + schema.replace('"', '""') + '"'
-    cmd = ["psql", "-X", "-q", "--csv", "-v", "ON_ERROR_STOP=1", "-c", QUERY.format(schema=ident)]
+def json_string(s):
+    """A JSON string escaped as FORMAT.md says, and no other way."""
+    out = ['"']
+    for ch in s:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch in "\b\f\n\r\t":
+            out.append({"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}[ch])
+        elif ord(ch) < 0x20:
+            out.append("\\u%04x" % ord(ch))
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def version_document(columns, primary_key, details):
+    """A schema version's document: the row of its schema event."""
+    keys = "[" + ",".join(json_string(k) for k in primary_key) + "]"
+    return '{"columns":' + columns + ',"primary_key":' + keys + ',"details":' + \
+        ("null" if details is NULL else details) + "}"
+
+
+def psql(dsn, sql):
+    cmd = ["psql", "-X", "-q", "--csv", "-v", "ON_ERROR_STOP=1", "-c", sql]
     if dsn:
         cmd[1:1] = ["-d", dsn]
-    csv.field_size_limit(sys.maxsize)  # a value can be up to 1 GB
     env = dict(os.environ, PGCLIENTENCODING="UTF8")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     rows = csv.reader(io.TextIOWrapper(proc.stdout, encoding="utf-8", newline=""))
-    prev, expected_id, count = bytes(32), 1, 0
     next(rows, None)  # header
+    return proc, rows
+
+
+def check_versions(ident, dsn, schema_events, next_other):
+    """The schemas table against the chain's schema events (rules 1-4 of FORMAT.md)."""
+    proc, rows = psql(dsn, SCHEMAS_QUERY.format(schema=ident))
+    first_schema_event = min((i for i, _ in schema_events.values()), default=None)
+    seen, unproven = set(), 0
+    for r in rows:
+        name = (r[0], r[1], r[2])
+        first = NULL if r[3] == "t" else int(r[4])
+        doc = version_document(r[5], json.loads(r[6]) if r[6] else [], NULL if r[7] == "t" else r[8])
+        where = f'schema version {r[2]} of "{r[0]}"."{r[1]}"'
+        if name not in schema_events:
+            if first_schema_event is None or (first is not NULL and first < first_schema_event):
+                unproven += 1
+                continue
+            return report(proc, 1, f"{where}: no schema event in the chain")
+        event_id, row = schema_events[name]
+        seen.add(name)
+        if row != doc:
+            return report(proc, 1, f"{where}: differs from schema event {event_id}")
+        if first is NULL or first <= event_id or next_other.get(event_id, first) < first:
+            return report(proc, 1, f"{where}: first_event_id does not follow schema event {event_id}")
+    if proc.wait() != 0:
+        sys.stderr.write(proc.stderr.read().decode("utf-8", "replace"))
+        return 3, 0
+    for name, (event_id, _) in schema_events.items():
+        if name not in seen:
+            print(f"schema event {event_id}: no row in the schemas table")
+            return 1, 0
+    return 0, unproven
+
+
+def check_database(schema, dsn):
+    ident = '"' + schema.replace('"', '""') + '"'
+    csv.field_size_limit(sys.maxsize)  # a value can be up to 1 GB
+    proc, rows = psql(dsn, QUERY.format(schema=ident))
+    prev, expected_id, count = bytes(32), 1, 0
+    schema_events, next_other, waiting = {}, {}, []
     for r in rows:
         ev = row_to_event(r)
         if int(ev["id"]) != expected_id:
@@ -81,11 +149,25 @@ def check_database(schema, dsn):
             return report(proc, 1, f"event {ev['id']}: prev_hash does not match the hash of event {expected_id - 1}")
         if chain_hash(prev, ev) != ev["hash"]:
             return report(proc, 1, f"event {ev['id']}: hash mismatch")
+        if ev["op"] == "schema":
+            key = (ev["schema_name"], ev["table_name"], ev["schema_version"])
+            if key in schema_events:
+                return report(proc, 1, f"event {ev['id']}: a second schema event for the same version")
+            schema_events[key] = (int(ev["id"]), ev["row"])
+            waiting.append(int(ev["id"]))
+        else:
+            for w in waiting:
+                next_other[w] = int(ev["id"])  # the first other event after schema event w
+            waiting = []
         prev, expected_id, count = ev["hash"], expected_id + 1, count + 1
     if proc.wait() != 0:
         sys.stderr.write(proc.stderr.read().decode("utf-8", "replace"))
         return 3
-    print(f"ok: {count} events, last hash {prev.hex() if count else '-'}")
+    code, unproven = check_versions(ident, dsn, schema_events, next_other)
+    if code:
+        return code
+    print(f"ok: {count} events, last hash {prev.hex() if count else '-'}; "
+          f"{len(schema_events)} schema versions covered, {unproven} not covered")
     return 0
 
 

@@ -19,10 +19,26 @@
 #include "core/buf.h"
 #include "core/chain.h"
 #include "core/json.h"
+#include "core/schema_event.h"
 
 static const pt_text unchanged2[] = {{"big col", 7}, {"a\"b,c\\d", 8}};
 
-/* Three events forming a chain from id 1. */
+/* The schema event's row: a version's document, as the writer builds it. */
+static const char *
+schema_doc(void)
+{
+	static pt_buf doc = PT_BUF_INIT;
+	static const char *const pk[] = {"id", "tab\there \"q\""};
+
+	if (doc.len == 0)
+		pt_schema_doc(&doc, "[{\"name\":\"id\",\"type\":\"integer\",\"typeoid\":23},"
+					  "{\"name\":\"tab\\there \\\"q\\\"\",\"type\":\"public.mood\",\"typeoid\":16385}]",
+					  pk, 2, "{\"oid\":16390,\"columns\":[{\"name\":\"id\",\"not_null\":true,\"default\":"
+					  "\"nextval('t_id_seq'::regclass)\"}]}");
+	return doc.data;
+}
+
+/* Four events forming a chain from id 1 (the fourth: a schema event). */
 static pt_event
 vector(int i)
 {
@@ -65,6 +81,19 @@ vector(int i)
 			ev.action = pt_text_c("");
 			ev.metadata = pt_text_c("{\"request\": \"r-1\", \"request\": \"dup\"}");
 			break;
+		case 3:
+			ev.lsn = UINT64_C(0x16B3800);
+			ev.commit_lsn = UINT64_C(0x16B3900);
+			ev.has_xid = true;
+			ev.xid = 732;
+			ev.committed_at = INT64_C(1795476925000001);
+			ev.schema_name = pt_text_c("public");
+			ev.table_name = pt_text_c("t");
+			ev.has_schema_version = true;
+			ev.schema_version = 1;
+			ev.op = PT_OP_SCHEMA;
+			ev.row = pt_text_c(schema_doc());
+			break;
 		default:
 			ev.lsn = 0;
 			ev.commit_lsn = UINT64_C(0xFFFFFFFFFFFFFFFF);
@@ -76,7 +105,7 @@ vector(int i)
 	return ev;
 }
 
-#define NVECTORS 3
+#define NVECTORS 4
 
 static void
 hex(const void *p, size_t n, pt_buf *out)
