@@ -61,6 +61,8 @@ fill_opts(const pt_config *cfg, pt_replay_opts *o, pt_err *err)
 	o->clean = pt_config_get_bool(cfg, "replay", "clean");
 	o->dry_run = pt_config_get_bool(cfg, "replay", "dry_run");
 	o->verify = !pt_config_get_bool(cfg, "replay", "no_verify");
+	o->public_key = pt_config_get(cfg, "verify", "public_key");
+	o->anchor = pt_config_get(cfg, "verify", "anchor");
 	o->follow = pt_config_get_bool(cfg, "replay", "follow");
 	o->poll_interval_ms = (int) pt_config_get_int(cfg, "replay", "poll_interval_ms");
 	o->batch_size = (int) pt_config_get_int(cfg, "replay", "batch_size");

@@ -150,7 +150,7 @@ txn_end(replay *r, pt_err *err)
 		return true;
 	r->in_txn = false;
 	r->ntxns++;
-	if (r->batch_events >= r->opts->batch_size)
+	if (r->batch_events >= r->opts->batch_size && pt_trust_may_commit(r, r->range_stop))
 		return batch_commit(r, err);
 	return true;
 }
@@ -171,6 +171,11 @@ apply_one(replay *r, pt_chain *chain, const pt_event *ev, bool *broken, pt_err *
 	if (chain && !pt_chain_check(chain, ev, err))
 	{
 		*broken = true;
+		return false;
+	}
+	if (!pt_trust_pass(r, ev, err))
+	{
+		*broken = r->pin_failed = true;
 		return false;
 	}
 	if (!batch_begin(r, err) || !pt_events_apply(r, ev, err))
@@ -201,7 +206,9 @@ replay_range(replay *r, int64_t stop_id, int64_t *broken_txn, pt_err *err)
 
 	memset(&ev, 0, sizeof(ev));
 	*broken_txn = 0;
-	if ((reader = pt_store_reader_open(r->events, r->opts->schema, r->committed.event_id, err)) == NULL)
+	r->range_stop = stop_id;
+	if (!pt_trust_load_pins(r, err) ||
+		(reader = pt_store_reader_open(r->events, r->opts->schema, r->committed.event_id, err)) == NULL)
 		return false;
 	if (r->opts->verify)
 		chain = pt_chain_new(r->committed.event_id, r->committed.event_id ? r->committed.hash : NULL);
@@ -220,7 +227,9 @@ replay_range(replay *r, int64_t stop_id, int64_t *broken_txn, pt_err *err)
 			break;				/* told to stop: at a transaction boundary */
 		ok = apply_one(r, chain, &ev, &broken, err);
 	}
-	if (broken && read_error)
+	if (r->pin_failed)
+		*broken_txn = r->last_good_pin + 1;	/* back to the last pin that checked */
+	else if (broken && read_error)
 		*broken_txn = r->in_txn ? r->txn_first : r->applied_id + 1;
 	else if (broken)
 		*broken_txn = same_txn(r, &ev) ? r->txn_first : ev.id;
@@ -408,6 +417,7 @@ cleanup(replay *r)
 	}
 	pt_apply_free(r->ap);
 	pt_versions_free(r->versions);
+	pt_trust_free(r);
 	free(r->openings);
 	for (int i = 0; i < r->ndrops; i++)
 	{

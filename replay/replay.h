@@ -47,6 +47,8 @@ typedef struct pt_replay_opts
 	bool		clean;
 	bool		dry_run;
 	bool		verify;
+	const char *public_key;		/* PEM public key(s): signed checkpoints must verify ("" = none) */
+	const char *anchor;			/* capture's anchor file: the chain must pass through it ("" = none) */
 	bool		follow;
 	int			poll_interval_ms;
 	int			batch_size;

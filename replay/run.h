@@ -24,6 +24,9 @@
 #include "replay/target.h"
 #include "replay/versions.h"
 
+typedef struct pt_pin pt_pin;
+typedef struct pt_keyring pt_keyring;
+
 /* A schema version that opens at an event id. */
 typedef struct opening
 {
@@ -98,6 +101,20 @@ typedef struct replay
 	int64_t		last_time;
 	bool		progress_shown;
 	bool		legacy_said;	/* unproven schema versions were warned about */
+
+	/* pins: checkpoints and anchor lines ahead of the position (trust.c) */
+	pt_keyring *ring;			/* --public-key; NULL: signatures are not checked */
+	pt_pin	   *pins;			/* by event id */
+	int			npins;
+	int			pincap;
+	int			next_pin;
+	int			npins_loaded;	/* times loaded (the warnings are said once) */
+	int64_t		nsigned;		/* signed checkpoints in the store */
+	int64_t		last_good_pin;	/* the last pin passed and checked (or the position) */
+	int64_t		anchor_end;		/* the last event the anchor file names */
+	int64_t		log_end;		/* the log's last id when the anchor file was read */
+	int64_t		range_stop;		/* the last event of the range being applied */
+	bool		pin_failed;
 } replay;
 
 /* ---- events.c ---- */
@@ -147,6 +164,17 @@ bool		pt_plan_clean(replay *r, pt_err *err);
 
 /* Every schema version must be what its schema event says (false: refused). */
 bool		pt_trust_versions(replay *r, pt_err *err);
+
+/* The pins after the position: checkpoints (with --public-key) and anchor lines. */
+bool		pt_trust_load_pins(replay *r, pt_err *err);
+
+/* The event passes every pin at its id (false: a bad pin, refused). */
+bool		pt_trust_pass(replay *r, const pt_event *ev, pt_err *err);
+
+/* May the batch commit here? Not while an unchecked pin lies ahead before range_stop. */
+bool		pt_trust_may_commit(const replay *r, int64_t range_stop);
+
+void		pt_trust_free(replay *r);
 
 /* ---- replay.c ---- */
 

@@ -8,10 +8,20 @@
  * versions are checked against their schema events here (a schemas table
  * changed outside capture is refused, as verify reports it); versions of
  * stores written before schema events existed are said, loudly, to be
- * unproven.
+ * unproven. Signed checkpoints and the anchor file are checked as the
+ * stream passes them (pins, below), as pgtrail-verify checks them.
  */
 #include "replay/run.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/checkpoint.h"
+#include "core/hex.h"
+#include "core/mem.h"
+#include "core/pq.h"
 #include "core/schema_event.h"
 
 bool
@@ -37,4 +47,230 @@ pt_trust_versions(replay *r, pt_err *err)
 	pt_err_hint(err, "replay builds tables only from what the hash chain proves; run pgtrail-verify, and restore "
 				"the schemas table from a backup (each row must match its schema event)");
 	return false;
+}
+
+/* ---- checkpoints and anchors ---- */
+
+/*
+ * A pin is a point the chain must pass through: a checkpoint (signed, and
+ * checked with --public-key) or a line of the anchor file (--anchor). A
+ * recomputed chain passes every hash check but no pin after the change.
+ * While a pin lies ahead, replay commits the target only at a pin it has
+ * checked, so a bad pin leaves the target at the last good one.
+ */
+struct pt_pin
+{
+	int64_t		event_id;
+	uint8_t		hash[PT_HASH_LEN];
+	const char *from;			/* "signed checkpoint", "anchor file" */
+	char		bad[160];		/* why it cannot be believed ("" = it can) */
+};
+
+static int
+cmp_pin(const void *a, const void *b)
+{
+	const pt_pin *x = a,
+			   *y = b;
+
+	return x->event_id < y->event_id ? -1 : x->event_id > y->event_id;
+}
+
+static pt_pin *
+new_pin(replay *r, const pt_checkpoint *cp, const char *from)
+{
+	pt_pin	   *p;
+
+	if (r->npins == r->pincap)
+	{
+		r->pincap = r->pincap ? 2 * r->pincap : 64;
+		r->pins = pt_realloc(r->pins, sizeof(pt_pin) * (size_t) r->pincap);
+	}
+	p = &r->pins[r->npins++];
+	p->event_id = cp->event_id;
+	memcpy(p->hash, cp->hash, PT_HASH_LEN);
+	p->from = from;
+	p->bad[0] = '\0';
+	return p;
+}
+
+/* A checkpoint row: believed only signed, with a key that checks it. */
+static void
+add_checkpoint(replay *r, const pt_checkpoint *cp)
+{
+	pt_err		why;
+	pt_pin	   *p;
+
+	if (cp->signed_)
+		r->nsigned++;
+	if (r->ring == NULL || cp->event_id <= r->committed.event_id)
+		return;
+	p = new_pin(r, cp, "signed checkpoint");
+	if (!pt_checkpoint_verify(r->ring, cp, &why))
+		snprintf(p->bad, sizeof(p->bad), "%.150s", why.message);
+}
+
+static bool
+load_checkpoints(replay *r, pt_err *err)
+{
+	pt_buf		sql = PT_BUF_INIT;
+	PGresult   *res = NULL;
+	pt_checkpoint cp;
+	bool		ok = true;
+
+	if (pt_pq_sql_with_ident(r->events, "SELECT " PT_CHECKPOINT_COLUMNS " FROM %1$s.checkpoints ORDER BY event_id",
+							 r->opts->schema, &sql, err))
+		res = pt_pq_exec(r->events, sql.data, PGRES_TUPLES_OK, PT_PQ_ANY, 6, err);
+	pt_buf_free(&sql);
+	if (res == NULL)
+		return false;
+	for (int i = 0; ok && i < PQntuples(res); i++)
+		if ((ok = pt_checkpoint_from_row(res, i, 0, &cp, err)))
+			add_checkpoint(r, &cp);
+	PQclear(res);
+	return ok;
+}
+
+/* An anchor line: believed as written (the file is out of the database's reach). */
+static void
+add_anchor_line(replay *r, const char *line, size_t len, int lineno)
+{
+	pt_checkpoint cp;
+	pt_err		why;
+	pt_pin	   *p;
+
+	if (!pt_checkpoint_parse_anchor(line, len, &cp, &why))
+	{
+		pt_log_warning(r->log, "anchor file \"%s\" line %d is not a checkpoint: %s", r->opts->anchor, lineno,
+					   why.message);
+		return;
+	}
+	if (cp.event_id > r->anchor_end)
+		r->anchor_end = cp.event_id;
+	if (cp.event_id <= r->committed.event_id)
+		return;
+	p = new_pin(r, &cp, "anchor file");
+	if (r->ring && cp.signed_ && !pt_checkpoint_verify(r->ring, &cp, &why))
+		snprintf(p->bad, sizeof(p->bad), "%.150s", why.message);
+}
+
+static bool
+load_anchors(replay *r, pt_err *err)
+{
+	FILE	   *f = fopen(r->opts->anchor, "r");
+	char	   *line = NULL;
+	size_t		cap = 0;
+	ssize_t		len;
+	int			lineno = 0;
+
+	if (f == NULL)
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "could not open anchor file \"%s\": %s", r->opts->anchor, strerror(errno));
+		pt_err_hint(err, "--anchor takes the file pgtrail-capture --anchor-file writes");
+		return false;
+	}
+	while ((len = getline(&line, &cap, f)) > 0)
+	{
+		lineno++;
+		if (line[len - 1] == '\n')	/* a last line without one is still being written */
+			add_anchor_line(r, line, (size_t) len - 1, lineno);
+	}
+	free(line);
+	fclose(f);
+	return true;
+}
+
+/* The anchor file names a checkpoint past the log's end: its tail was cut. */
+static bool
+check_cut_tail(replay *r, pt_err *err)
+{
+	pt_buf		sql = PT_BUF_INIT;
+	PGresult   *res = NULL;
+
+	if (r->anchor_end == 0 || r->opts->until != PT_UNTIL_END)
+		return true;
+	/* the log's end now, after the file was read: capture appends a line only after its commit */
+	if (pt_pq_sql_with_ident(r->events, "SELECT coalesce(max(id), 0) FROM %1$s.events", r->opts->schema, &sql, err))
+		res = pt_pq_exec(r->events, sql.data, PGRES_TUPLES_OK, 1, 1, err);
+	pt_buf_free(&sql);
+	if (res == NULL)
+		return false;
+	r->log_end = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	if (r->anchor_end <= r->log_end)
+		return true;
+	pt_err_set(err, PT_ERR_INTEGRITY, "the anchor file names a checkpoint at event %lld, but the log ends at "
+			   "event %lld: its tail was cut", (long long) r->anchor_end, (long long) r->log_end);
+	pt_err_hint(err, "run pgtrail-verify with the same --anchor; replay --until-event %lld replays what is left",
+				(long long) r->log_end);
+	return false;
+}
+
+bool
+pt_trust_load_pins(replay *r, pt_err *err)
+{
+	bool		warn = r->npins_loaded == 0;
+
+	r->npins = r->next_pin = 0;
+	r->nsigned = 0;
+	r->anchor_end = 0;
+	r->pin_failed = false;
+	r->last_good_pin = r->committed.event_id;
+	if (r->ring == NULL && r->opts->public_key && r->opts->public_key[0] &&
+		(r->ring = pt_keyring_load(r->opts->public_key, err)) == NULL)
+		return false;
+	if (!load_checkpoints(r, err) ||
+		(r->opts->anchor && r->opts->anchor[0] && (!load_anchors(r, err) || !check_cut_tail(r, err))))
+		return false;
+	qsort(r->pins, (size_t) r->npins, sizeof(pt_pin), cmp_pin);
+	r->npins_loaded++;
+	if (warn && r->ring == NULL && r->nsigned > 0)
+		pt_log_warning(r->log, "the event store has %lld signed checkpoints, but no --public-key was given: replay "
+					   "cannot tell a recomputed chain from the one capture signed; pass --public-key (and "
+					   "--anchor), as to pgtrail-verify", (long long) r->nsigned);
+	return true;
+}
+
+bool
+pt_trust_pass(replay *r, const pt_event *ev, pt_err *err)
+{
+	for (; r->next_pin < r->npins && r->pins[r->next_pin].event_id <= ev->id; r->next_pin++)
+	{
+		const pt_pin *p = &r->pins[r->next_pin];
+		char		want[2 * PT_HASH_LEN + 1];
+
+		if (p->event_id < ev->id)
+			continue;			/* not in the stream: the chain check says why */
+		if (p->bad[0] == '\0' && memcmp(p->hash, ev->hash, PT_HASH_LEN) == 0)
+		{
+			r->last_good_pin = ev->id;
+			continue;
+		}
+		pt_hex_encode(p->hash, PT_HASH_LEN, want);
+		want[2 * PT_HASH_LEN] = '\0';
+		if (p->bad[0])
+			pt_err_set(err, PT_ERR_INTEGRITY, "event %lld: the %s there does not check: %s", (long long) ev->id,
+					   p->from, p->bad);
+		else
+			pt_err_set(err, PT_ERR_INTEGRITY, "event %lld: the chain does not pass through the %s there (it "
+					   "holds hash %.16s...): the log was changed at or before event %lld, after event %lld",
+					   (long long) ev->id, p->from, want, (long long) ev->id, (long long) r->last_good_pin);
+		pt_err_hint(err, "run pgtrail-verify with --public-key and --anchor to see what changed; replay stopped "
+					"at the last checkpoint it could check");
+		return false;
+	}
+	return true;
+}
+
+bool
+pt_trust_may_commit(const replay *r, int64_t range_stop)
+{
+	return r->next_pin >= r->npins || r->pins[r->next_pin].event_id > range_stop ||
+		r->applied_id == r->last_good_pin;
+}
+
+void
+pt_trust_free(replay *r)
+{
+	free(r->pins);
+	pt_keyring_free(r->ring);
 }

@@ -197,6 +197,16 @@ def self_test(path):
         if chain_hash(bytes.fromhex(v["prev_hash"]), ev).hex() != v["hash"]:
             print(f"self-test: vector {n}: hash differs")
             return 1
+    for block in re.findall(r"```version\n(.*?)```", text, re.S):
+        v = {name: json.loads(value) for name, _, value in
+             (line.partition(": ") for line in block.strip().split("\n"))}
+        doc = version_document(v["columns"], v["primary_key"], NULL if v["details"] is None else v["details"])
+        if doc != v["document"]:
+            print("self-test: a version's document differs")
+            return 1
+        if not any(json.loads(l[5:]) == doc for vec in vectors for l in vec.split("\n") if l.startswith("row: ")):
+            print("self-test: no vector's row is the version's document")
+            return 1
     print(f"self-test: {len(vectors)} vectors ok")
     return 0
 

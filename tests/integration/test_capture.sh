@@ -49,11 +49,14 @@ SQL
 end=$(q "SELECT pg_current_wal_lsn()")
 "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --endpos "$end" --log-level warning
 
-expected='insert|accounts|{"id":"1"}|{}
+expected='schema|accounts||{}
+insert|accounts|{"id":"1"}|{}
 update|accounts|{"id":"1"}|{note}
 update|accounts|{"id":"2"}|{note}
+schema|scratch||{}
 insert|scratch|{"id":"2"}|{}
 insert|scratch|{"id":"4"}|{}
+schema|Invoice Lines||{}
 insert|Invoice Lines|{"k":"a"}|{}
 insert|Invoice Lines|{"k":"b\"q"}|{}
 delete|Invoice Lines|{"k":"a"}|{}
@@ -70,22 +73,22 @@ eq "commit LSNs never go back" \
 eq "each transaction's events are contiguous" \
    "SELECT count(*) FROM (SELECT xid FROM (SELECT xid, xid IS DISTINCT FROM lag(xid) OVER (ORDER BY id) AS starts
     FROM pgtrail.events) x WHERE starts GROUP BY xid HAVING count(*) > 1) y" "0"
-eq "numeric with 40 digits" "SELECT row->>'balance' FROM pgtrail.events WHERE id = 1" \
+eq "numeric with 40 digits" "SELECT row->>'balance' FROM pgtrail.events WHERE id = 2" \
    "1234567890123456789012345678901234567.890"
-eq "float8 -0" "SELECT row->>'f' FROM pgtrail.events WHERE id = 1" "-0"
-eq "bigint beyond 2^53" "SELECT row->>'big' FROM pgtrail.events WHERE id = 1" "9007199254740993"
+eq "float8 -0" "SELECT row->>'f' FROM pgtrail.events WHERE id = 2" "-0"
+eq "bigint beyond 2^53" "SELECT row->>'big' FROM pgtrail.events WHERE id = 2" "9007199254740993"
 eq "bytea with every byte value" \
-   "SELECT (row->>'data')::bytea = (SELECT decode(string_agg(lpad(to_hex(g), 2, '0'), ''), 'hex') FROM generate_series(0, 255) g) FROM pgtrail.events WHERE id = 1" "t"
-eq "unicode" "SELECT row->>'name' FROM pgtrail.events WHERE id = 1" "Zoë 日本 😀"
-eq "json with duplicate keys, as written" "SELECT row->>'doc' FROM pgtrail.events WHERE id = 1" '{"a": 1, "a": 2}'
-eq "2 MB text captured on insert" "SELECT length(row->>'note') FROM pgtrail.events WHERE id = 1" "2097152"
-eq "unchanged TOAST is listed, not null" "SELECT row ? 'note' FROM (SELECT row::jsonb FROM pgtrail.events WHERE id = 2) x" "f"
-eq "primary key change keeps the old key" "SELECT old->>'id' FROM pgtrail.events WHERE id = 3" "1"
+   "SELECT (row->>'data')::bytea = (SELECT decode(string_agg(lpad(to_hex(g), 2, '0'), ''), 'hex') FROM generate_series(0, 255) g) FROM pgtrail.events WHERE id = 2" "t"
+eq "unicode" "SELECT row->>'name' FROM pgtrail.events WHERE id = 2" "Zoë 日本 😀"
+eq "json with duplicate keys, as written" "SELECT row->>'doc' FROM pgtrail.events WHERE id = 2" '{"a": 1, "a": 2}'
+eq "2 MB text captured on insert" "SELECT length(row->>'note') FROM pgtrail.events WHERE id = 2" "2097152"
+eq "unchanged TOAST is listed, not null" "SELECT row ? 'note' FROM (SELECT row::jsonb FROM pgtrail.events WHERE id = 3) x" "f"
+eq "primary key change keeps the old key" "SELECT old->>'id' FROM pgtrail.events WHERE id = 4" "1"
 eq "quoted identifiers" "SELECT DISTINCT schema_name FROM pgtrail.events WHERE table_name = 'Invoice Lines'" "Billing Dept"
-eq "column names with spaces and symbols" "SELECT row->>'Amount €' FROM pgtrail.events WHERE id = 11" "2.50"
+eq "column names with spaces and symbols" "SELECT row->>'Amount €' FROM pgtrail.events WHERE id = 14" "2.50"
 eq "context on the events after set_context" \
-   "SELECT string_agg(id || ':' || coalesce(actor, '-') || ':' || coalesce(action, '-') || ':' || coalesce(metadata::text, '-'), ' ' ORDER BY id) FROM pgtrail.events WHERE id >= 9" \
-   '9:-:-:- 10:alice@example.com:close-account:{"ticket": 7, "ticket": 8} 11:alice@example.com:close-account:{"ticket": 7, "ticket": 8} 12:alice@example.com:close-account:{"ticket": 7, "ticket": 8}'
+   "SELECT string_agg(id || ':' || coalesce(actor, '-') || ':' || coalesce(action, '-') || ':' || coalesce(metadata::text, '-'), ' ' ORDER BY id) FROM pgtrail.events WHERE id >= 12" \
+   '12:-:-:- 13:alice@example.com:close-account:{"ticket": 7, "ticket": 8} 14:alice@example.com:close-account:{"ticket": 7, "ticket": 8} 15:alice@example.com:close-account:{"ticket": 7, "ticket": 8}'
 eq "schema versions recorded" \
    "SELECT string_agg(table_name || ':' || version || ':' || array_to_string(primary_key, ','), ' ' ORDER BY table_name, version) FROM pgtrail.schemas" \
    "Invoice Lines:1:k accounts:1:id scratch:1:id"
@@ -96,7 +99,7 @@ eq "slot confirmed up to the store" \
 
 # a second run up to the same point adds nothing
 "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --endpos "$end" --log-level warning
-eq "restart adds no event twice" "SELECT count(*) FROM pgtrail.events" "12"
+eq "restart adds no event twice" "SELECT count(*) FROM pgtrail.events" "15"
 
 # an idle source: capture writes heartbeat messages (seen here through a
 # test_decoding slot) and the slot keeps advancing; SIGTERM stops cleanly
@@ -120,7 +123,7 @@ echo "ok: heartbeat advances the slot of an idle source"
 kill -TERM "$capture"
 wait "$capture" || fail "SIGTERM: capture exited with $?"
 echo "ok: SIGTERM stops capture with exit 0"
-eq "heartbeats are not events" "SELECT count(*) FROM pgtrail.events" "12"
+eq "heartbeats are not events" "SELECT count(*) FROM pgtrail.events" "15"
 
 # the slot vanishes (failover, someone dropped it): capture refuses to go on
 # silently; --resnapshot records the hole as a gap event and copies anew
@@ -140,7 +143,7 @@ set -e
 [ "$rc" = 2 ] || fail "--resnapshot on a never-used slot: expected exit 2, got $rc ($msg)"
 "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --endpos 0/1 --resnapshot --log-level error
 eq "gap event, then a fresh snapshot of every table" \
-   "SELECT string_agg(op || ':' || coalesce(table_name, '-') || ':' || coalesce(key::text, '-'), ' ' ORDER BY id) FROM pgtrail.events WHERE id > 12" \
+   "SELECT string_agg(op || ':' || coalesce(table_name, '-') || ':' || coalesce(key::text, '-'), ' ' ORDER BY id) FROM pgtrail.events WHERE id > 15" \
    'gap:-:- snapshot:Invoice Lines:{"k":"b\"q"} snapshot:accounts:{"id":"3"} snapshot:accounts:{"id":"4"}'
 eq "the gap says what happened" "SELECT metadata->>'reason' FROM pgtrail.events WHERE op = 'gap'" \
    "replication slot vanished (failover, or it was dropped)"

@@ -66,4 +66,4 @@ grep -q 'table "public"."nokey" has no primary key or replica identity' "$PGTRAI
     fail "no warning about the table without a key"
 [ "$(grep -c 'nokey" has no primary key' "$PGTRAIL_TEST_DIR/capture.log")" = 1 ] || fail "warned more than once"
 eq "what PostgreSQL sends for a table without a key is still captured" \
-   "SELECT string_agg(op, ' ' ORDER BY id) FROM pgtrail.events WHERE table_name = 'nokey'" "insert"
+   "SELECT string_agg(op, ' ' ORDER BY id) FROM pgtrail.events WHERE table_name = 'nokey'" "schema insert"
