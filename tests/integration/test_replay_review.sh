@@ -220,6 +220,7 @@ got=$(qdb r9 "SELECT string_agg(id || '=' || coalesce(name, '-'), ' ' ORDER BY i
     bad "R9: mapping rule 'column app.t.title = name @1' into a restored schema: got $got"
 
 # ---- R10: the schemas table is not in the chain, and its text is run as SQL
+q "CREATE TABLE r10_saved AS SELECT * FROM pgtrail.schemas WHERE schema_name = 'app10'" >/dev/null
 q "UPDATE pgtrail.schemas SET columns = replace(columns::text, '\"type\":\"integer\",\"typeoid\":23,\"attnum\":2',
    '\"type\":\"integer); CREATE TABLE public.pwned AS SELECT current_user AS who; CREATE TABLE app10.x (id int, y int\",\"typeoid\":23,\"attnum\":2')::json
    WHERE schema_name = 'app10' AND table_name = 't'" >/dev/null
@@ -227,6 +228,11 @@ new_target r10
 replay --events "$src" --target "$(dsn_for r10)" --tables 'app10.*' --create-tables
 [ "$(qdb r10 "SELECT to_regclass('public.pwned') IS NULL")" = t ] && good "R10: no SQL from the schemas table" ||
     bad "R10: a statement stacked into pgtrail.schemas ran in the target (public.pwned made by $(qdb r10 "SELECT who FROM public.pwned")), replay exit $rc"
+[ "$rc" = 1 ] && grep -q 'schema version 1 of table "app10"."t" differs from its schema event' "$err_file" &&
+    good "R10: replay refuses a schemas table that differs from the chain" ||
+    bad "R10: a changed schemas table: exit $rc, $(cat "$err_file")"
+q "UPDATE pgtrail.schemas s SET columns = r.columns FROM r10_saved r WHERE s.schema_name = r.schema_name
+   AND s.table_name = r.table_name AND s.version = r.version; DROP TABLE r10_saved" >/dev/null
 
 # ---- R11: a chain break; the batch before it had a schema change
 bad_id=$(q "SELECT max(id) FROM pgtrail.events WHERE schema_name = 'app11'")

@@ -39,7 +39,7 @@ for t in $(seq 0 4); do
     q "UPDATE items SET n = n + 1 WHERE id % 5 = $t AND id <= 500"
 done
 capture_to_end
-eq "events in the log" "SELECT count(*), max(id) FROM pgtrail.events" "10500|10500"
+eq "events in the log (the changes and the table's schema event)" "SELECT count(*), max(id) FROM pgtrail.events" "10501|10501"
 ncp=$(q "SELECT count(*) FROM pgtrail.checkpoints")
 [ "$ncp" -ge 10 ] || fail "expected at least 10 checkpoints, got $ncp"
 [ "$(wc -l < "$anchor")" = "$ncp" ] || fail "anchor file has $(wc -l < "$anchor") lines, table $ncp checkpoints"
@@ -58,9 +58,9 @@ all=(--full --public-key "$work/public.pem" --anchor "$anchor")
 
 V "${all[@]}"
 [ "$rc" = 0 ] || fail "clean log: exit $rc: $out"
-[ "$(field 'd["events_checked"], d["signatures_checked"], d["anchors_checked"]')" = "(10500, $ncp, $ncp)" ] ||
+[ "$(field 'd["events_checked"], d["signatures_checked"], d["anchors_checked"]')" = "(10501, $ncp, $ncp)" ] ||
     fail "clean log figures: $out"
-echo "ok: clean log, exit 0, 10500 events, $ncp signatures and anchors checked"
+echo "ok: clean log, exit 0, 10501 events, $ncp signatures and anchors checked"
 set +e
 text=$("$bin/pgtrail-verify" --events "$PGTRAIL_TEST_DSN" "${all[@]}" 2>&1)
 set -e
@@ -90,8 +90,8 @@ expect() {
 }
 
 restore
-q "UPDATE pgtrail.events SET row = replace(row::text, '\"item 5000\"', '\"item 5001\"')::json WHERE id = 5000"
-expect "a value changed" changed 5000 "${all[@]}"
+q "UPDATE pgtrail.events SET row = replace(row::text, '\"item 5000\"', '\"item 5001\"')::json WHERE id = 5001"
+expect "a value changed" changed 5001 "${all[@]}"
 
 restore
 q "DELETE FROM pgtrail.events WHERE id = 5000"
@@ -127,15 +127,15 @@ expect "the tail cut (state row)" missing 9001 --full
 first_cp=$(q "SELECT min(event_id) FROM pgtrail.checkpoints WHERE event_id >= 5000")
 prev_cp=$(q "SELECT max(event_id) FROM pgtrail.checkpoints WHERE event_id < 5000")
 restore
-q "UPDATE pgtrail.events SET row = replace(row::text, '\"item 5000\"', '\"item 5001\"')::json WHERE id = 5000"
-python3 "$here/verify/forge.py" pgtrail 5000
+q "UPDATE pgtrail.events SET row = replace(row::text, '\"item 5000\"', '\"item 5001\"')::json WHERE id = 5001"
+python3 "$here/verify/forge.py" pgtrail 5001
 python3 "$here/../checker/pgtrail_check.py" >/dev/null || fail "the forged chain should be valid on its own"
 V --full
 expect "recomputed chain (checkpoints left)" "checkpoint mismatch" $((prev_cp + 1)) --full
 echo "$out" | grep -q "events $((prev_cp + 1))..$first_cp: rewritten" || fail "range not named: $out"
 restore
-q "UPDATE pgtrail.events SET row = replace(row::text, '\"item 5000\"', '\"item 5001\"')::json WHERE id = 5000"
-python3 "$here/verify/forge.py" pgtrail 5000 --checkpoints
+q "UPDATE pgtrail.events SET row = replace(row::text, '\"item 5000\"', '\"item 5001\"')::json WHERE id = 5001"
+python3 "$here/verify/forge.py" pgtrail 5001 --checkpoints
 V --full
 [ "$rc" = 0 ] || fail "recomputed chain and checkpoints, no key, no anchor: exit $rc (the documented limit says 0)"
 expect "recomputed chain and checkpoints (--public-key)" "bad signature" "$first_cp" --full --public-key "$work/public.pem"
@@ -152,9 +152,9 @@ expect "an unsigned checkpoint among signed ones" "bad signature" "$first_cp" --
 restore
 q "INSERT INTO pgtrail.events SELECT id + 1, lsn, commit_lsn, xid, committed_at, schema_name, table_name,
      schema_version, op, key, '{\"id\":\"1\",\"v\":\"forged\",\"n\":\"0\"}', old, unchanged, actor, action,
-     metadata, hash, hash FROM pgtrail.events WHERE id = 10500"
-python3 "$here/verify/forge.py" pgtrail 10501
-expect "a valid event appended at the end" inserted 10501 --full --public-key "$work/public.pem" --anchor "$anchor"
+     metadata, hash, hash FROM pgtrail.events WHERE id = 10501"
+python3 "$here/verify/forge.py" pgtrail 10502
+expect "a valid event appended at the end" inserted 10502 --full --public-key "$work/public.pem" --anchor "$anchor"
 restore
 q "DELETE FROM pgtrail.state"
 expect "the state row deleted" "broken link" None --full
@@ -172,13 +172,13 @@ cp "$work/anchor.kept" "$anchor"
 # Incremental runs go on from the last verified point.
 restore
 V --public-key "$work/public.pem"
-[ "$rc:$(field 'd["events_checked"], d["mode"]')" = "0:(10500, 'full')" ] || fail "first incremental run: $rc $out"
+[ "$rc:$(field 'd["events_checked"], d["mode"]')" = "0:(10501, 'full')" ] || fail "first incremental run: $rc $out"
 V
 [ "$rc:$(field 'd["events_checked"]')" = "0:0" ] || fail "nothing new: $rc $out"
 q "INSERT INTO items SELECT g, 'new', 0 FROM generate_series(20001, 21000) g"
 capture_to_end
 V --public-key "$work/public.pem" --anchor "$anchor" --metrics-file "$work/verify.prom"
-[ "$rc:$(field 'd["events_checked"], d["first_id"], d["last_id"], d["mode"]')" = "0:(1000, 10501, 11500, 'incremental')" ] ||
+[ "$rc:$(field 'd["events_checked"], d["first_id"], d["last_id"], d["mode"]')" = "0:(1000, 10502, 11501, 'incremental')" ] ||
     fail "incremental after 1000 new events: $rc $out"
 echo "ok: incremental run after 1,000 new events read exactly those 1,000"
 grep -q "^pgtrail_verify_ok 1$" "$work/verify.prom" || fail "metrics: $(cat "$work/verify.prom")"
@@ -189,7 +189,7 @@ q "UPDATE pgtrail.events SET actor = 'mallory' WHERE id = 3000"
 python3 "$here/verify/forge.py" pgtrail 3000
 V --metrics-file "$work/verify.prom"
 [ "$rc" = 1 ] || fail "a rewrite behind the verified point: exit $rc: $out"
-[ "$(field 'd["findings"][0]["kind"], d["findings"][0]["event_id"]')" = "('changed', 11500)" ] ||
+[ "$(field 'd["findings"][0]["kind"], d["findings"][0]["event_id"]')" = "('changed', 11501)" ] ||
     fail "a rewrite behind the verified point: $out"
 grep -q "^pgtrail_verify_ok 0$" "$work/verify.prom" || fail "metrics after a failure: $(cat "$work/verify.prom")"
 grep -q "^pgtrail_verify_failures [1-9]" "$work/verify.prom" || fail "metrics after a failure: $(cat "$work/verify.prom")"
