@@ -241,7 +241,9 @@ real=$(in_db "SELECT row FROM pgtrail.events WHERE $where")
 in_db "UPDATE pgtrail.events SET row = '{\"id\":\"6\",\"item\":\"forged\"}' WHERE $where"
 rc=0; verify_job || rc=$?
 [ "$rc" = 1 ] || fail "the verify job exited $rc on a forged event: $(cat "$work/verify.out")"
-grep -q "event 6: changed" "$work/verify.out" || fail "verify did not name event 6: $(cat "$work/verify.out")"
+forged_id=$(in_db "SELECT id FROM pgtrail.events WHERE $where")
+grep -q "event $forged_id: changed" "$work/verify.out" ||
+    fail "verify did not name event $forged_id: $(cat "$work/verify.out")"
 echo "ok: the verify job exits 1 on a forged event: $(grep -m 1 changed "$work/verify.out")"
 psql -qX -v ON_ERROR_STOP=1 -d "$db" -v real="$real" <<< "UPDATE pgtrail.events SET row = :'real' WHERE $where"
 rc=0; verify_job || rc=$?

@@ -33,7 +33,7 @@ END $$;
 SQL
 "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --endpos "$(q 'SELECT pg_current_wal_lsn()')" --log-level warning
 total=$(q "SELECT max(id) FROM pgtrail.events")
-[ "$total" = 200000 ] || fail "expected 200,000 events, got $total"
+[ "$total" = 200001 ] || fail "expected 200,000 changes and the schema event, got $total"
 
 new_target killed
 replay_bg() {

@@ -23,14 +23,14 @@ for _ in $(seq 1 300); do
     sleep 0.1
 done
 for i in $(seq 0 49); do q "INSERT INTO t SELECT g, 'v' FROM generate_series($((i * 100 + 1)), $((i * 100 + 100))) g" >/dev/null; done
-wait_events 5000
+wait_events 5001
 as_pg /usr/lib/postgresql/15/bin/pg_ctl -D "$PGTRAIL_TEST_DIR/data" -m fast -w restart >/dev/null
 echo "ok: server restarted under a running capture"
 for i in $(seq 50 99); do q "INSERT INTO t SELECT g, 'v' FROM generate_series($((i * 100 + 1)), $((i * 100 + 100))) g" >/dev/null; done
-wait_events 10000
+wait_events 10001
 kill -TERM "$capture"
 wait "$capture" || fail "capture exited with $? after SIGTERM"
 grep -q "reconnecting in" "$log" || fail "capture did not report the reconnect"
 got=$(q "SELECT count(*) || ' ' || count(DISTINCT key::text) || ' ' || max(id) FROM pgtrail.events")
-[ "$got" = "10000 10000 10000" ] || fail "expected 10000 distinct events with ids 1..10000, got [$got]"
+[ "$got" = "10001 10000 10001" ] || fail "expected 10000 distinct changes and the schema event, ids 1..10001, got [$got]"
 echo "ok: reconnected, 10000 changes each exactly once"

@@ -31,7 +31,7 @@ anchored=$(wc -l < "$anchor")
 as_pg /usr/lib/postgresql/15/bin/pg_ctl -D "$PGTRAIL_TEST_DIR/data" -m immediate -w stop >/dev/null
 as_pg /usr/lib/postgresql/15/bin/pg_ctl -D "$PGTRAIL_TEST_DIR/data" -l "$PGTRAIL_TEST_DIR/server.log" -w start >/dev/null
 echo "ok: the server crashed right after capture stopped, and came back"
-eq "every event survived the crash" "SELECT count(*), max(id) FROM pgtrail.events" "100|100"
+eq "every event survived the crash" "SELECT count(*), max(id) FROM pgtrail.events" "101|101"
 eq "every anchored checkpoint survived the crash" "SELECT count(*) FROM pgtrail.checkpoints" "$anchored"
 "$bin/pgtrail-verify" --events "$PGTRAIL_TEST_DSN" --full --public-key "$PGTRAIL_TEST_DIR/public.pem" \
     --anchor "$anchor" --log-level error >"$PGTRAIL_TEST_DIR/verify.out" || fail "verify: $(cat "$PGTRAIL_TEST_DIR/verify.out")"
