@@ -6,6 +6,10 @@
 #   - pgtrail-capture --anchor-file that is a directory, in a missing
 #     directory, or not writable: exit 2 with a hint, before the event
 #     store or the slot exist;
+#   - pgtrail-replay --as-of / --history: an unknown table, a key column
+#     the table does not have, a non-key column, a key missing a column, a
+#     key value that is an array or object: exit 2 with a hint; a
+#     well-formed key with no row stays an answer (null / nothing, exit 0).
 set -euo pipefail
 bin=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -74,4 +78,57 @@ eq "nothing was written: no event store, no slot" \
     "SELECT count(*) FROM pg_namespace WHERE nspname = 'pgtrail' UNION ALL SELECT count(*) FROM pg_replication_slots" "0
 0"
 
+# ---- a log with checkpoints and an anchor file
+anchor=$work/anchor.jsonl
+psql -qX -v ON_ERROR_STOP=1 <<'SQL'
+CREATE TABLE accounts (id int PRIMARY KEY, owner text, balance numeric);
+CREATE TABLE multi (tenant text, id int, note text, PRIMARY KEY (tenant, id));
+CREATE SCHEMA other;
+CREATE TABLE other.ledger (id int PRIMARY KEY);
+SQL
+"$bin/pgtrail-capture" --source "$dsn" --endpos 0/1 --log-level warning --anchor-file "$anchor" ||
+    fail "capture could not start"
+for t in 0 1 2 3 4 5; do
+    q "INSERT INTO accounts SELECT g, 'owner ' || g, g FROM generate_series($t * 50 + 1, $t * 50 + 50) g"
+done
+q "INSERT INTO multi VALUES ('a', 1, 'one'), ('b', 1, 'two')"
+q "INSERT INTO other.ledger VALUES (1)"
+"$bin/pgtrail-capture" --source "$dsn" --endpos "$(q 'SELECT pg_current_wal_lsn()')" --log-level warning \
+    --anchor-file "$anchor" --checkpoint-events 100 --batch-size 50 || fail "capture failed"
+ncp=$(q "SELECT count(*) FROM pgtrail.checkpoints")
+[ "$ncp" -ge 3 ] && [ "$(wc -l < "$anchor")" = "$ncp" ] || fail "$ncp checkpoints, $(wc -l < "$anchor") anchor lines"
+
+# ---- replay point queries: questions that could only answer "no row"
+R() { run pgtrail-replay --events "$dsn" "$@"; }
+R --as-of 2100-01-01 --table public.accounts --key '{"id": 7}'
+[ "$rc" = 0 ] && [ "$out" = '{"id":"7","owner":"owner 7","balance":"7"}' ] || fail "a row as of a time: $rc $out $err"
+R --as-of 2100-01-01 --table public.nope --key '{"id": 7}'
+expect_err "--as-of an unknown table" 2 'table "public.nope" is not in the event log' "FROM pgtrail.schemas"
+R --history --table public.ledger --key '{"id": 1}'
+expect_err "--history a table of another schema" 2 'table "public.ledger" is not in the event log' \
+    "did you mean --table other.ledger?"
+R --as-of 2100-01-01 --table accounts --key '{"idd": 7}'
+expect_err "--as-of a column the table lacks" 2 '--key names column "idd", which table "public.accounts" does not have' \
+    'its key column is "id"'
+R --history --table accounts --key '{"owner": "owner 7"}'
+expect_err "--history by a column that is not the key" 2 'column "owner", which is not a key column of table "public.accounts"' \
+    'its key column is "id"'
+R --as-of 2100-01-01 --table public.multi --key '{"id": 1}'
+expect_err "--as-of without every key column" 2 'does not give every key column of table "public.multi"' \
+    'its key columns are "tenant", "id"'
+R --as-of 2100-01-01 --table public.accounts --key '{"id": [1]}'
+expect_err "--as-of with an array as the key value" 2 '--key value of column "id" is not a single value: [1]' '--key'
+R --history --table public.accounts --key '{"id": {"a": 1}}'
+expect_err "--history with an object as the key value" 2 'is not a single value: {"a": 1}' '--key'
+
+# a well-formed key of a known table without such a row: an answer, exit 0, as before
+R --as-of 2100-01-01 --table public.accounts --key '{"id": 999}'
+[ "$rc" = 0 ] && [ "$out" = null ] && [ -z "$err" ] || fail "no such row (as-of): $rc [$out] $err"
+R --as-of 2100-01-01 --table public.accounts --key '{"id": 999}' --format table
+[ "$rc" = 0 ] && [ "$out" = "(no such row at that time)" ] || fail "no such row (as-of, table): $rc [$out] $err"
+R --history --table public.accounts --key '{"id": 999}'
+[ "$rc" = 0 ] && [ -z "$out" ] && [ -z "$err" ] || fail "no such row (history): $rc [$out] $err"
+R --as-of 2100-01-01 --table public.multi --key '{"id": 1, "tenant": "b"}'
+[ "$rc" = 0 ] && [ "$out" = '{"tenant":"b","id":"1","note":"two"}' ] || fail "composite key in another order: $rc $out $err"
+echo "ok: no such row is null / no line, exit 0; a composite key in any order answers"
 echo "PASS test_cli_errors"
