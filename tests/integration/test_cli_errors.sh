@@ -6,6 +6,11 @@
 #   - pgtrail-capture --anchor-file that is a directory, in a missing
 #     directory, or not writable: exit 2 with a hint, before the event
 #     store or the slot exist;
+#   - pgtrail-verify --anchor: an empty file while the store has
+#     checkpoints, a line that is not a checkpoint (exit 1), a file that is
+#     no anchor file at all (exit 2); control characters of a line never
+#     reach the output raw (text and JSON); an empty file with no
+#     checkpoints yet and a torn write stay fine;
 #   - pgtrail-replay --as-of / --history: an unknown table, a key column
 #     the table does not have, a non-key column, a key missing a column, a
 #     key value that is an array or object: exit 2 with a hint; a
@@ -97,6 +102,47 @@ q "INSERT INTO other.ledger VALUES (1)"
     --anchor-file "$anchor" --checkpoint-events 100 --batch-size 50 || fail "capture failed"
 ncp=$(q "SELECT count(*) FROM pgtrail.checkpoints")
 [ "$ncp" -ge 3 ] && [ "$(wc -l < "$anchor")" = "$ncp" ] || fail "$ncp checkpoints, $(wc -l < "$anchor") anchor lines"
+
+# ---- verify --anchor
+V() { run pgtrail-verify --events "$dsn" --full --log-level error "$@"; }
+kind() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(d['findings'][0]['kind'] if d['findings'] else '')" "$out"; }
+V --anchor "$anchor"
+[ "$rc" = 0 ] || fail "clean log: exit $rc: $out $err"
+echo "ok: verify --anchor on a clean log: $ncp anchors, exit 0"
+
+: > "$work/empty.jsonl"
+V --anchor "$work/empty.jsonl" --format json
+[ "$rc" = 1 ] && [ "$(kind)" = "bad anchor file" ] || fail "an empty anchor file, $ncp checkpoints: exit $rc: $out"
+case "$out" in *"holds no checkpoint, but the checkpoints table holds $ncp"*) ;; *) fail "empty anchor: $out" ;; esac
+echo "ok: an empty anchor file while the store has $ncp checkpoints: exit 1, bad anchor file"
+
+printf 'hello\nworld\n' > "$work/notes.txt"
+V --anchor "$work/notes.txt"
+expect_err "verify --anchor a file that is no anchor file" 2 "\"$work/notes.txt\" is not an anchor file: line 1 is not a checkpoint: \"hello\"" \
+    "pgtrail-capture --anchor-file writes"
+
+# a line with control characters among good ones: a finding, quoted escaped, never raw
+{ head -n 1 "$anchor"; printf '\033[2J\033]0;pwned\007 garbage\r\n'; tail -n +2 "$anchor"; } > "$work/dirty.jsonl"
+V --anchor "$work/dirty.jsonl"
+[ "$rc" = 1 ] || fail "a garbage anchor line: exit $rc: $out"
+printf '%s' "$out$err" | grep -q "$(printf '[\001-\011\013-\037\177]')" && fail "a control character reached the text output: $out"
+grep -qF 'line 2 is not a checkpoint: "\x1b[2J\x1b]0;pwned\x07 garbage\x0d"' <<<"$out" || fail "the bad line is not quoted escaped: $out"
+V --anchor "$work/dirty.jsonl" --format json
+[ "$rc" = 1 ] && [ "$(kind)" = "bad anchor file" ] || fail "a garbage anchor line (json): exit $rc: $out"
+printf '%s' "$out" | grep -q "$(printf '[\001-\011\013-\037\177]')" && fail "a control character reached the JSON output: $out"
+echo "ok: a garbage line with control characters: exit 1, bad anchor file, quoted escaped in text and JSON"
+
+# a torn write (the start of the next line, as a crash leaves it) stays a note
+{ head -n 1 "$anchor"; sed -n 2p "$anchor" | head -c 30; echo; tail -n +2 "$anchor"; } > "$work/torn.jsonl"
+V --anchor "$work/torn.jsonl"
+[ "$rc" = 0 ] && grep -q 'line 2 is not a checkpoint: a torn write' <<<"$out" || fail "a torn write: exit $rc: $out"
+echo "ok: a torn write is a note, exit 0"
+
+# an empty anchor file while the store has no checkpoint yet is fine
+"$bin/pgtrail-capture" --source "$dsn" --schema plain --slot plain --endpos 0/1 --log-level warning
+V --schema plain --anchor "$work/empty.jsonl"
+[ "$rc" = 0 ] || fail "an empty anchor file, no checkpoints: exit $rc: $out $err"
+echo "ok: an empty anchor file while the store has no checkpoint: exit 0"
 
 # ---- replay point queries: questions that could only answer "no row"
 R() { run pgtrail-replay --events "$dsn" "$@"; }
