@@ -314,21 +314,25 @@ note_torn(const pt_anchor_check *ac, int lineno, const char *how)
  * The pending line, now that the next one (NULL at the end) is known. A
  * crash in the middle of capture's append leaves the start of a line;
  * capture ends it with a newline and appends that checkpoint again, so a
- * torn line is the start of the next one, or (before capture's next start)
- * the last line, beginning like a checkpoint line and cut before its end.
- * Any other line that is no checkpoint was not written by capture.
+ * torn line is the start of the next one (or, after two crashes in a row,
+ * of the next torn line, or the next torn line of it), or (before
+ * capture's next start) the last line, beginning like a checkpoint line
+ * and cut before its end. Any other line that is no checkpoint was not
+ * written by capture.
  */
 static void
-resolve_pending(const pt_anchor_check *ac, anchor_read *r, const char *next, size_t next_len)
+resolve_pending(const pt_anchor_check *ac, anchor_read *r, const char *next, size_t next_len, bool next_valid)
 {
 	const char *p = r->pending.data;
 	size_t		len = r->pending.len;
+	size_t		shorter = len < next_len ? len : next_len;
 
 	if (!r->has_pending)
 		return;
 	r->has_pending = false;
-	if (next != NULL && len > 0 && len < next_len && memcmp(p, next, len) == 0)
-		note_torn(ac, r->pending_lineno, "written whole on the next line");
+	if (next != NULL && len > 0 && len != next_len && memcmp(p, next, shorter) == 0 &&
+		(len < next_len || !next_valid))
+		note_torn(ac, r->pending_lineno, "written whole on a later line");
 	else if (next == NULL && len > strlen(ANCHOR_LINE_START) &&
 			 strncmp(p, ANCHOR_LINE_START, strlen(ANCHOR_LINE_START)) == 0 && p[len - 1] != '}')
 		note_torn(ac, r->pending_lineno, "capture appends that checkpoint again when it next starts");
@@ -342,9 +346,10 @@ anchor_line(const pt_anchor_check *ac, anchor_read *r, const char *line, size_t 
 {
 	pt_checkpoint a;
 	pt_err		bad;
+	bool		valid = pt_checkpoint_parse_anchor(line, len, &a, &bad);
 
-	resolve_pending(ac, r, line, len);
-	if (!pt_checkpoint_parse_anchor(line, len, &a, &bad))
+	resolve_pending(ac, r, line, len, valid);
+	if (!valid)
 	{
 		pt_buf_reset(&r->pending);
 		pt_buf_append(&r->pending, line, len);
@@ -438,7 +443,7 @@ pt_verify_anchor(const pt_anchor_check *ac, pt_err *err)
 		ok = pt_err_set(err, PT_ERR_RUNTIME, "could not read anchor file \"%s\": %s", ac->path, strerror(errno));
 	if (ok && holds)
 	{
-		resolve_pending(ac, &r, NULL, 0);
+		resolve_pending(ac, &r, NULL, 0, false);
 		ok = anchor_verdict(ac, &r, err);
 	}
 	pt_buf_free(&r.pending);

@@ -10,7 +10,7 @@
 #     checkpoints, a line that is not a checkpoint (exit 1), a file that is
 #     no anchor file at all (exit 2); control characters of a line never
 #     reach the output raw (text and JSON); an empty file with no
-#     checkpoints yet and a torn write stay fine;
+#     checkpoints yet and torn writes stay fine;
 #   - pgtrail-replay --as-of / --history: an unknown table, a key column
 #     the table does not have, a non-key column, a key missing a column, a
 #     key value that is an array or object: exit 2 with a hint; a
@@ -136,7 +136,17 @@ echo "ok: a garbage line with control characters: exit 1, bad anchor file, quote
 { head -n 1 "$anchor"; sed -n 2p "$anchor" | head -c 30; echo; tail -n +2 "$anchor"; } > "$work/torn.jsonl"
 V --anchor "$work/torn.jsonl"
 [ "$rc" = 0 ] && grep -q 'line 2 is not a checkpoint: a torn write' <<<"$out" || fail "a torn write: exit $rc: $out"
-echo "ok: a torn write is a note, exit 0"
+# two crashes in a row, each in the middle of the same line; and a torn last line capture has not repaired yet
+{ head -n 1 "$anchor"; sed -n 2p "$anchor" | head -c 40; echo; sed -n 2p "$anchor" | head -c 20; echo
+  tail -n +2 "$anchor"; tail -n 1 "$anchor" | head -c 50; echo; } > "$work/torn2.jsonl"
+V --anchor "$work/torn2.jsonl"
+[ "$rc" = 0 ] && [ "$(grep -c 'is not a checkpoint: a torn write' <<<"$out")" = 3 ] || fail "torn writes: exit $rc: $out"
+echo "ok: torn writes (one, two in a row, a last line) are notes, exit 0"
+# a whole checkpoint line with something after it is no torn write
+{ head -n 1 "$anchor"; sed -n 2p "$anchor" | tr -d '\n'; echo 'x'; tail -n +2 "$anchor"; } > "$work/extra.jsonl"
+V --anchor "$work/extra.jsonl" --format json
+[ "$rc" = 1 ] && [ "$(kind)" = "bad anchor file" ] || fail "a checkpoint line with a tail: exit $rc: $out"
+echo "ok: a checkpoint line with something after it: exit 1, bad anchor file"
 
 # an empty anchor file while the store has no checkpoint yet is fine
 "$bin/pgtrail-capture" --source "$dsn" --schema plain --slot plain --endpos 0/1 --log-level warning
