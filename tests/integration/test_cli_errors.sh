@@ -91,6 +91,9 @@ CREATE TABLE multi (tenant text, id int, note text, PRIMARY KEY (tenant, id));
 CREATE SCHEMA other;
 CREATE TABLE other.ledger (id int PRIMARY KEY);
 SQL
+openssl genpkey -algorithm ed25519 -out "$work/signing.pem" 2>/dev/null
+chmod 600 "$work/signing.pem"
+openssl pkey -in "$work/signing.pem" -pubout -out "$work/public.pem"
 "$bin/pgtrail-capture" --source "$dsn" --endpos 0/1 --log-level warning --anchor-file "$anchor" ||
     fail "capture could not start"
 for t in 0 1 2 3 4 5; do
@@ -99,7 +102,8 @@ done
 q "INSERT INTO multi VALUES ('a', 1, 'one'), ('b', 1, 'two')"
 q "INSERT INTO other.ledger VALUES (1)"
 "$bin/pgtrail-capture" --source "$dsn" --endpos "$(q 'SELECT pg_current_wal_lsn()')" --log-level warning \
-    --anchor-file "$anchor" --checkpoint-events 100 --batch-size 50 || fail "capture failed"
+    --anchor-file "$anchor" --signing-key "$work/signing.pem" --checkpoint-events 100 --batch-size 50 ||
+    fail "capture failed"
 ncp=$(q "SELECT count(*) FROM pgtrail.checkpoints")
 [ "$ncp" -ge 3 ] && [ "$(wc -l < "$anchor")" = "$ncp" ] || fail "$ncp checkpoints, $(wc -l < "$anchor") anchor lines"
 
@@ -131,6 +135,19 @@ V --anchor "$work/dirty.jsonl" --format json
 [ "$rc" = 1 ] && [ "$(kind)" = "bad anchor file" ] || fail "a garbage anchor line (json): exit $rc: $out"
 printf '%s' "$out" | grep -q "$(printf '[\001-\011\013-\037\177]')" && fail "a control character reached the JSON output: $out"
 echo "ok: a garbage line with control characters: exit 1, bad anchor file, quoted escaped in text and JSON"
+
+# a well-formed line whose key id holds control characters (JSON-escaped in the file): escaped in the report
+python3 - "$anchor" "$work/keyid.jsonl" <<'PY'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+cp = json.loads(lines[0])
+cp["key_id"] = "\x1b[2J\x07" + "k" * 11
+open(sys.argv[2], "w").write("\n".join([json.dumps(cp, separators=(",", ":"))] + lines[1:]) + "\n")
+PY
+V --anchor "$work/keyid.jsonl" --public-key "$work/public.pem"
+[ "$rc" = 1 ] && grep -qF 'signed by key "\x1b[2J\x07kkkkkkkkkkk"' <<<"$out" || fail "a key id with control characters: exit $rc: $out"
+printf '%s' "$out$err" | grep -q "$(printf '[\001-\011\013-\037\177]')" && fail "a control character reached the text output: $out"
+echo "ok: a key id with control characters in an anchor line: exit 1, escaped in the text report"
 
 # a torn write (the start of the next line, as a crash leaves it) stays a note
 { head -n 1 "$anchor"; sed -n 2p "$anchor" | head -c 30; echo; tail -n +2 "$anchor"; } > "$work/torn.jsonl"
