@@ -1,5 +1,7 @@
 /*
- * capture/anchor.c — appending checkpoints to the anchor file (see anchor.h).
+ * capture/anchor.c — appending checkpoints to the anchor file, and making
+ * sure at start-up that it can (see anchor.h). A file capture may not
+ * create or append to is a setting to fix (exit 2), not a failure to run.
  */
 #include "capture/anchor.h"
 
@@ -21,12 +23,82 @@ struct pt_anchor
 	pt_buf		line;
 };
 
+#define ANCHOR_HINT "[capture] anchor_file (--anchor-file) names a file pgtrail-capture may create or append to, " \
+	"in a directory that exists"
+
+/* An errno that says the setting is wrong (no such directory, a directory, not allowed), not that I/O failed. */
+static bool
+is_config_errno(int e)
+{
+	return e == ENOENT || e == ENOTDIR || e == EISDIR || e == EACCES || e == EPERM || e == EROFS ||
+		e == ENAMETOOLONG || e == ELOOP;
+}
+
 static bool
 io_error(const char *what, const char *path, pt_err *err)
 {
-	pt_err_set(err, PT_ERR_RUNTIME, "could not %s anchor file \"%s\": %s", what, path, strerror(errno));
-	pt_err_hint(err, "check [capture] anchor_file: its directory must exist and be writable by pgtrail-capture");
+	int			e = errno;
+
+	pt_err_set(err, is_config_errno(e) ? PT_ERR_CONFIG : PT_ERR_RUNTIME, "could not %s anchor file \"%s\": %s",
+			   what, path, strerror(e));
+	pt_err_hint(err, ANCHOR_HINT);
 	return false;
+}
+
+static bool
+unusable(const char *path, const char *why, pt_err *err)
+{
+	pt_err_set(err, PT_ERR_CONFIG, "cannot use anchor file \"%s\": %s", path, why);
+	pt_err_hint(err, ANCHOR_HINT);
+	return false;
+}
+
+/* A file that does not exist yet: its directory must exist and take a new file. */
+static bool
+check_new_file(const char *path, pt_err *err)
+{
+	char	   *dir = pt_strdup(path);
+	char	   *slash = strrchr(dir, '/');
+	struct stat st;
+	pt_buf		why = PT_BUF_INIT;
+	bool		ok;
+
+	if (slash == dir)
+		slash[1] = '\0';		/* "/anchor.jsonl": the root */
+	else if (slash != NULL)
+		*slash = '\0';
+	else
+		strcpy(dir, ".");
+	if (stat(dir, &st) != 0)
+		pt_buf_printf(&why, "its directory \"%s\" does not exist", dir);
+	else if (!S_ISDIR(st.st_mode))
+		pt_buf_printf(&why, "\"%s\" is not a directory", dir);
+	else if (access(dir, W_OK | X_OK) != 0)
+		pt_buf_printf(&why, "no permission to create a file in directory \"%s\"", dir);
+	ok = why.len == 0 || unusable(path, why.data, err);
+	free(dir);
+	pt_buf_free(&why);
+	return ok;
+}
+
+bool
+pt_anchor_check(const char *path, pt_err *err)
+{
+	struct stat st;
+	int			fd;
+
+	if (stat(path, &st) != 0)
+		return errno == ENOENT ? check_new_file(path, err) : io_error("use", path, err);
+	if (S_ISDIR(st.st_mode))
+		return unusable(path, "it is a directory", err);
+	if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+		return unusable(path, "it is not a regular file", err);
+	/* what pt_anchor_open will do, without creating anything */
+	fd = open(path, O_RDWR | O_APPEND | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return io_error("open", path, err);
+	close(fd);
+	return true;
 }
 
 /* Append bytes, all of them. */

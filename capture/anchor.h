@@ -23,6 +23,14 @@
 
 typedef struct pt_anchor pt_anchor;
 
+/*
+ * Can capture use path as its anchor file: an existing regular file it may
+ * read and append to, or a new one in a directory that exists and that it
+ * may write to? Creates nothing; for start-up, before anything is written.
+ * PT_ERR_CONFIG (exit 2) with a hint when not.
+ */
+bool		pt_anchor_check(const char *path, pt_err *err);
+
 /* Open (create) path for appending and catch up from schema's checkpoints table. */
 pt_anchor  *pt_anchor_open(const char *path, PGconn *conn, const char *schema, pt_err *err);
 

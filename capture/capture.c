@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "capture/anchor.h"
 #include "capture/context.h"
 #include "capture/ddl.h"
 #include "core/filter.h"
@@ -1101,7 +1102,11 @@ pt_capture_run(const pt_capture_opts *opts, pt_log *log, volatile sig_atomic_t *
 	int			delay_ms = 500;
 	int64_t		events = 0;
 	bool		started = false;
+	const char *anchor = opts->checkpoints.anchor_file;
 
+	/* before anything is written (the store, the slot): a bad anchor file is a setting to fix */
+	if (anchor != NULL && anchor[0] != '\0' && !pt_anchor_check(anchor, err))
+		return false;
 	for (;;)
 	{
 		int64_t		before = events;

@@ -3,7 +3,9 @@
  *
  * Values are kept as validated text, one slot per key of the table, with
  * where each came from. The INI reader is our own (see below why not
- * inih), so every error names the file and line.
+ * inih), so every error names the file and line; it refuses what would
+ * otherwise pass unseen (a key set twice in a section, a NUL byte, a
+ * directory given as the file) and skips a UTF-8 byte order mark.
  *
  * librdkafka's properties are not in the table: they are kept as a list of
  * name, value and origin, in the order first seen, filled from the three
@@ -20,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "core/buf.h"
 #include "core/log.h"
@@ -297,46 +300,124 @@ trim(char *s)
 	return s;
 }
 
-static bool
-ini_line(pt_config *cfg, char *line, const char *origin, char *section, size_t seclen, pt_err *err)
+/* One INI file being read: where we are, and the keys it set so far (to catch a key set twice). */
+typedef struct ini_reader
 {
-	char	   *s = trim(line);
+	const char *path;
+	int			lineno;
+	char		origin[4200];	/* "path:line" */
+	char		section[128];
+	char	  **seen;			/* "section]name" of each key set, with its line */
+	int		   *seen_line;
+	int			nseen;
+} ini_reader;
+
+static void
+ini_reader_free(ini_reader *r)
+{
+	for (int i = 0; i < r->nseen; i++)
+		free(r->seen[i]);
+	free(r->seen);
+	free(r->seen_line);
+}
+
+/* A key may be set once per section (however often the section header comes). */
+static bool
+ini_first_time(ini_reader *r, const char *name, pt_err *err)
+{
+	pt_buf		id = PT_BUF_INIT;
+
+	pt_buf_printf(&id, "%s]%s", r->section, name);
+	for (int i = 0; i < r->nseen; i++)
+		if (strcmp(r->seen[i], id.data) == 0)
+		{
+			pt_err_set(err, PT_ERR_CONFIG, "%s: duplicate key \"%s\" in section [%s] (first set on line %d)",
+					   r->origin, name, r->section, r->seen_line[i]);
+			pt_err_hint(err, "remove one of the two lines: a key is set once per section "
+						"(PGTRAIL_* variables and flags override the file)");
+			pt_buf_free(&id);
+			return false;
+		}
+	r->seen = pt_realloc(r->seen, (size_t) (r->nseen + 1) * sizeof(char *));
+	r->seen_line = pt_realloc(r->seen_line, (size_t) (r->nseen + 1) * sizeof(int));
+	r->seen[r->nseen] = id.data;	/* the list takes the buffer's memory */
+	r->seen_line[r->nseen++] = r->lineno;
+	return true;
+}
+
+/* "[name]": the section the next keys belong to. */
+static bool
+ini_section(ini_reader *r, char *s, pt_err *err)
+{
+	char	   *close = strchr(s, ']');
+
+	if (close == NULL || *trim(close + 1) != '\0')
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "%s: syntax error: a section header is [name]", r->origin);
+		return false;
+	}
+	*close = '\0';
+	snprintf(r->section, sizeof(r->section), "%s", trim(s + 1));
+	if (!section_exists(r->section))
+	{
+		pt_buf		list = PT_BUF_INIT;
+
+		section_list(&list);
+		pt_err_set(err, PT_ERR_CONFIG, "%s: unknown section [%s]", r->origin, r->section);
+		pt_err_hint(err, "sections are %s (docs/CONFIG.md)", list.data);
+		pt_buf_free(&list);
+		return false;
+	}
+	return true;
+}
+
+/* One line of len bytes (getline's count: a NUL byte inside is caught here). */
+static bool
+ini_line(pt_config *cfg, ini_reader *r, char *line, size_t len, pt_err *err)
+{
+	char	   *s;
 	char	   *eq;
 
+	snprintf(r->origin, sizeof(r->origin), "%s:%d", r->path, ++r->lineno);
+	if (strlen(line) != len)
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "%s: line contains a NUL byte", r->origin);
+		pt_err_hint(err, "a configuration file is UTF-8 text; save it again as UTF-8 (not UTF-16)");
+		return false;
+	}
+	/* a UTF-8 byte order mark, as some editors write one */
+	if (r->lineno == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
+		line += 3;
+	s = trim(line);
 	if (*s == '\0' || *s == '#' || *s == ';')
 		return true;
 	if (*s == '[')
+		return ini_section(r, s, err);
+	if ((eq = strchr(s, '=')) == NULL || r->section[0] == '\0')
 	{
-		char	   *close = strchr(s, ']');
-
-		if (close == NULL || *trim(close + 1) != '\0')
-		{
-			pt_err_set(err, PT_ERR_CONFIG, "%s: syntax error: a section header is [name]", origin);
-			return false;
-		}
-		*close = '\0';
-		snprintf(section, seclen, "%s", trim(s + 1));
-		if (!section_exists(section))
-		{
-			pt_buf		list = PT_BUF_INIT;
-
-			section_list(&list);
-			pt_err_set(err, PT_ERR_CONFIG, "%s: unknown section [%s]", origin, section);
-			pt_err_hint(err, "sections are %s (docs/CONFIG.md)", list.data);
-			pt_buf_free(&list);
-			return false;
-		}
-		return true;
-	}
-	if ((eq = strchr(s, '=')) == NULL || section[0] == '\0')
-	{
-		pt_err_set(err, PT_ERR_CONFIG, "%s: syntax error: expected key = value %s", origin,
-				   section[0] ? "" : "after a [section] header");
+		pt_err_set(err, PT_ERR_CONFIG, "%s: syntax error: expected key = value %s", r->origin,
+				   r->section[0] ? "" : "after a [section] header");
 		pt_err_hint(err, "lines are [section], key = value, or comments starting with # or ;");
 		return false;
 	}
 	*eq = '\0';
-	return pt_config_set(cfg, section, trim(s), trim(eq + 1), origin, err);
+	s = trim(s);
+	return ini_first_time(r, s, err) && pt_config_set(cfg, r->section, s, trim(eq + 1), r->origin, err);
+}
+
+/* The file was opened: a directory opens too, and then reads as an error. */
+static bool
+ini_readable(FILE *f, const char *path, pt_err *err)
+{
+	struct stat st;
+
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode))
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "could not read configuration file \"%s\": it is a directory", path);
+		pt_err_hint(err, "-c/--config takes the file itself, e.g. -c /etc/pgtrail/pgtrail.conf");
+		return false;
+	}
+	return true;
 }
 
 bool
@@ -345,10 +426,9 @@ pt_config_load_file(pt_config *cfg, const char *path, pt_err *err)
 	FILE	   *f = fopen(path, "r");
 	char	   *line = NULL;
 	size_t		cap = 0;
-	char		section[128] = "";
-	char		origin[4200];
-	int			lineno = 0;
-	bool		ok = true;
+	ssize_t		len;
+	ini_reader	r = {.path = path};
+	bool		ok;
 
 	if (f == NULL)
 	{
@@ -356,11 +436,15 @@ pt_config_load_file(pt_config *cfg, const char *path, pt_err *err)
 		pt_err_hint(err, "check the path given with -c/--config");
 		return false;
 	}
-	while (ok && getline(&line, &cap, f) >= 0)
+	ok = ini_readable(f, path, err);
+	while (ok && (len = getline(&line, &cap, f)) >= 0)
+		ok = ini_line(cfg, &r, line, (size_t) len, err);
+	if (ok && ferror(f))
 	{
-		snprintf(origin, sizeof(origin), "%s:%d", path, ++lineno);
-		ok = ini_line(cfg, line, origin, section, sizeof(section), err);
+		ok = pt_err_set(err, PT_ERR_CONFIG, "could not read configuration file \"%s\": %s", path, strerror(errno));
+		pt_err_hint(err, "check the path given with -c/--config");
 	}
+	ini_reader_free(&r);
 	free(line);
 	fclose(f);
 	return ok;

@@ -14,6 +14,12 @@
  * update overwrites the columns it sent (unchanged TOAST columns keep
  * their earlier value), a delete, a key change away, a truncate or a gap
  * ends it. Memory: one row's columns.
+ *
+ * A row that never existed is an answer (null, or no history line). A
+ * question that could only get that answer is refused first, from the
+ * schemas table: a table the store has never seen, a key naming a column
+ * that is not one of the table's key columns or leaving one out, a value
+ * that is an array or an object.
  */
 #include "replay/replay.h"
 
@@ -236,6 +242,15 @@ key_json(const char *key, pt_jsonobj *obj, pt_buf *out, pt_err *err)
 		pt_err_hint(err, "e.g. --key '{\"id\": 42}' or --key '{\"tenant\": \"a\", \"id\": \"7\"}'");
 		return false;
 	}
+	for (int k = 0; k < obj->n; k++)
+		if (obj->kinds[k] == PT_JSON_RAW && (obj->values[k].ptr[0] == '{' || obj->values[k].ptr[0] == '['))
+		{
+			pt_err_set(err, PT_ERR_CONFIG, "--key value of column \"%.*s\" is not a single value: %.*s",
+					   (int) obj->names[k].len, obj->names[k].ptr, (int) obj->values[k].len, obj->values[k].ptr);
+			pt_err_hint(err, "give each key column one value, as a JSON string or number, "
+						"e.g. --key '{\"id\": 42}'");
+			return false;
+		}
 	pt_buf_putc(out, '{');
 	for (int k = 0; k < obj->n; k++)
 	{
@@ -445,6 +460,127 @@ fold_key(query *qr, const char *key, const char *alt, int64_t before, int depth,
 	return ok;
 }
 
+/* Hint for a table the store has no version of: a table of that name elsewhere, and how to list them. */
+static void
+hint_tables(const pt_versions *versions, const char *store, const char *table, pt_err *err)
+{
+	for (int i = 0; i < pt_versions_count(versions); i++)
+	{
+		const pt_rtable *t = pt_versions_at(versions, i);
+
+		if (strcmp(t->table, table) == 0)
+		{
+			pt_err_hint(err, "did you mean --table %s.%s? SELECT DISTINCT schema_name, table_name FROM %s.schemas "
+						"lists the captured tables", t->schema, t->table, store);
+			return;
+		}
+	}
+	pt_err_hint(err, "SELECT DISTINCT schema_name, table_name FROM %s.schemas lists the captured tables "
+				"(--schema names the event store's schema)", store);
+}
+
+/* Does any version of t have a column (key: a key column) of that name? */
+static bool
+has_column(const pt_rtable *t, pt_text name, bool key)
+{
+	for (int v = 0; v < t->nversions; v++)
+	{
+		const pt_rversion *rv = &t->versions[v];
+
+		if (!key && pt_rversion_column(rv, name.ptr, name.len) >= 0)
+			return true;
+		for (int k = 0; key && k < rv->npk; k++)
+			if (strlen(rv->pk[k]) == name.len && memcmp(rv->pk[k], name.ptr, name.len) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* Is the user's key exactly version rv's key columns? */
+static bool
+is_whole_key(const pt_rversion *rv, const pt_jsonobj *user_key)
+{
+	if (rv->npk == 0 || rv->npk != user_key->n)
+		return false;
+	for (int k = 0; k < rv->npk; k++)
+		if (pt_jsonobj_find(user_key, rv->pk[k], strlen(rv->pk[k])) < 0)
+			return false;
+	return true;
+}
+
+/* The newest version that has a key, or NULL when none has. */
+static const pt_rversion *
+newest_keyed(const pt_rtable *t)
+{
+	for (int v = t->nversions - 1; v >= 0; v--)
+		if (t->versions[v].npk > 0)
+			return &t->versions[v];
+	return NULL;
+}
+
+/* "its key columns are "a", "b"" as the hint of a key that does not fit. */
+static void
+hint_key_columns(const pt_rversion *rv, pt_err *err)
+{
+	pt_buf		cols = PT_BUF_INIT;
+
+	for (int k = 0; k < rv->npk; k++)
+		pt_buf_printf(&cols, "%s\"%s\"", k ? ", " : "", rv->pk[k]);
+	pt_err_hint(err, "its key column%s %s %s; --key gives each of them a value, e.g. --key '{\"%s\": 42}'",
+				rv->npk > 1 ? "s" : "", rv->npk > 1 ? "are" : "is", cols.data, rv->pk[0]);
+	pt_buf_free(&cols);
+}
+
+/*
+ * The user's key names columns of the table, and (when the store recorded
+ * a key for the table) exactly the key columns of one of its versions.
+ * A key that cannot match any event would only answer "no row".
+ */
+static bool
+check_key(const pt_rtable *t, const pt_jsonobj *user_key, pt_err *err)
+{
+	const pt_rversion *rv = newest_keyed(t);
+
+	for (int k = 0; k < user_key->n; k++)
+	{
+		pt_text		name = user_key->names[k];
+
+		if (!has_column(t, name, false))
+			pt_err_set(err, PT_ERR_CONFIG, "--key names column \"%.*s\", which table \"%s.%s\" does not have",
+					   (int) name.len, name.ptr, t->schema, t->table);
+		else if (rv != NULL && !has_column(t, name, true))
+			pt_err_set(err, PT_ERR_CONFIG, "--key names column \"%.*s\", which is not a key column of table \"%s.%s\"",
+					   (int) name.len, name.ptr, t->schema, t->table);
+		else
+			continue;
+		if (rv != NULL)
+			hint_key_columns(rv, err);
+		return false;
+	}
+	for (int v = 0; rv != NULL && v < t->nversions; v++)
+		if (is_whole_key(&t->versions[v], user_key))
+			return true;
+	if (rv == NULL)
+		return true;
+	pt_err_set(err, PT_ERR_CONFIG, "--key does not give every key column of table \"%s.%s\"", t->schema, t->table);
+	hint_key_columns(rv, err);
+	return false;
+}
+
+/* The table is one the store knows, the key one it can have. */
+static bool
+check_query(const pt_versions *versions, const pt_rtable *t, const pt_query_opts *q, const char *schema,
+			const char *table, const pt_jsonobj *user_key, pt_err *err)
+{
+	if (t == NULL || t->nversions == 0)
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "table \"%s.%s\" is not in the event log", schema, table);
+		hint_tables(versions, q->schema, table, err);
+		return false;
+	}
+	return check_key(t, user_key, err);
+}
+
 static bool
 run_query(PGconn *conn, const pt_query_opts *q, const char *schema, const char *table, const char *key,
 		  pt_jsonobj *user_key, FILE *out, pt_err *err)
@@ -463,6 +599,10 @@ run_query(PGconn *conn, const pt_query_opts *q, const char *schema, const char *
 	if (ok)
 	{
 		qr.rt = pt_versions_table(versions, schema, strlen(schema), table, strlen(table));
+		ok = check_query(versions, qr.rt, q, schema, table, user_key, err);
+	}
+	if (ok)
+	{
 		if (q->table_format && !q->as_of)
 			fprintf(out, "%-8s  %-29s  %-10s  %-24s  %-18s  %s\n", "event", "committed_at", "op", "actor", "action",
 					"row");

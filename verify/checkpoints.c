@@ -1,6 +1,8 @@
 /*
  * verify/checkpoints.c — checkpoints, anchors and state rows against the
- * event table (see checkpoints.h).
+ * event table (see checkpoints.h). The anchor file is read in its own
+ * small functions below (quote_line, anchor_read): what is a torn write,
+ * what is not a checkpoint, what is not an anchor file at all.
  */
 #include "verify/checkpoints.h"
 
@@ -8,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/buf.h"
 #include "core/hex.h"
@@ -243,6 +246,175 @@ check_anchored(const pt_anchor_check *ac, const pt_checkpoint *a, bool *holds, p
 	return true;
 }
 
+/* ---- reading the anchor file ---- */
+
+#define QUOTE_MAX 60			/* bytes of a bad line quoted in a message */
+#define QUOTE_BUFLEN (QUOTE_MAX * 4 + 8)
+#define ANCHOR_LINE_START "{\"event_id\":"
+
+/*
+ * Up to QUOTE_MAX bytes of line, in double quotes, as printable ASCII:
+ * control characters, bytes outside ASCII, backslash and double quote
+ * escaped (\n, \t, \xNN, \\, \"), "..." after the quote when cut. So a
+ * line quoted in a message never reaches a terminal raw.
+ */
+static void
+quote_line(const char *line, size_t len, char out[QUOTE_BUFLEN])
+{
+	size_t		o = 0;
+
+	out[o++] = '"';
+	for (size_t i = 0; i < len && i < QUOTE_MAX; i++)
+	{
+		unsigned char c = (unsigned char) line[i];
+
+		if (c == '"' || c == '\\')
+			o += (size_t) snprintf(out + o, QUOTE_BUFLEN - o, "\\%c", c);
+		else if (c == '\n' || c == '\t')
+			o += (size_t) snprintf(out + o, QUOTE_BUFLEN - o, "\\%c", c == '\n' ? 'n' : 't');
+		else if (c < 0x20 || c > 0x7e)
+			o += (size_t) snprintf(out + o, QUOTE_BUFLEN - o, "\\x%02x", c);
+		else
+			out[o++] = (char) c;
+	}
+	snprintf(out + o, QUOTE_BUFLEN - o, "\"%s", len > QUOTE_MAX ? "..." : "");
+}
+
+/* What the anchor file held so far, line by line. */
+typedef struct anchor_read
+{
+	int			lineno;
+	int			checkpoints;	/* lines that were checkpoints */
+	int			bad;			/* lines that were neither checkpoints nor torn writes */
+	int			first_bad;		/* the first one's line number, and the line quoted */
+	char		first_quoted[QUOTE_BUFLEN];
+	pt_buf		pending;		/* a line that is no checkpoint, until the next one says if it was torn */
+	int			pending_lineno;
+	bool		has_pending;
+} anchor_read;
+
+static void
+count_bad(anchor_read *r, const char *line, size_t len, int lineno)
+{
+	if (r->bad++ == 0)
+	{
+		r->first_bad = lineno;
+		quote_line(line, len, r->first_quoted);
+	}
+}
+
+static void
+note_torn(const pt_anchor_check *ac, int lineno, const char *how)
+{
+	pt_report_note(ac->rep, "anchor file \"%s\" line %d is not a checkpoint: a torn write, %s",
+				   ac->path, lineno, how);
+}
+
+/*
+ * The pending line, now that the next one (NULL at the end) is known. A
+ * crash in the middle of capture's append leaves the start of a line;
+ * capture ends it with a newline and appends that checkpoint again, so a
+ * torn line is the start of the next one (or, after two crashes in a row,
+ * of the next torn line, or the next torn line of it), or (before
+ * capture's next start) the last line, beginning like a checkpoint line
+ * and cut before its end. Any other line that is no checkpoint was not
+ * written by capture.
+ */
+static void
+resolve_pending(const pt_anchor_check *ac, anchor_read *r, const char *next, size_t next_len, bool next_valid)
+{
+	const char *p = r->pending.data;
+	size_t		len = r->pending.len;
+	size_t		shorter = len < next_len ? len : next_len;
+
+	if (!r->has_pending)
+		return;
+	r->has_pending = false;
+	if (next != NULL && len > 0 && len != next_len && memcmp(p, next, shorter) == 0 &&
+		(len < next_len || !next_valid))
+		note_torn(ac, r->pending_lineno, "written whole on a later line");
+	else if (next == NULL && len > strlen(ANCHOR_LINE_START) &&
+			 strncmp(p, ANCHOR_LINE_START, strlen(ANCHOR_LINE_START)) == 0 && p[len - 1] != '}')
+		note_torn(ac, r->pending_lineno, "capture appends that checkpoint again when it next starts");
+	else
+		count_bad(r, p, len, r->pending_lineno);
+}
+
+/* One whole line (without its newline); *holds false once an anchored checkpoint failed. */
+static bool
+anchor_line(const pt_anchor_check *ac, anchor_read *r, const char *line, size_t len, bool *holds, pt_err *err)
+{
+	pt_checkpoint a;
+	pt_err		bad;
+	bool		valid = pt_checkpoint_parse_anchor(line, len, &a, &bad);
+
+	resolve_pending(ac, r, line, len, valid);
+	if (!valid)
+	{
+		pt_buf_reset(&r->pending);
+		pt_buf_append(&r->pending, line, len);
+		r->pending_lineno = r->lineno;
+		r->has_pending = true;
+		return true;
+	}
+	r->checkpoints++;
+	if (!check_anchored(ac, &a, holds, err))
+		return false;
+	if (*holds)
+		pt_report_figures_of(ac->rep)->anchors_checked++;
+	return true;
+}
+
+/* No checkpoint in the file while the table has some: emptied, replaced, or never written by capture. */
+static void
+check_not_empty(const pt_anchor_check *ac)
+{
+	struct stat st;
+
+	if (ac->table->n == 0)
+		return;
+	if (stat(ac->path, &st) == 0 && st.st_size > ac->size)
+	{
+		pt_report_note(ac->rep, "anchor file \"%s\" held no checkpoint when verify started; the lines written "
+					   "since are checked by the next run", ac->path);
+		return;
+	}
+	pt_report_finding(ac->rep, PT_FIND_ANCHOR_FILE, 0,
+					  "capture appends every checkpoint to it: it was emptied or replaced, or capture has not run "
+					  "with this --anchor-file since the checkpoints were made (its next start appends them)",
+					  "anchor file \"%s\" holds no checkpoint, but the checkpoints table holds %d",
+					  ac->path, ac->table->n);
+}
+
+/*
+ * After the last line: a file with lines but no checkpoint at all is not
+ * an anchor file (a wrong path: exit 2); a line that is not a checkpoint
+ * in an anchor file is a finding, and so is an anchor file without a
+ * checkpoint while the table has some.
+ */
+static bool
+anchor_verdict(const pt_anchor_check *ac, anchor_read *r, pt_err *err)
+{
+	if (r->bad > 0 && r->checkpoints == 0)
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "\"%s\" is not an anchor file: line %d is not a checkpoint: %s",
+				   ac->path, r->first_bad, r->first_quoted);
+		pt_err_hint(err, "--anchor takes the file pgtrail-capture --anchor-file writes, one JSON checkpoint a line");
+		return false;
+	}
+	if (r->bad > 0)
+		pt_report_finding(ac->rep, PT_FIND_ANCHOR_FILE, 0,
+						  r->bad > 1 ? "only capture writes this file, one checkpoint a line: something else wrote "
+						  "to it, or it was damaged (more lines like it follow)" :
+						  "only capture writes this file, one checkpoint a line: something else wrote to it, "
+						  "or it was damaged",
+						  "anchor file \"%s\" line %d is not a checkpoint: %s", ac->path, r->first_bad,
+						  r->first_quoted);
+	if (r->checkpoints == 0)
+		check_not_empty(ac);
+	return true;
+}
+
 bool
 pt_verify_anchor(const pt_anchor_check *ac, pt_err *err)
 {
@@ -251,28 +423,30 @@ pt_verify_anchor(const pt_anchor_check *ac, pt_err *err)
 	size_t		cap = 0;
 	ssize_t		len;
 	off_t		read_so_far = 0;
-	int			lineno = 0;
 	bool		ok = true;
 	bool		holds = true;
-	pt_checkpoint a;
-	pt_err		bad;
+	anchor_read r;
 
 	if (f == NULL)
 		return pt_err_set(err, PT_ERR_CONFIG, "could not open anchor file \"%s\": %s", ac->path, strerror(errno));
+	memset(&r, 0, sizeof(r));
+	pt_buf_init(&r.pending);
 	while (ok && holds && read_so_far < ac->size && (len = getline(&line, &cap, f)) > 0)
 	{
-		lineno++;
+		r.lineno++;
 		read_so_far += len;
 		if (line[len - 1] != '\n' || read_so_far > ac->size)
 			break;				/* being written as we read: not yet anchored */
-		if (!pt_checkpoint_parse_anchor(line, (size_t) len - 1, &a, &bad))
-			pt_report_note(ac->rep, "anchor file \"%s\" line %d is not a checkpoint (a torn write?): %s",
-						   ac->path, lineno, bad.message);
-		else if ((ok = check_anchored(ac, &a, &holds, err)) && holds)
-			pt_report_figures_of(ac->rep)->anchors_checked++;
+		ok = anchor_line(ac, &r, line, (size_t) len - 1, &holds, err);
 	}
 	if (ok && ferror(f))
 		ok = pt_err_set(err, PT_ERR_RUNTIME, "could not read anchor file \"%s\": %s", ac->path, strerror(errno));
+	if (ok && holds)
+	{
+		resolve_pending(ac, &r, NULL, 0, false);
+		ok = anchor_verdict(ac, &r, err);
+	}
+	pt_buf_free(&r.pending);
 	free(line);
 	fclose(f);
 	return ok;

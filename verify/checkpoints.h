@@ -51,8 +51,12 @@ typedef struct pt_anchor_check
 /*
  * Every line of the anchor file's first size bytes (what was there before
  * the snapshot was taken): the chain still passes through that checkpoint
- * (its event has the anchored hash). A line that is not a checkpoint (a
- * torn write) is a note. False with err when the file cannot be read.
+ * (its event has the anchored hash). A torn write (the start of the next
+ * line, or a cut last line: a crash in capture's append) is a note; any
+ * other line that is not a checkpoint is a finding, and so is a file
+ * without a checkpoint while the table holds some. False with err when
+ * the file cannot be read, or is no anchor file at all (lines, but not
+ * one checkpoint: PT_ERR_CONFIG). Lines are quoted escaped.
  */
 bool		pt_verify_anchor(const pt_anchor_check *ac, pt_err *err);
 

@@ -51,7 +51,7 @@ static_kind(const char *kind)
 {
 	static const char *const kinds[] = {
 		PT_FIND_CHANGED, PT_FIND_MISSING, PT_FIND_INSERTED, PT_FIND_REORDERED, PT_FIND_BROKEN,
-		PT_FIND_BAD_SIGNATURE, PT_FIND_CHECKPOINT, PT_FIND_ANCHOR, PT_FIND_DRIFT, "changed", "missing", "extra"
+		PT_FIND_BAD_SIGNATURE, PT_FIND_CHECKPOINT, PT_FIND_ANCHOR, PT_FIND_ANCHOR_FILE, PT_FIND_DRIFT, "changed", "missing", "extra"
 	};
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
@@ -194,19 +194,38 @@ print_figures_text(const pt_report_figures *f, FILE *out)
 				(long long) f->drift_tables, (long long) f->drift_rows);
 }
 
+/*
+ * prefix, then s with every control character as \xNN, then a newline:
+ * messages quote text from outside (anchor lines, names from the
+ * database), and a terminal must not act on it.
+ */
+static void
+put_line(FILE *out, const char *prefix, const char *s)
+{
+	fputs(prefix, out);
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+	{
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\x%02x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('\n', out);
+}
+
 void
 pt_report_print_text(const pt_report *rep, FILE *out)
 {
 	print_figures_text(&rep->fig, out);
 	for (int i = 0; i < rep->nnotes; i++)
-		fprintf(out, "note: %s\n", rep->notes[i]);
+		put_line(out, "note: ", rep->notes[i]);
 	for (int i = 0; i < rep->nfindings && i < MAX_LISTED; i++)
 	{
 		const finding *f = &rep->findings[i];
 
-		fprintf(out, "FAILED: %s\n", f->message);
+		put_line(out, "FAILED: ", f->message);
 		if (f->detail)
-			fprintf(out, "  detail: %s\n", f->detail);
+			put_line(out, "  detail: ", f->detail);
 	}
 	if (rep->nfindings > MAX_LISTED)
 		fprintf(out, "... and %d more findings\n", rep->nfindings - MAX_LISTED);

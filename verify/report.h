@@ -26,6 +26,7 @@
 #define PT_FIND_BAD_SIGNATURE "bad signature"	/* a checkpoint's signature does not verify */
 #define PT_FIND_CHECKPOINT "checkpoint mismatch"	/* the chain does not pass through a checkpoint */
 #define PT_FIND_ANCHOR "missing anchored checkpoint"	/* the anchor file names what the table lacks */
+#define PT_FIND_ANCHOR_FILE "bad anchor file"	/* a line that is not a checkpoint, or none while the table has some */
 #define PT_FIND_DRIFT "drift"			/* a live row differs from the log's state */
 #define PT_FIND_SCHEMA "schema version"	/* the schemas table says what no schema event does */
 

@@ -1,6 +1,7 @@
 /*
  * tests/unit/test_config.c — settings: precedence file < environment <
- * flags, defaults, every kind of bad input with where it came from, the
+ * flags, defaults, every kind of bad input with where it came from (a
+ * directory as the file, a key set twice, a NUL byte; a BOM is fine), the
  * librdkafka properties passed through ([kafka], PGTRAIL_KAFKA_*, -X,
  * --kafka-brokers) and their secrets never printed, and the generated
  * documents in sync with the key table.
@@ -188,6 +189,115 @@ test_bools_and_help(void **state)
 	assert_true(load(cfg, 3, help, bad_env, &args, &err));
 	assert_true(args.help);
 	assert_true(args.version);
+	pt_config_free(cfg);
+}
+
+/* Write len bytes (NULs allowed) as an INI file; its path is in `path`. */
+static void
+ini_bytes(const char *bytes, size_t len)
+{
+	int			fd;
+
+	strcpy(path, "/tmp/pgtrail-test-XXXXXX.conf");
+	fd = mkstemps(path, 5);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, bytes, len), (ssize_t) len);
+	close(fd);
+}
+
+/* Load `path` alone; true when accepted, else err filled. */
+static bool
+load_path(pt_config *cfg, pt_err *err)
+{
+	pt_config_args args;
+	char	   *argv[] = {"pgtrail-capture", "-c", path, NULL};
+
+	pt_err_clear(err);
+	return pt_config_load(cfg, PT_PROG_CAPTURE, 3, argv, NULL, &args, err);
+}
+
+/* -c DIRECTORY used to load as an empty file. */
+static void
+test_file_is_directory(void **state)
+{
+	char		dir[] = "/tmp/pgtrail-test-dir-XXXXXX";
+	char	   *argv[] = {"--config", dir};
+
+	(void) state;
+	assert_non_null(mkdtemp(dir));
+	expect_error(NULL, argv, 2, NULL, "could not read configuration file", "-c/--config takes the file");
+	expect_error(NULL, argv, 2, NULL, dir, NULL);
+	rmdir(dir);
+}
+
+/* A UTF-8 byte order mark before the first section header is skipped. */
+static void
+test_file_bom(void **state)
+{
+	const char	text[] = "\xEF\xBB\xBF[capture]\nslot = with_bom\n";
+	pt_config  *cfg = pt_config_new();
+	pt_err		err;
+
+	(void) state;
+	ini_bytes(text, sizeof(text) - 1);
+	if (!load_path(cfg, &err))
+		fail_msg("a file with a BOM was refused: %s", err.message);
+	assert_string_equal(pt_config_get(cfg, "capture", "slot"), "with_bom");
+	unlink(path);
+	pt_config_free(cfg);
+	/* a BOM elsewhere is no BOM: the line is what it is */
+	expect_error("[capture]\n\xEF\xBB\xBF[sink]\n", NULL, 0, NULL, ":2: syntax error", NULL);
+}
+
+/* A key set twice in one section: which key, which section, both lines. */
+static void
+test_file_duplicate_key(void **state)
+{
+	(void) state;
+	expect_error("[capture]\nslot = a\n# later\nslot = b\n", NULL, 0, NULL,
+				 ":4: duplicate key \"slot\" in section [capture] (first set on line 2)", "remove one of the two lines");
+	/* the section opened again is still the same section */
+	expect_error("[capture]\nslot = a\n[sink]\nschema = s\n[capture]\n  slot=b\n", NULL, 0, NULL,
+				 ":6: duplicate key \"slot\" in section [capture] (first set on line 2)", NULL);
+	/* librdkafka's properties too */
+	expect_error("[kafka]\nacks = all\nacks = 1\n", NULL, 0, NULL,
+				 ":3: duplicate key \"acks\" in section [kafka]", NULL);
+	/* one name in two sections is two keys */
+	{
+		pt_config  *cfg = pt_config_new();
+		pt_err		err;
+
+		ini("[source]\ndsn = dbname=a\n[sink]\ndsn = dbname=b\n");
+		if (!load_path(cfg, &err))
+			fail_msg("dsn in [source] and [sink] refused: %s", err.message);
+		assert_string_equal(pt_config_get(cfg, "sink", "dsn"), "dbname=b");
+		unlink(path);
+		pt_config_free(cfg);
+	}
+}
+
+/* NUL bytes (a UTF-16 file, a binary) are refused with the line. */
+static void
+test_file_nul(void **state)
+{
+	const char	text[] = "[capture]\nslot = a\nsl\0ot = b\n";
+	const char	utf16[] = "\xFF\xFE[\0c\0a\0p\0";
+	pt_config  *cfg = pt_config_new();
+	pt_err		err;
+
+	(void) state;
+	ini_bytes(text, sizeof(text) - 1);
+	assert_false(load_path(cfg, &err));
+	assert_int_equal(pt_err_exit_code(&err), 2);
+	if (strstr(err.message, ":3: line contains a NUL byte") == NULL || strstr(err.message, path) == NULL)
+		fail_msg("NUL: %s", err.message);
+	assert_non_null(strstr(err.hint, "UTF-8"));
+	unlink(path);
+	ini_bytes(utf16, sizeof(utf16) - 1);
+	assert_false(load_path(cfg, &err));
+	if (strstr(err.message, ":1: line contains a NUL byte") == NULL)
+		fail_msg("UTF-16: %s", err.message);
+	unlink(path);
 	pt_config_free(cfg);
 }
 
@@ -546,6 +656,10 @@ main(void)
 		cmocka_unit_test(test_env_and_flag_errors),
 		cmocka_unit_test(test_bools_and_help),
 		cmocka_unit_test(test_file_values_and_spellings),
+		cmocka_unit_test(test_file_is_directory),
+		cmocka_unit_test(test_file_bom),
+		cmocka_unit_test(test_file_duplicate_key),
+		cmocka_unit_test(test_file_nul),
 		cmocka_unit_test(test_dump_redacts),
 		cmocka_unit_test(test_kafka_precedence),
 		cmocka_unit_test(test_kafka_env_mapping),
