@@ -89,6 +89,8 @@ fill_query(const pt_config *cfg, pt_query_opts *q, pt_err *err)
 	q->key = pt_config_get(cfg, "replay", "key");
 	q->as_of = pt_config_get(cfg, "replay", "as_of")[0] ? pt_config_get(cfg, "replay", "as_of") : NULL;
 	q->table_format = strcmp(pt_config_get(cfg, "replay", "format"), "table") == 0;
+	q->public_key = pt_config_get(cfg, "verify", "public_key");
+	q->anchor = pt_config_get(cfg, "verify", "anchor");
 	if (q->as_of && pt_config_get_bool(cfg, "replay", "history"))
 	{
 		pt_err_set(err, PT_ERR_CONFIG, "--as-of and --history are two different queries");
@@ -114,7 +116,9 @@ run(const pt_config *cfg, pt_err *err)
 	{
 		pt_query_opts q;
 
-		ok = fill_query(cfg, &q, err) && pt_replay_query(&q, stdout, err);
+		ok = fill_query(cfg, &q, err);
+		q.log = log;
+		ok = ok && pt_replay_query(&q, stdout, err);
 	}
 	else
 	{

@@ -22,6 +22,7 @@
  * that is an array or an object.
  */
 #include "replay/replay.h"
+#include "replay/run.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -643,6 +644,8 @@ pt_replay_query(const pt_query_opts *q, FILE *out, pt_err *err)
 		pt_err_prefix(err, "event store");
 		ok = false;
 	}
+	if (ok && ((q->public_key && q->public_key[0]) || (q->anchor && q->anchor[0])))
+		ok = pt_trust_prove_log(conn, q->schema, q->public_key, q->anchor, q->log, err);
 	if (ok)
 		ok = run_query(conn, q, schema.data, table.data, key.data, &obj, out, err);
 	pt_pq_close(conn);

@@ -66,6 +66,9 @@ typedef struct pt_query_opts
 	const char *key;			/* JSON object */
 	const char *as_of;			/* timestamptz text, or NULL for history */
 	bool		table_format;	/* aligned table instead of JSON lines */
+	const char *public_key;		/* with either: the whole log is proven first ("" = none) */
+	const char *anchor;
+	pt_log	   *log;
 } pt_query_opts;
 
 /* Print the row as of a time, or its history, to out. */

@@ -176,6 +176,10 @@ bool		pt_trust_may_commit(const replay *r, int64_t range_stop);
 
 void		pt_trust_free(replay *r);
 
+/* Walk the whole log: its chain, and the pins of public_key and anchor (point queries). */
+bool		pt_trust_prove_log(PGconn *conn, const char *schema, const char *public_key, const char *anchor,
+							   pt_log *log, pt_err *err);
+
 /* ---- replay.c ---- */
 
 /* The schema version each table replay made is at, from the target. */

@@ -18,11 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/chain.h"
 #include "core/checkpoint.h"
 #include "core/hex.h"
 #include "core/mem.h"
 #include "core/pq.h"
 #include "core/schema_event.h"
+#include "core/store.h"
 
 bool
 pt_trust_versions(replay *r, pt_err *err)
@@ -275,4 +277,39 @@ pt_trust_free(replay *r)
 {
 	free(r->pins);
 	pt_keyring_free(r->ring);
+}
+
+/*
+ * Point queries read single rows through the indexes and walk no chain:
+ * given a key or an anchor file, the whole log is walked first (chain and
+ * pins, as replay does), and the query runs only on a log that passed.
+ */
+bool
+pt_trust_prove_log(PGconn *conn, const char *schema, const char *public_key, const char *anchor, pt_log *log,
+				   pt_err *err)
+{
+	pt_replay_opts o;
+	replay		r;
+	pt_store_reader *reader = NULL;
+	pt_chain   *chain = pt_chain_new(0, NULL);
+	pt_event	ev;
+	bool		done = false,
+				ok;
+
+	memset(&o, 0, sizeof(o));
+	o.schema = schema;
+	o.public_key = public_key;
+	o.anchor = anchor;
+	o.verify = true;
+	memset(&r, 0, sizeof(r));
+	r.opts = &o;
+	r.events = conn;
+	r.log = log;
+	ok = pt_trust_load_pins(&r, err) && (reader = pt_store_reader_open(conn, schema, 0, err)) != NULL;
+	while (ok && (ok = pt_store_reader_next(reader, &ev, &done, err)) && !done)
+		ok = pt_chain_check(chain, &ev, err) && pt_trust_pass(&r, &ev, err);
+	pt_store_reader_close(reader);
+	pt_chain_free(chain);
+	pt_trust_free(&r);
+	return ok;
 }

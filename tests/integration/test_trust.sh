@@ -119,6 +119,13 @@ for how in "--public-key $work/public.pem" "--anchor $anchor"; do
         fail "recomputed chain, replay $how: the target is not at the last good checkpoint $prev_cp"
     echo "ok: recomputed chain: replay $how stops at the last good checkpoint ($prev_cp), the forged value not applied"
 done
+run_replay --events "$src" --history --table app.accounts --key '{"id": 250}' --public-key "$work/public.pem"
+[ "$rc" = 1 ] || fail "recomputed chain, --history --public-key: exit $rc, expected 1: $out"
+has "does not pass through" "recomputed chain, --history --public-key"
+case "$out" in *9999999*) fail "recomputed chain: --history --public-key printed the forged value" ;; esac
+run_replay --events "$src" --as-of now --table app.accounts --key '{"id": 250}' --anchor "$anchor"
+[ "$rc" = 1 ] || fail "recomputed chain, --as-of --anchor: exit $rc, expected 1: $out"
+echo "ok: recomputed chain: point queries with --public-key or --anchor walk the log first and refuse it"
 new_target t_forged_nokey
 run_replay --events "$src" --target "$(dsn_for t_forged_nokey)" --create-tables
 has "signed checkpoints, but no --public-key was given" "replay without a key on a signed store"
@@ -186,4 +193,19 @@ run_replay --events "$src" --target "$(dsn_for t_old)" --create-tables
 [ "$rc" = 0 ] || fail "replay of a store of before schema events: exit $rc: $(cat "$work/replay.err")"
 has "2 schema versions of this event store were recorded before" "replay's warning on an old store"
 echo "ok: a store written before schema events verifies and replays, its versions reported as not covered"
+# the capture of today takes such a store over: its op check learns "schema", and new versions are covered
+q "ALTER TABLE pgtrail.events DROP CONSTRAINT events_op_check, ADD CONSTRAINT events_op_check
+     CHECK (op IN ('insert','update','delete','truncate','snapshot','message','ddl','gap'));
+   DROP INDEX pgtrail.events_schemas;
+   CREATE TABLE app.later (id int PRIMARY KEY); INSERT INTO app.later VALUES (1)" >/dev/null
+"$bin/pgtrail-capture" --source "$src" --tables 'app.*' --endpos "$(q "SELECT pg_current_wal_lsn()")" \
+    --log-level warning 2>>"$log" || fail "capture on a store of before schema events exited with $?"
+eq "the new table's version is covered" "SELECT count(*) FROM pgtrail.events WHERE op = 'schema' AND table_name = 'later'" 1
+run_verify
+[ "$rc" = 0 ] && echo "$out" | grep -q "^schema versions: 1 match their schema events, 2 recorded before" ||
+    fail "verify after capture took over an old store: exit $rc: $out"
+new_target t_old2
+run_replay --events "$src" --target "$(dsn_for t_old2)" --create-tables
+[ "$rc" = 0 ] || fail "replay after capture took over an old store: exit $rc: $(cat "$work/replay.err")"
+echo "ok: capture takes over a store of before schema events; its new versions are covered"
 echo "all trust checks passed"
