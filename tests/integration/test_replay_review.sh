@@ -219,6 +219,14 @@ got=$(qdb r9 "SELECT string_agg(id || '=' || coalesce(name, '-'), ' ' ORDER BY i
 [ "$got" = "1=first 2=second 3=third" ] && good "R9: the same rule into a restored schema" ||
     bad "R9: mapping rule 'column app.t.title = name @1' into a restored schema: got $got"
 
+# ---- the log so far (partitions, DDL that opens several versions at once) is proven whole
+"$bin/pgtrail-verify" --events "$src" --full >"$work/verify.out" 2>&1 &&
+    grep -q "^schema versions: [1-9][0-9]* match their schema events, 0 recorded before" "$work/verify.out" &&
+    good "verify proves every schema version, DDL-opened ones included" ||
+    bad "verify on the DDL log: $(cat "$work/verify.out")"
+python3 "$here/../checker/pgtrail_check.py" --dsn "$src" >"$work/check.out" 2>&1 &&
+    good "the independent checker agrees: $(cat "$work/check.out")" || bad "the checker on the DDL log: $(cat "$work/check.out")"
+
 # ---- R10: the schemas table is not in the chain, and its text is run as SQL
 q "CREATE TABLE r10_saved AS SELECT * FROM pgtrail.schemas WHERE schema_name = 'app10'" >/dev/null
 q "UPDATE pgtrail.schemas SET columns = replace(columns::text, '\"type\":\"integer\",\"typeoid\":23,\"attnum\":2',
