@@ -25,7 +25,7 @@
 #include "core/log.h"
 #include "core/lsn.h"
 #include "core/mem.h"
-#include "core/pq.h"
+#include "core/conninfo.h"
 
 /* One librdkafka property: its name, winning value and where that came from. */
 typedef struct kafka_prop
@@ -689,7 +689,7 @@ pt_config_dump(const pt_config *cfg, pt_program program, FILE *out)
 		if (!(k->programs & program))
 			continue;
 		if (strcmp(k->name, "dsn") == 0 && v[0])
-			shown = pt_pq_redact(v);
+			shown = pt_conninfo_redact(v);
 		fprintf(out, "[%s] %s = %s    (%s)\n", k->section, k->name, shown ? shown : v,
 				cfg->origins[i] ? cfg->origins[i] : "default");
 		free(shown);
