@@ -159,6 +159,9 @@ main(int argc, char **argv)
 	fill_opts(cfg, &opts);
 	fill_kafka(cfg, &opts, &kafka_props);
 	log = pt_config_log(cfg, "pgtrail-capture");
+	if (pt_config_cmdline_secret(cfg, &err))
+		pt_log_err(log, PT_LOG_WARNING, &err);
+	pt_err_clear(&err);
 	if (open_metrics(cfg, &opts, &err) && load_signing_key(cfg, &key, log, &err))
 	{
 		opts.checkpoints.key = key;

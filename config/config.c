@@ -22,10 +22,10 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "core/conninfo.h"
 #include "core/log.h"
 #include "core/lsn.h"
 #include "core/mem.h"
-#include "core/conninfo.h"
 
 /* One librdkafka property: its name, winning value and where that came from. */
 typedef struct kafka_prop
@@ -41,6 +41,7 @@ struct pt_config
 	char	  **origins;
 	kafka_prop *kafka;			/* librdkafka properties, first seen first */
 	int			nkafka;
+	pt_buf		cmdline_secrets;	/* "--source, -X sasl.password": flags that held a password */
 };
 
 pt_config *
@@ -72,6 +73,7 @@ pt_config_free(pt_config *cfg)
 	free(cfg->values);
 	free(cfg->origins);
 	free(cfg->kafka);
+	pt_buf_free(&cfg->cmdline_secrets);
 	free(cfg);
 }
 
@@ -168,6 +170,7 @@ validate(const pt_config_key *k, const char *value, char *why, size_t whylen)
 	switch (k->type)
 	{
 		case PT_KEY_STRING:
+		case PT_KEY_CONNINFO:	/* checked by check_conninfo */
 			return true;
 		case PT_KEY_INT:
 			errno = 0;
@@ -212,12 +215,32 @@ validate(const pt_config_key *k, const char *value, char *why, size_t whylen)
 	return false;
 }
 
+/*
+ * A connection string must parse: a malformed one is a configuration error
+ * (exit 2, so systemd does not retry it), said without quoting the value,
+ * which may hold a password. what is the flag ("--source") or the key and
+ * where it came from ("[source] dsn (environment variable ...)").
+ */
+static bool
+check_conninfo(const pt_config_key *k, const char *value, const char *origin, pt_err *err)
+{
+	char		what[256];
+
+	if (strncmp(origin, "option ", 7) == 0)
+		snprintf(what, sizeof(what), "%s", origin + 7);
+	else
+		snprintf(what, sizeof(what), "[%s] %s (%s)", k->section, k->name, origin);
+	return pt_conninfo_check(value, what, err);
+}
+
 static bool
 store(pt_config *cfg, int i, const char *value, const char *origin, pt_err *err)
 {
 	const pt_config_key *k = &pt_config_keys[i];
 	char		why[160];
 
+	if (k->type == PT_KEY_CONNINFO && !check_conninfo(k, value, origin, err))
+		return false;
 	if (!validate(k, value, why, sizeof(why)))
 	{
 		pt_err_set(err, PT_ERR_CONFIG, "%s: invalid value \"%s\" for key \"%s\" in section [%s]: %s",
@@ -481,6 +504,13 @@ build_options(pt_program program)
 	return opts;
 }
 
+/* Remember that flag (prefix and name) held a password (pt_config_cmdline_secret). */
+static void
+note_cmdline_secret(pt_config *cfg, const char *prefix, const char *name)
+{
+	pt_buf_printf(&cfg->cmdline_secrets, "%s%s%s", cfg->cmdline_secrets.len ? ", " : "", prefix, name);
+}
+
 /* -X key=value (as kcat): a librdkafka property, or one of pgtrail's [kafka] keys. */
 static bool
 flag_kafka_property(pt_config *cfg, const char *arg, pt_err *err)
@@ -498,6 +528,8 @@ flag_kafka_property(pt_config *cfg, const char *arg, pt_err *err)
 	}
 	name = pt_strndup(arg, (size_t) (eq - arg));
 	ok = pt_config_set(cfg, "kafka", name, eq + 1, "option -X", err);
+	if (ok && eq[1] != '\0' && pt_config_kafka_is_secret(name))
+		note_cmdline_secret(cfg, "-X ", name);
 	free(name);
 	return ok;
 }
@@ -506,6 +538,8 @@ flag_kafka_property(pt_config *cfg, const char *arg, pt_err *err)
 static bool
 flag_setting(pt_config *cfg, pt_program program, int c, pt_err *err)
 {
+	const pt_config_key *k = &pt_config_keys[c - OPT_KEY_BASE];
+	const char *flag;
 	char		origin[96];
 
 	if (c == 'X')
@@ -515,10 +549,14 @@ flag_setting(pt_config *cfg, pt_program program, int c, pt_err *err)
 		kafka_put(cfg, "bootstrap.servers", optarg, "option --kafka-brokers");
 		return true;
 	}
-	snprintf(origin, sizeof(origin), "option --%s",
-			 pt_config_key_flag(&pt_config_keys[c - OPT_KEY_BASE], program));
+	flag = pt_config_key_flag(k, program);
+	snprintf(origin, sizeof(origin), "option --%s", flag);
 	/* a boolean flag alone means on: --messages, --messages=off */
-	return store(cfg, c - OPT_KEY_BASE, optarg ? optarg : "on", origin, err);
+	if (!store(cfg, c - OPT_KEY_BASE, optarg ? optarg : "on", origin, err))
+		return false;
+	if (k->type == PT_KEY_CONNINFO && pt_conninfo_has_password(optarg))
+		note_cmdline_secret(cfg, "--", flag);
+	return true;
 }
 
 /*
@@ -677,6 +715,18 @@ pt_config_kafka_is_secret(const char *key)
 	return secret;
 }
 
+bool
+pt_config_cmdline_secret(const pt_config *cfg, pt_err *warning)
+{
+	if (cfg->cmdline_secrets.len == 0)
+		return false;
+	pt_err_set(warning, PT_ERR_NONE, "a password is on the command line (%s)", cfg->cmdline_secrets.data);
+	pt_err_detail(warning, "every local user can read a program's arguments with ps or in /proc/PID/cmdline");
+	pt_err_hint(warning, "put it in a password file (~/.pgpass, PGPASSFILE, or passfile=FILE in the connection "
+				"string) or in the configuration file, readable by this user only (docs/OPERATIONS.md)");
+	return true;
+}
+
 void
 pt_config_dump(const pt_config *cfg, pt_program program, FILE *out)
 {
@@ -688,7 +738,7 @@ pt_config_dump(const pt_config *cfg, pt_program program, FILE *out)
 
 		if (!(k->programs & program))
 			continue;
-		if (strcmp(k->name, "dsn") == 0 && v[0])
+		if (k->type == PT_KEY_CONNINFO && v[0])
 			shown = pt_conninfo_redact(v);
 		fprintf(out, "[%s] %s = %s    (%s)\n", k->section, k->name, shown ? shown : v,
 				cfg->origins[i] ? cfg->origins[i] : "default");
