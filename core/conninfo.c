@@ -30,6 +30,8 @@
 #define HINT_IPV6 "write an IPv6 address in brackets: postgresql://user@[::1]:5432/dbname"
 #define HINT_KEYWORDS "connection keywords are libpq's (host, port, dbname, user, sslmode, passfile, ...), " \
 	"in key=value form or as URI query parameters"
+#define HINT_NAME "a URI starts with postgresql:// or postgres://; a database name with \"@\" or \"://\" " \
+	"goes in key=value form: dbname='a@b'"
 #define HINT_GENERIC "give key=value pairs (host=db dbname=app user=capture) or a URI " \
 	"(postgresql://capture@db:5432/app), as psql takes"
 
@@ -135,8 +137,13 @@ pt_conninfo_check(const char *conninfo, const char *what, pt_err *err)
 	char	   *errmsg = NULL;
 	const parse_error *pe;
 
-	if (conninfo == NULL || !is_connection_string(conninfo))
+	if (conninfo == NULL)
 		return true;
+	/* libpq would take "jdbc:postgresql://u:pw@h/db" or "u:pw@h/db" for a
+	 * database name, and the server's error would quote it */
+	if (!is_connection_string(conninfo))
+		return strstr(conninfo, "://") == NULL && strchr(conninfo, '@') == NULL ? true :
+			invalid(err, what, "neither a postgresql:// URI nor key=value pairs nor a database name", HINT_NAME);
 	if (uri_prefix(conninfo) && stray_at(conninfo))
 		return invalid(err, what, "\"@\" in the host or database part of the URI", HINT_ENCODE);
 	if ((opts = PQconninfoParse(conninfo, &errmsg)) != NULL)

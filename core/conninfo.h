@@ -22,9 +22,12 @@
  * Whether conninfo is something libpq will accept as PQconnectdbParams'
  * expanded dbname: empty (libpq defaults), a bare database name (no "="
  * and no URI prefix), a key=value list or a URI that PQconninfoParse
- * takes, and, for a URI, no "@" after the one that ends the user info (a
- * password with an unencoded "@" or "/" would otherwise be split into a
- * host or database name and echoed by the connection error).
+ * takes. Stricter than libpq where a password would otherwise reach an
+ * error message: a URI with an "@" after the one that ends its user info
+ * (a password's unencoded "@" or "/" makes libpq read the rest as a host
+ * or database name), and a "database name" with "://" or "@" (a URI
+ * with another scheme, "jdbc:postgresql://u:pw@h/db", or none), are
+ * refused.
  * False with a PT_ERR_CONFIG err ("invalid connection string for WHAT:
  * REASON", or without "for WHAT" when what is NULL) and a hint; neither
  * quotes any part of conninfo.

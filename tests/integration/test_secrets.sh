@@ -6,9 +6,10 @@
 # Each of pgtrail-capture (--source, --sink), pgtrail-replay (--events,
 # --target) and pgtrail-verify (--events, --source for --drift), given:
 # - a malformed URI (a bad percent escape, an unclosed "[", an unencoded "@"
-#   or "/" in the password) or a malformed key=value string: exit 2, one
-#   error line and a hint, the secret nowhere (libpq's own parse messages
-#   quote it);
+#   or "/" in the password), a malformed key=value string, or a URI of
+#   another scheme (jdbc:postgresql://, which libpq would take for a
+#   database name): exit 2, one error line and a hint, the secret nowhere
+#   (libpq's own parse messages, or the server's, would quote it);
 # - a well-formed URI with a password, to a closed port: exit 3, the
 #   secret nowhere, and a warning that a password is on the command line;
 #   the same URI from the environment or the INI file: no warning;
@@ -27,6 +28,7 @@ ipv6='postgresql://u:Hunter2SECRET@[::1/db'
 at='postgresql://u:Hunter2@SECRET@127.0.0.1:1/db'
 slash='postgresql://u:Hunter2/SECRET@127.0.0.1:1/db'
 unquoted="host=127.0.0.1 port=1 password=Hunter2 SECRET"
+jdbc='jdbc:postgresql://u:Hunter2SECRET@127.0.0.1:1/db'   # libpq: a database name, quoted by the server's error
 closed='postgresql://u:Hunter2SECRET@127.0.0.1:1/db?connect_timeout=2'
 good=$PGTRAIL_TEST_DSN
 
@@ -69,11 +71,12 @@ unreachable() {
     fi
 }
 
-for uri in "$pct" "$ipv6" "$at" "$slash" "$unquoted"; do
+for uri in "$pct" "$ipv6" "$at" "$slash" "$unquoted" "$jdbc"; do
     case "$uri" in
         "$pct") reason='invalid percent-encoded token' ;;
         "$ipv6") reason='unclosed "\[" around an IPv6 host address' ;;
         "$unquoted") reason='a word without "="' ;;
+        "$jdbc") reason='neither a postgresql:// URI nor key=value pairs nor a database name' ;;
         *) reason='"@" in the host or database part of the URI' ;;
     esac
     malformed pgtrail-capture --source "$reason" --source "$uri"

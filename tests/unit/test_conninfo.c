@@ -83,8 +83,12 @@ test_redact_unparsed(void **state)
 	redacts_to("host=db password=Hunter2 SECRET", NOT_PARSED);
 	redacts_to("host=db password='Hunter2SECRET", NOT_PARSED);
 	redacts_to("host=db passwd=Hunter2SECRET", NOT_PARSED);
-	/* no "=" and no URI prefix: libpq takes it as a database name */
+	/* no "=" and no URI prefix: libpq takes it as a database name... */
 	redacts_to("appdb", "dbname=appdb");
+	/* ...which the server's error would quote: not when it looks like a URI */
+	redacts_to("jdbc:postgresql://u:Hunter2SECRET@h/db", NOT_PARSED);
+	redacts_to("POSTGRESQL://u:Hunter2SECRET@h/db", NOT_PARSED);
+	redacts_to("u:Hunter2SECRET@h/db", NOT_PARSED);
 	redacts_to("", "(libpq defaults)");
 	redacts_to(NULL, "(libpq defaults)");
 }
@@ -132,6 +136,10 @@ test_check(void **state)
 	rejects("host=db Hunter2SECRET=x", NULL, "invalid connection string: unknown connection keyword");
 	rejects("host=db password=Hunter2 SECRET", NULL, "invalid connection string: a word without \"=\"");
 	rejects("host=db password='Hunter2SECRET", NULL, "invalid connection string: unterminated quoted string");
+	rejects("jdbc:postgresql://u:Hunter2SECRET@h/db", NULL,
+			"invalid connection string: neither a postgresql:// URI nor key=value pairs nor a database name");
+	rejects("u:Hunter2SECRET@h", NULL,
+			"invalid connection string: neither a postgresql:// URI nor key=value pairs nor a database name");
 
 	pt_err_clear(&err);
 	assert_true(pt_conninfo_check("", "--source", &err));
