@@ -504,11 +504,18 @@ build_options(pt_program program)
 	return opts;
 }
 
-/* Remember that flag (prefix and name) held a password (pt_config_cmdline_secret). */
+/* Remember that flag (prefix and name) held a password, once (pt_config_cmdline_secret). */
 static void
 note_cmdline_secret(pt_config *cfg, const char *prefix, const char *name)
 {
-	pt_buf_printf(&cfg->cmdline_secrets, "%s%s%s", cfg->cmdline_secrets.len ? ", " : "", prefix, name);
+	char		item[256];
+	size_t		n = (size_t) snprintf(item, sizeof(item), "%s%s", prefix, name);
+	const char *list = cfg->cmdline_secrets.data;
+
+	for (const char *p = list; p && (p = strstr(p, item)) != NULL; p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ','))
+			return;
+	pt_buf_printf(&cfg->cmdline_secrets, "%s%s", cfg->cmdline_secrets.len ? ", " : "", item);
 }
 
 /* -X key=value (as kcat): a librdkafka property, or one of pgtrail's [kafka] keys. */

@@ -323,7 +323,7 @@ test_cmdline_secret(void **state)
 				warning;
 	char	   *flags[] = {"pgtrail-capture", "--source", "host=db password='Hunter2 SECRET'",
 		"--sink", "postgresql://u:Hunter2SECRET@h/db", "-X", "sasl.password=Hunter2SECRET",
-	"--slot", "s", NULL};
+	"--source", "host=db2 password=Hunter2SECRET", NULL};
 	char	   *plain[] = {"pgtrail-capture", "-c", path, "--source", "host=db passfile=/p", "-X", "acks=all", NULL};
 	char	   *envp[] = {"PGTRAIL_SINK_DSN=postgresql://u:Hunter2SECRET@h/db", NULL};
 
