@@ -12,8 +12,10 @@
  * A URI is split here by libpq's own rules (fe-connect.c,
  * conninfo_uri_parse_options): the user info ends at the first "@" that
  * comes before any "/", the password is what follows the first ":" in it,
- * the query starts at the first "?" after it, parameters are separated by
- * "&" and their names are percent-decoded.
+ * the query starts at the "?" after the hosts (a host in brackets may hold
+ * a "?") and the path, parameters are separated by "&" and their names
+ * are percent-decoded. tests/fuzz/fuzz_conninfo.c checks that what is
+ * shown parses back to the same options, every secret "***".
  */
 #include "core/conninfo.h"
 
@@ -92,6 +94,38 @@ userinfo_end(const char *auth)
 	return auth[n] == '@' ? auth + n : NULL;
 }
 
+/*
+ * The "?" that starts the query of a URI's rest (what follows the user
+ * info), or NULL: after the hosts, each "[...]" (which may hold a "?") or
+ * up to ":/?,", with an optional ":port" up to "/?,", separated by ",",
+ * then an optional "/dbname" up to "?".
+ */
+static const char *
+uri_query(const char *rest)
+{
+	const char *p = rest;
+
+	for (;;)
+	{
+		if (*p == '[')
+		{
+			if ((p = strchr(p, ']')) == NULL)
+				return NULL;
+			p++;
+		}
+		else
+			p += strcspn(p, ":/?,");
+		if (*p == ':')
+			p += 1 + strcspn(p + 1, "/?,");
+		if (*p != ',')
+			break;
+		p++;
+	}
+	if (*p == '/')
+		p += strcspn(p, "?");
+	return *p == '?' ? p : NULL;
+}
+
 /* An "@" after the user info and before the query: a password's "@" or
  * "/" left unencoded, which libpq would read as part of a host or dbname. */
 static bool
@@ -100,8 +134,9 @@ stray_at(const char *uri)
 	const char *auth = uri + uri_prefix(uri);
 	const char *at = userinfo_end(auth);
 	const char *rest = at ? at + 1 : auth;
+	const char *query = uri_query(rest);
 
-	return memchr(rest, '@', strcspn(rest, "?")) != NULL;
+	return memchr(rest, '@', query ? (size_t) (query - rest) : strlen(rest)) != NULL;
 }
 
 static bool
@@ -241,7 +276,8 @@ redact_uri(const char *uri)
 	const char *auth = uri + plen;
 	const char *at = userinfo_end(auth);
 	const char *rest = at ? at + 1 : auth;
-	size_t		hostlen = strcspn(rest, "?");
+	const char *query = uri_query(rest);
+	size_t		hostlen = query ? (size_t) (query - rest) : strlen(rest);
 
 	pt_buf_append(&out, uri, plen);
 	if (at)

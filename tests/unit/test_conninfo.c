@@ -65,6 +65,9 @@ test_redact_uri(void **state)
 	redacts_to("postgresql://db/x?pass%77ord=Hunter2SECRET", "postgresql://db/x?pass%77ord=***");
 	redacts_to("postgresql://u:Hunter2@h1:1,h2:2/x?sslpassword=SECRET", "postgresql://u:***@h1:1,h2:2/x?sslpassword=***");
 	redacts_to("postgresql://[::1]:5432/x?password=Hunter2SECRET", "postgresql://[::1]:5432/x?password=***");
+	/* libpq reads a host in brackets up to "]", "?" and all: the query starts after it (fuzz_conninfo) */
+	redacts_to("postgresql://[h?x=1]?password=Hunter2SECRET", "postgresql://[h?x=1]?password=***");
+	redacts_to("postgresql://h1,[h?x=1]:5,h3/db?password=Hunter2SECRET", "postgresql://h1,[h?x=1]:5,h3/db?password=***");
 	redacts_to("postgresql://u:Hunter2SECRET@/x?host=/run/postgresql", "postgresql://u:***@/x?host=/run/postgresql");
 }
 
