@@ -15,8 +15,10 @@
 #   the same URI from the environment or the INI file: no warning;
 # - a password to the real server with a database that does not exist:
 #   exit 3, the secret nowhere.
-# --help with a password in a flag, and a running capture's log and its
-# /metrics, /healthz and /readyz, do not show it either.
+# --help with a password in a flag, a running capture's log and its
+# /metrics, /healthz and /readyz, and successful runs of verify (drift
+# included) and a replay dry run with passwords in every flag, do not show
+# it either.
 set -euo pipefail
 bin=$1
 . "$(dirname "$0")/../harness/testlib.sh"
@@ -134,7 +136,8 @@ echo "ok: --help"
 # a running capture: its log and every metrics endpoint
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 q "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)" >/dev/null
-"$bin/pgtrail-capture" --source "postgresql://postgres:Hunter2SECRET@/postgres?host=$PGHOST&port=$PGPORT" \
+pwuri="postgresql://postgres:Hunter2SECRET@/postgres?host=$PGHOST&port=$PGPORT"
+"$bin/pgtrail-capture" --source "$pwuri" \
     --metrics "127.0.0.1:$port" --log-level debug >"$tmp/capture.log" 2>&1 &
 capture=$!
 for _ in $(seq 1 100); do
@@ -153,3 +156,18 @@ out=$(cat "$tmp/capture.log" "$tmp/scrape")
 no_secret "running capture"
 grep -q 'warning: a password is on the command line (--source)' "$tmp/capture.log" || fail "no warning: $out"
 echo "ok: a running capture's log (debug) and /metrics, /healthz, /readyz hold no password"
+
+# the other two, running for real with a password in every flag: verify
+# (text and JSON), its drift check (whose scratch database is reached
+# with the source's connection string, password and all), a replay dry run
+q "CREATE DATABASE target" >/dev/null
+for args in "--events $pwuri" "--events $pwuri --format json" "--events $pwuri --drift --source $pwuri"; do
+    # shellcheck disable=SC2086  # (no spaces in $pwuri: the test's socket directory)
+    run pgtrail-verify $args
+    no_secret "pgtrail-verify $args"
+    [ "$rc" = 0 ] || fail "pgtrail-verify $args: exit $rc: $out"
+done
+run pgtrail-replay --events "$pwuri" --target "postgresql://postgres:Hunter2SECRET@/target?host=$PGHOST&port=$PGPORT" --dry-run --create-tables --log-level debug
+no_secret "pgtrail-replay --dry-run"
+[ "$rc" = 0 ] || fail "pgtrail-replay --dry-run: exit $rc: $out"
+echo "ok: verify (text, JSON, drift) and a replay dry run with passwords in their flags print none"
