@@ -135,7 +135,8 @@ main(int argc, char **argv)
 	pt_log	   *log = NULL;
 	pt_signing_key *key = NULL;
 	const char **kafka_props = NULL;
-	pt_err		err;
+	pt_err		err,
+				warning;
 	bool		ok = false;
 	int			rc = 0;
 
@@ -159,6 +160,8 @@ main(int argc, char **argv)
 	fill_opts(cfg, &opts);
 	fill_kafka(cfg, &opts, &kafka_props);
 	log = pt_config_log(cfg, "pgtrail-capture");
+	if (pt_config_cmdline_secret(cfg, &warning))
+		pt_log_err(log, PT_LOG_WARNING, &warning);
 	if (open_metrics(cfg, &opts, &err) && load_signing_key(cfg, &key, log, &err))
 	{
 		opts.checkpoints.key = key;

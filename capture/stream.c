@@ -18,6 +18,7 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/conninfo.h"
 #include "core/mem.h"
 #include "core/pq.h"
 
@@ -76,13 +77,17 @@ merged_options(const char *conninfo)
 pt_stream *
 pt_stream_open(const char *conninfo, const char *application_name, pt_err *err)
 {
-	char	   *options = merged_options(conninfo);
+	char	   *options;
 	const char *keys[] = {"dbname", "replication", "options", "fallback_application_name", NULL};
-	const char *vals[] = {conninfo ? conninfo : "", "database", options, application_name, NULL};
-	PGconn	   *conn = PQconnectdbParams(keys, vals, 1);
+	const char *vals[] = {conninfo ? conninfo : "", "database", NULL, application_name, NULL};
+	PGconn	   *conn;
 	pt_stream  *s;
 	char	   *shown;
 
+	if (!pt_conninfo_check(conninfo, NULL, err))
+		return NULL;			/* (libpq's own message would quote it) */
+	vals[2] = options = merged_options(conninfo);
+	conn = PQconnectdbParams(keys, vals, 1);
 	free(options);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
 	{
@@ -91,7 +96,7 @@ pt_stream_open(const char *conninfo, const char *application_name, pt_err *err)
 		snprintf(msg, sizeof(msg), "%s", conn ? PQerrorMessage(conn) : "out of memory");
 		msg[strcspn(msg, "\n")] = '\0';
 		pt_err_set(err, PT_ERR_RUNTIME, "could not open a replication connection to the source: %s", msg);
-		shown = pt_pq_redact(conninfo);
+		shown = pt_conninfo_redact(conninfo);
 		pt_err_detail(err, "connection: %s", shown);
 		free(shown);
 		if (strstr(msg, "replication") != NULL)

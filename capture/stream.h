@@ -41,7 +41,8 @@ typedef struct pt_stream_msg
 	pt_lsn		wal_end;		/* the server's WAL end (data and keepalives) */
 } pt_stream_msg;
 
-/* Connect in replication mode. NULL and err on failure. */
+/* Connect in replication mode. NULL and err on failure (as pt_pq_connect:
+ * PT_ERR_CONFIG when conninfo does not parse, else PT_ERR_RUNTIME). */
 pt_stream  *pt_stream_open(const char *conninfo, const char *application_name, pt_err *err);
 void		pt_stream_close(pt_stream *s);
 

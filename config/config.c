@@ -25,10 +25,10 @@
 #include <sys/stat.h>
 
 #include "core/buf.h"
+#include "core/conninfo.h"
 #include "core/log.h"
 #include "core/lsn.h"
 #include "core/mem.h"
-#include "core/pq.h"
 
 /* One librdkafka property: its name, winning value and where that came from. */
 typedef struct kafka_prop
@@ -44,6 +44,7 @@ struct pt_config
 	char	  **origins;
 	kafka_prop *kafka;			/* librdkafka properties, first seen first */
 	int			nkafka;
+	pt_buf		cmdline_secrets;	/* "--source, -X sasl.password": flags that held a password */
 };
 
 pt_config *
@@ -75,6 +76,7 @@ pt_config_free(pt_config *cfg)
 	free(cfg->values);
 	free(cfg->origins);
 	free(cfg->kafka);
+	pt_buf_free(&cfg->cmdline_secrets);
 	free(cfg);
 }
 
@@ -171,6 +173,7 @@ validate(const pt_config_key *k, const char *value, char *why, size_t whylen)
 	switch (k->type)
 	{
 		case PT_KEY_STRING:
+		case PT_KEY_CONNINFO:	/* checked by check_conninfo */
 			return true;
 		case PT_KEY_INT:
 			errno = 0;
@@ -215,12 +218,32 @@ validate(const pt_config_key *k, const char *value, char *why, size_t whylen)
 	return false;
 }
 
+/*
+ * A connection string must parse: a malformed one is a configuration error
+ * (exit 2, so systemd does not retry it), said without quoting the value,
+ * which may hold a password. what is the flag ("--source") or the key and
+ * where it came from ("[source] dsn (environment variable ...)").
+ */
+static bool
+check_conninfo(const pt_config_key *k, const char *value, const char *origin, pt_err *err)
+{
+	char		what[256];
+
+	if (strncmp(origin, "option ", 7) == 0)
+		snprintf(what, sizeof(what), "%s", origin + 7);
+	else
+		snprintf(what, sizeof(what), "[%s] %s (%s)", k->section, k->name, origin);
+	return pt_conninfo_check(value, what, err);
+}
+
 static bool
 store(pt_config *cfg, int i, const char *value, const char *origin, pt_err *err)
 {
 	const pt_config_key *k = &pt_config_keys[i];
 	char		why[160];
 
+	if (k->type == PT_KEY_CONNINFO && !check_conninfo(k, value, origin, err))
+		return false;
 	if (!validate(k, value, why, sizeof(why)))
 	{
 		pt_err_set(err, PT_ERR_CONFIG, "%s: invalid value \"%s\" for key \"%s\" in section [%s]: %s",
@@ -565,6 +588,20 @@ build_options(pt_program program)
 	return opts;
 }
 
+/* Remember that flag (prefix and name) held a password, once (pt_config_cmdline_secret). */
+static void
+note_cmdline_secret(pt_config *cfg, const char *prefix, const char *name)
+{
+	char		item[256];
+	size_t		n = (size_t) snprintf(item, sizeof(item), "%s%s", prefix, name);
+	const char *list = cfg->cmdline_secrets.data;
+
+	for (const char *p = list; p && (p = strstr(p, item)) != NULL; p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ','))
+			return;
+	pt_buf_printf(&cfg->cmdline_secrets, "%s%s", cfg->cmdline_secrets.len ? ", " : "", item);
+}
+
 /* -X key=value (as kcat): a librdkafka property, or one of pgtrail's [kafka] keys. */
 static bool
 flag_kafka_property(pt_config *cfg, const char *arg, pt_err *err)
@@ -582,6 +619,8 @@ flag_kafka_property(pt_config *cfg, const char *arg, pt_err *err)
 	}
 	name = pt_strndup(arg, (size_t) (eq - arg));
 	ok = pt_config_set(cfg, "kafka", name, eq + 1, "option -X", err);
+	if (ok && eq[1] != '\0' && pt_config_kafka_is_secret(name))
+		note_cmdline_secret(cfg, "-X ", name);
 	free(name);
 	return ok;
 }
@@ -590,6 +629,8 @@ flag_kafka_property(pt_config *cfg, const char *arg, pt_err *err)
 static bool
 flag_setting(pt_config *cfg, pt_program program, int c, pt_err *err)
 {
+	const pt_config_key *k = &pt_config_keys[c - OPT_KEY_BASE];
+	const char *flag;
 	char		origin[96];
 
 	if (c == 'X')
@@ -599,10 +640,14 @@ flag_setting(pt_config *cfg, pt_program program, int c, pt_err *err)
 		kafka_put(cfg, "bootstrap.servers", optarg, "option --kafka-brokers");
 		return true;
 	}
-	snprintf(origin, sizeof(origin), "option --%s",
-			 pt_config_key_flag(&pt_config_keys[c - OPT_KEY_BASE], program));
+	flag = pt_config_key_flag(k, program);
+	snprintf(origin, sizeof(origin), "option --%s", flag);
 	/* a boolean flag alone means on: --messages, --messages=off */
-	return store(cfg, c - OPT_KEY_BASE, optarg ? optarg : "on", origin, err);
+	if (!store(cfg, c - OPT_KEY_BASE, optarg ? optarg : "on", origin, err))
+		return false;
+	if (k->type == PT_KEY_CONNINFO && pt_conninfo_has_password(optarg))
+		note_cmdline_secret(cfg, "--", flag);
+	return true;
 }
 
 /*
@@ -761,6 +806,18 @@ pt_config_kafka_is_secret(const char *key)
 	return secret;
 }
 
+bool
+pt_config_cmdline_secret(const pt_config *cfg, pt_err *warning)
+{
+	if (cfg->cmdline_secrets.len == 0)
+		return false;
+	pt_err_set(warning, PT_ERR_NONE, "a password is on the command line (%s)", cfg->cmdline_secrets.data);
+	pt_err_detail(warning, "every local user can read a program's arguments with ps or in /proc/PID/cmdline");
+	pt_err_hint(warning, "put it in a password file (~/.pgpass, PGPASSFILE, or passfile=FILE in the connection "
+				"string) or in the configuration file, readable by this user only (docs/OPERATIONS.md)");
+	return true;
+}
+
 void
 pt_config_dump(const pt_config *cfg, pt_program program, FILE *out)
 {
@@ -772,8 +829,8 @@ pt_config_dump(const pt_config *cfg, pt_program program, FILE *out)
 
 		if (!(k->programs & program))
 			continue;
-		if (strcmp(k->name, "dsn") == 0 && v[0])
-			shown = pt_pq_redact(v);
+		if (k->type == PT_KEY_CONNINFO && v[0])
+			shown = pt_conninfo_redact(v);
 		fprintf(out, "[%s] %s = %s    (%s)\n", k->section, k->name, shown ? shown : v,
 				cfg->origins[i] ? cfg->origins[i] : "default");
 		free(shown);

@@ -39,7 +39,8 @@ typedef enum pt_key_type
 	PT_KEY_INT,
 	PT_KEY_BOOL,
 	PT_KEY_ENUM,
-	PT_KEY_LSN
+	PT_KEY_LSN,
+	PT_KEY_CONNINFO				/* libpq key=value or URI: checked, never printed whole */
 } pt_key_type;
 
 typedef struct pt_config_key
@@ -131,6 +132,15 @@ bool		pt_config_kafka_is_secret(const char *key);
 /* A logger on stderr for program, with [log] level and format. Free with pt_log_free. */
 struct pt_log;
 struct pt_log *pt_config_log(const pt_config *cfg, const char *program);
+
+/*
+ * When a password was given on the command line (in a connection string of
+ * --source, --sink, ... or as a secret -X property), a warning to log
+ * naming the flags, and true; false when there is none. The flags are
+ * recorded as they are read, so a later flag or another source does not
+ * hide that the password was in argv, where every local user can read it.
+ */
+bool		pt_config_cmdline_secret(const pt_config *cfg, pt_err *warning);
 
 /* Every key, value and origin for program, then the librdkafka properties
  * (capture); passwords in connection strings and secret properties hidden. */

@@ -25,6 +25,8 @@ type_text(const pt_config_key *k, char *buf, size_t len)
 			return buf;
 		case PT_KEY_LSN:
 			return "LSN";
+		case PT_KEY_CONNINFO:
+			return "connection string";
 	}
 	return "";
 }
@@ -171,7 +173,11 @@ pt_config_write_markdown(FILE *out)
 			"directory given as the file, are errors that name the file and line, the variable or the flag\n"
 			"(exit code 2); only `[kafka]` also takes keys that are not in its table (librdkafka's, see\n"
 			"there). Connection strings are libpq conninfo or URIs, and libpq's `PG*` environment\n"
-			"variables apply as in psql; passwords are never printed.\n");
+			"variables apply as in psql; passwords are never printed. A connection string libpq cannot\n"
+			"parse is an error of the same kind (exit code 2), said without quoting it. A password in a\n"
+			"connection string given as a flag draws a warning: every local user can read a program's\n"
+			"command line. Put it in a password file (`~/.pgpass`, `PGPASSFILE`, `passfile=`) or in the INI\n"
+			"file instead (docs/OPERATIONS.md).\n");
 	for (int i = 0; i < pt_config_nkeys; i++)
 	{
 		const pt_config_key *k = &pt_config_keys[i];

@@ -19,10 +19,10 @@
 #define ALL PT_PROG_ALL
 
 const pt_config_key pt_config_keys[] = {
-	{"source", "dsn", PT_KEY_STRING, "", 0, 0, NULL, "source", CAP | VER,
+	{"source", "dsn", PT_KEY_CONNINFO, "", 0, 0, NULL, "source", CAP | VER,
 	"database to capture (and the live tables pgtrail-verify --drift compares): libpq conninfo or URI; empty means the PG* environment variables, as psql"},
 
-	{"sink", "dsn", PT_KEY_STRING, "", 0, 0, NULL, "sink", ALL,
+	{"sink", "dsn", PT_KEY_CONNINFO, "", 0, 0, NULL, "sink", ALL,
 	"event store database (capture writes it, replay and verify read it: --events); empty means the source database, or the PG* environment variables"},
 	{"sink", "schema", PT_KEY_STRING, "pgtrail", 0, 0, NULL, "schema", ALL,
 	"schema of the event store (events, schemas, state, checkpoints)"},
@@ -79,7 +79,7 @@ const pt_config_key pt_config_keys[] = {
 	{"kafka", "anchor_topic", PT_KEY_STRING, "", 0, 0, NULL, "kafka-anchor-topic", CAP,
 	"publish every checkpoint to this Kafka topic too (empty = no)"},
 
-	{"replay", "target", PT_KEY_STRING, "", 0, 0, NULL, "target", REP,
+	{"replay", "target", PT_KEY_CONNINFO, "", 0, 0, NULL, "target", REP,
 	"database to rebuild the tables in: libpq conninfo or URI"},
 	{"replay", "until_lsn", PT_KEY_LSN, "", 0, 0, NULL, "until-lsn", REP,
 	"stop after the last transaction that committed at or before this source LSN"},
@@ -130,7 +130,7 @@ const pt_config_key pt_config_keys[] = {
 	"anchor file capture appends checkpoints to ([capture] anchor_file): the event table must still hold every one; replay checks that the chain passes through each anchored checkpoint and stops before a bad one"},
 	{"verify", "drift", PT_KEY_BOOL, "off", 0, 0, NULL, "drift", VER,
 	"rebuild the latest state from the log and list the live rows of --source that differ (changes that bypassed the log)"},
-	{"verify", "drift_scratch", PT_KEY_STRING, "", 0, 0, NULL, "drift-scratch", VER,
+	{"verify", "drift_scratch", PT_KEY_CONNINFO, "", 0, 0, NULL, "drift-scratch", VER,
 	"drift: an empty database to rebuild into; empty means a temporary database created in the source's cluster (needs CREATEDB) and dropped after"},
 	{"verify", "drift_wait_s", PT_KEY_INT, "30", 0, 3600, NULL, "drift-wait-s", VER,
 	"drift: when rows differ and capture is behind the source, wait this long for it to catch up and compare again"},

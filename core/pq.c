@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/conninfo.h"
 #include "core/mem.h"
 
 /* The settings that shape every value's text output; see DESIGN.md. */
@@ -26,58 +27,6 @@ first_line(const char *msg, char *out, size_t outsize)
 	out[n] = '\0';
 }
 
-char *
-pt_pq_redact(const char *conninfo)
-{
-	PQconninfoOption *opts;
-	pt_buf		out = PT_BUF_INIT;
-	char	   *errmsg = NULL;
-	const char *uri_at;
-
-	if (conninfo == NULL || conninfo[0] == '\0')
-		return pt_strdup("(libpq defaults)");
-	/* URI: postgresql://user:secret@host/db -> postgresql://user:***@host/db */
-	if (strncmp(conninfo, "postgresql://", 13) == 0 || strncmp(conninfo, "postgres://", 11) == 0)
-	{
-		const char *auth = strstr(conninfo, "://") + 3;
-		const char *colon;
-
-		uri_at = strchr(auth, '@');
-		colon = uri_at ? memchr(auth, ':', (size_t) (uri_at - auth)) : NULL;
-		pt_buf_append(&out, conninfo, (size_t) ((colon ? colon + 1 : auth) - conninfo));
-		if (colon)
-			pt_buf_puts(&out, "***");
-		pt_buf_puts(&out, colon ? uri_at : auth);
-		/* a password=... query parameter */
-		if (strstr(out.data, "password=") != NULL)	/* also sslpassword= */
-		{
-			pt_buf_free(&out);
-			return pt_strdup("(connection URI with a password parameter)");
-		}
-		return out.data;
-	}
-	opts = PQconninfoParse(conninfo, &errmsg);
-	if (opts == NULL)
-	{
-		PQfreemem(errmsg);
-		return pt_strdup("(unparsable conninfo)");
-	}
-	for (PQconninfoOption *o = opts; o->keyword; o++)
-	{
-		if (o->val == NULL)
-			continue;
-		if (out.len)
-			pt_buf_putc(&out, ' ');
-		pt_buf_printf(&out, "%s=%s", o->keyword,
-					  strcmp(o->keyword, "password") == 0 || strcmp(o->keyword, "sslpassword") == 0 ?
-					  "***" : o->val);
-	}
-	PQconninfoFree(opts);
-	if (out.data == NULL)
-		return pt_strdup("(libpq defaults)");
-	return out.data;
-}
-
 /* Server notices: NOTICE and below (IF NOT EXISTS chatter) are dropped, the
  * rest (wal2json's "no tuple identifier" WARNING, say) go to stderr. */
 static void
@@ -95,15 +44,18 @@ pt_pq_connect(const char *conninfo, const char *application_name, pt_err *err)
 {
 	const char *keys[] = {"dbname", "fallback_application_name", NULL};
 	const char *vals[] = {conninfo ? conninfo : "", application_name, NULL};
-	PGconn	   *conn = PQconnectdbParams(keys, vals, 1);
+	PGconn	   *conn;
 	char		line[512];
 	char	   *shown;
 
+	if (!pt_conninfo_check(conninfo, NULL, err))
+		return NULL;			/* (libpq's own message would quote it) */
+	conn = PQconnectdbParams(keys, vals, 1);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
 	{
 		first_line(conn ? PQerrorMessage(conn) : "out of memory", line, sizeof(line));
 		pt_err_set(err, PT_ERR_RUNTIME, "could not connect to the database: %s", line);
-		shown = pt_pq_redact(conninfo);
+		shown = pt_conninfo_redact(conninfo);
 		pt_err_detail(err, "connection: %s", shown);
 		free(shown);
 		pt_err_hint(err, "check the connection string (libpq conninfo or URI), that the server accepts connections, "

@@ -1,12 +1,13 @@
 /*
  * core/pq.h — the libpq helpers every libpq call goes through.
  *
- * Connect with a clear error (the conninfo shown with its password removed),
- * run a statement and check the result status it must have and, where it
- * matters, its shape ("got 2 rows and 3 fields, expected 1 row and 3
- * fields"). Server errors come back as pt_err with message, detail, hint and
- * SQLSTATE taken from the result's fields, so callers decide on SQLSTATE,
- * never on message text. Identifiers are quoted with PQescapeIdentifier.
+ * Connect with a clear error (the conninfo shown with its password removed
+ * by core/conninfo.h), run a statement and check the result status it must
+ * have and, where it matters, its shape ("got 2 rows and 3 fields,
+ * expected 1 row and 3 fields"). Server errors come back as pt_err with
+ * message, detail, hint and SQLSTATE taken from the result's fields, so
+ * callers decide on SQLSTATE, never on message text. Identifiers are
+ * quoted with PQescapeIdentifier.
  */
 #ifndef PGTRAIL_CORE_PQ_H
 #define PGTRAIL_CORE_PQ_H
@@ -21,7 +22,10 @@
 
 /*
  * Connect to conninfo (key=value or URI; empty = libpq defaults and PG*
- * environment). Sets client_encoding UTF8 and pins the settings that shape
+ * environment). A connection string that does not parse is a PT_ERR_CONFIG
+ * error in pt_conninfo_check's words (libpq's would quote it); a failed
+ * connection is PT_ERR_RUNTIME with SQLSTATE 08001 and the conninfo shown
+ * by pt_conninfo_redact. Sets client_encoding UTF8 and pins the settings that shape
  * text output (DateStyle ISO, TimeZone UTC, IntervalStyle postgres,
  * extra_float_digits 3, bytea_output hex, lc_monetary C), so nothing pgtrail
  * reads (or writes: replay feeds money values back) depends on a server's
@@ -30,9 +34,6 @@
  */
 PGconn	   *pt_pq_connect(const char *conninfo, const char *application_name, pt_err *err);
 void		pt_pq_close(PGconn *conn);
-
-/* The conninfo with any password replaced by "***"; caller frees. */
-char	   *pt_pq_redact(const char *conninfo);
 
 /*
  * Run sql (no parameters) or sql with text parameters (NULL entries are SQL

@@ -110,8 +110,11 @@ static int
 run(const pt_config *cfg, pt_err *err)
 {
 	pt_log	   *log = pt_config_log(cfg, "pgtrail-replay");
+	pt_err		warning;
 	bool		ok;
 
+	if (pt_config_cmdline_secret(cfg, &warning))
+		pt_log_err(log, PT_LOG_WARNING, &warning);
 	if (pt_config_get(cfg, "replay", "as_of")[0] || pt_config_get_bool(cfg, "replay", "history"))
 	{
 		pt_query_opts q;

@@ -131,7 +131,7 @@ success
 integrity failure (the event log does not check out)
 .TP
 .B 2
-usage or configuration error
+usage or configuration error (a connection string that does not parse included)
 .TP
 .B 3
 could not run (a database or Kafka could not be reached, or a system error)
@@ -139,6 +139,11 @@ could not run (a database or Kafka could not be reached, or a system error)
 .TP
 .I /etc/pgtrail/pgtrail.conf
 the settings file the systemd units pass with \\-c (create it from the example)
+.TP
+.I ~/.pgpass
+libpq's password file (or \\fBpassfile=\\fP, \\fBPGPASSFILE\\fP): keep passwords there, not in a
+connection string given as a flag, which every local user can read in /proc/PID/cmdline
+(the programs warn when they see one)
 .TP
 .I /usr/share/doc/pgtrail/examples/pgtrail.conf.example
 every setting with its default, commented out

@@ -75,7 +75,8 @@ main(int argc, char **argv)
 	pt_verify_opts opts;
 	pt_report  *rep;
 	pt_log	   *log;
-	pt_err		err;
+	pt_err		err,
+				warning;
 	bool		ran;
 	int			rc;
 
@@ -99,6 +100,8 @@ main(int argc, char **argv)
 	}
 	fill_opts(cfg, &opts);
 	log = pt_config_log(cfg, "pgtrail-verify");
+	if (pt_config_cmdline_secret(cfg, &warning))
+		pt_log_err(log, PT_LOG_WARNING, &warning);
 	rep = pt_report_new();
 	ran = pt_verify_run(&opts, log, pt_signals_install(), rep, &err);
 	rc = finish(cfg, rep, ran, &err, log);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/conninfo.h"
 #include "core/mem.h"
 #include "core/pq.h"
 
@@ -67,18 +68,14 @@ put_conn_value(pt_buf *b, const char *v)
 static char *
 conninfo_with_dbname(const char *conninfo, const char *dbname, pt_err *err)
 {
-	char	   *errmsg = NULL;
-	PQconninfoOption *opts = PQconninfoParse(conninfo, &errmsg);
+	PQconninfoOption *opts;
 	pt_buf		b = PT_BUF_INIT;
 
-	if (opts == NULL)
-	{
-		pt_err_set(err, PT_ERR_CONFIG, "could not parse the source connection string: %.*s",
-				   errmsg ? (int) strcspn(errmsg, "\n") : 13, errmsg ? errmsg : "out of memory");
-		PQfreemem(errmsg);
+	/* (libpq's own parse message would quote it, password and all) */
+	if (!pt_conninfo_check(conninfo, "--source", err))
 		return NULL;
-	}
-	for (PQconninfoOption *o = opts; o->keyword; o++)
+	opts = PQconninfoParse(conninfo, NULL);
+	for (PQconninfoOption *o = opts; o && o->keyword; o++)
 	{
 		if (o->val == NULL || strcmp(o->keyword, "dbname") == 0)
 			continue;

@@ -4,7 +4,9 @@
 #   run_fuzz.sh SOURCE_DIR WORK_DIR SECONDS [TARGET]
 #
 # TARGET is wal2json (default: fuzz_wal2json.c, corpus/, wal2json.dict) or
-# replay_input (fuzz_replay_input.c with replay's parsers, corpus_replay/).
+# replay_input (fuzz_replay_input.c with replay's parsers, corpus_replay/)
+# or conninfo (fuzz_conninfo.c: connection strings checked and redacted,
+# corpus_conninfo/, conninfo.dict).
 # Built here rather than by CMake because the rest of the build uses gcc;
 # libFuzzer needs clang. Sanitizers: address, undefined (leaks included).
 # Exit status: 0 when the time ran out without a finding, non-zero otherwise
@@ -15,6 +17,7 @@ corpus=corpus extra=() dict=()
 case $target in
     wal2json) dict=(-dict="$src/tests/fuzz/wal2json.dict") ;;
     replay_input) corpus=corpus_replay; extra=("$src/replay/mapping.c") ;;
+    conninfo) corpus=corpus_conninfo; dict=(-dict="$src/tests/fuzz/conninfo.dict") ;;
     *) echo "run_fuzz.sh: unknown target $target" >&2; exit 2 ;;
 esac
 mkdir -p "$work/corpus"

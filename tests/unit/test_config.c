@@ -3,8 +3,9 @@
  * flags, defaults, every kind of bad input with where it came from (a
  * directory as the file, a key set twice, a NUL byte; a BOM is fine), the
  * librdkafka properties passed through ([kafka], PGTRAIL_KAFKA_*, -X,
- * --kafka-brokers) and their secrets never printed, and the generated
- * documents in sync with the key table.
+ * --kafka-brokers) and their secrets never printed, connection strings
+ * checked at load without being quoted, the warning for a password on the
+ * command line, and the generated documents in sync with the key table.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -364,6 +365,93 @@ test_dump_redacts(void **state)
 	assert_non_null(strstr(text, "[source] dsn = "));
 	assert_non_null(strstr(text, "host=db"));
 	free(text);
+	/* replay's target and verify's scratch database are connection strings too */
+	assert_true(pt_config_set(cfg, "replay", "target", "host=t password='Hunter2 SECRET'", "test", &err));
+	assert_true(pt_config_set(cfg, "verify", "drift_scratch", "postgresql://u:Hunter2SECRET@s/db", "test", &err));
+	text = NULL;
+	f = open_memstream(&text, &len);
+	pt_config_dump(cfg, PT_PROG_REPLAY, f);
+	pt_config_dump(cfg, PT_PROG_VERIFY, f);
+	fclose(f);
+	assert_null(strstr(text, "Hunter2"));
+	assert_non_null(strstr(text, "[replay] target = password=*** host=t"));
+	assert_non_null(strstr(text, "[verify] drift_scratch = postgresql://u:***@s/db"));
+	free(text);
+	pt_config_free(cfg);
+}
+
+/* A connection string libpq cannot parse is a configuration error (exit 2)
+ * that names where it came from and quotes none of it. */
+static void
+test_conninfo_errors(void **state)
+{
+	char	   *bad_uri[] = {"--source", "postgresql://u:Hunter2SECRET%zz@host/db"};
+	char	   *bad_sink[] = {"--sink", "postgresql://u:Hunter2SECRET@[::1/db"};
+	char	   *bad_env[] = {"PGTRAIL_SINK_DSN=host=db password=Hunter2 SECRET", NULL};
+
+	(void) state;
+	expect_error(NULL, bad_uri, 2, NULL, "invalid connection string for --source: invalid percent-encoded token",
+				 "percent-encode");
+	expect_error(NULL, bad_sink, 2, NULL, "invalid connection string for --sink: unclosed \"[\"", "[::1]");
+	expect_error(NULL, NULL, 0, bad_env, "invalid connection string for [sink] dsn "
+				 "(environment variable PGTRAIL_SINK_DSN): a word without \"=\"", NULL);
+	expect_error("[source]\ndsn = postgresql://u:Hunter2@SECRET@h/db\n", NULL, 0, NULL,
+				 "invalid connection string for [source] dsn (/tmp/pgtrail-test-", NULL);
+}
+
+/* The message of a conninfo error never holds the secret, whatever key. */
+static void
+test_conninfo_error_quotes_nothing(void **state)
+{
+	const char *keys[][2] = {{"source", "dsn"}, {"sink", "dsn"}, {"replay", "target"}, {"verify", "drift_scratch"}};
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+	{
+		pt_config  *cfg = pt_config_new();
+		pt_err		err;
+
+		pt_err_clear(&err);
+		assert_false(pt_config_set(cfg, keys[i][0], keys[i][1], "postgresql://u:Hunter2SECRET%zz@h/db", "test", &err));
+		assert_int_equal(err.kind, PT_ERR_CONFIG);
+		assert_non_null(strstr(err.message, "invalid connection string"));
+		assert_null(strstr(err.message, "Hunter2SECRET"));
+		assert_null(strstr(err.detail, "Hunter2SECRET"));
+		assert_null(strstr(err.hint, "Hunter2SECRET"));
+		pt_config_free(cfg);
+	}
+}
+
+/* A password in a flag's connection string (or a secret -X) draws a
+ * warning naming the flags; from the file or the environment it does not. */
+static void
+test_cmdline_secret(void **state)
+{
+	pt_config  *cfg = pt_config_new();
+	pt_config_args args;
+	pt_err		err,
+				warning;
+	char	   *flags[] = {"pgtrail-capture", "--source", "host=db password='Hunter2 SECRET'",
+		"--sink", "postgresql://u:Hunter2SECRET@h/db", "-X", "sasl.password=Hunter2SECRET",
+	"--source", "host=db2 password=Hunter2SECRET", NULL};
+	char	   *plain[] = {"pgtrail-capture", "-c", path, "--source", "host=db passfile=/p", "-X", "acks=all", NULL};
+	char	   *envp[] = {"PGTRAIL_SINK_DSN=postgresql://u:Hunter2SECRET@h/db", NULL};
+
+	(void) state;
+	assert_true(load(cfg, 9, flags, NULL, &args, &err));
+	pt_err_clear(&warning);
+	assert_true(pt_config_cmdline_secret(cfg, &warning));
+	assert_string_equal(warning.message, "a password is on the command line (--source, --sink, -X sasl.password)");
+	assert_non_null(strstr(warning.detail, "/proc/PID/cmdline"));
+	assert_non_null(strstr(warning.hint, ".pgpass"));
+	assert_null(strstr(warning.message, "Hunter2"));
+	pt_config_free(cfg);
+
+	cfg = pt_config_new();
+	ini("[source]\ndsn = host=db password=Hunter2SECRET\n[kafka]\nsasl.password = Hunter2SECRET\n");
+	assert_true(load(cfg, 7, plain, envp, &args, &err));
+	assert_false(pt_config_cmdline_secret(cfg, &warning));
+	unlink(path);
 	pt_config_free(cfg);
 }
 
@@ -661,6 +749,9 @@ main(void)
 		cmocka_unit_test(test_file_duplicate_key),
 		cmocka_unit_test(test_file_nul),
 		cmocka_unit_test(test_dump_redacts),
+		cmocka_unit_test(test_conninfo_errors),
+		cmocka_unit_test(test_conninfo_error_quotes_nothing),
+		cmocka_unit_test(test_cmdline_secret),
 		cmocka_unit_test(test_kafka_precedence),
 		cmocka_unit_test(test_kafka_env_mapping),
 		cmocka_unit_test(test_kafka_errors),

@@ -16,7 +16,6 @@
 #include "core/json.h"
 #include "core/lsn.h"
 #include "core/pgtime.h"
-#include "core/pq.h"
 
 static void
 test_lsn(void **state)
@@ -170,28 +169,6 @@ test_err(void **state)
 	assert_int_equal(pt_err_exit_code(&err), 1);
 }
 
-static void
-test_redact(void **state)
-{
-	char	   *s;
-
-	(void) state;
-	s = pt_pq_redact("host=db user=app password='s3 cr3t' dbname=x");
-	assert_null(strstr(s, "s3 cr3t"));
-	assert_non_null(strstr(s, "password=***"));
-	assert_non_null(strstr(s, "host=db"));
-	free(s);
-	s = pt_pq_redact("postgresql://app:s3cr3t@db:5432/x?sslmode=require");
-	assert_string_equal(s, "postgresql://app:***@db:5432/x?sslmode=require");
-	free(s);
-	s = pt_pq_redact("postgres://db/x?password=s3cr3t");
-	assert_null(strstr(s, "s3cr3t"));
-	free(s);
-	s = pt_pq_redact("postgresql://app@db/x");
-	assert_string_equal(s, "postgresql://app@db/x");
-	free(s);
-}
-
 int
 main(void)
 {
@@ -201,7 +178,6 @@ main(void)
 		cmocka_unit_test(test_json_escaping),
 		cmocka_unit_test(test_copy_roundtrip),
 		cmocka_unit_test(test_err),
-		cmocka_unit_test(test_redact),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
