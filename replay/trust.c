@@ -225,7 +225,8 @@ pt_trust_load_pins(replay *r, pt_err *err)
 	if (!load_checkpoints(r, err) ||
 		(r->opts->anchor && r->opts->anchor[0] && (!load_anchors(r, err) || !check_cut_tail(r, err))))
 		return false;
-	qsort(r->pins, (size_t) r->npins, sizeof(pt_pin), cmp_pin);
+	if (r->npins > 1)
+		qsort(r->pins, (size_t) r->npins, sizeof(pt_pin), cmp_pin);
 	r->npins_loaded++;
 	if (warn && r->ring == NULL && r->nsigned > 0)
 		pt_log_warning(r->log, "the event store has %lld signed checkpoints, but no --public-key was given: replay "

@@ -118,13 +118,13 @@ def check_versions(ident, dsn, schema_events, next_other):
             if first_schema_event is None or (first is not NULL and first < first_schema_event):
                 unproven += 1
                 continue
-            return report(proc, 1, f"{where}: no schema event in the chain")
+            return report(proc, 1, f"{where}: no schema event in the chain"), 0
         event_id, row = schema_events[name]
         seen.add(name)
         if row != doc:
-            return report(proc, 1, f"{where}: differs from schema event {event_id}")
+            return report(proc, 1, f"{where}: differs from schema event {event_id}"), 0
         if first is NULL or first <= event_id or next_other.get(event_id, first) < first:
-            return report(proc, 1, f"{where}: first_event_id does not follow schema event {event_id}")
+            return report(proc, 1, f"{where}: first_event_id does not follow schema event {event_id}"), 0
     if proc.wait() != 0:
         sys.stderr.write(proc.stderr.read().decode("utf-8", "replace"))
         return 3, 0
