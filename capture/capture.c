@@ -663,7 +663,8 @@ open_connections(capture *c, pt_err *err)
 	c->source_conn = pt_pq_connect(o->source_dsn, "pgtrail-capture", err);
 	if (c->source_conn == NULL)
 		return false;
-	if (!pt_slot_check_source(c->source_conn, err))
+	/* first of all, before the store is installed or the slot looked at: one capture per slot */
+	if (!pt_slot_check_source(c->source_conn, err) || !pt_slot_lock(c->source_conn, o->slot, 5000, err))
 		return false;
 	c->sink_conn = separate_sink ? pt_pq_connect(o->sink_dsn, "pgtrail-capture", err) : c->source_conn;
 	if (c->sink_conn == NULL)
