@@ -23,6 +23,7 @@
 #include "capture/sink_kafka.h"
 #include "capture/sink_table.h"
 #include "capture/slot.h"
+#include "capture/slot_claim.h"
 #include "capture/snapshot.h"
 #include "capture/stream.h"
 #include "core/build.h"
@@ -910,6 +911,41 @@ sinks_finish(capture *c, volatile sig_atomic_t *stop, pt_err *err)
 	return true;
 }
 
+/*
+ * The slot exists, but the store has no state for it: no snapshot from it
+ * and no event of it was ever committed (with no state row, the store's
+ * event table is empty: pt_store_writer_new refuses one that is not). Its
+ * exported snapshot is gone with the session that created it. If capture
+ * created it (the store's claim, and the slot has not moved since), it was
+ * a first start that died before its snapshot was committed: drop it and
+ * start over. Otherwise the operator decides.
+ */
+static bool
+start_over(capture *c, pt_slot_info *info, pt_err *err)
+{
+	const char *slot = c->opts->slot;
+	bool		ours;
+
+	if (!pt_slot_claim_matches(c->sink_conn, c->opts->schema, slot, info, &ours, err))
+		return false;
+	if (!ours)
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "replication slot \"%s\" exists but the event store has no "
+				   "snapshot taken from it", slot);
+		pt_err_detail(err, "the slot was not created by pgtrail-capture for this event store, and the snapshot "
+					  "exported when a slot is created cannot be taken again later");
+		pt_err_hint(err, "drop the slot (SELECT pg_drop_replication_slot('%s')) to start over with a snapshot, "
+					"or run with --snapshot never to capture from the slot's position on", slot);
+		return false;
+	}
+	pt_log_warning(c->log, "replication slot \"%s\" was created by a capture that stopped before its snapshot "
+				   "was committed; dropping it and starting over with a new slot and snapshot", slot);
+	if (!pt_slot_drop(c->source_conn, slot, err))
+		return false;
+	info->exists = false;
+	return true;
+}
+
 /* Decide where to start: resume, create the slot, or refuse. */
 static bool
 find_start(capture *c, pt_lsn *start, pt_err *err)
@@ -942,15 +978,9 @@ find_start(capture *c, pt_lsn *start, pt_err *err)
 		pt_err_hint(err, "restart with --resnapshot to record the hole as a gap event and copy the tables anew");
 		return false;
 	}
-	if (info.exists && !state->found && o->snapshot == PT_SNAPSHOT_INITIAL)
-	{
-		pt_err_set(err, PT_ERR_CONFIG, "replication slot \"%s\" exists but the event store has no "
-				   "snapshot taken from it", o->slot);
-		pt_err_detail(err, "the snapshot exported when a slot is created cannot be taken again later");
-		pt_err_hint(err, "drop the slot (SELECT pg_drop_replication_slot('%s')) to start over with a snapshot, "
-					"or run with --snapshot never to capture from the slot's position on", o->slot);
+	if (info.exists && !state->found && o->snapshot == PT_SNAPSHOT_INITIAL &&
+		!start_over(c, &info, err))
 		return false;
-	}
 	if (info.exists)
 	{
 		*start = state->found ? state->confirmed_lsn : info.confirmed_flush;
@@ -959,10 +989,17 @@ find_start(capture *c, pt_lsn *start, pt_err *err)
 					(unsigned) (*start >> 32), (unsigned) *start, (long long) state->last_event_id);
 		return sinks_resume(c, info.confirmed_flush, err);
 	}
-	if (!pt_slot_create(c->stream, o->slot, start, &snapshot, err))
+	if (!pt_slot_claim(c->sink_conn, c->source_conn, o->schema, o->slot, err) ||
+		!pt_slot_create(c->stream, o->slot, start, &snapshot, err))
 		return false;
 	pt_log_info(c->log, "created replication slot \"%s\" at %X/%X", o->slot,
 				(unsigned) (*start >> 32), (unsigned) *start);
+	if (!pt_slot_claim_created(c->sink_conn, o->schema, o->slot, *start, err))
+	{
+		free(snapshot);
+		drop_new_slot(c);
+		return false;
+	}
 	ok = first_batch(c, snapshot, *start, gap, err);
 	free(snapshot);
 	return ok;

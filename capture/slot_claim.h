@@ -1,0 +1,40 @@
+/*
+ * capture/slot_claim.h — the event store's record of the slots capture
+ * created itself, so that a slot left behind by a first start that died
+ * before its snapshot was committed (kill -9, a crash, a power cut) can be
+ * told apart from a slot someone else made, and dropped safely.
+ */
+#ifndef PGTRAIL_CAPTURE_SLOT_CLAIM_H
+#define PGTRAIL_CAPTURE_SLOT_CLAIM_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "capture/slot.h"
+#include "core/err.h"
+#include "core/lsn.h"
+
+/*
+ * Before creating slot: write down (committed, in the store on sink_conn)
+ * that capture is about to create it, with the source's current WAL
+ * position, read on source_conn.
+ */
+bool		pt_slot_claim(PGconn *sink_conn, PGconn *source_conn, const char *schema, const char *slot,
+						  pt_err *err);
+
+/* After creating it: its consistent point, which is where the slot stands until it is first confirmed. */
+bool		pt_slot_claim_created(PGconn *sink_conn, const char *schema, const char *slot, pt_lsn created,
+								  pt_err *err);
+
+/*
+ * Is the existing slot (info) the one capture claimed and created? True in
+ * *ours when the store has a claim for it and the slot has not moved since:
+ * its confirmed position is the recorded consistent point, or, when capture
+ * died between creating it and recording that point, the slot is not older
+ * than the claim. The caller has checked that the store has no state for
+ * the slot (so no snapshot and no event of it was ever committed).
+ */
+bool		pt_slot_claim_matches(PGconn *sink_conn, const char *schema, const char *slot,
+								  const pt_slot_info *info, bool *ours, pt_err *err);
+
+#endif
