@@ -74,7 +74,8 @@ typedef struct capture
 	char		origin_oid[16];	/* replication origin of the sink session, "" = none */
 	int64_t		last_data_us;	/* when the stream last carried a change */
 	bool		done;			/* endpos reached */
-	int64_t		events_total;
+	int64_t		events_total;	/* added to batches */
+	int64_t		events_committed;	/* in batches the sinks committed */
 } capture;
 
 /* ---- sinks ---- */
@@ -202,6 +203,7 @@ batch_commit(capture *c, pt_err *err)
 		}
 	}
 	c->batch_open = false;
+	c->events_committed += c->batch_events;
 	c->stored = c->batch_end;
 	confirm(c, c->batch_end);
 	pt_metrics_batch(c->opts->metrics, c->batch_end, pt_monotonic_us() - c->batch_started_us, c->batch_commit_at);
@@ -1068,7 +1070,11 @@ cleanup(capture *c)
 	free(c->key_items);
 }
 
-/* One connected session: from connecting to stopping, or to an error. */
+/*
+ * One connected session: from connecting to stopping, or to an error.
+ * *events grows by the events the sinks committed (not those only read:
+ * a sink that fails every commit makes no progress).
+ */
 static bool
 run_session(const pt_capture_opts *opts, pt_log *log, volatile sig_atomic_t *stop,
 			int64_t *events, bool *started, pt_err *err)
@@ -1100,7 +1106,7 @@ run_session(const pt_capture_opts *opts, pt_log *log, volatile sig_atomic_t *sto
 					(long long) c.events_total, opts->slot, (unsigned) (c.stored >> 32), (unsigned) c.stored);
 		ok = sinks_finish(&c, stop, err) && pt_stream_stop(c.stream, err);
 	}
-	*events += c.events_total;
+	*events += c.events_committed;
 	cleanup(&c);
 	return ok;
 }
@@ -1149,8 +1155,14 @@ pt_capture_run(const pt_capture_opts *opts, pt_log *log, volatile sig_atomic_t *
 			return true;
 		if (*stop || !started || !retryable(err))
 			return false;
+		/*
+		 * It was working (a batch committed): start the backoff over. Events
+		 * read but not committed do not count: a sink that fails every
+		 * commit (its disk full, SQLSTATE 53100) would be retried every
+		 * 0.5 s for ever.
+		 */
 		if (events > before)
-			delay_ms = 500;		/* it was working: start the backoff over */
+			delay_ms = 500;
 		pt_log_err(log, PT_LOG_WARNING, err);
 		pt_metrics_reconnect(opts->metrics);
 		pt_log_warning(log, "reconnecting in %.1f s; nothing is lost (the slot resends "
