@@ -41,6 +41,7 @@ typedef struct capture
 {
 	const pt_capture_opts *opts;
 	pt_log	   *log;
+	volatile sig_atomic_t *stop;	/* set by SIGTERM/SIGINT (borrowed) */
 	PGconn	   *sink_conn;
 	PGconn	   *source_conn;	/* == sink_conn when the store is in the source */
 	pt_stream  *stream;
@@ -739,7 +740,7 @@ open_sinks(capture *c, pt_err *err)
 	if (c->opts->kafka)
 	{
 		if (!pt_sink_kafka_open(&c->sinks[1], &c->opts->kafka_opts, PQdb(c->source_conn), c->sink_conn,
-								c->opts->schema, c->log, err))
+								c->opts->schema, c->stop, c->log, err))
 			return false;
 		c->nsinks = 2;
 	}
@@ -1085,6 +1086,7 @@ run_session(const pt_capture_opts *opts, pt_log *log, volatile sig_atomic_t *sto
 	memset(&c, 0, sizeof(c));
 	c.opts = opts;
 	c.log = log;
+	c.stop = stop;
 	c.parser = pt_w2j_parser_new();
 	c.builder = pt_builder_new();
 	c.ddl = pt_ddl_new();
@@ -1153,6 +1155,14 @@ pt_capture_run(const pt_capture_opts *opts, pt_log *log, volatile sig_atomic_t *
 		pt_err_clear(err);
 		if (run_session(opts, log, stop, &events, &started, err))
 			return true;
+		if (*stop && strcmp(err->sqlstate, PT_SQLSTATE_QUERY_CANCELED) == 0 && err->kind == PT_ERR_RUNTIME)
+		{
+			/* a sink gave up waiting after [capture] stop_timeout_s: a stop, nothing confirmed past it */
+			pt_log_warning(log, "%s; stopping anyway: the slot was not confirmed past it, the rest is sent "
+						   "again at the next start", err->message);
+			pt_err_clear(err);
+			return true;
+		}
 		if (*stop || !started || !retryable(err))
 			return false;
 		/*
