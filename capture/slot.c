@@ -62,17 +62,17 @@ explain_lock_holder(PGconn *conn, const char *slot, pt_err *err)
 	pt_err		ignored;
 
 	res = pt_pq_exec_params(conn,
-							"SELECT l.pid, coalesce(a.application_name, ''), coalesce(a.client_addr::text, 'local') "
+							"SELECT l.pid, coalesce(a.application_name, '') "
 							"FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
 							"WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
 							"AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
 							"AND ((l.classid::bigint << 32) | l.objid::bigint) = " LOCK_KEY_SQL " LIMIT 1",
-							1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 3, &ignored);
+							1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 2, &ignored);
 	pt_err_set(err, PT_ERR_RUNTIME, "replication slot \"%s\" is held by another pgtrail-capture", slot);
 	snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", PT_SQLSTATE_OBJECT_IN_USE);
 	if (res != NULL && PQntuples(res) == 1)
-		pt_err_detail(err, "its source session has server pid %s (application \"%s\", client %s)",
-					  PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+		pt_err_detail(err, "its session on the source has server pid %s (application \"%s\"; "
+					  "pg_stat_activity says from where)", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
 	pt_err_hint(err, "run one pgtrail-capture per slot; give a second capture its own --slot and --schema");
 	PQclear(res);
 }
