@@ -50,8 +50,12 @@ pt_slot_check_source(PGconn *conn, pt_err *err)
 	return ok;
 }
 
-/* The lock's key: one per slot name in the source database. */
-#define LOCK_KEY_SQL "hashtext('pgtrail.slot.' || $1)::bigint"
+/*
+ * The lock's key: one per slot name in the source database, in the
+ * two-integer key space (pg_locks.objsubid 2), apart from the store's
+ * install lock (one bigint key).
+ */
+#define LOCK_KEY_SQL "hashtext('pgtrail.slot'), hashtext($1)"
 
 /* Say which session holds the slot's lock (it may have let go meanwhile). */
 static void
@@ -64,9 +68,9 @@ explain_lock_holder(PGconn *conn, const char *slot, pt_err *err)
 	res = pt_pq_exec_params(conn,
 							"SELECT l.pid, coalesce(a.application_name, '') "
 							"FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
-							"WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+							"WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
 							"AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-							"AND ((l.classid::bigint << 32) | l.objid::bigint) = " LOCK_KEY_SQL " LIMIT 1",
+							"AND l.classid = hashtext('pgtrail.slot')::oid AND l.objid = hashtext($1)::oid LIMIT 1",
 							1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 2, &ignored);
 	pt_err_set(err, PT_ERR_RUNTIME, "replication slot \"%s\" is held by another pgtrail-capture", slot);
 	snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", PT_SQLSTATE_OBJECT_IN_USE);

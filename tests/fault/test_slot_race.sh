@@ -40,6 +40,8 @@ for round in 1 2 3 4 5 6; do
     [ "$rc" = 3 ] || fail "round $round: the loser exited $rc, expected 3: $(cat "$llog")"
     grep -q "error: replication slot \"$slot\" is held by another pgtrail-capture" "$llog" ||
         fail "round $round: the loser did not say that another capture holds the slot"
+    grep -q "detail: its session on the source has server pid [0-9]* (application \"pgtrail-capture\"" "$llog" ||
+        fail "round $round: the loser did not name the holder's session"
     log=$PGTRAIL_TEST_DIR/$slot.$winner.log
     # the winner carries on: its snapshot is committed and it streams from the slot
     for _ in $(seq 1 600); do
