@@ -774,13 +774,6 @@ emit_snapshot_event(void *arg, pt_event *ev, pt_err *err)
 			   *details = NULL;
 	bool		opened;
 
-	if (*c->stop)
-	{
-		/* a stop during the snapshot: it is dropped with its new slot, the next start begins afresh */
-		pt_err_set(err, PT_ERR_RUNTIME, "stopped before it was complete");
-		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", PT_SQLSTATE_QUERY_CANCELED);
-		return false;
-	}
 	if (!pt_schemas_for_snapshot(c->schemas, ev->schema_name.ptr, ev->table_name.ptr, &tv, &opened,
 								 &columns, &details, err))
 		return false;
@@ -841,8 +834,7 @@ drop_new_slot(capture *c)
 
 	batch_abort(c);
 	if (pt_slot_drop(c->source_conn, c->opts->slot, &drop_err))
-		pt_log_info(c->log, "dropped the new replication slot \"%s\": its first batch %s", c->opts->slot,
-					*c->stop ? "was stopped" : "failed");
+		pt_log_info(c->log, "dropped the new replication slot \"%s\": its first batch failed", c->opts->slot);
 	else
 		pt_log_warning(c->log, "%s (drop it before the next start)", drop_err.message);
 }
@@ -1165,7 +1157,7 @@ pt_capture_run(const pt_capture_opts *opts, pt_log *log, volatile sig_atomic_t *
 			return true;
 		if (*stop && strcmp(err->sqlstate, PT_SQLSTATE_QUERY_CANCELED) == 0 && err->kind == PT_ERR_RUNTIME)
 		{
-			/* the snapshot or a sink's wait (stop_timeout_s) gave up on the stop: nothing confirmed past it */
+			/* a sink's wait gave up after stop_timeout_s: nothing was confirmed past it */
 			pt_log_warning(log, "%s (asked to stop); nothing is lost: the slot was not confirmed past what "
 						   "the event table and Kafka hold, the next start goes on from there", err->message);
 			pt_err_clear(err);
