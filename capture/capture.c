@@ -929,7 +929,7 @@ start_over(capture *c, pt_slot_info *info, pt_err *err)
 	const char *slot = c->opts->slot;
 	bool		ours;
 
-	if (!pt_slot_claim_matches(c->sink_conn, c->opts->schema, slot, info, &ours, err))
+	if (!pt_slot_claim_matches(c->sink_conn, c->opts->schema, slot, info, 0, &ours, err))
 		return false;
 	if (!ours)
 	{
@@ -943,6 +943,45 @@ start_over(capture *c, pt_slot_info *info, pt_err *err)
 	}
 	pt_log_warning(c->log, "replication slot \"%s\" was created by a capture that stopped before its snapshot "
 				   "was committed; dropping it and starting over with a new slot and snapshot", slot);
+	if (!pt_slot_drop(c->source_conn, slot, err))
+		return false;
+	info->exists = false;
+	return true;
+}
+
+/*
+ * The store has state, and the slot is one capture created after the
+ * store's last position and never used: a --resnapshot (after a lost or
+ * vanished slot) died before its gap event and snapshot were committed.
+ * Resuming from it would jump from the store's position to the new slot's
+ * without a gap event, silently. With --resnapshot again, the unused slot
+ * is dropped and the recovery starts over (the slot then counts as
+ * vanished); without, capture refuses.
+ */
+static bool
+check_unfinished_resnapshot(capture *c, pt_slot_info *info, pt_err *err)
+{
+	const pt_store_state *state = pt_sink_table_state(&c->sinks[0]);
+	const char *slot = c->opts->slot;
+	bool		unfinished;
+
+	if (!pt_slot_claim_matches(c->sink_conn, c->opts->schema, slot, info, state->confirmed_lsn,
+							   &unfinished, err))
+		return false;
+	if (!unfinished)
+		return true;
+	if (!c->opts->resnapshot)
+	{
+		pt_err_set(err, PT_ERR_RUNTIME, "a --resnapshot of replication slot \"%s\" stopped before its snapshot "
+				   "was committed", slot);
+		pt_err_detail(err, "the event store has captured up to %X/%X; the slot was created anew later, and "
+					  "the changes in between cannot be read any more", (unsigned) (state->confirmed_lsn >> 32),
+					  (unsigned) state->confirmed_lsn);
+		pt_err_hint(err, "run with --resnapshot again to record the hole as a gap event and copy the tables anew");
+		return false;
+	}
+	pt_log_warning(c->log, "replication slot \"%s\" was created by a --resnapshot that stopped before its "
+				   "snapshot was committed; dropping it and starting the recovery over", slot);
 	if (!pt_slot_drop(c->source_conn, slot, err))
 		return false;
 	info->exists = false;
@@ -963,6 +1002,8 @@ find_start(capture *c, pt_lsn *start, pt_err *err)
 
 	if (!pt_slot_lookup(c->source_conn, o->slot, &info, err) ||
 		!pt_slot_wait_inactive(c->source_conn, o->slot, &info, 5000, err))
+		return false;
+	if (info.exists && state->found && !check_unfinished_resnapshot(c, &info, err))
 		return false;
 	if (o->resnapshot)
 	{

@@ -57,10 +57,11 @@ pt_slot_claim_created(PGconn *sink_conn, const char *schema, const char *slot, p
 
 bool
 pt_slot_claim_matches(PGconn *sink_conn, const char *schema, const char *slot, const pt_slot_info *info,
-					  bool *ours, pt_err *err)
+					  pt_lsn after, bool *ours, pt_err *err)
 {
 	char		lsn[PT_LSN_BUFLEN];
-	const char *params[2] = {slot, lsn};
+	char		after_lsn[PT_LSN_BUFLEN];
+	const char *params[3] = {slot, lsn, after_lsn};
 	pt_buf		sql = PT_BUF_INIT;
 	PGresult   *res = NULL;
 
@@ -68,9 +69,11 @@ pt_slot_claim_matches(PGconn *sink_conn, const char *schema, const char *slot, c
 	if (info->confirmed_flush == 0)
 		return true;			/* no position to compare: not provably ours */
 	pt_lsn_format(info->confirmed_flush, lsn);
+	pt_lsn_format(after, after_lsn);
 	if (pt_pq_sql_with_ident(sink_conn, "SELECT coalesce(created_lsn = $2::pg_lsn, claimed_lsn <= $2::pg_lsn) "
-							 "FROM %1$s.slot_claims WHERE slot = $1", schema, &sql, err))
-		res = pt_pq_exec_params(sink_conn, sql.data, 2, params, PGRES_TUPLES_OK, PT_PQ_ANY, 1, err);
+							 "AND claimed_lsn > $3::pg_lsn FROM %1$s.slot_claims WHERE slot = $1",
+							 schema, &sql, err))
+		res = pt_pq_exec_params(sink_conn, sql.data, 3, params, PGRES_TUPLES_OK, PT_PQ_ANY, 1, err);
 	pt_buf_free(&sql);
 	if (res == NULL)
 		return false;

@@ -27,14 +27,15 @@ bool		pt_slot_claim_created(PGconn *sink_conn, const char *schema, const char *s
 								  pt_err *err);
 
 /*
- * Is the existing slot (info) the one capture claimed and created? True in
- * *ours when the store has a claim for it and the slot has not moved since:
- * its confirmed position is the recorded consistent point, or, when capture
- * died between creating it and recording that point, the slot is not older
- * than the claim. The caller has checked that the store has no state for
- * the slot (so no snapshot and no event of it was ever committed).
+ * Is the existing slot (info) one capture claimed and created after the
+ * source position "after", and never used? True in *ours when the store has
+ * a claim for it made after that position (0: any), and the slot has not
+ * moved since: its confirmed position is the recorded consistent point, or,
+ * when capture died between creating it and recording that point, the slot
+ * is not older than the claim. Whether its snapshot was committed is the
+ * caller's to know (the store's state row).
  */
 bool		pt_slot_claim_matches(PGconn *sink_conn, const char *schema, const char *slot,
-								  const pt_slot_info *info, bool *ours, pt_err *err);
+								  const pt_slot_info *info, pt_lsn after, bool *ours, pt_err *err);
 
 #endif

@@ -11,7 +11,9 @@
 # exactly once as a snapshot event, the changes made after the snapshot
 # exactly once, ids gapless, one slot, the chain valid, pgtrail-verify 0.
 # A slot made by someone else, never claimed by capture, is not dropped:
-# capture refuses it (exit 2) and leaves it alone.
+# capture refuses it (exit 2) and leaves it alone. And a --resnapshot
+# killed during its snapshot is neither resumed past (exit 3 without
+# --resnapshot) nor stuck: --resnapshot again completes it.
 set -euo pipefail
 bin=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -91,4 +93,49 @@ log=$PGTRAIL_TEST_DIR/theirs.log
 grep -q 'error: replication slot "theirs" exists but the event store has no snapshot' "$log" ||
     fail "a slot capture did not create: not refused with the expected message"
 eq "a slot capture did not create is left alone" "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'theirs'" "1"
+q "SELECT pg_drop_replication_slot('theirs'); DROP SCHEMA theirs CASCADE" >/dev/null 2>&1
+
+# A --resnapshot (after the slot vanished) killed during its snapshot: the
+# new slot is left, the store still has the old position. A start without
+# --resnapshot must not resume from the new slot (that would skip the hole
+# without a gap event): it exits 3 and says so. --resnapshot again drops the
+# unused slot and completes: one gap event, then every row once.
+log=$PGTRAIL_TEST_DIR/capture.log
+before=$(q "SELECT max(id) FROM pgtrail.events")
+q "SELECT pg_drop_replication_slot('pgtrail')" >/dev/null
+q "UPDATE t SET v = 2 WHERE id <= 10" >/dev/null    # in the hole
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --resnapshot --log-level info >>"$log" 2>&1 &
+capture=$!
+wait_for "the --resnapshot's snapshot to run" \
+    "SELECT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = 'pgtrail') AND
+            EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'pgtrail-capture snapshot'
+                    AND query LIKE 'COPY%')"
+kill -9 "$capture"
+wait "$capture" 2>/dev/null || true
+capture=""
+eq "the killed --resnapshot left nothing in the store" \
+    "SELECT max(id) || ' ' || count(*) FILTER (WHERE op = 'gap') FROM pgtrail.events" "$before 0"
+end=$(q "SELECT pg_current_wal_lsn()")
+rc=0
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --endpos "$end" --log-level warning \
+    >"$PGTRAIL_TEST_DIR/resume.log" 2>&1 || rc=$?
+log=$PGTRAIL_TEST_DIR/resume.log
+[ "$rc" = 3 ] || fail "a start after a killed --resnapshot: exit $rc, expected 3 (it must not resume past the hole)"
+grep -q 'error: a --resnapshot of replication slot "pgtrail" stopped before its snapshot was committed' "$log" ||
+    fail "a start after a killed --resnapshot did not say why it refuses"
+log=$PGTRAIL_TEST_DIR/capture.log
+rc=0
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --resnapshot --endpos "$end" --log-level info >>"$log" 2>&1 || rc=$?
+[ "$rc" = 0 ] || fail "--resnapshot again: exit $rc"
+grep -q 'was created by a --resnapshot that stopped before its snapshot was committed; dropping it' "$log" ||
+    fail "--resnapshot again did not say it dropped the unused slot"
+eq "--resnapshot again: one gap event, then every row once" \
+    "SELECT count(*) FILTER (WHERE op = 'gap') || ' ' || count(*) FILTER (WHERE op = 'snapshot' AND id > $before) || ' ' ||
+            count(DISTINCT key::text) FILTER (WHERE op = 'snapshot' AND id > $before) FROM pgtrail.events" \
+    "1 $((rows + 500)) $((rows + 500))"
+eq "ids still gapless" "SELECT count(*) || ' ' || max(id) FROM pgtrail.events" "$((before + 1 + rows + 500)) $((before + 1 + rows + 500))"
+python3 "$here/../checker/pgtrail_check.py" || fail "independent checker rejected the chain after the --resnapshot"
+"$bin/pgtrail-verify" --events "$PGTRAIL_TEST_DSN" --full --log-level error >"$PGTRAIL_TEST_DIR/verify.out" ||
+    fail "verify after the --resnapshot: $(cat "$PGTRAIL_TEST_DIR/verify.out")"
+echo "ok: a killed --resnapshot is refused, not skipped over, and completes when run again"
 echo "PASS"
