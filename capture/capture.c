@@ -24,6 +24,7 @@
 #include "capture/sink_kafka.h"
 #include "capture/sink_table.h"
 #include "capture/slot.h"
+#include "capture/slot_claim.h"
 #include "capture/snapshot.h"
 #include "capture/stream.h"
 #include "core/build.h"
@@ -41,6 +42,7 @@ typedef struct capture
 {
 	const pt_capture_opts *opts;
 	pt_log	   *log;
+	volatile sig_atomic_t *stop;	/* set by SIGTERM/SIGINT (borrowed) */
 	PGconn	   *sink_conn;
 	PGconn	   *source_conn;	/* == sink_conn when the store is in the source */
 	pt_stream  *stream;
@@ -74,7 +76,8 @@ typedef struct capture
 	char		origin_oid[16];	/* replication origin of the sink session, "" = none */
 	int64_t		last_data_us;	/* when the stream last carried a change */
 	bool		done;			/* endpos reached */
-	int64_t		events_total;
+	int64_t		events_total;	/* added to batches */
+	int64_t		events_committed;	/* in batches the sinks committed */
 } capture;
 
 /* ---- sinks ---- */
@@ -202,6 +205,7 @@ batch_commit(capture *c, pt_err *err)
 		}
 	}
 	c->batch_open = false;
+	c->events_committed += c->batch_events;
 	c->stored = c->batch_end;
 	confirm(c, c->batch_end);
 	pt_metrics_batch(c->opts->metrics, c->batch_end, pt_monotonic_us() - c->batch_started_us, c->batch_commit_at);
@@ -664,7 +668,8 @@ open_connections(capture *c, pt_err *err)
 	c->source_conn = pt_pq_connect(o->source_dsn, "pgtrail-capture", err);
 	if (c->source_conn == NULL)
 		return false;
-	if (!pt_slot_check_source(c->source_conn, err))
+	/* first of all, before the store is installed or the slot looked at: one capture per slot */
+	if (!pt_slot_check_source(c->source_conn, err) || !pt_slot_lock(c->source_conn, o->slot, 5000, err))
 		return false;
 	c->sink_conn = separate_sink ? pt_pq_connect(o->sink_dsn, "pgtrail-capture", err) : c->source_conn;
 	if (c->sink_conn == NULL)
@@ -736,7 +741,7 @@ open_sinks(capture *c, pt_err *err)
 	if (c->opts->kafka)
 	{
 		if (!pt_sink_kafka_open(&c->sinks[1], &c->opts->kafka_opts, PQdb(c->source_conn), c->sink_conn,
-								c->opts->schema, c->log, err))
+								c->opts->schema, c->stop, c->log, err))
 			return false;
 		c->nsinks = 2;
 	}
@@ -910,6 +915,80 @@ sinks_finish(capture *c, volatile sig_atomic_t *stop, pt_err *err)
 	return true;
 }
 
+/*
+ * The slot exists, but the store has no state for it: no snapshot from it
+ * and no event of it was ever committed (with no state row, the store's
+ * event table is empty: pt_store_writer_new refuses one that is not). Its
+ * exported snapshot is gone with the session that created it. If capture
+ * created it (the store's claim, and the slot has not moved since), it was
+ * a first start that died before its snapshot was committed: drop it and
+ * start over. Otherwise the operator decides.
+ */
+static bool
+start_over(capture *c, pt_slot_info *info, pt_err *err)
+{
+	const char *slot = c->opts->slot;
+	bool		ours;
+
+	if (!pt_slot_claim_matches(c->sink_conn, c->opts->schema, slot, info, 0, &ours, err))
+		return false;
+	if (!ours)
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "replication slot \"%s\" exists but the event store has no "
+				   "snapshot taken from it", slot);
+		pt_err_detail(err, "the slot was not created by pgtrail-capture for this event store, and the snapshot "
+					  "exported when a slot is created cannot be taken again later");
+		pt_err_hint(err, "drop the slot (SELECT pg_drop_replication_slot('%s')) to start over with a snapshot, "
+					"or run with --snapshot never to capture from the slot's position on", slot);
+		return false;
+	}
+	pt_log_warning(c->log, "replication slot \"%s\" was created by a capture that stopped before its snapshot "
+				   "was committed; dropping it and starting over with a new slot and snapshot", slot);
+	if (!pt_slot_drop(c->source_conn, slot, err))
+		return false;
+	info->exists = false;
+	return true;
+}
+
+/*
+ * The store has state, and the slot is one capture created after the
+ * store's last position and never used: a --resnapshot (after a lost or
+ * vanished slot) died before its gap event and snapshot were committed.
+ * Resuming from it would jump from the store's position to the new slot's
+ * without a gap event, silently. With --resnapshot again, the unused slot
+ * is dropped and the recovery starts over (the slot then counts as
+ * vanished); without, capture refuses.
+ */
+static bool
+check_unfinished_resnapshot(capture *c, pt_slot_info *info, pt_err *err)
+{
+	const pt_store_state *state = pt_sink_table_state(&c->sinks[0]);
+	const char *slot = c->opts->slot;
+	bool		unfinished;
+
+	if (!pt_slot_claim_matches(c->sink_conn, c->opts->schema, slot, info, state->confirmed_lsn,
+							   &unfinished, err))
+		return false;
+	if (!unfinished)
+		return true;
+	if (!c->opts->resnapshot)
+	{
+		pt_err_set(err, PT_ERR_RUNTIME, "a --resnapshot of replication slot \"%s\" stopped before its snapshot "
+				   "was committed", slot);
+		pt_err_detail(err, "the event store has captured up to %X/%X; the slot was created anew later, and "
+					  "the changes in between cannot be read any more", (unsigned) (state->confirmed_lsn >> 32),
+					  (unsigned) state->confirmed_lsn);
+		pt_err_hint(err, "run with --resnapshot again to record the hole as a gap event and copy the tables anew");
+		return false;
+	}
+	pt_log_warning(c->log, "replication slot \"%s\" was created by a --resnapshot that stopped before its "
+				   "snapshot was committed; dropping it and starting the recovery over", slot);
+	if (!pt_slot_drop(c->source_conn, slot, err))
+		return false;
+	info->exists = false;
+	return true;
+}
+
 /* Decide where to start: resume, create the slot, or refuse. */
 static bool
 find_start(capture *c, pt_lsn *start, pt_err *err)
@@ -924,6 +1003,8 @@ find_start(capture *c, pt_lsn *start, pt_err *err)
 
 	if (!pt_slot_lookup(c->source_conn, o->slot, &info, err) ||
 		!pt_slot_wait_inactive(c->source_conn, o->slot, &info, 5000, err))
+		return false;
+	if (info.exists && state->found && !check_unfinished_resnapshot(c, &info, err))
 		return false;
 	if (o->resnapshot)
 	{
@@ -942,15 +1023,9 @@ find_start(capture *c, pt_lsn *start, pt_err *err)
 		pt_err_hint(err, "restart with --resnapshot to record the hole as a gap event and copy the tables anew");
 		return false;
 	}
-	if (info.exists && !state->found && o->snapshot == PT_SNAPSHOT_INITIAL)
-	{
-		pt_err_set(err, PT_ERR_CONFIG, "replication slot \"%s\" exists but the event store has no "
-				   "snapshot taken from it", o->slot);
-		pt_err_detail(err, "the snapshot exported when a slot is created cannot be taken again later");
-		pt_err_hint(err, "drop the slot (SELECT pg_drop_replication_slot('%s')) to start over with a snapshot, "
-					"or run with --snapshot never to capture from the slot's position on", o->slot);
+	if (info.exists && !state->found && o->snapshot == PT_SNAPSHOT_INITIAL &&
+		!start_over(c, &info, err))
 		return false;
-	}
 	if (info.exists)
 	{
 		*start = state->found ? state->confirmed_lsn : info.confirmed_flush;
@@ -959,10 +1034,17 @@ find_start(capture *c, pt_lsn *start, pt_err *err)
 					(unsigned) (*start >> 32), (unsigned) *start, (long long) state->last_event_id);
 		return sinks_resume(c, info.confirmed_flush, err);
 	}
-	if (!pt_slot_create(c->stream, o->slot, start, &snapshot, err))
+	if (!pt_slot_claim(c->sink_conn, c->source_conn, o->schema, o->slot, err) ||
+		!pt_slot_create(c->stream, o->slot, start, &snapshot, err))
 		return false;
 	pt_log_info(c->log, "created replication slot \"%s\" at %X/%X", o->slot,
 				(unsigned) (*start >> 32), (unsigned) *start);
+	if (!pt_slot_claim_created(c->sink_conn, o->schema, o->slot, *start, err))
+	{
+		free(snapshot);
+		drop_new_slot(c);
+		return false;
+	}
 	ok = first_batch(c, snapshot, *start, gap, err);
 	free(snapshot);
 	return ok;
@@ -1031,7 +1113,11 @@ cleanup(capture *c)
 	free(c->key_items);
 }
 
-/* One connected session: from connecting to stopping, or to an error. */
+/*
+ * One connected session: from connecting to stopping, or to an error.
+ * *events grows by the events the sinks committed (not those only read:
+ * a sink that fails every commit makes no progress).
+ */
 static bool
 run_session(const pt_capture_opts *opts, pt_log *log, volatile sig_atomic_t *stop,
 			int64_t *events, bool *started, pt_err *err)
@@ -1042,6 +1128,7 @@ run_session(const pt_capture_opts *opts, pt_log *log, volatile sig_atomic_t *sto
 	memset(&c, 0, sizeof(c));
 	c.opts = opts;
 	c.log = log;
+	c.stop = stop;
 	c.parser = pt_w2j_parser_new();
 	c.builder = pt_builder_new();
 	c.ddl = pt_ddl_new();
@@ -1063,7 +1150,7 @@ run_session(const pt_capture_opts *opts, pt_log *log, volatile sig_atomic_t *sto
 					(long long) c.events_total, opts->slot, (unsigned) (c.stored >> 32), (unsigned) c.stored);
 		ok = sinks_finish(&c, stop, err) && pt_stream_stop(c.stream, err);
 	}
-	*events += c.events_total;
+	*events += c.events_committed;
 	cleanup(&c);
 	return ok;
 }
@@ -1114,10 +1201,24 @@ pt_capture_run(const pt_capture_opts *opts, pt_log *log, volatile sig_atomic_t *
 		pt_err_clear(err);
 		if (run_session(opts, log, stop, &events, &started, err))
 			return true;
+		if (*stop && strcmp(err->sqlstate, PT_SQLSTATE_QUERY_CANCELED) == 0 && err->kind == PT_ERR_RUNTIME)
+		{
+			/* a sink's wait gave up after stop_timeout_s: nothing was confirmed past it */
+			pt_log_warning(log, "%s (asked to stop); nothing is lost: the slot was not confirmed past what "
+						   "the event table and Kafka hold, the next start goes on from there", err->message);
+			pt_err_clear(err);
+			return true;
+		}
 		if (*stop || !started || !retryable(err))
 			return false;
+		/*
+		 * It was working (a batch committed): start the backoff over. Events
+		 * read but not committed do not count: a sink that fails every
+		 * commit (its disk full, SQLSTATE 53100) would be retried every
+		 * 0.5 s for ever.
+		 */
 		if (events > before)
-			delay_ms = 500;		/* it was working: start the backoff over */
+			delay_ms = 500;
 		pt_log_err(log, PT_LOG_WARNING, err);
 		pt_metrics_reconnect(opts->metrics);
 		pt_log_warning(log, "reconnecting in %.1f s; nothing is lost (the slot resends "

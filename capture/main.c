@@ -4,7 +4,7 @@
  * The only place that exits: 0 stopped cleanly (signal or --endpos),
  * 2 usage or configuration error, 3 could not run. SIGTERM and SIGINT set a
  * flag; the loop finishes the transaction in flight, commits, confirms the
- * slot and returns.
+ * slot and returns; waits for Kafka end [capture] stop_timeout_s after it.
  */
 #include <grp.h>
 #include <stdio.h>
@@ -76,6 +76,7 @@ fill_kafka(const pt_config *cfg, pt_capture_opts *o, const char ***props)
 	k->tombstones = pt_config_get_bool(cfg, "kafka", "tombstones");
 	k->anchor_topic = pt_config_get(cfg, "kafka", "anchor_topic");
 	k->slot = o->slot;
+	k->stop_timeout_ms = (int) pt_config_get_int(cfg, "capture", "stop_timeout_s") * 1000;
 }
 
 /* The signing key, when one is configured ([capture] signing_key). */

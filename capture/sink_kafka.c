@@ -24,7 +24,6 @@
 
 #define BUSY_MESSAGES 50000		/* queued messages above which capture stops reading */
 #define STATS_EVERY_US (60 * INT64_C(1000000))
-#define DRAIN_ON_STOP_US (30 * INT64_C(1000000))
 #define SAVE_EVERY_US INT64_C(1000000)	/* how often the acknowledged position is written down */
 
 /*
@@ -86,6 +85,10 @@ typedef struct kafka_sink
 	int64_t		acked_id;		/* every event up to this id is acknowledged */
 	int64_t		saved_id;		/* what the store's sink_positions says */
 	int64_t		saved_us;
+
+	/* a stop: the signal's flag (borrowed) and when the sink first saw it set */
+	volatile sig_atomic_t *stop;
+	int64_t		stop_seen_us;
 
 	/* the first delivery that failed for good */
 	bool		failed;
@@ -255,6 +258,20 @@ refused_for_good(pt_err *err, rd_kafka_resp_err_t code)
 					"and start capture again");
 }
 
+/*
+ * A stop was asked for, and [capture] stop_timeout_s has passed since the
+ * sink first saw it (its waits look every 100 ms): stop waiting for Kafka.
+ */
+static bool
+stop_overdue(kafka_sink *ks)
+{
+	if (ks->stop == NULL || !*ks->stop)
+		return false;
+	if (ks->stop_seen_us == 0)
+		ks->stop_seen_us = pt_monotonic_us();
+	return pt_monotonic_us() - ks->stop_seen_us >= (int64_t) ks->opts->stop_timeout_ms * 1000;
+}
+
 /* ---- librdkafka callbacks (served by rd_kafka_poll on this thread) ---- */
 
 static void
@@ -421,6 +438,13 @@ produce(kafka_sink *ks, const char *topic, const char *key, size_t keylen, const
 		if (ks->failed)
 		{
 			*err = ks->failure;
+			return false;
+		}
+		if (stop_overdue(ks))
+		{
+			pt_err_set(err, PT_ERR_RUNTIME, "stopped while Kafka's queue was full (%d messages not acknowledged)",
+					   rd_kafka_outq_len(ks->rk));
+			snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", PT_SQLSTATE_QUERY_CANCELED);
 			return false;
 		}
 	}
@@ -652,23 +676,33 @@ kafka_figures(void *state, pt_kafka_figures *figures)
 }
 
 /*
- * Wait until everything queued is acknowledged. When stopping on a signal
- * (*stop set) give up after DRAIN_ON_STOP_US: what is left is sent again
- * at the next start, since the slot was not confirmed past it.
+ * Wait until everything queued is acknowledged. Once a stop is asked for,
+ * give up after [capture] stop_timeout_s (stop_overdue): what is left is
+ * sent again at the next start, since the slot was not confirmed past it.
+ * Used at a clean stop, and at start when events are sent again: there,
+ * giving up is an error with SQLSTATE 57014 (query_canceled), so that
+ * capture stops before it streams (starting the stream would move the slot
+ * to the store's position, past what Kafka has).
  */
 static bool
-kafka_drain(void *state, volatile sig_atomic_t *stop, pt_err *err)
+drain(kafka_sink *ks, bool at_start, pt_err *err)
 {
-	kafka_sink *ks = state;
-	int64_t		started = pt_now_us();
-	int64_t		said = started;
+	int64_t		said = pt_now_us();
 
 	while (rd_kafka_outq_len(ks->rk) > 0 && !ks->failed)
 	{
-		if (stop != NULL && *stop && pt_now_us() - started > DRAIN_ON_STOP_US)
+		if (stop_overdue(ks))
 		{
-			pt_log_warning(ks->log, "kafka: stopping with %d messages not acknowledged; "
-						   "they are sent again at the next start", rd_kafka_outq_len(ks->rk));
+			pt_log_warning(ks->log, "kafka: stopping with %d messages not acknowledged after waiting %d s "
+						   "([capture] stop_timeout_s); the slot keeps them and they are sent again at the next start",
+						   rd_kafka_outq_len(ks->rk), ks->opts->stop_timeout_ms / 1000);
+			if (at_start)
+			{
+				log_stats(ks, true);
+				pt_err_set(err, PT_ERR_RUNTIME, "stopped while sending events to Kafka again at start");
+				snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", PT_SQLSTATE_QUERY_CANCELED);
+				return false;
+			}
 			break;
 		}
 		rd_kafka_poll(ks->rk, 100);
@@ -688,6 +722,16 @@ kafka_drain(void *state, volatile sig_atomic_t *stop, pt_err *err)
 	return save_position(ks, true, err);
 }
 
+static bool
+kafka_drain(void *state, volatile sig_atomic_t *stop, pt_err *err)
+{
+	kafka_sink *ks = state;
+
+	if (stop != NULL)
+		ks->stop = stop;
+	return drain(ks, false, err);
+}
+
 static void
 kafka_close(void *state)
 {
@@ -695,8 +739,17 @@ kafka_close(void *state)
 
 	if (ks->rk != NULL)
 	{
-		/* what is still queued is not lost: the slot was not confirmed past it */
-		rd_kafka_flush(ks->rk, 2000);
+		/*
+		 * What is still queued is not lost: the slot was not confirmed past
+		 * it. After a stop that waited its time, nothing more is waited for:
+		 * the queue and the requests in flight are purged, so that
+		 * rd_kafka_destroy has nothing left to wait on.
+		 */
+		if (stop_overdue(ks))
+			rd_kafka_purge(ks->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT |
+						   RD_KAFKA_PURGE_F_NON_BLOCKING);
+		else
+			rd_kafka_flush(ks->rk, 2000);
 		rd_kafka_destroy(ks->rk);
 	}
 	/* librdkafka is gone: nothing points into the chunks any more */
@@ -762,7 +815,7 @@ send_again(kafka_sink *ks, int64_t first, pt_lsn end, pt_err *err)
 	pt_store_reader_close(reader);
 	p->committed = true;
 	p->end = end;
-	return ok && kafka_drain(ks, NULL, err);
+	return ok && drain(ks, true, err);
 }
 
 static bool
@@ -810,13 +863,14 @@ static const pt_sink_ops kafka_ops = {
 
 bool
 pt_sink_kafka_open(pt_sink *sink, const pt_kafka_opts *opts, const char *db, PGconn *conn,
-				   const char *schema, pt_log *log, pt_err *err)
+				   const char *schema, volatile sig_atomic_t *stop, pt_log *log, pt_err *err)
 {
 	kafka_sink *ks = pt_calloc(1, sizeof(*ks));
 	rd_kafka_conf_t *conf;
 	char		why[512];
 
 	ks->opts = opts;
+	ks->stop = stop;
 	ks->log = log;
 	ks->conn = conn;
 	ks->schema = pt_strdup(schema);

@@ -44,15 +44,22 @@ typedef struct pt_kafka_opts
 	bool		tombstones;		/* a null-valued message after each delete */
 	const char *anchor_topic;	/* checkpoints, "" = none */
 	const char *slot;			/* the slot (its state row; Debezium's source.name) */
+	int			stop_timeout_ms;	/* once a stop is asked for, wait this long for acknowledgements at most */
 } pt_kafka_opts;
 
 /*
  * A Kafka sink. db is the source database's name (Debezium's source.db);
  * conn (borrowed) is the event store connection, schema its schema:
  * resume() reads events back from there. opts must outlive the sink.
+ * stop (borrowed, may be NULL) is the flag a signal sets: once it is set,
+ * no wait of the sink for Kafka (draining, sending again at start, room in
+ * a full queue, closing) lasts past opts->stop_timeout_ms; what is not
+ * acknowledged then stays unconfirmed in the slot and is sent again at the
+ * next start. Giving up on room in a full queue fails with SQLSTATE 57014
+ * (query_canceled): a stop, not a fault.
  * False with err (kind CONFIG for a property librdkafka refuses).
  */
 bool		pt_sink_kafka_open(pt_sink *sink, const pt_kafka_opts *opts, const char *db, PGconn *conn,
-							   const char *schema, pt_log *log, pt_err *err);
+							   const char *schema, volatile sig_atomic_t *stop, pt_log *log, pt_err *err);
 
 #endif

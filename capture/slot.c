@@ -6,6 +6,11 @@
  * capturing from it. The four combinations of "slot exists" and "store has
  * state" each have one safe answer, and none of them silently re-creates a
  * slot that vanished under a running capture.
+ *
+ * Two captures started at once on one slot would otherwise race through all
+ * of this (installing the store, creating the slot, taking the snapshot) and
+ * trip over each other: a session advisory lock on the source, taken before
+ * anything else, lets one of them in and tells the other who holds it.
  */
 #include "capture/slot.h"
 
@@ -43,6 +48,63 @@ pt_slot_check_source(PGconn *conn, pt_err *err)
 	}
 	PQclear(res);
 	return ok;
+}
+
+/*
+ * The lock's key: one per slot name in the source database, in the
+ * two-integer key space (pg_locks.objsubid 2), apart from the store's
+ * install lock (one bigint key).
+ */
+#define LOCK_KEY_SQL "hashtext('pgtrail.slot'), hashtext($1)"
+
+/* Say which session holds the slot's lock (it may have let go meanwhile). */
+static void
+explain_lock_holder(PGconn *conn, const char *slot, pt_err *err)
+{
+	const char *params[1] = {slot};
+	PGresult   *res;
+	pt_err		ignored;
+
+	res = pt_pq_exec_params(conn,
+							"SELECT l.pid, coalesce(a.application_name, '') "
+							"FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+							"WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
+							"AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+							"AND l.classid = hashtext('pgtrail.slot')::oid AND l.objid = hashtext($1)::oid LIMIT 1",
+							1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 2, &ignored);
+	pt_err_set(err, PT_ERR_RUNTIME, "replication slot \"%s\" is held by another pgtrail-capture", slot);
+	snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", PT_SQLSTATE_OBJECT_IN_USE);
+	if (res != NULL && PQntuples(res) == 1)
+		pt_err_detail(err, "its session on the source has server pid %s (application \"%s\"; "
+					  "pg_stat_activity says from where)", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+	pt_err_hint(err, "run one pgtrail-capture per slot; give a second capture its own --slot and --schema");
+	PQclear(res);
+}
+
+bool
+pt_slot_lock(PGconn *conn, const char *slot, int wait_ms, pt_err *err)
+{
+	const char *params[1] = {slot};
+
+	for (int waited = 0;; waited += 200)
+	{
+		PGresult   *res = pt_pq_exec_params(conn, "SELECT pg_try_advisory_lock(" LOCK_KEY_SQL ")", 1, params,
+											PGRES_TUPLES_OK, 1, 1, err);
+		bool		locked;
+		struct timespec ts = {0, 200 * 1000000L};
+
+		if (res == NULL)
+			return false;
+		locked = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		PQclear(res);
+		if (locked)
+			return true;
+		if (waited >= wait_ms)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	explain_lock_holder(conn, slot, err);
+	return false;
 }
 
 bool
@@ -155,6 +217,15 @@ pt_slot_create(pt_stream *stream, const char *slot, pt_lsn *consistent, char **s
 {
 	if (pt_stream_create_slot(stream, slot, consistent, snapshot, err))
 		return true;
+	if (strcmp(err->sqlstate, PT_SQLSTATE_DUPLICATE_OBJECT) == 0)
+	{
+		/* created by someone else (not a pgtrail-capture: that one holds the lock) since the lookup */
+		pt_err_prefix(err, "could not create replication slot \"%s\"", slot);
+		err->kind = PT_ERR_RUNTIME;
+		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", PT_SQLSTATE_OBJECT_IN_USE);
+		pt_err_hint(err, "another program created the slot at the same moment; stop it, or use another --slot");
+		return false;
+	}
 	explain_create_failure(err);
 	pt_err_prefix(err, "could not create replication slot \"%s\"", slot);
 	if (err->sqlstate[0] && strncmp(err->sqlstate, "08", 2) != 0 && err->kind == PT_ERR_RUNTIME &&

@@ -25,6 +25,16 @@ typedef struct pt_slot_info
 /* wal_level must be logical (PT_ERR_CONFIG with the fix otherwise). */
 bool		pt_slot_check_source(PGconn *conn, pt_err *err);
 
+/*
+ * Take the session advisory lock that makes one pgtrail-capture the only one
+ * using the slot, for as long as conn stays open (the server lets go of it
+ * when the connection ends, also after kill -9). A holder that is going away
+ * (the session of a capture just killed) is waited for up to wait_ms. Held
+ * by a capture that runs: PT_ERR_RUNTIME with SQLSTATE 55006 object_in_use
+ * (exit 3: the slot may be free later), naming the holder's session.
+ */
+bool		pt_slot_lock(PGconn *conn, const char *slot, int wait_ms, pt_err *err);
+
 /* Read the slot's row from pg_replication_slots (info->exists false if none). */
 bool		pt_slot_lookup(PGconn *conn, const char *slot, pt_slot_info *info, pt_err *err);
 
@@ -40,7 +50,12 @@ bool		pt_slot_usable(const char *slot, const pt_slot_info *info, pt_err *err);
 /* Drop a slot (a lost one, before --resnapshot creates it anew). */
 bool		pt_slot_drop(PGconn *conn, const char *slot, pt_err *err);
 
-/* Create the wal2json slot, exporting a snapshot; server refusals get their fix as hint. */
+/*
+ * Create the wal2json slot, exporting a snapshot; server refusals get their
+ * fix as hint. A slot of that name created meanwhile by another process
+ * (42710 duplicate_object) is PT_ERR_RUNTIME with SQLSTATE 55006, like a
+ * slot in use.
+ */
 bool		pt_slot_create(pt_stream *stream, const char *slot, pt_lsn *consistent,
 						   char **snapshot, pt_err *err);
 

@@ -53,6 +53,8 @@ const pt_config_key pt_config_keys[] = {
 	"how the event store's own writes are kept out of decoding when it lives in the source: a replication origin the server drops before decoding (needs superuser or EXECUTE on pg_replication_origin_*; falls back to tables), or wal2json's filter-tables"},
 	{"capture", "status_interval_ms", PT_KEY_INT, "10000", 100, 3600000, NULL, "status-interval-ms", CAP,
 	"how often capture reports its position to the source (milliseconds)"},
+	{"capture", "stop_timeout_s", PT_KEY_INT, "30", 1, 3600, NULL, "stop-timeout-s", CAP,
+	"after SIGTERM or SIGINT, wait at most this many seconds for Kafka to acknowledge what is queued (brokers down: the slot keeps the rest, sent again at the next start)"},
 	{"capture", "ddl", PT_KEY_ENUM, "off", 0, 0, "on|off", "ddl", CAP,
 	"DDL capture: event triggers in the source record each schema change as a ddl event and re-snapshot tables a rewrite changed (installing them needs a superuser once)"},
 	{"capture", "signing_key", PT_KEY_STRING, "", 0, 0, NULL, "signing-key", CAP,

@@ -80,5 +80,6 @@ bool		pt_pq_create_schema(PGconn *conn, const char *name, pt_err *err);
 #define PT_SQLSTATE_DUPLICATE_OBJECT "42710"
 #define PT_SQLSTATE_INSUFFICIENT_PRIVILEGE "42501"
 #define PT_SQLSTATE_OBJECT_IN_USE "55006"
+#define PT_SQLSTATE_QUERY_CANCELED "57014"
 
 #endif

@@ -67,7 +67,8 @@
  * EXISTS at every install, so older stores get them too. verified holds
  * pgtrail-verify's last verified point (incremental runs go on from it);
  * sink_positions the last event a background sink (Kafka) had
- * acknowledged, as far as capture wrote it down.
+ * acknowledged, as far as capture wrote it down; slot_claims the slots
+ * capture created itself (capture/slot_claim.c).
  */
 #define CREATE_LATER_TABLES_SQL \
 	"CREATE TABLE IF NOT EXISTS %1$s.verified (" \
@@ -81,6 +82,11 @@
 	" event_id bigint NOT NULL," \
 	" updated_at timestamptz NOT NULL DEFAULT now()," \
 	" PRIMARY KEY (slot, sink));" \
+	"CREATE TABLE IF NOT EXISTS %1$s.slot_claims (" \
+	" slot text PRIMARY KEY," \
+	" claimed_lsn pg_lsn NOT NULL," \
+	" created_lsn pg_lsn," \
+	" claimed_at timestamptz NOT NULL DEFAULT now());" \
 	"CREATE INDEX IF NOT EXISTS events_schemas ON %1$s.events (id) WHERE op = 'schema'"
 
 /*

@@ -50,8 +50,14 @@ eq "the failed first snapshot dropped its new slot" "SELECT count(*) FROM pg_rep
 "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --log-level error &
 capture=$!
 for _ in $(seq 1 50); do [ "$(q "SELECT count(*) FROM pg_replication_slots WHERE active")" = 1 ] && break; sleep 0.1; done
-expect 3 'replication slot "pgtrail" is active in another process' -- --source "$PGTRAIL_TEST_DSN"
+expect 3 'replication slot "pgtrail" is held by another pgtrail-capture' -- --source "$PGTRAIL_TEST_DSN"
 kill -TERM "$capture"; wait "$capture"; capture=""
+# held by another program (no pgtrail lock): the slot's active_pid says so
+/usr/lib/postgresql/15/bin/pg_recvlogical -d "$PGTRAIL_TEST_DSN" -S pgtrail --start -f /dev/null &
+writer=$!
+for _ in $(seq 1 50); do [ "$(q "SELECT count(*) FROM pg_replication_slots WHERE active")" = 1 ] && break; sleep 0.1; done
+expect 3 'replication slot "pgtrail" is active in another process' -- --source "$PGTRAIL_TEST_DSN"
+kill -TERM "$writer"; wait "$writer" || true; writer=""
 
 q "ALTER SYSTEM SET wal_level = replica" >/dev/null
 q "SELECT pg_drop_replication_slot('pgtrail')" >/dev/null
