@@ -79,6 +79,25 @@ pt_log_enabled(const pt_log *log, pt_log_level level)
 	return log != NULL && level >= log->level;
 }
 
+/*
+ * Text for a terminal: names and values in messages can come from the
+ * event store or the source (a table named with an escape sequence); control
+ * bytes other than newline and tab are written as \xNN, never raw.
+ */
+static void
+put_terminal_text(pt_buf *b, const char *s)
+{
+	for (; *s; s++)
+	{
+		unsigned char c = (unsigned char) *s;
+
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+			pt_buf_printf(b, "\\x%02x", c);
+		else
+			pt_buf_putc(b, (char) c);
+	}
+}
+
 static void
 emit(pt_log *log, pt_log_level level, const char *msg, const char *detail, const char *hint)
 {
@@ -113,11 +132,19 @@ emit(pt_log *log, pt_log_level level, const char *msg, const char *detail, const
 	}
 	else
 	{
-		pt_buf_printf(b, "%s: %s: %s\n", log->program, level_names[level], msg);
+		pt_buf_printf(b, "%s: %s: ", log->program, level_names[level]);
+		put_terminal_text(b, msg);
 		if (detail && detail[0])
-			pt_buf_printf(b, "detail: %s\n", detail);
+		{
+			pt_buf_puts(b, "\ndetail: ");
+			put_terminal_text(b, detail);
+		}
 		if (hint && hint[0])
-			pt_buf_printf(b, "hint: %s\n", hint);
+		{
+			pt_buf_puts(b, "\nhint: ");
+			put_terminal_text(b, hint);
+		}
+		pt_buf_putc(b, '\n');
 	}
 	fwrite(b->data, 1, b->len, log->out);
 	fflush(log->out);

@@ -17,17 +17,28 @@
 #include "core/mem.h"
 #include "core/pq.h"
 
-/* One row per version and per schema event, with a verdict. */
+/*
+ * One row per version and per schema event, with a verdict. "legacy" (a
+ * version of a store written before schema events) needs all of: a first
+ * event below the log's first schema event, and a row event below it too
+ * (a store that began with schema events has none: there every version
+ * must have its event).
+ */
 #define AUDIT_SQL \
 	"WITH s AS (SELECT schema_name, table_name, version, first_event_id, " \
 	"  '{\"columns\":' || columns::text || ',\"primary_key\":' || " \
 	"  coalesce(array_to_json(primary_key)::text, '[]') || ',\"details\":' || " \
 	"  coalesce(details::text, 'null') || '}' AS doc FROM %1$s.schemas), " \
-	"e AS (SELECT id, schema_name, table_name, schema_version AS version, row::text AS doc " \
+	"e AS (SELECT id, schema_name, table_name, schema_version AS version, row::text AS doc, " \
+	"  count(*) OVER (PARTITION BY schema_name, table_name, schema_version) AS copies " \
 	"  FROM %1$s.events WHERE op = 'schema'), " \
-	"f AS (SELECT coalesce(min(id), 9223372036854775807) AS id FROM e) " \
+	"f AS (SELECT coalesce(min(id), 9223372036854775807) AS id FROM e), " \
+	"old AS (SELECT EXISTS (SELECT 1 FROM %1$s.events x, f WHERE x.id < f.id AND x.op IN " \
+	"  ('insert', 'update', 'delete', 'truncate', 'snapshot')) AS rows_before) " \
 	"SELECT CASE WHEN s.version IS NULL THEN 'orphan' " \
-	"  WHEN e.id IS NULL THEN CASE WHEN coalesce(s.first_event_id, 0) < f.id THEN 'legacy' ELSE 'uncovered' END " \
+	"  WHEN e.id IS NULL THEN CASE WHEN s.first_event_id > 0 AND s.first_event_id < f.id AND old.rows_before " \
+	"    THEN 'legacy' ELSE 'uncovered' END " \
+	"  WHEN e.copies > 1 THEN 'duplicate' " \
 	"  WHEN e.doc IS DISTINCT FROM s.doc THEN 'changed' " \
 	"  WHEN s.first_event_id IS NULL OR s.first_event_id <= e.id OR EXISTS (SELECT 1 FROM %1$s.events x " \
 	"    WHERE x.id > e.id AND x.id < s.first_event_id AND x.op <> 'schema') THEN 'moved' " \
@@ -35,7 +46,7 @@
 	"  coalesce(s.schema_name, e.schema_name), coalesce(s.table_name, e.table_name), " \
 	"  coalesce(s.version, e.version), e.id, s.first_event_id " \
 	"FROM s FULL JOIN e ON e.schema_name = s.schema_name AND e.table_name = s.table_name " \
-	"  AND e.version = s.version CROSS JOIN f ORDER BY 5 NULLS LAST, 6"
+	"  AND e.version = s.version CROSS JOIN f CROSS JOIN old ORDER BY 5 NULLS LAST, 6"
 
 void
 pt_schema_doc(pt_buf *out, const char *columns, const char *const *primary_key, int npk, const char *details)
@@ -142,6 +153,9 @@ describe(char *out, size_t size, const char *verdict, const PGresult *res, int r
 	else if (strcmp(verdict, "uncovered") == 0)
 		snprintf(out, size, "schema version %s of table \"%s\".\"%s\" (first event %s) has no schema event in "
 				 "the chain: it was added to the schemas table outside capture", version, schema, table, first);
+	else if (strcmp(verdict, "duplicate") == 0)
+		snprintf(out, size, "schema version %s of table \"%s\".\"%s\" has more than one schema event (%s is one): "
+				 "an event was put into the chain", version, schema, table, event);
 	else if (strcmp(verdict, "moved") == 0)
 		snprintf(out, size, "schema version %s of table \"%s\".\"%s\" opens at event %s, not right after its "
 				 "schema event %s", version, schema, table, first, event);

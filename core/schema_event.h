@@ -76,9 +76,10 @@ typedef struct pt_version_audit
 /*
  * Compare every row of the store's schemas table with the schema events
  * of its events table (one query, in the caller's snapshot). A finding is
- * a version whose row differs from its event, a version after the log's
- * first schema event without one, a first_event_id that does not follow
- * its event, or a schema event without a row. False only when the query
+ * a version whose row differs from its event, a version without one that
+ * is not of a store written before schema events (docs/FORMAT.md), two
+ * events for one version, a first_event_id that does not follow its event,
+ * or a schema event without a row. False only when the query
  * could not run.
  */
 bool		pt_versions_audit(PGconn *conn, const char *schema, pt_version_audit *audit, pt_err *err);

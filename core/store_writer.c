@@ -45,6 +45,8 @@ struct pt_store_writer
 	bool		in_copy;
 	pt_buf		rows;			/* COPY data not sent yet */
 	pt_version_queue versions;	/* recorded in the batch, not yet in the chain */
+	pt_event	last;			/* position and time of the last event added (no spans) */
+	bool		batch_has_event;	/* the open batch has an event besides schema events */
 	pt_lsn		last_commit_lsn;	/* of the last event added */
 	pt_lsn		committed_commit_lsn;	/* of the last event committed */
 
@@ -185,6 +187,7 @@ pt_store_writer_begin(pt_store_writer *w, pt_err *err)
 	PQclear(res);
 	w->in_copy = true;
 	w->pending = 0;
+	w->batch_has_event = false;
 	pt_buf_reset(&w->rows);
 	return true;
 }
@@ -273,6 +276,12 @@ pt_store_writer_add(pt_store_writer *w, pt_event *ev, pt_err *err)
 		return false;
 	pt_chain_append(w->chain, ev);
 	w->last_commit_lsn = ev->commit_lsn;
+	w->last.lsn = ev->lsn;
+	w->last.commit_lsn = ev->commit_lsn;
+	w->last.has_xid = ev->has_xid;
+	w->last.xid = ev->xid;
+	w->last.committed_at = ev->committed_at;
+	w->batch_has_event = true;
 	format_row(&w->rows, ev);
 	w->pending++;
 	return w->rows.len < SEND_CHUNK || send_rows(w, err);
@@ -388,7 +397,8 @@ insert_versions(pt_store_writer *w, pt_err *err)
 /*
  * Versions queued in the batch go into the chain just before the event
  * they open at (at: NULL at commit, when none followed: a snapshot of an
- * empty table; they are then dated at the batch's confirmed LSN and now).
+ * empty table; they are then dated as the batch's last event, part of its
+ * transaction, or, in a batch of no event, at its confirmed LSN and now).
  * COPY is left for the schemas rows, in the same transaction, and taken
  * up again when an event follows.
  */
@@ -405,6 +415,8 @@ write_versions(pt_store_writer *w, const pt_event *at, pt_lsn confirmed_lsn, pt_
 		memset(&now, 0, sizeof(now));
 		now.lsn = now.commit_lsn = confirmed_lsn;
 		now.committed_at = pt_now_us();
+		if (w->batch_has_event)
+			now = w->last;
 		at = &now;
 	}
 	for (int i = 0; i < w->versions.n; i++)

@@ -163,7 +163,8 @@ open_versions(replay *r, int64_t event_id, bool emptied, pt_err *err)
 
 		if (o->event_id < event_id || !pt_events_wanted(r, o->rt->schema, o->rt->table))
 			continue;
-		if ((tt = pt_events_table(r, o->rt->schema, o->rt->table, o->rv->version, err)) == NULL ||
+		if (!pt_trust_opening(r, o->rt, o->rv, err) ||
+			(tt = pt_events_table(r, o->rt->schema, o->rt->table, o->rv->version, err)) == NULL ||
 			!reach_version(r, tt, o->rt, o->rv, emptied, err))
 			return false;
 	}
@@ -564,7 +565,8 @@ pt_events_apply(replay *r, const pt_event *ev, pt_err *err)
 		case PT_OP_MESSAGE:
 			return !r->opts->create_tables || open_versions(r, ev->id, false, err);
 		case PT_OP_SCHEMA:
-			return true;		/* its version opens at the event after it */
+			/* its version opens at the event after it; versions before it may open here */
+			return pt_trust_schema_event(r, ev, err) && (!r->opts->create_tables || open_versions(r, ev->id, false, err));
 		default:
 			return (!r->opts->create_tables || open_versions(r, ev->id, false, err)) && apply_row(r, ev, err);
 	}

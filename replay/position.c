@@ -17,7 +17,7 @@
 	" last_hash bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now()); " \
 	"CREATE TABLE IF NOT EXISTS %1$s.tables (store text NOT NULL, schema_name text NOT NULL, " \
 	" table_name text NOT NULL, version int NOT NULL, PRIMARY KEY (store, schema_name, table_name)); " \
-	"ALTER TABLE %1$s.position ADD COLUMN IF NOT EXISTS tables text NOT NULL DEFAULT ''"
+	"ALTER TABLE %1$s.position ADD COLUMN IF NOT EXISTS tables text"
 
 /* sql with the quoted state schema for %1$s; NULL when quoting failed. */
 static char *
@@ -68,6 +68,7 @@ pt_position_load(PGconn *conn, const char *state_schema, const char *store, pt_p
 	if (PQntuples(res) == 1)
 	{
 		pos->event_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		pos->tables_known = !PQgetisnull(res, 0, 2);
 		snprintf(pos->tables, sizeof(pos->tables), "%s", PQgetvalue(res, 0, 2));
 		if (strlen(PQgetvalue(res, 0, 1)) != 2 * PT_HASH_LEN ||
 			!pt_hex_decode(PQgetvalue(res, 0, 1), PT_HASH_LEN, pos->hash))

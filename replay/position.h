@@ -18,11 +18,14 @@
 #include "core/err.h"
 #include "core/event.h"
 
+#define PT_POSITION_TABLES_MAX 1024
+
 typedef struct pt_position
 {
 	int64_t		event_id;		/* 0: nothing applied yet */
 	uint8_t		hash[PT_HASH_LEN];
-	char		tables[512];	/* the --tables patterns it covers ("" = every table) */
+	char		tables[PT_POSITION_TABLES_MAX];	/* the --tables it covers ("" = every table) */
+	bool		tables_known;	/* false: written by a replay that did not record them */
 } pt_position;
 
 /*

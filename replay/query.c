@@ -32,6 +32,7 @@
 #include "core/jsonobj.h"
 #include "core/mem.h"
 #include "core/pq.h"
+#include "core/schema_event.h"
 #include "replay/versions.h"
 
 #define EVENTS_SQL \
@@ -627,6 +628,21 @@ run_query(PGconn *conn, const pt_query_opts *q, const char *schema, const char *
 	return ok;
 }
 
+/* The versions the answer's column names follow must be the chain's. */
+static bool
+versions_proven(PGconn *conn, const pt_query_opts *q, pt_err *err)
+{
+	pt_version_audit a;
+
+	if (!pt_versions_audit(conn, q->schema, &a, err))
+		return false;
+	if (a.bad == 0)
+		return true;
+	pt_err_set(err, PT_ERR_INTEGRITY, "%s", a.findings[0]);
+	pt_err_hint(err, "run pgtrail-verify; point queries answer only from schema versions the chain proves");
+	return false;
+}
+
 bool
 pt_replay_query(const pt_query_opts *q, FILE *out, pt_err *err)
 {
@@ -644,10 +660,14 @@ pt_replay_query(const pt_query_opts *q, FILE *out, pt_err *err)
 		pt_err_prefix(err, "event store");
 		ok = false;
 	}
+	/* one snapshot: what is proven is what is answered */
+	if (ok)
+		ok = pt_pq_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", err) && versions_proven(conn, q, err);
 	if (ok && ((q->public_key && q->public_key[0]) || (q->anchor && q->anchor[0])))
 		ok = pt_trust_prove_log(conn, q->schema, q->public_key, q->anchor, q->log, err);
 	if (ok)
-		ok = run_query(conn, q, schema.data, table.data, key.data, &obj, out, err);
+		ok = run_query(conn, q, schema.data, table.data, key.data, &obj, out, err) &&
+			pt_pq_command(conn, "COMMIT", err);
 	pt_pq_close(conn);
 	pt_jsonobj_free(&obj);
 	pt_buf_free(&schema);

@@ -233,12 +233,22 @@ replay_range(replay *r, int64_t stop_id, int64_t *broken_txn, pt_err *err)
 		*broken_txn = r->in_txn ? r->txn_first : r->applied_id + 1;
 	else if (broken)
 		*broken_txn = same_txn(r, &ev) ? r->txn_first : ev.id;
+	if (*broken_txn > 0)
+		*broken_txn = pt_trust_safe_end(r, *broken_txn - 1) + 1;
 	pt_store_reader_close(reader);
 	pt_chain_free(chain);
+	if (ok && !pt_trust_may_commit(r, stop_id))
+	{
+		/* stopped (a signal) before the next checkpoint: nothing it has not proven is committed */
+		batch_abort(r);
+		return true;
+	}
 	if (ok)
 		ok = txn_end(r, err) && batch_commit(r, err);
 	if (!ok)
 		batch_abort(r);
+	else
+		pt_trust_say_unproven(r);
 	return ok;
 }
 
@@ -268,6 +278,20 @@ take_target(replay *r, pt_err *err)
 bool
 pt_replay_check_filter(replay *r, pt_err *err)
 {
+	if (strlen(tables_of(r)) >= PT_POSITION_TABLES_MAX)
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "--tables is too long for replay's position (at most %d bytes)",
+				   PT_POSITION_TABLES_MAX - 1);
+		pt_err_hint(err, "use * patterns, or replay in several targets");
+		return false;
+	}
+	if (r->committed.event_id > 0 && !r->committed.tables_known)
+	{
+		pt_log_warning(r->log, "the target's position was written by a pgtrail-replay that did not record its "
+					   "--tables: replay goes on with '%s'; use the same patterns as before",
+					   tables_of(r)[0] ? tables_of(r) : "*");
+		return true;
+	}
 	if (r->committed.event_id == 0 || strcmp(r->committed.tables, tables_of(r)) == 0)
 		return true;
 	pt_err_set(err, PT_ERR_CONFIG, "the target was replayed up to event %lld with --tables '%s', not '%s'",

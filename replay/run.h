@@ -115,6 +115,16 @@ typedef struct replay
 	int64_t		log_end;		/* the log's last id when the anchor file was read */
 	int64_t		range_stop;		/* the last event of the range being applied */
 	bool		pin_failed;
+	int64_t		said_unproven;	/* the position pt_trust_say_unproven last spoke of */
+
+	/* schema events read from the stream in this run, with their rows (trust.c) */
+	struct seen_schema
+	{
+		int64_t		event_id;
+		char	   *doc;
+	}		   *seen;
+	int			nseen;
+	int			seencap;
 } replay;
 
 /* ---- events.c ---- */
@@ -165,6 +175,12 @@ bool		pt_plan_clean(replay *r, pt_err *err);
 /* Every schema version must be what its schema event says (false: refused). */
 bool		pt_trust_versions(replay *r, pt_err *err);
 
+/* A schema event as streamed must be the version loaded (false: refused). */
+bool		pt_trust_schema_event(replay *r, const pt_event *ev, pt_err *err);
+
+/* May this version open? Its schema event must have been read as loaded. */
+bool		pt_trust_opening(replay *r, const pt_rtable *rt, const pt_rversion *rv, pt_err *err);
+
 /* The pins after the position: checkpoints (with --public-key) and anchor lines. */
 bool		pt_trust_load_pins(replay *r, pt_err *err);
 
@@ -173,6 +189,12 @@ bool		pt_trust_pass(replay *r, const pt_event *ev, pt_err *err);
 
 /* May the batch commit here? Not while an unchecked pin lies ahead before range_stop. */
 bool		pt_trust_may_commit(const replay *r, int64_t range_stop);
+
+/* end, or the last checked pin when a pin lay ahead in the range (where a rerun may go). */
+int64_t		pt_trust_safe_end(const replay *r, int64_t end);
+
+/* Say (once per position) that the committed events past the last checked pin are unproven. */
+void		pt_trust_say_unproven(replay *r);
 
 void		pt_trust_free(replay *r);
 

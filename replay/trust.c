@@ -51,6 +51,62 @@ pt_trust_versions(replay *r, pt_err *err)
 	return false;
 }
 
+/*
+ * The versions were loaded by queries of their own; the stream is what the
+ * chain check hashed. A schema event as streamed must be the version
+ * loaded, byte for byte, and a version opens only after its event was read
+ * so (or before this run's start, when the run that got the target there
+ * read it): a store changed between the two reads is refused.
+ */
+bool
+pt_trust_schema_event(replay *r, const pt_event *ev, pt_err *err)
+{
+	const pt_rtable *rt;
+	const pt_rversion *rv = NULL;
+
+	pt_events_cstr(&r->sname, ev->schema_name);
+	pt_events_cstr(&r->tname, ev->table_name);
+	rt = pt_versions_table(r->versions, r->sname.data, r->sname.len, r->tname.data, r->tname.len);
+	if (rt && ev->has_schema_version)
+		rv = pt_versions_get(rt, ev->schema_version);
+	if (rv == NULL || rv->schema_event_id != ev->id || rv->doc == NULL || ev->row.ptr == NULL ||
+		strlen(rv->doc) != ev->row.len || memcmp(rv->doc, ev->row.ptr, ev->row.len) != 0)
+	{
+		pt_err_set(err, PT_ERR_INTEGRITY, "event %lld: the schema event the chain holds is not the version of "
+				   "\"%s\".\"%s\" replay loaded: the event store changed while replay read it", (long long) ev->id,
+				   r->sname.data, r->tname.data);
+		pt_err_hint(err, "run pgtrail-verify; nothing was committed past the transaction before this event");
+		return false;
+	}
+	if (r->nseen == r->seencap)
+	{
+		r->seencap = r->seencap ? 2 * r->seencap : 16;
+		r->seen = pt_realloc(r->seen, sizeof(*r->seen) * (size_t) r->seencap);
+	}
+	r->seen[r->nseen].event_id = ev->id;
+	r->seen[r->nseen].doc = pt_strdup(rv->doc);
+	r->nseen++;
+	return true;
+}
+
+bool
+pt_trust_opening(replay *r, const pt_rtable *rt, const pt_rversion *rv, pt_err *err)
+{
+	if (rv->schema_event_id == 0 || rv->schema_event_id <= r->first_id)
+		return true;			/* before schema events (said at load), or read by an earlier run */
+	for (int i = r->nseen - 1; i >= 0; i--)
+		if (r->seen[i].event_id == rv->schema_event_id)
+		{
+			if (strcmp(r->seen[i].doc, rv->doc) == 0)
+				return true;
+			break;
+		}
+	pt_err_set(err, PT_ERR_INTEGRITY, "version %d of \"%s\".\"%s\" is not what its schema event %lld said when "
+			   "replay read it", rv->version, rt->schema, rt->table, (long long) rv->schema_event_id);
+	pt_err_hint(err, "run pgtrail-verify: the schemas table or the event changed while replay ran");
+	return false;
+}
+
 /* ---- checkpoints and anchors ---- */
 
 /*
@@ -142,6 +198,8 @@ add_anchor_line(replay *r, const char *line, size_t len, int lineno)
 
 	if (!pt_checkpoint_parse_anchor(line, len, &cp, &why))
 	{
+		if (r->npins_loaded > 0)
+			return;				/* said on the first read (--follow reads it every round) */
 		pt_log_warning(r->log, "anchor file \"%s\" line %d is not a checkpoint: %s", r->opts->anchor, lineno,
 					   why.message);
 		return;
@@ -273,9 +331,32 @@ pt_trust_may_commit(const replay *r, int64_t range_stop)
 		r->applied_id == r->last_good_pin;
 }
 
+int64_t
+pt_trust_safe_end(const replay *r, int64_t end)
+{
+	if (r->next_pin < r->npins && r->pins[r->next_pin].event_id <= r->range_stop && r->last_good_pin < end)
+		return r->last_good_pin;	/* a checkpoint lay ahead: only what one proved */
+	return end;
+}
+
+void
+pt_trust_say_unproven(replay *r)
+{
+	if (r->opts->follow || r->npins_loaded == 0 || (r->ring == NULL && (r->opts->anchor == NULL || r->opts->anchor[0] == '\0')) ||
+		r->committed.event_id <= r->last_good_pin || r->said_unproven == r->committed.event_id)
+		return;
+	r->said_unproven = r->committed.event_id;
+	pt_log_info(r->log, "events %lld to %lld are past the last checkpoint replay checked%s: no signature or "
+				"anchor proves them yet", (long long) r->last_good_pin + 1, (long long) r->committed.event_id,
+				r->next_pin < r->npins ? " (the stop point comes before the next one)" : "");
+}
+
 void
 pt_trust_free(replay *r)
 {
+	for (int i = 0; i < r->nseen; i++)
+		free(r->seen[i].doc);
+	free(r->seen);
 	free(r->pins);
 	pt_keyring_free(r->ring);
 }

@@ -27,7 +27,8 @@ struct pt_versions
  * schemas table and schema events differ.
  */
 #define VERSIONS_FROM \
-	"(SELECT s.schema_name, s.table_name, s.version, s.first_event_id, " \
+	"(SELECT s.schema_name, s.table_name, s.version, s.first_event_id, e.id AS schema_event_id, " \
+	"  e.row::text AS doc, " \
 	"  CASE WHEN e.id IS NULL THEN s.columns ELSE e.row->'columns' END AS columns, " \
 	"  CASE WHEN e.id IS NULL THEN s.details ELSE e.row->'details' END AS details, " \
 	"  CASE WHEN e.id IS NULL THEN s.primary_key " \
@@ -42,7 +43,7 @@ struct pt_versions
 	"d.value->>'generated', coalesce(d.value->>'identity', ''), d.value->>'default', " \
 	"coalesce(d.value->>'not_null', 'false'), s.details->>'parent', " \
 	"s.details->>'parent_partition_key', s.details->>'partition_bound', s.details->>'partition_key', " \
-	"coalesce(s.details->>'oid', '0') " \
+	"coalesce(s.details->>'oid', '0'), coalesce(s.schema_event_id, 0), s.doc " \
 	"FROM " VERSIONS_FROM \
 	"LEFT JOIN LATERAL json_array_elements(s.columns) WITH ORDINALITY c(value, ord) ON true " \
 	"LEFT JOIN LATERAL (SELECT x AS value FROM json_array_elements(CASE WHEN " \
@@ -91,6 +92,8 @@ add_version(pt_rtable *t, const PGresult *res, int row)
 	rv->partition_bound = dup_or_null(res, row, 13);
 	rv->partition_key = dup_or_null(res, row, 14);
 	rv->oid = strtoll(PQgetvalue(res, row, 15), NULL, 10);
+	rv->schema_event_id = strtoll(PQgetvalue(res, row, 16), NULL, 10);
+	rv->doc = dup_or_null(res, row, 17);
 	return rv;
 }
 
@@ -126,7 +129,7 @@ load_columns(pt_versions *v, PGconn *conn, const char *qschema, pt_err *err)
 	pt_rversion *rv = NULL;
 
 	pt_buf_printf(&sql, COLUMNS_SQL, qschema);
-	res = pt_pq_exec(conn, sql.data, PGRES_TUPLES_OK, PT_PQ_ANY, 16, err);
+	res = pt_pq_exec(conn, sql.data, PGRES_TUPLES_OK, PT_PQ_ANY, 18, err);
 	pt_buf_free(&sql);
 	if (res == NULL)
 		return false;
@@ -215,6 +218,7 @@ free_version(pt_rversion *rv)
 	free(rv->parent_partition_key);
 	free(rv->partition_bound);
 	free(rv->partition_key);
+	free(rv->doc);
 }
 
 void

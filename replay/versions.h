@@ -43,6 +43,8 @@ typedef struct pt_rversion
 	char	   *partition_bound;	/* FOR VALUES ... */
 	char	   *partition_key;	/* a partitioned table's own PARTITION BY clause */
 	int64_t		oid;			/* the table's oid at the source (0: not recorded) */
+	int64_t		schema_event_id;	/* its schema event (0: a version of before schema events) */
+	char	   *doc;			/* that event's row as loaded, which the stream must match */
 	const struct pt_rtable *home;	/* the table this incarnation (oid) is known as last */
 } pt_rversion;
 

@@ -104,7 +104,7 @@ def psql(dsn, sql):
     return proc, rows
 
 
-def check_versions(ident, dsn, schema_events, next_other):
+def check_versions(ident, dsn, schema_events, next_other, first_row_event):
     """The schemas table against the chain's schema events (rules 1-4 of FORMAT.md)."""
     proc, rows = psql(dsn, SCHEMAS_QUERY.format(schema=ident))
     first_schema_event = min((i for i, _ in schema_events.values()), default=None)
@@ -115,7 +115,9 @@ def check_versions(ident, dsn, schema_events, next_other):
         doc = version_document(r[5], json.loads(r[6]) if r[6] else [], NULL if r[7] == "t" else r[8])
         where = f'schema version {r[2]} of "{r[0]}"."{r[1]}"'
         if name not in schema_events:
-            if first_schema_event is None or (first is not NULL and first < first_schema_event):
+            below = first is not NULL and first > 0 and (first_schema_event is None or first < first_schema_event)
+            if below and first_row_event is not None and \
+                    (first_schema_event is None or first_row_event < first_schema_event):
                 unproven += 1
                 continue
             return report(proc, 1, f"{where}: no schema event in the chain"), 0
@@ -140,7 +142,7 @@ def check_database(schema, dsn):
     csv.field_size_limit(sys.maxsize)  # a value can be up to 1 GB
     proc, rows = psql(dsn, QUERY.format(schema=ident))
     prev, expected_id, count = bytes(32), 1, 0
-    schema_events, next_other, waiting = {}, {}, []
+    schema_events, next_other, waiting, first_row_event = {}, {}, [], None
     for r in rows:
         ev = row_to_event(r)
         if int(ev["id"]) != expected_id:
@@ -149,10 +151,13 @@ def check_database(schema, dsn):
             return report(proc, 1, f"event {ev['id']}: prev_hash does not match the hash of event {expected_id - 1}")
         if chain_hash(prev, ev) != ev["hash"]:
             return report(proc, 1, f"event {ev['id']}: hash mismatch")
+        if first_row_event is None and ev["op"] in ("insert", "update", "delete", "truncate", "snapshot"):
+            first_row_event = int(ev["id"])
         if ev["op"] == "schema":
             key = (ev["schema_name"], ev["table_name"], ev["schema_version"])
             if key in schema_events:
-                return report(proc, 1, f"event {ev['id']}: a second schema event for the same version")
+                return report(proc, 1, f"schema event {ev['id']}: a second one for version {key[2]} of "
+                                       f"\"{key[0]}\".\"{key[1]}\"")
             schema_events[key] = (int(ev["id"]), ev["row"])
             waiting.append(int(ev["id"]))
         else:
@@ -163,7 +168,7 @@ def check_database(schema, dsn):
     if proc.wait() != 0:
         sys.stderr.write(proc.stderr.read().decode("utf-8", "replace"))
         return 3
-    code, unproven = check_versions(ident, dsn, schema_events, next_other)
+    code, unproven = check_versions(ident, dsn, schema_events, next_other, first_row_event)
     if code:
         return code
     print(f"ok: {count} events, last hash {prev.hex() if count else '-'}; "

@@ -35,13 +35,14 @@ CREATE TABLE app.accounts (id int PRIMARY KEY, balance numeric(12,2) NOT NULL DE
 CREATE TABLE app.audit (id bigserial PRIMARY KEY, what text);
 SQL
 "$bin/pgtrail-capture" --source "$src" --endpos 0/1 --log-level warning 2>>"$log" || fail "first start"
+q "SELECT pg_logical_emit_message(true, 'app', 'the log begins with a message')" >/dev/null
 for t in 0 1 2 3 4; do
     q "INSERT INTO app.accounts SELECT g, g * 10.5, 'n' FROM generate_series($t * 100 + 1, $t * 100 + 100) g;
        INSERT INTO app.audit (what) SELECT 'a' FROM generate_series(1, 20)" >/dev/null
 done
 q "UPDATE app.accounts SET balance = balance + 1 WHERE id % 7 = 0" >/dev/null
 "$bin/pgtrail-capture" --source "$src" --endpos "$(q "SELECT pg_current_wal_lsn()")" --signing-key "$work/signing.pem" \
-    --anchor-file "$anchor" --checkpoint-events 100 --batch-size 50 --log-level warning 2>>"$log" ||
+    --anchor-file "$anchor" --checkpoint-events 100 --batch-size 50 --messages --log-level warning 2>>"$log" ||
     fail "capture exited with $?"
 eq "each version has its schema event, just before its first event" \
    "SELECT string_agg(e.op || ':' || e.table_name || ':' || (s.first_event_id - e.id), ' ' ORDER BY e.id)
@@ -65,10 +66,12 @@ attack() {  # NAME SQL: the schemas table changed; replay refuses, verify and th
     n=$((n + 1)); db=t_attack$n
     restore_schemas
     q "$sql" >/dev/null || fail "$name: the attack's SQL failed"
+    # a third argument: recompute the chain over what the attack appended (as forge.py does)
+    [ -z "${3:-}" ] || python3 "$3" pgtrail "$(q "SELECT max(id) FROM pgtrail.events")" >/dev/null || fail "$name: forge"
     new_target "$db"
     run_replay --events "$src" --target "$(dsn_for "$db")" --create-tables
     [ "$rc" = 1 ] || fail "$name: replay exit $rc, expected 1: $(cat "$work/replay.err")"
-    grep -Eq "schema version [0-9]+ of table .* (differs from its schema event|has no schema event|opens at event)" \
+    grep -Eq "schema version [0-9]+ of table .* (differs from its schema event|has no schema event|opens at event|has more than one)" \
         "$work/replay.err" || fail "$name: replay's error: $(cat "$work/replay.err")"
     [ "$(qdb "$db" "SELECT count(*) FROM pg_largeobject_metadata")" = 0 ] || fail "$name: a large object was made"
     [ "$(qdb "$db" "SELECT count(*) FROM pg_tables WHERE schemaname = 'app'")" = 0 ] ||
@@ -94,6 +97,18 @@ attack "a version added by hand" \
     "INSERT INTO pgtrail.schemas (schema_name, table_name, version, columns, primary_key, first_event_id, details)
      SELECT schema_name, table_name, 2, columns, primary_key, (SELECT max(id) FROM pgtrail.events), details
      FROM pgtrail.schemas WHERE table_name = 'audit'"
+attack "a version added by hand before the first schema event (a store that began with them has no legacy)" \
+    "INSERT INTO pgtrail.schemas (schema_name, table_name, version, columns, primary_key, first_event_id, details)
+     SELECT 'app', 'x', 1, columns, primary_key, 1, details FROM pgtrail.schemas WHERE table_name = 'audit'"
+attack "a version added by hand with no first event" \
+    "INSERT INTO pgtrail.schemas (schema_name, table_name, version, columns, primary_key, first_event_id, details)
+     SELECT 'app', 'y', 1, columns, primary_key, NULL, details FROM pgtrail.schemas WHERE table_name = 'audit'"
+attack "a second schema event for a version" \
+    "INSERT INTO pgtrail.events SELECT (SELECT max(id) + 1 FROM pgtrail.events), lsn, commit_lsn, xid, committed_at,
+       schema_name, table_name, schema_version, op, key, row, old, unchanged, actor, action, metadata, prev_hash, hash
+     FROM pgtrail.events WHERE op = 'schema' AND table_name = 'audit';
+     SELECT 1" "$here/verify/forge.py"
+q "DELETE FROM pgtrail.events WHERE id > (SELECT max(id) FROM pgtrail.events WHERE op <> 'schema')" >/dev/null
 attack "a version moved to another event" \
     "UPDATE pgtrail.schemas SET first_event_id = first_event_id + 5 WHERE table_name = 'accounts'"
 restore_schemas
@@ -122,6 +137,18 @@ for how in "--public-key $work/public.pem" "--anchor $anchor"; do
         fail "recomputed chain, replay $how: the target is not at the last good checkpoint $prev_cp"
     echo "ok: recomputed chain: replay $how stops at the last good checkpoint ($prev_cp), the forged value not applied"
 done
+# the forged stretch followed by a plain break before the next checkpoint: the chain
+# error comes first, and replay still goes back to the last checkpoint it checked
+next_cp=$(q "SELECT min(event_id) FROM pgtrail.checkpoints WHERE event_id > $victim")
+q "UPDATE pgtrail.events SET actor = 'mallory' WHERE id = $((next_cp - 1))" >/dev/null
+new_target t_forged_break
+run_replay --events "$src" --target "$(dsn_for t_forged_break)" --create-tables --public-key "$work/public.pem"
+[ "$rc" = 1 ] || fail "forged stretch then a break: replay exit $rc, expected 1: $(cat "$work/replay.err")"
+[ "$(qdb t_forged_break "SELECT last_event_id FROM pgtrail_replay.position")" = "$prev_cp" ] &&
+    [ "$(qdb t_forged_break "SELECT count(*) FROM app.accounts WHERE balance > 1000000")" = 0 ] ||
+    fail "forged stretch then a break: the target went past the last good checkpoint $prev_cp"
+q "UPDATE pgtrail.events SET actor = NULL WHERE id = $((next_cp - 1))" >/dev/null
+echo "ok: a forged stretch ending in a plain break: replay goes back to the last good checkpoint ($prev_cp)"
 run_replay --events "$src" --history --table app.accounts --key '{"id": 250}' --public-key "$work/public.pem"
 [ "$rc" = 1 ] || fail "recomputed chain, --history --public-key: exit $rc, expected 1: $out"
 has "does not pass through" "recomputed chain, --history --public-key"
