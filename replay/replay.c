@@ -199,6 +199,7 @@ replay_range(replay *r, int64_t stop_id, int64_t *broken_txn, pt_err *err)
 	pt_store_reader *reader;
 	pt_chain   *chain = NULL;
 	pt_event	ev;
+	int64_t		walk_end;
 	bool		done = false,
 				broken = false,
 				read_error = false,
@@ -207,8 +208,15 @@ replay_range(replay *r, int64_t stop_id, int64_t *broken_txn, pt_err *err)
 	memset(&ev, 0, sizeof(ev));
 	*broken_txn = 0;
 	r->range_stop = stop_id;
-	if (!pt_trust_load_pins(r, err) ||
-		(reader = pt_store_reader_open(r->events, r->opts->schema, r->committed.event_id, err)) == NULL)
+	if (!pt_trust_load_pins(r, err))
+		return false;
+	if (r->opts->verify && !pt_trust_walk(r, stop_id, &walk_end, err))
+	{
+		if (walk_end > r->committed.event_id)
+			*broken_txn = walk_end + 1;	/* round_trip applies up to the last good checkpoint */
+		return false;
+	}
+	if ((reader = pt_store_reader_open(r->events, r->opts->schema, r->committed.event_id, err)) == NULL)
 		return false;
 	if (r->opts->verify)
 		chain = pt_chain_new(r->committed.event_id, r->committed.event_id ? r->committed.hash : NULL);

@@ -184,6 +184,9 @@ bool		pt_trust_opening(replay *r, const pt_rtable *rt, const pt_rversion *rv, pt
 /* The pins after the position: checkpoints (with --public-key) and anchor lines. */
 bool		pt_trust_load_pins(replay *r, pt_err *err);
 
+/* With pins ahead and --create-tables: walk the range first (false: *end is where to stop). */
+bool		pt_trust_walk(replay *r, int64_t stop_id, int64_t *end, pt_err *err);
+
 /* The event passes every pin at its id (false: a bad pin, refused). */
 bool		pt_trust_pass(replay *r, const pt_event *ev, pt_err *err);
 

@@ -362,6 +362,42 @@ pt_trust_free(replay *r)
 }
 
 /*
+ * With checkpoints to check and --create-tables, the range is walked (chain
+ * and pins, nothing applied) before anything is applied: a forged version's
+ * expressions (a volatile default, a partition bound) would otherwise run
+ * in the target before the checkpoint that refuses them, and a rollback
+ * does not undo what a function did. A bad pin makes the range end at the
+ * last good one (*end), still walked, so replay applies that much.
+ */
+bool
+pt_trust_walk(replay *r, int64_t stop_id, int64_t *end, pt_err *err)
+{
+	pt_store_reader *reader;
+	pt_chain   *chain;
+	pt_event	ev;
+	bool		done = false,
+				ok = true;
+	int			next_pin = r->next_pin;
+
+	*end = stop_id;
+	if (!r->opts->create_tables || r->next_pin >= r->npins || r->pins[r->next_pin].event_id > stop_id)
+		return true;
+	if ((reader = pt_store_reader_open(r->events, r->opts->schema, r->committed.event_id, err)) == NULL)
+		return false;
+	chain = pt_chain_new(r->committed.event_id, r->committed.event_id ? r->committed.hash : NULL);
+	while (ok && (ok = pt_store_reader_next(reader, &ev, &done, err)) && !done && ev.id <= stop_id &&
+		   r->next_pin < r->npins)
+		ok = pt_chain_check(chain, &ev, err) && pt_trust_pass(r, &ev, err);
+	pt_store_reader_close(reader);
+	pt_chain_free(chain);
+	if (!ok && err->kind == PT_ERR_INTEGRITY)
+		*end = r->last_good_pin;	/* apply what the checkpoints proved, then report */
+	r->next_pin = next_pin;
+	r->last_good_pin = r->committed.event_id;
+	return ok;
+}
+
+/*
  * Point queries read single rows through the indexes and walk no chain:
  * given a key or an anchor file, the whole log is walked first (chain and
  * pins, as replay does), and the query runs only on a log that passed.
