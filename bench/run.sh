@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # run.sh — run the benchmarks against a throwaway PostgreSQL (not a test).
 #
-#   bench/run.sh [EVENTS [CHANGES [SECONDS [REPLAY_EVENTS [NAIVE_EVENTS [VERIFY_EVENTS [KAFKA_CHANGES [METRICS_CHANGES]]]]]]]]
-#       defaults 1,000,000, 1,000,000, 60, 1,000,000, 100,000, 1,000,000, 1,000,000, 500,000
+#   bench/run.sh [EVENTS [CHANGES [SECONDS [REPLAY_EVENTS [NAIVE_EVENTS [VERIFY_EVENTS [KAFKA_CHANGES [METRICS_CHANGES [TRUST_CHANGES]]]]]]]]]
+#       defaults 1,000,000, 1,000,000, 60, 1,000,000, 100,000, 1,000,000, 1,000,000, 500,000, 600,000
 #
 # Needs a build (scripts/build.sh). Each part runs on a cluster of its own
 # (tests/harness): bench/workload.sh records real wal2json lines and runs
@@ -15,7 +15,9 @@
 # same events to /dev/null; bench/kafka_workload.sh measures pgtrail-capture
 # publishing to Kafka (pt_mock_kafka) against the same capture without
 # Kafka, on one backlog read by two slots; bench/metrics_workload.sh measures
-# capture with --metrics scraped every 100 ms against capture without it. Each prints
+# capture with --metrics scraped every 100 ms against capture without it;
+# bench/replay_trust.sh measures replay checking signed checkpoints and the
+# anchor file (--public-key, --anchor) against replay without them. Each prints
 # its ratio against the limit measured in the same run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,3 +28,4 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/tests/harness/with_pg.sh" "$root/bench/verify_workload.sh" "$root/build/bin" "${6:-1000000}"
 "$root/tests/harness/with_pg.sh" "$root/bench/kafka_workload.sh" "$root/build/bin" "${7:-1000000}"
 "$root/tests/harness/with_pg.sh" "$root/bench/metrics_workload.sh" "$root/build/bin" "${8:-500000}"
+"$root/tests/harness/with_pg.sh" "$root/bench/replay_trust.sh" "$root/build/bin" "${9:-600000}"

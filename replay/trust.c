@@ -363,11 +363,13 @@ pt_trust_free(replay *r)
 
 /*
  * With checkpoints to check and --create-tables, the range is walked (chain
- * and pins, nothing applied) before anything is applied: a forged version's
+ * and pins, nothing applied) before anything is applied, up to the first
+ * checkpoint after the last version that opens in it: a forged version's
  * expressions (a volatile default, a partition bound) would otherwise run
  * in the target before the checkpoint that refuses them, and a rollback
- * does not undo what a function did. A bad pin makes the range end at the
- * last good one (*end), still walked, so replay applies that much.
+ * does not undo what a function did (rows are kept safe by committing only
+ * at checked checkpoints). A bad pin makes the range end at the last good
+ * one (*end), so replay applies that much.
  */
 bool
 pt_trust_walk(replay *r, int64_t stop_id, int64_t *end, pt_err *err)
@@ -379,14 +381,21 @@ pt_trust_walk(replay *r, int64_t stop_id, int64_t *end, pt_err *err)
 				ok = true;
 	int			next_pin = r->next_pin;
 
+	int64_t		need = 0;
+
 	*end = stop_id;
 	if (!r->opts->create_tables || r->next_pin >= r->npins || r->pins[r->next_pin].event_id > stop_id)
+		return true;
+	/* only DDL runs before its checkpoint: walk to the first checkpoint after the last opening */
+	for (int i = r->next_opening; i < r->nopenings && r->openings[i].event_id <= stop_id; i++)
+		need = r->openings[i].event_id;
+	if (need == 0)
 		return true;
 	if ((reader = pt_store_reader_open(r->events, r->opts->schema, r->committed.event_id, err)) == NULL)
 		return false;
 	chain = pt_chain_new(r->committed.event_id, r->committed.event_id ? r->committed.hash : NULL);
 	while (ok && (ok = pt_store_reader_next(reader, &ev, &done, err)) && !done && ev.id <= stop_id &&
-		   r->next_pin < r->npins)
+		   r->next_pin < r->npins && r->last_good_pin < need)
 		ok = pt_chain_check(chain, &ev, err) && pt_trust_pass(r, &ev, err);
 	pt_store_reader_close(reader);
 	pt_chain_free(chain);

@@ -168,6 +168,26 @@ has "does not check" "recomputed checkpoints"
 [ "$(qdb t_forged_cp "SELECT count(*) FROM app.accounts WHERE balance > 1000000")" = 0 ] ||
     fail "recomputed checkpoints: the forged balance is in the target"
 echo "ok: recomputed checkpoints: their signatures stop replay"
+# a forged schema version in a recomputed chain: with --create-tables replay walks to the
+# checkpoint after it before it executes anything (a DDL event trigger in the target,
+# enabled always, would count any command on schema app, even one rolled back)
+sv=$(q "SELECT id FROM pgtrail.events WHERE op = 'schema' AND table_name = 'accounts'")
+q "UPDATE pgtrail.events SET row = replace(row::text, 'numeric(12,2)', 'numeric(12,-3)')::json WHERE id = $sv;
+   UPDATE pgtrail.schemas SET columns = replace(columns::text, 'numeric(12,2)', 'numeric(12,-3)')::json
+   WHERE table_name = 'accounts'" >/dev/null
+python3 "$here/verify/forge.py" pgtrail "$sv" >/dev/null || fail "forge.py from the schema event"
+new_target t_forged_ddl
+qdb t_forged_ddl "CREATE SEQUENCE ddl_seen;
+  CREATE FUNCTION count_ddl() RETURNS event_trigger LANGUAGE plpgsql AS \$f\$ BEGIN
+    IF EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands() WHERE schema_name = 'app') THEN
+      PERFORM nextval('public.ddl_seen'); END IF; END \$f\$;
+  CREATE EVENT TRIGGER count_ddl ON ddl_command_end EXECUTE FUNCTION count_ddl();
+  ALTER EVENT TRIGGER count_ddl ENABLE ALWAYS" >/dev/null || fail "the target's DDL counter"
+run_replay --events "$src" --target "$(dsn_for t_forged_ddl)" --create-tables --public-key "$work/public.pem"
+[ "$rc" = 1 ] || fail "a forged schema version in a recomputed chain: replay exit $rc, expected 1: $(cat "$work/replay.err")"
+[ "$(qdb t_forged_ddl "SELECT is_called FROM ddl_seen")" = f ] ||
+    fail "a forged schema version: replay executed DDL in the target before the checkpoint refused it"
+echo "ok: a forged schema version in a recomputed chain: refused before any DDL ran in the target"
 q "SELECT 1" >/dev/null
 
 # ---- 3. --tables ----
