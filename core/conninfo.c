@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/hex.h"
 #include "core/mem.h"
 
 #define HINT_ENCODE "percent-encode \"%\", \"@\", \"/\" and \":\" in a URI's user name and password " \
@@ -210,18 +211,6 @@ put_value(pt_buf *out, const char *v)
 	pt_buf_putc(out, '\'');
 }
 
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* s[0..len) percent-decoded (an invalid escape is kept as it is). Caller frees. */
 static char *
 percent_decode(const char *s, size_t len)
@@ -231,9 +220,9 @@ percent_decode(const char *s, size_t len)
 
 	for (size_t i = 0; i < len; i++)
 	{
-		if (s[i] == '%' && i + 2 < len && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0)
+		if (s[i] == '%' && i + 2 < len && pt_hex_digit(s[i + 1]) >= 0 && pt_hex_digit(s[i + 2]) >= 0)
 		{
-			out[n++] = (char) (hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
+			out[n++] = (char) (pt_hex_digit(s[i + 1]) * 16 + pt_hex_digit(s[i + 2]));
 			i += 2;
 		}
 		else
