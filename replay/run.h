@@ -110,6 +110,7 @@ typedef struct replay
 	int			next_pin;
 	int			npins_loaded;	/* times loaded (the warnings are said once) */
 	int64_t		nsigned;		/* signed checkpoints in the store */
+	int64_t		ncheckpoints;	/* checkpoints in the store */
 	int64_t		last_good_pin;	/* the last pin passed and checked (or the position) */
 	int64_t		anchor_end;		/* the last event the anchor file names */
 	int64_t		log_end;		/* the log's last id when the anchor file was read */

@@ -158,6 +158,7 @@ add_checkpoint(replay *r, const pt_checkpoint *cp)
 	pt_err		why;
 	pt_pin	   *p;
 
+	r->ncheckpoints++;
 	if (cp->signed_)
 		r->nsigned++;
 	if (r->ring == NULL || cp->event_id <= r->committed.event_id)
@@ -188,8 +189,8 @@ load_checkpoints(replay *r, pt_err *err)
 	return ok;
 }
 
-/* An anchor line: believed as written (the file is out of the database's reach). */
-static void
+/* An anchor line: believed as written (the file is out of the database's reach). False: not a checkpoint. */
+static bool
 add_anchor_line(replay *r, const char *line, size_t len, int lineno)
 {
 	pt_checkpoint cp;
@@ -198,19 +199,41 @@ add_anchor_line(replay *r, const char *line, size_t len, int lineno)
 
 	if (!pt_checkpoint_parse_anchor(line, len, &cp, &why))
 	{
-		if (r->npins_loaded > 0)
-			return;				/* said on the first read (--follow reads it every round) */
-		pt_log_warning(r->log, "anchor file \"%s\" line %d is not a checkpoint: %s", r->opts->anchor, lineno,
-					   why.message);
-		return;
+		if (r->npins_loaded == 0)	/* said on the first read only (--follow reads it every round) */
+			pt_log_warning(r->log, "anchor file \"%s\" line %d is not a checkpoint (a torn write?): %s",
+						   r->opts->anchor, lineno, why.message);
+		return false;
 	}
 	if (cp.event_id > r->anchor_end)
 		r->anchor_end = cp.event_id;
 	if (cp.event_id <= r->committed.event_id)
-		return;
+		return true;
 	p = new_pin(r, &cp, "anchor file");
 	if (r->ring && cp.signed_ && !pt_checkpoint_verify(r->ring, &cp, &why))
 		snprintf(p->bad, sizeof(p->bad), "%.150s", why.message);
+	return true;
+}
+
+/* As verify judges a file: lines but not one checkpoint, or none while the store has some. */
+static bool
+anchors_plausible(replay *r, int lines, int checkpoints, pt_err *err)
+{
+	if (lines > 0 && checkpoints == 0)
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "\"%s\" is not an anchor file: not one of its %d lines is a checkpoint",
+				   r->opts->anchor, lines);
+		pt_err_hint(err, "--anchor takes the file pgtrail-capture --anchor-file writes");
+		return false;
+	}
+	if (checkpoints == 0 && r->ncheckpoints > 0)
+	{
+		pt_err_set(err, PT_ERR_INTEGRITY, "the anchor file \"%s\" holds no checkpoint, but the event store has %lld",
+				   r->opts->anchor, (long long) r->ncheckpoints);
+		pt_err_hint(err, "the file was emptied or replaced, or is not the one capture writes; run pgtrail-verify "
+					"with the same --anchor");
+		return false;
+	}
+	return true;
 }
 
 static bool
@@ -220,7 +243,9 @@ load_anchors(replay *r, pt_err *err)
 	char	   *line = NULL;
 	size_t		cap = 0;
 	ssize_t		len;
-	int			lineno = 0;
+	int			lineno = 0,
+				complete = 0,
+				valid = 0;
 
 	if (f == NULL)
 	{
@@ -231,12 +256,15 @@ load_anchors(replay *r, pt_err *err)
 	while ((len = getline(&line, &cap, f)) > 0)
 	{
 		lineno++;
-		if (line[len - 1] == '\n')	/* a last line without one is still being written */
-			add_anchor_line(r, line, (size_t) len - 1, lineno);
+		if (line[len - 1] != '\n')
+			break;				/* a last line without one is still being written */
+		complete++;
+		if (add_anchor_line(r, line, (size_t) len - 1, lineno))
+			valid++;
 	}
 	free(line);
 	fclose(f);
-	return true;
+	return anchors_plausible(r, complete, valid, err);
 }
 
 /* The anchor file names a checkpoint past the log's end: its tail was cut. */
@@ -271,7 +299,7 @@ pt_trust_load_pins(replay *r, pt_err *err)
 	bool		warn = r->npins_loaded == 0;
 
 	r->npins = r->next_pin = 0;
-	r->nsigned = 0;
+	r->nsigned = r->ncheckpoints = 0;
 	r->anchor_end = 0;
 	r->pin_failed = false;
 	r->last_good_pin = r->committed.event_id;

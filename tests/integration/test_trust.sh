@@ -55,6 +55,20 @@ python3 "$here/../checker/pgtrail_check.py" | grep -q "2 schema versions covered
     fail "the independent checker on the log as captured"
 echo "ok: verify and the independent checker prove both versions"
 
+# an anchor file that is none, or one emptied: replay judges it as verify does
+printf 'hello\nworld\n' >"$work/not_anchor"
+: >"$work/empty_anchor"
+new_target t_anchor
+run_replay --events "$src" --target "$(dsn_for t_anchor)" --create-tables --anchor "$work/not_anchor"
+[ "$rc" = 2 ] || fail "replay --anchor on a file that is no anchor file: exit $rc, expected 2"
+has "is not an anchor file" "replay --anchor on a file that is no anchor file"
+run_replay --events "$src" --target "$(dsn_for t_anchor)" --create-tables --anchor "$work/empty_anchor"
+[ "$rc" = 1 ] || fail "replay --anchor on an emptied anchor file: exit $rc, expected 1"
+has "holds no checkpoint, but the event store has" "replay --anchor on an emptied anchor file"
+[ "$(qdb t_anchor "SELECT count(*) FROM pg_tables WHERE schemaname = 'app'")" = 0 ] ||
+    fail "replay wrote into the target with a bad anchor file"
+echo "ok: replay refuses an anchor file that is none (exit 2) or was emptied (exit 1), as verify does"
+
 # ---- 1. the schemas table is outside the chain ----
 q "CREATE TABLE saved_schemas AS SELECT * FROM pgtrail.schemas" >/dev/null
 restore_schemas() {
