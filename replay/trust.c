@@ -14,6 +14,7 @@
 #include "replay/run.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,34 +400,55 @@ pt_trust_free(replay *r)
  * at checked checkpoints). A bad pin makes the range end at the last good
  * one (*end), so replay applies that much.
  */
-bool
-pt_trust_walk(replay *r, int64_t stop_id, int64_t *end, pt_err *err)
+/* Read events (position, upto] through the chain check and the pins, applying nothing. */
+static bool
+walk(replay *r, int64_t upto, pt_err *err)
 {
-	pt_store_reader *reader;
+	pt_store_reader *reader = pt_store_reader_open(r->events, r->opts->schema, r->committed.event_id, err);
 	pt_chain   *chain;
 	pt_event	ev;
 	bool		done = false,
-				ok = true;
-	int			next_pin = r->next_pin;
+				ok = reader != NULL;
 
-	int64_t		need = 0;
-
-	*end = stop_id;
-	if (!r->opts->create_tables || r->next_pin >= r->npins || r->pins[r->next_pin].event_id > stop_id)
-		return true;
-	/* only DDL runs before its checkpoint: walk to the first checkpoint after the last opening */
-	for (int i = r->next_opening; i < r->nopenings && r->openings[i].event_id <= stop_id; i++)
-		need = r->openings[i].event_id;
-	if (need == 0)
-		return true;
-	if ((reader = pt_store_reader_open(r->events, r->opts->schema, r->committed.event_id, err)) == NULL)
+	if (!ok)
 		return false;
 	chain = pt_chain_new(r->committed.event_id, r->committed.event_id ? r->committed.hash : NULL);
-	while (ok && (ok = pt_store_reader_next(reader, &ev, &done, err)) && !done && ev.id <= stop_id &&
-		   r->next_pin < r->npins && r->last_good_pin < need)
+	while (ok && (ok = pt_store_reader_next(reader, &ev, &done, err)) && !done && ev.id <= upto)
 		ok = pt_chain_check(chain, &ev, err) && pt_trust_pass(r, &ev, err);
 	pt_store_reader_close(reader);
 	pt_chain_free(chain);
+	return ok;
+}
+
+/* The pin the walk must reach: the first at or after the last version opening by stop_id (0: none). */
+static int64_t
+walk_target(const replay *r, int64_t stop_id)
+{
+	int64_t		need = 0,
+				upto = 0;
+
+	for (int i = r->next_opening; i < r->nopenings && r->openings[i].event_id <= stop_id; i++)
+		need = r->openings[i].event_id;
+	for (int i = r->next_pin; need > 0 && i < r->npins && r->pins[i].event_id <= stop_id; i++)
+	{
+		upto = r->pins[i].event_id;
+		if (upto >= need)
+			break;
+	}
+	return upto;
+}
+
+bool
+pt_trust_walk(replay *r, int64_t stop_id, int64_t *end, pt_err *err)
+{
+	int			next_pin = r->next_pin;
+	int64_t		upto = r->opts->create_tables ? walk_target(r, stop_id) : 0;
+	bool		ok;
+
+	*end = stop_id;
+	if (upto == 0)
+		return true;
+	ok = walk(r, upto, err);
 	if (!ok && err->kind == PT_ERR_INTEGRITY)
 		*end = r->last_good_pin;	/* apply what the checkpoints proved, then report */
 	r->next_pin = next_pin;
@@ -445,11 +467,7 @@ pt_trust_prove_log(PGconn *conn, const char *schema, const char *public_key, con
 {
 	pt_replay_opts o;
 	replay		r;
-	pt_store_reader *reader = NULL;
-	pt_chain   *chain = pt_chain_new(0, NULL);
-	pt_event	ev;
-	bool		done = false,
-				ok;
+	bool		ok;
 
 	memset(&o, 0, sizeof(o));
 	o.schema = schema;
@@ -460,11 +478,7 @@ pt_trust_prove_log(PGconn *conn, const char *schema, const char *public_key, con
 	r.opts = &o;
 	r.events = conn;
 	r.log = log;
-	ok = pt_trust_load_pins(&r, err) && (reader = pt_store_reader_open(conn, schema, 0, err)) != NULL;
-	while (ok && (ok = pt_store_reader_next(reader, &ev, &done, err)) && !done)
-		ok = pt_chain_check(chain, &ev, err) && pt_trust_pass(&r, &ev, err);
-	pt_store_reader_close(reader);
-	pt_chain_free(chain);
+	ok = pt_trust_load_pins(&r, err) && walk(&r, INT64_MAX, err);
 	pt_trust_free(&r);
 	return ok;
 }
