@@ -30,6 +30,7 @@
 #define HINT_ENCODE "percent-encode \"%\", \"@\", \"/\" and \":\" in a URI's user name and password " \
 	"(%25, %40, %2F, %3A), or use key=value form; better, keep the password out of the " \
 	"connection string (~/.pgpass, see docs/OPERATIONS.md)"
+#define HINT_ENCODE_QUERY "percent-encode \"@\" in a URI's query parameters (%40), or use key=value form"
 #define HINT_IPV6 "write an IPv6 address in brackets: postgresql://user@[::1]:5432/dbname"
 #define HINT_KEYWORDS "connection keywords are libpq's (host, port, dbname, user, sslmode, passfile, ...), " \
 	"in key=value form or as URI query parameters"
@@ -127,6 +128,25 @@ uri_query(const char *rest)
 	return *p == '?' ? p : NULL;
 }
 
+/*
+ * An "@" in the query of a URI without user info: libpq ends the user
+ * info at the first "@" before any "/", so whether it takes
+ * "host:port?...&x=a" for a user name and
+ * password depends on a "/" inside some value; the redaction, which hides
+ * values, could then change what the string means (found by fuzz.conninfo).
+ */
+static bool
+at_in_query(const char *uri)
+{
+	const char *auth = uri + uri_prefix(uri);
+	const char *query;
+
+	if (userinfo_end(auth) != NULL)
+		return false;			/* the user info ends earlier: libpq stops there */
+	query = uri_query(auth);
+	return query != NULL && strchr(query, '@') != NULL;
+}
+
 /* An "@" after the user info and before the query: a password's "@" or
  * "/" left unencoded, which libpq would read as part of a host or dbname. */
 static bool
@@ -182,6 +202,8 @@ pt_conninfo_check(const char *conninfo, const char *what, pt_err *err)
 			invalid(err, what, "neither a postgresql:// URI nor key=value pairs nor a database name", HINT_NAME);
 	if (uri_prefix(conninfo) && stray_at(conninfo))
 		return invalid(err, what, "\"@\" in the host or database part of the URI", HINT_ENCODE);
+	if (uri_prefix(conninfo) && at_in_query(conninfo))
+		return invalid(err, what, "\"@\" in the query part of the URI", HINT_ENCODE_QUERY);
 	if ((opts = PQconninfoParse(conninfo, &errmsg)) != NULL)
 	{
 		PQconninfoFree(opts);

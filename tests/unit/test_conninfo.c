@@ -130,6 +130,9 @@ test_check(void **state)
 			"invalid connection string: \"@\" in the host or database part of the URI");
 	rejects("postgresql://u:Hunter2/SECRET@host/db", NULL,
 			"invalid connection string: \"@\" in the host or database part of the URI");
+	/* found by fuzz.conninfo: hiding the "/" in a secret value made libpq read the "@" as the user info's end */
+	rejects("postgresql://b:5432oappl_?sslpassword=mmmmmpostgres://mmmmmmmi&password=mi&password=t&"
+			"application_name=a@bword", NULL, "invalid connection string: \"@\" in the query part of the URI");
 	rejects("postgresql://h/db?Hunter2SECRET=x", NULL, "invalid connection string: unknown URI query parameter");
 	rejects("postgresql://h/db?password=Hunter2=SECRET", NULL,
 			"invalid connection string: extra \"=\" in a URI query parameter");
