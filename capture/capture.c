@@ -32,6 +32,7 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/mem.h"
+#include "core/pgcaps.h"
 #include "core/pq.h"
 #include "core/store.h"
 #include "core/wal2json.h"
@@ -322,12 +323,12 @@ on_row(capture *c, const pt_w2j_change *ch, pt_err *err)
 
 	if (c->skip_txn || !pt_filter_match(c->filter, ch->schema.ptr, ch->schema.len, ch->table.ptr, ch->table.len))
 		return true;
-	if (!pt_schemas_observe(c->schemas, ch, &tv, &opened, &columns, &details, err))
+	if (!pt_schemas_observe(c->schemas, &ch, &tv, &opened, &columns, &details, err))
 		return false;
 	if (opened && !record_version(c, tv, columns, details, err))
 		return false;
 	ch = with_known_key(c, ch, tv);
-	if (!pt_builder_row_event(c->builder, &c->txn, ch, tv->names, tv->ncols, &ev, err))
+	if (!pt_builder_row_event(c->builder, &c->txn, ch, tv->event_names, tv->nevent, &ev, err))
 		return false;
 	ev.has_schema_version = true;
 	ev.schema_version = tv->version;
@@ -394,7 +395,7 @@ on_ddl(capture *c, const pt_w2j_change *ch, pt_err *err)
 		if (!pt_filter_match(c->filter, t->schema.ptr, t->schema.len, t->table.ptr, t->table.len))
 			continue;
 		pt_schemas_define(c->schemas, t->schema.ptr, t->table.ptr, t->names, t->types, t->typeoids,
-						  t->ncols, t->pk, t->npk, &tv);
+						  t->virtuals, t->ncols, t->pk, t->npk, &tv);
 		if (!record_version(c, tv, pt_ddl_columns_json(c->ddl, t), t->details.ptr, err))
 			return false;
 		if (i == 0)
@@ -746,7 +747,8 @@ open_sinks(capture *c, pt_err *err)
 		c->nsinks = 2;
 	}
 	setup_origin(c);
-	c->schemas = pt_schemas_new(c->sink_conn, c->opts->schema, c->opts->source_dsn, c->log, err);
+	c->schemas = pt_schemas_new(c->sink_conn, c->opts->schema, c->opts->source_dsn, pt_pgcaps_of(c->source_conn),
+								c->log, err);
 	return c->schemas != NULL;
 }
 
@@ -1001,7 +1003,8 @@ find_start(capture *c, pt_lsn *start, pt_err *err)
 
 	const char *gap = NULL;
 
-	if (!pt_slot_lookup(c->source_conn, o->slot, &info, err) ||
+	if (!pt_slot_check_failover(c->source_conn, o->failover_slot, err) ||
+		!pt_slot_lookup(c->source_conn, o->slot, &info, err) ||
 		!pt_slot_wait_inactive(c->source_conn, o->slot, &info, 5000, err))
 		return false;
 	if (info.exists && state->found && !check_unfinished_resnapshot(c, &info, err))
@@ -1026,6 +1029,8 @@ find_start(capture *c, pt_lsn *start, pt_err *err)
 	if (info.exists && !state->found && o->snapshot == PT_SNAPSHOT_INITIAL &&
 		!start_over(c, &info, err))
 		return false;
+	if (info.exists && o->failover_slot && !pt_slot_keep_failover(c->stream, o->slot, &info, c->log, err))
+		return false;
 	if (info.exists)
 	{
 		*start = state->found ? state->confirmed_lsn : info.confirmed_flush;
@@ -1035,7 +1040,7 @@ find_start(capture *c, pt_lsn *start, pt_err *err)
 		return sinks_resume(c, info.confirmed_flush, err);
 	}
 	if (!pt_slot_claim(c->sink_conn, c->source_conn, o->schema, o->slot, err) ||
-		!pt_slot_create(c->stream, o->slot, start, &snapshot, err))
+		!pt_slot_create(c->stream, o->slot, o->failover_slot, start, &snapshot, err))
 		return false;
 	pt_log_info(c->log, "created replication slot \"%s\" at %X/%X", o->slot,
 				(unsigned) (*start >> 32), (unsigned) *start);

@@ -39,6 +39,7 @@ typedef struct pt_capture_opts
 	bool		messages;		/* other transactional messages become "message" events */
 	bool		ddl;			/* DDL capture: event triggers, ddl events, rewrite re-snapshots */
 	bool		resnapshot;		/* recover a lost/vanished slot: gap event + snapshot */
+	bool		failover_slot;	/* the slot is a failover slot (PostgreSQL 17+) */
 	bool		point_query_indexes;	/* create the store's indexes for replay's point queries */
 	bool		origin_filter;	/* own writes: replication origin (else filter-tables only) */
 	bool		has_endpos;

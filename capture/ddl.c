@@ -87,7 +87,8 @@
 	"AS @T@ " \
 	"SELECT json_build_object('schema', n.nspname, 'table', c.relname, 'oid', c.oid::bigint, " \
 	"'columns', coalesce((SELECT json_agg(json_build_object('name', a.attname, " \
-	"  'type', format_type(a.atttypid, a.atttypmod), 'typeoid', a.atttypid::bigint, 'attnum', a.attnum) " \
+	"  'type', format_type(a.atttypid, a.atttypmod), 'typeoid', a.atttypid::bigint, 'attnum', a.attnum, " \
+	"  'virtual', a.attgenerated = 'v') " \
 	"  ORDER BY a.attnum) FROM pg_attribute a " \
 	"  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '[]'::json), " \
 	"'primary_key', coalesce((SELECT json_agg(a.attname ORDER BY array_position(i.indkey::int2[], a.attnum)) " \
@@ -107,7 +108,8 @@
 	"  IF NOT FOUND THEN RETURN 0; END IF; " \
 	"  SELECT coalesce(array_agg(a.attname::text ORDER BY a.attnum), '{}'), " \
 	"         coalesce(string_agg(format('t.%I::text', a.attname), ', ' ORDER BY a.attnum), '') " \
-	"    INTO cols, vals FROM pg_attribute a WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped; " \
+	"    INTO cols, vals FROM pg_attribute a WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped " \
+	"    AND a.attgenerated <> 'v'; " \
 	"  EXECUTE format('SELECT count(%I.ddl_emit(%L, json_build_object(%L, $2, %L, $3, %L, " \
 	"    json_object($1, ARRAY[%s]::text[]))::text)) FROM ONLY %I.%I AS t', " \
 	"    @L@, 'pgtrail.row', 'schema', 'table', 'row', vals, nsp, tbl) INTO emitted USING cols, nsp, tbl; " \
@@ -240,6 +242,7 @@ struct pt_ddl
 	const char **types;
 	uint32_t   *typeoids;
 	int		   *attnums;
+	bool	   *virtuals;
 	const char **pk;
 	bool	   *is_key;
 	pt_buf		columns;		/* pt_ddl_columns_json */
@@ -269,6 +272,7 @@ pt_ddl_free(pt_ddl *d)
 	free(d->types);
 	free(d->typeoids);
 	free(d->attnums);
+	free(d->virtuals);
 	free(d->pk);
 	free(d->is_key);
 	pt_buf_free(&d->arena);
@@ -607,6 +611,7 @@ grow(pt_ddl *d, int n)
 	d->types = pt_realloc(d->types, sizeof(*d->types) * (size_t) n);
 	d->typeoids = pt_realloc(d->typeoids, sizeof(*d->typeoids) * (size_t) n);
 	d->attnums = pt_realloc(d->attnums, sizeof(*d->attnums) * (size_t) n);
+	d->virtuals = pt_realloc(d->virtuals, sizeof(*d->virtuals) * (size_t) n);
 	d->pk = pt_realloc(d->pk, sizeof(*d->pk) * (size_t) n);
 	d->is_key = pt_realloc(d->is_key, sizeof(*d->is_key) * (size_t) n);
 }
@@ -656,6 +661,7 @@ parse_column(pt_ddl *d, int i, int c)
 	d->types[c] = "";
 	d->typeoids[c] = 0;
 	d->attnums[c] = 0;
+	d->virtuals[c] = false;
 	for (int k = i + 1; k < end; k = skip(d, k + 1))
 	{
 		pt_text		t;
@@ -672,6 +678,8 @@ parse_column(pt_ddl *d, int i, int c)
 			d->typeoids[c] = tok_u32(d, k + 1);
 		if (tok_is(d, k, "attnum"))
 			d->attnums[c] = (int) tok_u32(d, k + 1);
+		if (tok_is(d, k, "virtual"))
+			d->virtuals[c] = d->toks[k + 1].type == JSMN_PRIMITIVE && d->json[d->toks[k + 1].start] == 't';
 	}
 	return d->names[c].ptr != NULL;
 }
@@ -699,6 +707,7 @@ parse_table(pt_ddl *d, int i, pt_ddl_table *t, int *ncol, int *npk)
 			t->types = d->types + *ncol;
 			t->typeoids = d->typeoids + *ncol;
 			t->attnums = d->attnums + *ncol;
+			t->virtuals = d->virtuals + *ncol;
 			for (int c = v + 1, vend = skip(d, v); c < vend; c = skip(d, c))
 				if (!parse_column(d, c, *ncol + t->ncols++))
 					return false;
@@ -812,7 +821,8 @@ pt_ddl_columns_json(pt_ddl *d, const pt_ddl_table *t)
 		pt_json_put_string(b, t->names[i].ptr, t->names[i].len);
 		pt_buf_puts(b, ",\"type\":");
 		pt_json_put_cstring(b, t->types[i]);
-		pt_buf_printf(b, ",\"typeoid\":%u,\"attnum\":%d}", t->typeoids[i], t->attnums[i]);
+		pt_buf_printf(b, ",\"typeoid\":%u,\"attnum\":%d", t->typeoids[i], t->attnums[i]);
+		pt_buf_puts(b, t->virtuals[i] ? ",\"virtual\":true}" : "}");
 	}
 	pt_buf_putc(b, ']');
 	return b->data;

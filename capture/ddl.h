@@ -43,6 +43,7 @@ typedef struct pt_ddl_table
 	const char **types;
 	uint32_t   *typeoids;
 	int		   *attnums;
+	bool	   *virtuals;		/* virtual generated (PostgreSQL 18): in no event */
 	int			npk;
 	const char **pk;
 	pt_text		details;		/* the JSON text as sent, NUL-terminated; ptr NULL when absent */

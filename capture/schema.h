@@ -11,6 +11,14 @@
  * columns, defaults) in the same sink transaction as the event that opened
  * it. Latest versions are loaded from the store at start, so versions
  * continue across restarts. Memory grows with tables, not with events.
+ *
+ * PostgreSQL 18's virtual generated columns are computed when read and are
+ * not in the WAL: wal2json sends them as null. A version lists them (marked
+ * "virtual", so replay can create them), but no event carries them: the
+ * registry hands the caller the change without them, and the columns an
+ * event has (event_names). Which columns are virtual is asked of the
+ * catalog when a table is first seen and whenever the stream disagrees
+ * with it (a value in a "virtual" column, one missing from an INSERT).
  */
 #ifndef PGTRAIL_CAPTURE_SCHEMA_H
 #define PGTRAIL_CAPTURE_SCHEMA_H
@@ -22,6 +30,7 @@
 #include "core/err.h"
 #include "core/event.h"
 #include "core/log.h"
+#include "core/pgcaps.h"
 #include "core/wal2json.h"
 
 typedef struct pt_table_version
@@ -33,6 +42,10 @@ typedef struct pt_table_version
 	pt_text    *names;			/* owned strings */
 	char	  **types;
 	uint32_t   *typeoids;
+	bool	   *is_virtual;		/* virtual generated: listed, never in an event */
+	int			nvirtual;
+	pt_text    *event_names;	/* the columns an event can carry: names minus the virtual ones */
+	int			nevent;
 	int			npk;
 	char	  **pk;
 } pt_table_version;
@@ -42,18 +55,20 @@ typedef struct pt_schemas pt_schemas;
 /*
  * A registry that reads latest versions from store_schema.schemas on
  * store_conn and asks the source's catalog (a connection of its own, made
- * on first need from source_dsn) for table details.
+ * on first need from source_dsn) for table details; caps are the source's.
  */
 pt_schemas *pt_schemas_new(PGconn *store_conn, const char *store_schema, const char *source_dsn,
-						   pt_log *log, pt_err *err);
+						   pt_pgcaps caps, pt_log *log, pt_err *err);
 void		pt_schemas_free(pt_schemas *s);
 
 /*
  * The table's current version given this I/U/D/T change. *opened is true
  * when the change opened a new version: then *columns_json and *details
  * (JSON texts owned by the registry, details may be NULL) describe it.
+ * *ch is replaced by the change without virtual generated columns when the
+ * table has any (owned by the registry, valid until the next call).
  */
-bool		pt_schemas_observe(pt_schemas *s, const pt_w2j_change *ch, const pt_table_version **tv,
+bool		pt_schemas_observe(pt_schemas *s, const pt_w2j_change **ch, const pt_table_version **tv,
 							   bool *opened, const char **columns_json, const char **details, pt_err *err);
 
 /* The version a snapshot of the table belongs to (opened from the catalog
@@ -69,7 +84,7 @@ bool		pt_schemas_for_snapshot(pt_schemas *s, const char *schema, const char *tab
  * Strings are copied.
  */
 bool		pt_schemas_define(pt_schemas *s, const char *schema, const char *table, const pt_text *names,
-							  const char *const *types, const uint32_t *typeoids, int ncols,
+							  const char *const *types, const uint32_t *typeoids, const bool *virtuals, int ncols,
 							  const char *const *pk, int npk, const pt_table_version **tv);
 
 /*

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "core/mem.h"
+#include "core/pgcaps.h"
 #include "core/pq.h"
 
 bool
@@ -107,6 +108,10 @@ pt_slot_lock(PGconn *conn, const char *slot, int wait_ms, pt_err *err)
 	return false;
 }
 
+#define LOOKUP_SQL(failover) \
+	"SELECT plugin, database = current_database(), active, active_pid, " \
+	"wal_status, confirmed_flush_lsn::text" failover " FROM pg_replication_slots WHERE slot_name = $1"
+
 bool
 pt_slot_lookup(PGconn *conn, const char *slot, pt_slot_info *info, pt_err *err)
 {
@@ -115,11 +120,8 @@ pt_slot_lookup(PGconn *conn, const char *slot, pt_slot_info *info, pt_err *err)
 	const char *lsn;
 
 	memset(info, 0, sizeof(*info));
-	res = pt_pq_exec_params(conn,
-							"SELECT plugin, database = current_database(), active, active_pid, "
-							"wal_status, confirmed_flush_lsn::text "
-							"FROM pg_replication_slots WHERE slot_name = $1",
-							1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 6, err);
+	res = pt_pq_exec_params(conn, pt_pgcaps_of(conn).failover_slots ? LOOKUP_SQL(", failover")
+							: LOOKUP_SQL(", false"), 1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 7, err);
 	if (res == NULL)
 		return false;
 	if (PQntuples(res) == 1)
@@ -133,6 +135,7 @@ pt_slot_lookup(PGconn *conn, const char *slot, pt_slot_info *info, pt_err *err)
 		lsn = PQgetvalue(res, 0, 5);
 		if (!PQgetisnull(res, 0, 5))
 			pt_lsn_parse(lsn, strlen(lsn), &info->confirmed_flush);
+		info->failover = strcmp(PQgetvalue(res, 0, 6), "t") == 0;
 	}
 	PQclear(res);
 	return true;
@@ -188,7 +191,7 @@ explain_create_failure(pt_err *err)
 {
 	if (strcmp(err->sqlstate, "58P01") == 0)
 		pt_err_hint(err, "install wal2json on the source server (Debian/Ubuntu: apt-get install "
-					"postgresql-15-wal2json; the package for your major version)");
+					"postgresql-MAJOR-wal2json for the server's major version, e.g. postgresql-17-wal2json)");
 	else if (strcmp(err->sqlstate, "42501") == 0)
 		/* the REPLICATION attribute was checked before: this is output_plugin_libraries */
 		pt_err_hint(err, "add wal2json to output_plugin_libraries in postgresql.conf, e.g. "
@@ -213,9 +216,38 @@ pt_slot_drop(PGconn *conn, const char *slot, pt_err *err)
 }
 
 bool
-pt_slot_create(pt_stream *stream, const char *slot, pt_lsn *consistent, char **snapshot, pt_err *err)
+pt_slot_check_failover(PGconn *conn, bool wanted, pt_err *err)
 {
-	if (pt_stream_create_slot(stream, slot, consistent, snapshot, err))
+	pt_pgcaps	caps = pt_pgcaps_of(conn);
+
+	if (!wanted || caps.failover_slots)
+		return true;
+	pt_err_set(err, PT_ERR_CONFIG, "failover slots need PostgreSQL 17 or later, the source runs %d.%d",
+			   caps.version_num / 10000, caps.version_num % 10000);
+	pt_err_hint(err, "set [capture] failover_slot = off (PGTRAIL_CAPTURE_FAILOVER_SLOT=off); before 17, "
+				"a slot does not survive a switchover and capture then stops with \"slot vanished\"");
+	return false;
+}
+
+bool
+pt_slot_keep_failover(pt_stream *stream, const char *slot, const pt_slot_info *info, pt_log *log, pt_err *err)
+{
+	if (info->failover)
+		return true;
+	if (!pt_stream_set_failover(stream, slot, err))
+	{
+		pt_err_prefix(err, "could not make replication slot \"%s\" a failover slot", slot);
+		return false;
+	}
+	pt_log_info(log, "replication slot \"%s\" is now a failover slot", slot);
+	return true;
+}
+
+bool
+pt_slot_create(pt_stream *stream, const char *slot, bool failover, pt_lsn *consistent, char **snapshot,
+			   pt_err *err)
+{
+	if (pt_stream_create_slot(stream, slot, failover, consistent, snapshot, err))
 		return true;
 	if (strcmp(err->sqlstate, PT_SQLSTATE_DUPLICATE_OBJECT) == 0)
 	{

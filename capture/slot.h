@@ -9,6 +9,7 @@
 
 #include "capture/stream.h"
 #include "core/err.h"
+#include "core/log.h"
 #include "core/lsn.h"
 
 typedef struct pt_slot_info
@@ -20,6 +21,7 @@ typedef struct pt_slot_info
 	int			active_pid;
 	char		wal_status[16];	/* reserved, extended, unreserved, lost */
 	pt_lsn		confirmed_flush;
+	bool		failover;		/* a failover slot (PostgreSQL 17+; false before) */
 } pt_slot_info;
 
 /* wal_level must be logical (PT_ERR_CONFIG with the fix otherwise). */
@@ -56,7 +58,14 @@ bool		pt_slot_drop(PGconn *conn, const char *slot, pt_err *err);
  * (42710 duplicate_object) is PT_ERR_RUNTIME with SQLSTATE 55006, like a
  * slot in use.
  */
-bool		pt_slot_create(pt_stream *stream, const char *slot, pt_lsn *consistent,
+bool		pt_slot_create(pt_stream *stream, const char *slot, bool failover, pt_lsn *consistent,
 						   char **snapshot, pt_err *err);
+
+/* [capture] failover_slot on a server before 17: PT_ERR_CONFIG with the fix. */
+bool		pt_slot_check_failover(PGconn *conn, bool wanted, pt_err *err);
+
+/* An existing slot that is not a failover slot becomes one (logged). */
+bool		pt_slot_keep_failover(pt_stream *stream, const char *slot, const pt_slot_info *info,
+								  pt_log *log, pt_err *err);
 
 #endif

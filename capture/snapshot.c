@@ -21,12 +21,13 @@
 	"AND n.nspname NOT IN ('pg_catalog', 'information_schema') " \
 	"AND n.nspname !~ '^pg_(toast|temp_)' ORDER BY 1, 2"
 
-/* Columns in attnum order, marking the key (primary key, else replica identity index). */
+/* Columns in attnum order, marking the key (primary key, else replica identity
+ * index); not PostgreSQL 18's virtual generated columns, which no event carries. */
 #define COLUMNS_SQL \
 	"SELECT a.attname, coalesce(a.attnum = ANY (k.indkey), false) FROM pg_attribute a " \
 	"LEFT JOIN LATERAL (SELECT i.indkey FROM pg_index i WHERE i.indrelid = a.attrelid " \
 	"AND (i.indisprimary OR i.indisreplident) ORDER BY i.indisprimary DESC LIMIT 1) k ON true " \
-	"WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
+	"WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated <> 'v' ORDER BY a.attnum"
 
 typedef struct snap
 {
@@ -112,6 +113,23 @@ progress(snap *s, const char *schema, const char *table, int64_t rows)
 				(long long) rows, schema, table, (long long) s->rows_total);
 }
 
+/* The table's columns, quoted, comma-separated. */
+static bool
+put_columns(snap *s, pt_buf *sql, pt_err *err)
+{
+	for (int i = 0; i < s->ncols; i++)
+	{
+		char	   *q = pt_pq_ident(s->conn, s->names[i].ptr, err);
+
+		if (q == NULL)
+			return false;
+		pt_buf_puts(sql, i ? ", " : "");
+		pt_buf_puts(sql, q);
+		PQfreemem(q);
+	}
+	return true;
+}
+
 /* COPY one table out and emit each row. */
 static bool
 copy_table(snap *s, const char *schema, const char *table, pt_err *err)
@@ -128,7 +146,10 @@ copy_table(snap *s, const char *schema, const char *table, pt_err *err)
 
 	if (qt == NULL)
 		goto done;
-	pt_buf_printf(&sql, "COPY (SELECT * FROM ONLY %s.%s) TO STDOUT", qs, qt);
+	pt_buf_puts(&sql, "COPY (SELECT ");
+	if (!put_columns(s, &sql, err))
+		goto done;
+	pt_buf_printf(&sql, " FROM ONLY %s.%s) TO STDOUT", qs, qt);
 	if ((res = pt_pq_exec(s->conn, sql.data, PGRES_COPY_OUT, PT_PQ_ANY, PT_PQ_ANY, err)) == NULL)
 		goto done;
 	PQclear(res);

@@ -145,7 +145,8 @@ put_ident(pt_stream *s, pt_buf *b, const char *name, pt_err *err)
 }
 
 bool
-pt_stream_create_slot(pt_stream *s, const char *slot, pt_lsn *consistent, char **snapshot, pt_err *err)
+pt_stream_create_slot(pt_stream *s, const char *slot, bool failover, pt_lsn *consistent, char **snapshot,
+					  pt_err *err)
 {
 	pt_buf		cmd = PT_BUF_INIT;
 	PGresult   *res = NULL;
@@ -155,7 +156,7 @@ pt_stream_create_slot(pt_stream *s, const char *slot, pt_lsn *consistent, char *
 	pt_buf_puts(&cmd, "CREATE_REPLICATION_SLOT ");
 	if (!put_ident(s, &cmd, slot, err))
 		goto done;
-	pt_buf_puts(&cmd, " LOGICAL wal2json (SNAPSHOT 'export')");
+	pt_buf_puts(&cmd, failover ? " LOGICAL wal2json (SNAPSHOT 'export', FAILOVER)" : " LOGICAL wal2json (SNAPSHOT 'export')");
 	res = pt_pq_exec(s->conn, cmd.data, PGRES_TUPLES_OK, 1, 4, err);
 	if (res == NULL)
 		goto done;
@@ -171,6 +172,23 @@ done:
 	PQclear(res);
 	pt_buf_free(&cmd);
 	return ok;
+}
+
+bool
+pt_stream_set_failover(pt_stream *s, const char *slot, pt_err *err)
+{
+	pt_buf		cmd = PT_BUF_INIT;
+	PGresult   *res = NULL;
+
+	pt_buf_puts(&cmd, "ALTER_REPLICATION_SLOT ");
+	if (put_ident(s, &cmd, slot, err))
+	{
+		pt_buf_puts(&cmd, " (FAILOVER)");
+		res = pt_pq_exec(s->conn, cmd.data, PGRES_COMMAND_OK, PT_PQ_ANY, PT_PQ_ANY, err);
+	}
+	PQclear(res);
+	pt_buf_free(&cmd);
+	return res != NULL;
 }
 
 static bool

@@ -47,12 +47,16 @@ pt_stream  *pt_stream_open(const char *conninfo, const char *application_name, p
 void		pt_stream_close(pt_stream *s);
 
 /*
- * Create a wal2json slot, exporting a snapshot. *snapshot (caller frees) is
- * usable with SET TRANSACTION SNAPSHOT until the next command on this
- * stream. *consistent is the LSN from which the stream continues it.
+ * Create a wal2json slot, exporting a snapshot; a failover slot when asked
+ * (PostgreSQL 17+). *snapshot (caller frees) is usable with SET TRANSACTION
+ * SNAPSHOT until the next command on this stream. *consistent is the LSN
+ * from which the stream continues it.
  */
-bool		pt_stream_create_slot(pt_stream *s, const char *slot, pt_lsn *consistent,
+bool		pt_stream_create_slot(pt_stream *s, const char *slot, bool failover, pt_lsn *consistent,
 								  char **snapshot, pt_err *err);
+
+/* Make an existing, inactive slot a failover slot (PostgreSQL 17+). */
+bool		pt_stream_set_failover(pt_stream *s, const char *slot, pt_err *err);
 
 /*
  * START_REPLICATION SLOT slot LOGICAL startpos (options...). options is a

@@ -55,6 +55,8 @@ const pt_config_key pt_config_keys[] = {
 	"how often capture reports its position to the source (milliseconds)"},
 	{"capture", "stop_timeout_s", PT_KEY_INT, "30", 1, 3600, NULL, "stop-timeout-s", CAP,
 	"after SIGTERM or SIGINT, wait at most this many seconds for Kafka to acknowledge what is queued (brokers down: the slot keeps the rest, sent again at the next start)"},
+	{"capture", "failover_slot", PT_KEY_BOOL, "off", 0, 0, NULL, "failover-slot", CAP,
+	"create the slot as a failover slot (PostgreSQL 17+), or make an existing one so, so that it is synchronized to standbys and survives a switchover (docs/OPERATIONS.md says what the standby needs)"},
 	{"capture", "ddl", PT_KEY_ENUM, "off", 0, 0, "on|off", "ddl", CAP,
 	"DDL capture: event triggers in the source record each schema change as a ddl event and re-snapshot tables a rewrite changed (installing them needs a superuser once)"},
 	{"capture", "signing_key", PT_KEY_STRING, "", 0, 0, NULL, "signing-key", CAP,

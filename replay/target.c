@@ -14,6 +14,7 @@
 
 #include "core/buf.h"
 #include "core/mem.h"
+#include "core/pgcaps.h"
 #include "core/pq.h"
 
 #define SQLSTATE_UNDEFINED_OBJECT "42704"
@@ -164,7 +165,11 @@ check_type(PGconn *conn, const pt_rcolumn *c, pt_err *err)
 	return res != NULL;
 }
 
-/* "name" type [GENERATED ...] for CREATE TABLE and ADD COLUMN. */
+/*
+ * "name" type [GENERATED ...] for CREATE TABLE and ADD COLUMN. A virtual
+ * generated column (a PostgreSQL 18 source) is virtual again where the
+ * target can have it (18+), stored before that (pt_target_create says so).
+ */
 static bool
 column_definition(PGconn *conn, const pt_rcolumn *c, pt_buf *sql, pt_err *err)
 {
@@ -175,7 +180,8 @@ column_definition(PGconn *conn, const pt_rcolumn *c, pt_buf *sql, pt_err *err)
 	pt_buf_printf(sql, "%s %s", q, c->type);
 	PQfreemem(q);
 	if (c->generated)
-		pt_buf_printf(sql, " GENERATED ALWAYS AS (%s) STORED", c->generated);
+		pt_buf_printf(sql, " GENERATED ALWAYS AS (%s) %s", c->generated,
+					  c->is_virtual && pt_pgcaps_of(conn).virtual_generated ? "VIRTUAL" : "STORED");
 	else if (c->identity == 'a' || c->identity == 'd')
 		pt_buf_printf(sql, " GENERATED %s AS IDENTITY", c->identity == 'a' ? "ALWAYS" : "BY DEFAULT");
 	return true;
@@ -313,6 +319,11 @@ pt_target_create(PGconn *conn, pt_ttable *tt, const pt_rversion *rv, pt_log *log
 	if (!ok)
 		return explain_missing_type(err, tt->qname) || false;
 	pt_log_info(log, "created table %s (version %d, %d columns)", tt->qname, rv->version, rv->ncols);
+	for (int i = 0; i < rv->ncols && !pt_pgcaps_of(conn).virtual_generated; i++)
+		if (rv->cols[i].is_virtual)
+			pt_log_warning(log, "table %s: virtual generated column \"%s\" created STORED: the target runs "
+						   "PostgreSQL %d, virtual ones need 18", tt->qname, rv->cols[i].name,
+						   pt_pgcaps_of(conn).version_num / 10000);
 	tt->version = rv->version;
 	return pt_target_load(conn, tt, err);
 }

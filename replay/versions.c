@@ -43,7 +43,8 @@ struct pt_versions
 	"d.value->>'generated', coalesce(d.value->>'identity', ''), d.value->>'default', " \
 	"coalesce(d.value->>'not_null', 'false'), s.details->>'parent', " \
 	"s.details->>'parent_partition_key', s.details->>'partition_bound', s.details->>'partition_key', " \
-	"coalesce(s.details->>'oid', '0'), coalesce(s.schema_event_id, 0), s.doc " \
+	"coalesce(s.details->>'oid', '0'), coalesce(s.schema_event_id, 0), s.doc, " \
+	"coalesce(c.value->>'virtual', 'false') " \
 	"FROM " VERSIONS_FROM \
 	"LEFT JOIN LATERAL json_array_elements(s.columns) WITH ORDINALITY c(value, ord) ON true " \
 	"LEFT JOIN LATERAL (SELECT x AS value FROM json_array_elements(CASE WHEN " \
@@ -112,6 +113,7 @@ add_column(pt_rversion *rv, const PGresult *res, int row)
 	c->identity = ident[0];
 	c->default_expr = dup_or_null(res, row, 9);
 	c->not_null = strcmp(PQgetvalue(res, row, 10), "true") == 0;
+	c->is_virtual = strcmp(PQgetvalue(res, row, 18), "true") == 0;
 }
 
 static bool
@@ -129,7 +131,7 @@ load_columns(pt_versions *v, PGconn *conn, const char *qschema, pt_err *err)
 	pt_rversion *rv = NULL;
 
 	pt_buf_printf(&sql, COLUMNS_SQL, qschema);
-	res = pt_pq_exec(conn, sql.data, PGRES_TUPLES_OK, PT_PQ_ANY, 18, err);
+	res = pt_pq_exec(conn, sql.data, PGRES_TUPLES_OK, PT_PQ_ANY, 19, err);
 	pt_buf_free(&sql);
 	if (res == NULL)
 		return false;

@@ -23,6 +23,7 @@ typedef struct pt_rcolumn
 	char	   *type;			/* format_type() text, with typmod */
 	int			attnum;			/* 0: not recorded */
 	char	   *generated;		/* generation expression, or NULL */
+	bool		is_virtual;		/* virtual generated (PostgreSQL 18): in no event */
 	char		identity;		/* 'a' always, 'd' by default, 0 none */
 	char	   *default_expr;	/* or NULL */
 	bool		not_null;

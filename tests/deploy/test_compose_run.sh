@@ -93,7 +93,7 @@ has_opl=$(q "SELECT count(*) FROM pg_settings WHERE name = 'output_plugin_librar
 if [ "$has_opl" = 1 ]; then
     q "ALTER SYSTEM SET output_plugin_libraries = pgoutput, test_decoding" >/dev/null
 fi
-as_pg /usr/lib/postgresql/15/bin/pg_ctl -D "$PGTRAIL_TEST_DIR/data" -m fast -w \
+pg_ctl -D "$PGTRAIL_TEST_DIR/data" -m fast -w \
     -o "${settings[*]}" restart >/dev/null
 for s in "${settings[@]}"; do
     [ "$s" = -c ] && continue
@@ -109,7 +109,7 @@ init=$(sed -n 's|^COPY \([^ ]*\) /docker-entrypoint-initdb.d/.*|\1|p' "$src/depl
 POSTGRES_USER=$user POSTGRES_DB=$db bash "$src/$init" > "$work/init.out" ||
     fail "$init failed: $(cat "$work/init.out")"
 # the image restarts the server after its init scripts
-as_pg /usr/lib/postgresql/15/bin/pg_ctl -D "$PGTRAIL_TEST_DIR/data" -m fast -w \
+pg_ctl -D "$PGTRAIL_TEST_DIR/data" -m fast -w \
     -o "${settings[*]}" restart >/dev/null
 if [ "$has_opl" = 1 ]; then
     eq "init script allows wal2json" "SHOW output_plugin_libraries" "pgoutput, test_decoding, wal2json"

@@ -24,7 +24,7 @@ for _ in $(seq 1 300); do
 done
 for i in $(seq 0 49); do q "INSERT INTO t SELECT g, 'v' FROM generate_series($((i * 100 + 1)), $((i * 100 + 100))) g" >/dev/null; done
 wait_events 5001
-as_pg /usr/lib/postgresql/15/bin/pg_ctl -D "$PGTRAIL_TEST_DIR/data" -m fast -w restart >/dev/null
+pg_ctl -D "$PGTRAIL_TEST_DIR/data" -m fast -w restart >/dev/null
 echo "ok: server restarted under a running capture"
 for i in $(seq 50 99); do q "INSERT INTO t SELECT g, 'v' FROM generate_series($((i * 100 + 1)), $((i * 100 + 100))) g" >/dev/null; done
 wait_events 10001

@@ -28,8 +28,8 @@ PGOPTIONS='' "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --endpos "$end"
     --signing-key "$PGTRAIL_TEST_DIR/signing.pem" --anchor-file "$anchor" --checkpoint-events 50 --batch-size 25 >>"$log" 2>&1
 anchored=$(wc -l < "$anchor")
 [ "$anchored" -ge 1 ] || fail "no checkpoint was anchored"
-as_pg /usr/lib/postgresql/15/bin/pg_ctl -D "$PGTRAIL_TEST_DIR/data" -m immediate -w stop >/dev/null
-as_pg /usr/lib/postgresql/15/bin/pg_ctl -D "$PGTRAIL_TEST_DIR/data" -l "$PGTRAIL_TEST_DIR/server.log" -w start >/dev/null
+pg_ctl -D "$PGTRAIL_TEST_DIR/data" -m immediate -w stop >/dev/null
+pg_ctl -D "$PGTRAIL_TEST_DIR/data" -l "$PGTRAIL_TEST_DIR/server.log" -w start >/dev/null
 echo "ok: the server crashed right after capture stopped, and came back"
 eq "every event survived the crash" "SELECT count(*), max(id) FROM pgtrail.events" "101|101"
 eq "every anchored checkpoint survived the crash" "SELECT count(*) FROM pgtrail.checkpoints" "$anchored"

@@ -53,7 +53,7 @@ for _ in $(seq 1 50); do [ "$(q "SELECT count(*) FROM pg_replication_slots WHERE
 expect 3 'replication slot "pgtrail" is held by another pgtrail-capture' -- --source "$PGTRAIL_TEST_DSN"
 kill -TERM "$capture"; wait "$capture"; capture=""
 # held by another program (no pgtrail lock): the slot's active_pid says so
-/usr/lib/postgresql/15/bin/pg_recvlogical -d "$PGTRAIL_TEST_DSN" -S pgtrail --start -f /dev/null &
+pg_recvlogical -d "$PGTRAIL_TEST_DSN" -S pgtrail --start -f /dev/null &
 writer=$!
 for _ in $(seq 1 50); do [ "$(q "SELECT count(*) FROM pg_replication_slots WHERE active")" = 1 ] && break; sleep 0.1; done
 expect 3 'replication slot "pgtrail" is active in another process' -- --source "$PGTRAIL_TEST_DSN"
@@ -61,7 +61,7 @@ kill -TERM "$writer"; wait "$writer" || true; writer=""
 
 q "ALTER SYSTEM SET wal_level = replica" >/dev/null
 q "SELECT pg_drop_replication_slot('pgtrail')" >/dev/null
-as_pg /usr/lib/postgresql/15/bin/pg_ctl -D "$PGTRAIL_TEST_DIR/data" -m fast -w restart >/dev/null
+pg_ctl -D "$PGTRAIL_TEST_DIR/data" -m fast -w restart >/dev/null
 expect 2 'set wal_level = logical' -- --source "$PGTRAIL_TEST_DSN"
 
 # a signing key others may read: a warning that says who, before anything connects
@@ -80,7 +80,7 @@ echo "ok: signing key readable by others, by the group, by its owner only: two w
 # stops at once with exit 3 (it used to spin for ever on the half-read COPY)
 # and drops the slot it made, so the next start can take a snapshot again
 q "ALTER SYSTEM RESET wal_level" >/dev/null
-as_pg /usr/lib/postgresql/15/bin/pg_ctl -D "$PGTRAIL_TEST_DIR/data" -m fast -w restart >/dev/null
+pg_ctl -D "$PGTRAIL_TEST_DIR/data" -m fast -w restart >/dev/null
 q "CREATE DATABASE lost_sink" >/dev/null
 q "CREATE TABLE big (id int PRIMARY KEY, pad text); INSERT INTO big SELECT g, repeat('x', 50) FROM generate_series(1, 1000000) g" >/dev/null
 timeout 120 "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --sink "$PGTRAIL_TEST_DSN dbname=lost_sink" \
