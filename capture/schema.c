@@ -474,10 +474,11 @@ open_version(pt_schemas *s, entry *e, const pt_w2j_change *ch, const pt_w2j_chan
 		for (int i = 0; cols->present && i < cols->count; i++)
 			add_column(tv, cols->items[i].name.ptr, cols->items[i].name.len, cols->items[i].type.ptr,
 					   cols->items[i].typeoid, is_virtual(e, cols->items[i].name.ptr, cols->items[i].name.len));
+		/* (a virtual column still there was sent, as null: one not sent is gone) */
 		for (int i = 0; ch->action == 'U' && i < old.ncols; i++)
-			if (column_index(tv, &(pt_w2j_column) {.name = {old.names[i].ptr, old.names[i].len}}, 0) < 0)
-				add_column(tv, old.names[i].ptr, old.names[i].len, old.types[i], old.typeoids[i],
-						   old.is_virtual[i]);
+			if (!old.is_virtual[i] &&
+				column_index(tv, &(pt_w2j_column) {.name = {old.names[i].ptr, old.names[i].len}}, 0) < 0)
+				add_column(tv, old.names[i].ptr, old.names[i].len, old.types[i], old.typeoids[i], false);
 		index_event_names(tv);
 		if (ch->pk.present)
 			for (int i = 0; i < ch->pk.count; i++)

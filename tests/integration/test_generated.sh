@@ -84,6 +84,15 @@ else
     eq "the insert after it has no virtual column" \
         "SELECT row::text FROM pgtrail.events WHERE table_name = 'g' AND op = 'insert' ORDER BY id DESC LIMIT 1" \
         '{"id":"4","b":"40","s":"120"}'
+    # a virtual column dropped: a new version without it
+    q "ALTER TABLE g DROP COLUMN t" >/dev/null
+    q "UPDATE g SET b = 41 WHERE id = 4" >/dev/null
+    end=$(q "SELECT pg_current_wal_lsn()")
+    "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --endpos "$end" --log-level warning 2>>"$log"
+    eq "dropping a virtual column opens version 3, without it" \
+        "SELECT version || ':' || (SELECT string_agg(c->>'name', ',') FROM json_array_elements(columns) c)
+           FROM pgtrail.schemas WHERE table_name = 'g' ORDER BY version DESC LIMIT 1" \
+        "3:id,b,v,s,w"
 fi
 grep -q "error" "$log" && fail "capture logged an error: $(cat "$log")"
 
