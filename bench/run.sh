@@ -17,8 +17,9 @@
 # Kafka, on one backlog read by two slots; bench/metrics_workload.sh measures
 # capture with --metrics scraped every 100 ms against capture without it;
 # bench/replay_trust.sh measures replay checking signed checkpoints and the
-# anchor file (--public-key, --anchor) against replay without them. Each prints
-# its ratio against the limit measured in the same run.
+# anchor file (--public-key, --anchor) against replay without them;
+# bench/versions.sh repeats the capture benchmark on PostgreSQL 17 and 18.
+# Each prints its ratio against the limit measured in the same run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/tests/harness/with_pg.sh" "$root/bench/workload.sh" "$root/build/bin" "${1:-1000000}"
@@ -29,3 +30,4 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/tests/harness/with_pg.sh" "$root/bench/kafka_workload.sh" "$root/build/bin" "${7:-1000000}"
 "$root/tests/harness/with_pg.sh" "$root/bench/metrics_workload.sh" "$root/build/bin" "${8:-500000}"
 "$root/tests/harness/with_pg.sh" "$root/bench/replay_trust.sh" "$root/build/bin" "${9:-600000}"
+PGTRAIL_TEST_PG=17,18 "$root/bench/versions.sh" "${2:-1000000}"
