@@ -16,7 +16,7 @@
 #
 #   pg_cluster.sh start DIR      initdb + start; prints the conninfo on stdout
 #   pg_cluster.sh stop DIR       stop the server (immediate) and remove DIR
-#   pg_cluster.sh tools DIR BIN  write pg_ctl, pg_dump, pg_recvlogical, pg_basebackup of the
+#   pg_cluster.sh tools DIR BIN  write pg_ctl, pg_dump, pg_recvlogical of the
 #                                cluster's version into BIN (for PATH)
 #
 # Runs the server as "postgres" when invoked as root (initdb refuses root).
@@ -126,7 +126,7 @@ tools() {
     if [ -n "$root" ]; then run="chroot '$root' runuser -u postgres --"
     elif [ "$(id -u)" = 0 ]; then run="runuser -u postgres --"
     else run=""; fi
-    for t in pg_ctl pg_dump pg_recvlogical pg_basebackup; do
+    for t in pg_ctl pg_dump pg_recvlogical; do
         printf '#!/bin/sh\nexec %s %s/%s "$@"\n' "$run" "$PGBIN" "$t" >"$bin/$t"
         chmod 755 "$bin/$t"
     done
