@@ -15,11 +15,11 @@
 # no second chown.
 #
 # Idempotent and cached: a root is built once (into NAME.partial, renamed when
-# complete) under $PGTRAIL_PG_ROOTS (default /var/cache/pgtrail/pg-roots).
+# complete) under $PGTRAIL_TEST_PG_ROOTS (default /var/cache/pgtrail/pg-roots).
 # A version installed natively (/usr/lib/postgresql/V/bin) needs no root.
 set -euo pipefail
 
-roots=${PGTRAIL_PG_ROOTS:-/var/cache/pgtrail/pg-roots}
+roots=${PGTRAIL_TEST_PG_ROOTS:-/var/cache/pgtrail/pg-roots}
 
 die() { echo "pg_root.sh: error: $*" >&2; exit 2; }
 
