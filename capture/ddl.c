@@ -81,14 +81,18 @@
 /* The role ddl_role left, in the definer functions. */
 #define DDL_ROLE "coalesce(nullif(current_setting('pgtrail.ddl_role', true), ''), session_user::text)"
 
+/* A column in a ddl message; PostgreSQL 18's virtual generated ones also say "virtual": true. */
+#define COLUMN_KEYS \
+	"'name', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'typeoid', a.atttypid::bigint, " \
+	"'attnum', a.attnum"
+
 /* One table as a ddl message describes it (details: schema.h's expression). */
 #define TABLE_FN \
 	"CREATE OR REPLACE FUNCTION @S@.ddl_table(rel oid) RETURNS json LANGUAGE sql STABLE SECURITY DEFINER" PINNED \
 	"AS @T@ " \
 	"SELECT json_build_object('schema', n.nspname, 'table', c.relname, 'oid', c.oid::bigint, " \
-	"'columns', coalesce((SELECT json_agg(json_build_object('name', a.attname, " \
-	"  'type', format_type(a.atttypid, a.atttypmod), 'typeoid', a.atttypid::bigint, 'attnum', a.attnum, " \
-	"  'virtual', a.attgenerated = 'v') " \
+	"'columns', coalesce((SELECT json_agg(CASE WHEN a.attgenerated = 'v' " \
+	"  THEN json_build_object(" COLUMN_KEYS ", 'virtual', true) ELSE json_build_object(" COLUMN_KEYS ") END " \
 	"  ORDER BY a.attnum) FROM pg_attribute a " \
 	"  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '[]'::json), " \
 	"'primary_key', coalesce((SELECT json_agg(a.attname ORDER BY array_position(i.indkey::int2[], a.attnum)) " \
