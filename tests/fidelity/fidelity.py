@@ -1,0 +1,375 @@
+#!/usr/bin/env python3
+"""fidelity.py - the differential fidelity fuzzer: does the log give the source back?
+
+For each seed: a random workload (workload.py) runs against a fresh source
+database with pgtrail-capture attached from before its first statement
+(now and then capture runs alongside, otherwise it catches up at the end);
+the source's state is recorded at the workload's points (LSN, time, every
+table's columns and rows). Then:
+
+  verify     pgtrail-verify --full passes
+  full       replay into the final schema (pg_dump --schema-only) equals the final source
+  pit        --create-tables replay --until-lsn each point equals the source at that point
+  as-of      --as-of each point, for sampled keys, prints the row as it was
+  capture    capture exits 0 (a stop is a finding too)
+
+Equality is byte for byte: tables, column names and types (format_type),
+partition parent and bounds, and every row's COPY text under fixed session
+settings, sorted. A failing seed is shrunk to a minimal list of statements
+(ddmin over the steps) and written as a ready SQL case; tests/fidelity/cases/
+keeps those as regression cases (--case FILE runs one).
+
+Run inside tests/harness/with_pg.sh (it exports PGHOST etc.); run.sh does that.
+
+    fidelity.py --bin DIR --seeds 1-100 [--size N] [--shrink] [--out DIR]
+    fidelity.py --bin DIR --case FILE
+exit 0 all clean, 1 a finding, 2 usage, 3 could not run
+"""
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pq  # noqa: E402
+import values  # noqa: E402
+import workload  # noqa: E402
+
+SETTINGS = ("SET DateStyle = ISO; SET IntervalStyle = postgres; SET TimeZone = 'UTC'; "
+            "SET extra_float_digits = 3; SET bytea_output = hex; SET lc_monetary = 'C'; "
+            "SET client_min_messages = error")
+RELATIONS = """
+SELECT n.nspname, c.relname, c.relkind,
+       (SELECT json_agg(json_build_array(a.attname, format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum)::text
+          FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+       CASE WHEN c.relispartition THEN
+         (SELECT quote_ident(pn.nspname) || '.' || quote_ident(p.relname)
+            FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
+           WHERE i.inhrelid = c.oid) || ' ' || pg_get_expr(c.relpartbound, c.oid) END,
+       (SELECT json_agg(a.attname ORDER BY array_position(i.indkey::int2[], a.attnum))::text
+          FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+         WHERE i.indrelid = c.oid AND i.indisprimary)
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgtrail', 'pgtrail_replay')
+   AND n.nspname NOT LIKE 'pg_toast%'
+"""
+
+
+class Finding(Exception):
+    def __init__(self, check, detail):
+        super().__init__(f"{check}: {detail}")
+        self.check, self.detail = check, detail
+
+
+def qi(name):
+    return workload.qi(name)
+
+
+def state(dsn):
+    """{(schema, table): (columns, partition, key, sorted COPY lines)}"""
+    c = pq.Conn(dsn)
+    try:
+        c.q(SETTINGS)
+        out = {}
+        for nsp, rel, kind, cols, part, key in c.q(RELATIONS):
+            rows = []
+            if kind == "r":
+                rows, err = c.exec(f"COPY (SELECT * FROM ONLY {qi(nsp)}.{qi(rel)}) TO STDOUT")
+                if err:
+                    raise pq.Error(err)
+            out[(nsp, rel)] = (cols, part, key, sorted(rows))
+        return out
+    finally:
+        c.close()
+
+
+def unescape_copy(field):
+    if field == b"\\N":
+        return None
+    out, i, s = bytearray(), 0, field
+    esc = {ord("t"): 9, ord("n"): 10, ord("r"): 13, ord("b"): 8, ord("f"): 12, ord("v"): 11, ord("\\"): 92}
+    while i < len(s):
+        if s[i] == 92 and i + 1 < len(s):
+            i += 1
+            out.append(esc.get(s[i], s[i]))
+        else:
+            out.append(s[i])
+        i += 1
+    return out.decode()
+
+
+def diff_states(check, want, got, columns_only=False):
+    for t in sorted(set(want) | set(got)):
+        name = ".".join(t)
+        if t not in got:
+            raise Finding(check, f"table {name} missing from the target")
+        if t not in want:
+            raise Finding(check, f"table {name} in the target but not in the source")
+        w, g = want[t], got[t]
+        if w[0] != g[0]:
+            raise Finding(check, f"table {name} columns differ: source ({w[0]}) target ({g[0]})")
+        if w[1] != g[1]:
+            raise Finding(check + "-partition", f"table {name} partition differs: source {w[1]} target {g[1]}")
+        if not columns_only and w[3] != g[3]:
+            missing = [r for r in w[3] if r not in g[3]][:2]
+            extra = [r for r in g[3] if r not in w[3]][:2]
+            raise Finding(check, f"table {name} rows differ ({len(w[3])} vs {len(g[3])}): "
+                                 f"only in source {missing}, only in target {extra}")
+
+
+class Run:
+    """One workload against one source database, and every check of it."""
+
+    def __init__(self, steps, tag, opts):
+        self.steps, self.tag, self.opts = steps, tag, opts
+        self.src = tag
+        self.points = []
+        self.errors = 0
+        self.log = os.path.join(opts.work, tag + ".log")
+
+    def dsn(self, db):
+        return f"dbname={db}"
+
+    def prog(self, name, *args, ok=(0,)):
+        p = subprocess.run([os.path.join(self.opts.bin, name), *args], capture_output=True, text=True)
+        with open(self.log, "a") as f:
+            f.write(f"$ {name} {' '.join(args)}\n-> {p.returncode}\n{p.stdout[-3000:]}{p.stderr[-3000:]}\n")
+        if p.returncode not in ok:
+            raise Finding(name.replace("pgtrail-", ""), f"exit {p.returncode}: {p.stderr.strip()[-600:]}")
+        return p
+
+    def admin(self, sql):
+        c = pq.Conn("dbname=postgres")
+        try:
+            return c.q(sql)
+        finally:
+            c.close()
+
+    def createdb(self, db, prelude=True):
+        self.admin(f"DROP DATABASE IF EXISTS {qi(db)} WITH (FORCE)")
+        self.admin(f"CREATE DATABASE {qi(db)} TEMPLATE template0")
+        if prelude:
+            c = pq.Conn(self.dsn(db))
+            for sql in values.PRELUDE:
+                c.q(sql)
+            c.close()
+
+    def capture_args(self):
+        return ["--source", self.dsn(self.src), "--slot", self.src, "--ddl", "on", "--messages",
+                "--log-level", "warning"]
+
+    # ---- the source ------------------------------------------------------
+    def run_workload(self):
+        sessions = {}
+        for st in self.steps:
+            if st.point:
+                self.points.append(self.record())
+                continue
+            c = sessions.get(st.session)
+            if c is None:
+                c = sessions[st.session] = pq.Conn(self.dsn(self.src))
+                c.q("SET lock_timeout = '300ms'; SET client_min_messages = error")
+            _, err = c.exec(st.sql, st.copy_data)
+            self.errors += err is not None
+        for c in sessions.values():
+            c.exec("ROLLBACK")
+            c.close()
+        if not self.points:
+            self.points.append(self.record())
+
+    def record(self):
+        c = pq.Conn(self.dsn(self.src))
+        try:
+            (lsn, ts), = c.q("SELECT pg_current_wal_lsn()::text, clock_timestamp()::text")
+        finally:
+            c.close()
+        return {"lsn": lsn, "time": ts, "state": state(self.dsn(self.src))}
+
+    def capture(self):
+        self.createdb(self.src)
+        self.prog("pgtrail-capture", *self.capture_args(), "--endpos", "0/1")
+        live = None
+        if self.opts.live:
+            live = subprocess.Popen([os.path.join(self.opts.bin, "pgtrail-capture"), *self.capture_args()],
+                                    stdout=subprocess.DEVNULL, stderr=open(self.log + ".live", "w"))
+        try:
+            self.run_workload()
+        finally:
+            if live:
+                live.send_signal(signal.SIGTERM)
+                if live.wait(60) != 0:
+                    raise Finding("capture", f"capture running alongside exited {live.returncode}: "
+                                             + open(self.log + ".live").read()[-600:])
+        end = self.record()["lsn"]
+        self.prog("pgtrail-capture", *self.capture_args(), "--endpos", end)
+
+    # ---- the checks ------------------------------------------------------
+    def check_verify(self):
+        self.prog("pgtrail-verify", "--events", self.dsn(self.src), "--full")
+
+    def check_full(self):
+        tgt = self.src + "_f"
+        self.createdb(tgt, prelude=False)
+        dump = subprocess.run(["pg_dump", "--schema-only", "--exclude-schema=pgtrail", "-d", self.src],
+                              capture_output=True, text=True, check=True).stdout
+        subprocess.run(["psql", "-qX", "-d", tgt], input=dump, capture_output=True, text=True)
+        self.prog("pgtrail-replay", "--events", self.dsn(self.src), "--target", self.dsn(tgt),
+                  "--log-level", "warning")
+        diff_states("full", self.points[-1]["state"], state(self.dsn(tgt)))
+
+    def check_pit(self, i, point):
+        tgt = f"{self.src}_p{i}"
+        self.createdb(tgt)
+        self.prog("pgtrail-replay", "--events", self.dsn(self.src), "--target", self.dsn(tgt),
+                  "--create-tables", "--until-lsn", point["lsn"], "--log-level", "warning")
+        diff_states(f"pit", point["state"], state(self.dsn(tgt)))
+
+    def check_as_of(self, point, rng):
+        keyed = [(t, v) for t, v in point["state"].items() if v[2] and v[3]]
+        for t, (cols, _, key, rows) in rng.sample(keyed, min(3, len(keyed))):
+            names = [n for n, _ in json.loads(cols)]
+            line = rng.choice(rows)
+            vals = [unescape_copy(f) for f in line.rstrip(b"\n").split(b"\t")]
+            want = dict(zip(names, vals))
+            keyjson = json.dumps({k: want[k] for k in json.loads(key)})
+            p = self.prog("pgtrail-replay", "--events", self.dsn(self.src), "--as-of", point["time"],
+                          "--table", f"{qi(t[0])}.{qi(t[1])}", "--key", keyjson, "--format", "json")
+            got = json.loads(p.stdout)
+            if got != want:
+                raise Finding("as-of", f"{'.'.join(t)} key {keyjson} at {point['time']}: "
+                                       f"want {json.dumps(want)[:400]} got {p.stdout.strip()[:400]}")
+
+    def check(self, rng):
+        self.check_verify()
+        self.check_full()
+        sample = sorted(rng.sample(range(len(self.points)), min(self.opts.points, len(self.points))))
+        if len(self.points) - 1 not in sample:
+            sample[-1:] = [len(self.points) - 1]
+        for i in sample:
+            self.check_pit(i, self.points[i])
+            self.check_as_of(self.points[i], rng)
+
+    def cleanup(self):
+        dbs = [r[0] for r in self.admin(f"SELECT datname FROM pg_database WHERE datname LIKE '{self.src}%'")]
+        self.admin(f"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                   f"WHERE slot_name = '{self.src}' AND NOT active")
+        for db in dbs:
+            if db == self.src or db.startswith(self.src + "_"):
+                self.admin(f"DROP DATABASE IF EXISTS {qi(db)} WITH (FORCE)")
+        c = pq.Conn("dbname=postgres")
+        for (name,) in c.q("SELECT roname FROM pg_replication_origin"):
+            c.exec(f"SELECT pg_replication_origin_drop('{name}')")
+        c.close()
+
+    def go(self, seed):
+        try:
+            self.capture()
+            self.check(random.Random(seed))
+            return None
+        except Finding as f:
+            return f
+        finally:
+            if not self.opts.keep:
+                self.cleanup()
+
+
+def shrink(steps, seed, failure, opts):
+    """ddmin over the steps: the smallest list that still fails the same check."""
+    attempt = [0]
+
+    def fails(cand):
+        attempt[0] += 1
+        f = Run(cand, f"fz{seed}x{attempt[0]}", opts).go(seed)
+        return f is not None and f.check == failure.check
+
+    n = 2
+    while len(steps) >= 2:
+        chunk = max(1, len(steps) // n)
+        reduced = False
+        for i in range(0, len(steps), chunk):
+            cand = steps[:i] + steps[i + chunk:]
+            if [s for s in cand if not s.point] and fails(cand):
+                steps, n, reduced = cand, max(n - 1, 2), True
+                break
+        if not reduced:
+            if chunk == 1:
+                break
+            n = min(len(steps), n * 2)
+    return steps
+
+
+def run_seed(seed, opts):
+    steps = workload.generate(seed, opts.size)
+    opts.live = seed % 3 == 0 if opts.live_mode == "auto" else opts.live_mode == "on"
+    t0 = time.time()
+    r = Run(steps, f"fz{seed}", opts)
+    f = r.go(seed)
+    took = time.time() - t0
+    if f is None:
+        print(f"seed {seed}: ok ({len(steps)} steps, {r.errors} failed statements, "
+              f"{len(r.points)} points, {'live' if opts.live else 'catch-up'}, {took:.1f} s)", flush=True)
+        return True
+    print(f"seed {seed}: FAIL {f}", flush=True)
+    path = os.path.join(opts.out, f"seed-{seed}.sql")
+    if opts.shrink:
+        steps = shrink(steps, seed, f, opts)
+    with open(path, "w") as out:
+        out.write(f"-- fidelity seed {seed}: {f.check}: {f.detail[:300]}\n"
+                  f"-- live capture: {'on' if opts.live else 'off'}\n" + workload.to_sql(steps))
+    print(f"seed {seed}: {'minimal' if opts.shrink else 'whole'} workload ({len(steps)} steps) in {path}", flush=True)
+    return False
+
+
+def run_case(path, opts):
+    text = open(path).read()
+    opts.live = "-- live capture: on" in text
+    name = "fz" + "".join(ch for ch in os.path.basename(path).split(".")[0] if ch.isalnum()).lower()[:40]
+    f = Run(workload.from_sql(text), name, opts).go(0)
+    print(f"case {path}: {'ok' if f is None else 'FAIL ' + str(f)}", flush=True)
+    return f is None
+
+
+def seed_list(spec):
+    out = []
+    for part in spec.split(","):
+        a, _, b = part.partition("-")
+        out += list(range(int(a), int(b or a) + 1))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description="differential fidelity fuzzer (see the top of this file)")
+    ap.add_argument("--bin", required=True, help="directory of pgtrail-capture, -replay, -verify")
+    ap.add_argument("--seeds", help="seeds: 1-100,200")
+    ap.add_argument("--case", action="append", default=[], help="a SQL case file (repeatable)")
+    ap.add_argument("--size", type=int, default=60, help="statements per workload")
+    ap.add_argument("--points", type=int, default=3, help="points checked with --create-tables and --as-of")
+    ap.add_argument("--live", dest="live_mode", choices=["auto", "on", "off"], default="auto",
+                    help="capture alongside the workload (auto: every third seed)")
+    ap.add_argument("--shrink", action="store_true", help="shrink a failing workload to a minimal one")
+    ap.add_argument("--keep", action="store_true", help="keep the databases of each run")
+    ap.add_argument("--out", default=".", help="where failing workloads are written")
+    ap.add_argument("--work", default=os.environ.get("PGTRAIL_TEST_DIR", "/tmp"), help="logs")
+    opts = ap.parse_args()
+    if not opts.seeds and not opts.case:
+        ap.error("give --seeds or --case")
+    os.makedirs(opts.out, exist_ok=True)
+    ok = True
+    try:
+        for path in opts.case:
+            ok = run_case(path, opts) and ok
+        for seed in seed_list(opts.seeds) if opts.seeds else []:
+            ok = run_seed(seed, opts) and ok
+    except (pq.Error, subprocess.CalledProcessError, OSError) as e:
+        print(f"fidelity: could not run: {e}", file=sys.stderr)
+        return 3
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
