@@ -20,6 +20,7 @@
 #include "core/hex.h"
 #include "core/mem.h"
 #include "core/utf8.h"
+#include "core/w2j_repair.h"
 #include "core/pgtime.h"
 
 struct pt_w2j_parser
@@ -32,6 +33,7 @@ struct pt_w2j_parser
 	char	   *arena;			/* unescaped strings live here */
 	size_t		arena_cap;
 	size_t		arena_used;
+	pt_buf		mended;			/* the line with its type names re-escaped */
 	pt_w2j_column *cols;		/* columns, identity and pk share this */
 	int			colcap;
 	int			colused;
@@ -58,6 +60,7 @@ pt_w2j_parser_free(pt_w2j_parser *p)
 	free(p->toks);
 	free(p->arena);
 	free(p->cols);
+	pt_buf_free(&p->mended);
 	free(p);
 }
 
@@ -682,7 +685,16 @@ pt_w2j_parse(pt_w2j_parser *p, const char *line, size_t len, pt_w2j_change *out,
 	if (len > PT_W2J_MAX_LINE)
 		return fail(p, -1, "line too long");
 	if (!tokenize(p))
-		return false;
+	{
+		/* wal2json's one known kind of invalid JSON: a type name it did not escape */
+		if (!pt_w2j_repair(line, len, &p->mended))
+			return false;
+		pt_err_clear(err);
+		p->js = p->mended.data;
+		p->len = p->mended.len;
+		if (!tokenize(p))
+			return false;
+	}
 	reserve(p);
 	for (int k = 0; k < p->toks[0].size; k++)
 	{

@@ -444,6 +444,36 @@ test_every_truncation(void **state)
 	assert_str(f->ch.columns.items[3].value, "9007199254740993");
 }
 
+/*
+ * wal2json 2.5 writes a type name that format_type() quotes without JSON
+ * escaping ("type":"Odd Schema"."Mood"): the line is mended, the type keeps
+ * format_type()'s text, and nothing else changes. A line broken some other
+ * way is still refused.
+ */
+static void
+test_unescaped_type_names(void **state)
+{
+	fixture    *f = *state;
+	const pt_w2j_columns *c = &f->ch.columns;
+
+	assert_true(parse(f, "{\"action\":\"I\",\"schema\":\"public\",\"table\":\"t\",\"columns\":["
+					  "{\"name\":\"a\",\"type\":\"Odd Schema\".\"Mood\",\"typeoid\":16386,\"value\":\"ok\"},"
+					  "{\"name\":\"b\",\"type\":\"Mood2\",\"typeoid\":16390,\"value\":\"a\\\",\\\"type\\\":\\\"\"},"
+					  "{\"name\":\"c\",\"type\":\"x\\\\y\".\"z\",\"typeoid\":16391,\"value\":null}],"
+					  "\"pk\":[{\"name\":\"a\",\"type\":\"Odd Schema\".\"Mood\",\"typeoid\":16386}]}"));
+	assert_int_equal(c->count, 3);
+	assert_str(col(c, "a")->type, "\"Odd Schema\".\"Mood\"");
+	assert_int_equal(col(c, "a")->typeoid, 16386);
+	assert_str(col(c, "a")->value, "ok");
+	assert_str(col(c, "b")->type, "Mood2");
+	assert_str(col(c, "b")->value, "a\",\"type\":\"");
+	assert_str(col(c, "c")->type, "\"x\\\\y\".\"z\"");
+	assert_int_equal(f->ch.pk.count, 1);
+	assert_str(f->ch.pk.items[0].type, "\"Odd Schema\".\"Mood\"");
+	assert_false(parse(f, "{\"action\":\"I\",\"schema\":\"public\",\"table\":\"t\",\"columns\":["
+					   "{\"name\":\"a\",\"type\":\"int\",\"typeoid\":23,\"value\":1 2}]}"));
+}
+
 int
 main(void)
 {
@@ -454,6 +484,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_optional_column_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_huge_numeric, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unescaped_type_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control_chars_and_escapes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bytea_all_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_domain_over_bytea, setup, teardown),
