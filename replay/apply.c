@@ -484,6 +484,9 @@ send_prepared(pt_apply *ap, pt_ttable *tt, pt_stmt *s, const pt_values *set, con
 {
 	const char *const *params = text_params(ap, set, where);
 
+	/* a statement prepared before the last flush is sent in a new pipeline */
+	if (!enter(ap, err))
+		return false;
 	if (!PQsendQueryPrepared(ap->conn, s->name, s->nset + s->nwhere, params, NULL, NULL, 0))
 		return pt_pq_error(ap->conn, NULL, "could not send to the target", err);
 	expect(ap, event_id, 1, tt->qname);
@@ -532,6 +535,11 @@ send_run(pt_apply *ap, pt_err *err)
 			size_t		off = run->offs[(size_t) done * (size_t) ncols + (size_t) i];
 
 			ap->params[i] = off == (size_t) -1 ? NULL : run->arena.data + off;
+		}
+		if (!enter(ap, err))
+		{
+			ok = false;
+			break;
 		}
 		if (!PQsendQueryPrepared(ap->conn, s->name, nparams, ap->params, NULL, NULL, 0))
 		{
