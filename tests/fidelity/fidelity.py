@@ -347,15 +347,18 @@ def main():
     ap.add_argument("--bin", required=True, help="directory of pgtrail-capture, -replay, -verify")
     ap.add_argument("--seeds", help="seeds: 1-100,200")
     ap.add_argument("--case", action="append", default=[], help="a SQL case file (repeatable)")
+    ap.add_argument("--cases-dir", help="run every *.sql case in this directory too")
     ap.add_argument("--size", type=int, default=60, help="statements per workload")
     ap.add_argument("--points", type=int, default=3, help="points checked with --create-tables and --as-of")
     ap.add_argument("--live", dest="live_mode", choices=["auto", "on", "off"], default="auto",
                     help="capture alongside the workload (auto: every third seed)")
     ap.add_argument("--shrink", action="store_true", help="shrink a failing workload to a minimal one")
     ap.add_argument("--keep", action="store_true", help="keep the databases of each run")
-    ap.add_argument("--out", default=".", help="where failing workloads are written")
+    ap.add_argument("--out", default=os.environ.get("PGTRAIL_TEST_DIR", "."), help="where failing workloads are written")
     ap.add_argument("--work", default=os.environ.get("PGTRAIL_TEST_DIR", "/tmp"), help="logs")
     opts = ap.parse_args()
+    if opts.cases_dir:
+        opts.case += sorted(os.path.join(opts.cases_dir, n) for n in os.listdir(opts.cases_dir) if n.endswith(".sql"))
     if not opts.seeds and not opts.case:
         ap.error("give --seeds or --case")
     os.makedirs(opts.out, exist_ok=True)

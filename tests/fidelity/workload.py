@@ -294,7 +294,7 @@ class Generator:
         nt = self.tables[-1]
         self.tables = keep if nt in keep else keep + [nt]
         # the new table takes the dropped one's name
-        first = new[0].replace(nt.q, t.q, 1) if not nt.part else new[0]
+        first = new[0].replace(nt.q, t.q) if not nt.part else new[0]
         if not nt.part:
             nt.schema, nt.name = t.schema, t.name
         return stmts + [first]
