@@ -255,6 +255,10 @@ class Run:
             self.check_as_of(self.points[i], rng)
 
     def cleanup(self):
+        for (gid, db) in self.admin(f"SELECT gid, database FROM pg_prepared_xacts WHERE database LIKE '{self.src}%'"):
+            c = pq.Conn(self.dsn(db))
+            c.exec(f"ROLLBACK PREPARED '{gid}'")
+            c.close()
         dbs = [r[0] for r in self.admin(f"SELECT datname FROM pg_database WHERE datname LIKE '{self.src}%'")]
         self.admin(f"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
                    f"WHERE slot_name = '{self.src}' AND NOT active")

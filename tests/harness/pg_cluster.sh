@@ -79,6 +79,7 @@ start() {
         echo "wal_level = logical"
         echo "max_replication_slots = 20"
         echo "max_wal_senders = 20"
+        echo "max_prepared_transactions = 10"
         echo "unix_socket_directories = '$dir'"
         echo "listen_addresses = '127.0.0.1'"
         echo "fsync = off"
