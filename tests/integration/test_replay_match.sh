@@ -9,6 +9,9 @@
 # equality, different values: the row the source changed must be the one
 # replay changes), timestamptz, arrays with NULLs and bounds, NULLs.
 #
+# The same for a table whose replica identity index the target lacks
+# (--create-tables makes primary keys only): its identity columns.
+#
 # Item 1: keys swapped and cycled inside one transaction under a
 # DEFERRABLE primary key (REPLICA IDENTITY FULL: the log has whole old
 # rows), INITIALLY IMMEDIATE with SET CONSTRAINTS ALL DEFERRED and
@@ -42,6 +45,11 @@ ALTER TABLE app.nokey REPLICA IDENTITY FULL;
 INSERT INTO app.nokey VALUES
     ('snap', true, 'ab', '{"a" :  1}', '(1.5,2)', 1.50, -0, '2024-01-01 10:00+02', '[0:1]={1,NULL}', NULL),
     ('snap', true, 'ab', '{"a" :  1}', '(1.5,2)', 1.5, 0, '2024-01-01 10:00+02', '[0:1]={1,NULL}', NULL);
+-- an identity index (boolean in it) that --create-tables does not make
+CREATE TABLE app.ident (a int NOT NULL, flag boolean NOT NULL, v text);
+CREATE UNIQUE INDEX ident_a_flag ON app.ident (a, flag);
+ALTER TABLE app.ident REPLICA IDENTITY USING INDEX ident_a_flag;
+INSERT INTO app.ident VALUES (1, true, 'x'), (1, false, 'y'), (2, true, 'z');
 CREATE TABLE app.swap (id int PRIMARY KEY DEFERRABLE, v text);
 ALTER TABLE app.swap REPLICA IDENTITY FULL;
 INSERT INTO app.swap VALUES (1, 'one'), (2, 'two'), (5, 'five'), (4, 'four'), (7, 'seven'), (8, 'eight');
@@ -68,6 +76,9 @@ UPDATE app.nokey SET tag = 'changed too' WHERE f::text = '-0' AND tag = 'stream'
 UPDATE app.nokey SET z = 'was null' WHERE tag = 'dup' AND ctid = (SELECT min(ctid) FROM app.nokey WHERE tag = 'dup');
 DELETE FROM app.nokey WHERE n::text = '2.5';
 UPDATE app.nokey SET b = NOT b, c = 'cd', p = '(9,9)' WHERE n::text = '1.5';
+
+UPDATE app.ident SET v = v || '!' WHERE a = 1;
+DELETE FROM app.ident WHERE a = 2;
 
 -- item 1: a swap under SET CONSTRAINTS ALL DEFERRED
 BEGIN;
