@@ -221,7 +221,9 @@ explain(pt_err *err)
 	else if (strcmp(err->sqlstate, "23505") == 0)
 	{
 		err->kind = PT_ERR_INTEGRITY;
-		pt_err_hint(err, "the target's table already holds that row: replay into empty tables, or with --clean");
+		pt_err_hint(err, "the target's table already holds that row: replay into empty tables, or with --clean; "
+					"or the source's key is DEFERRABLE (rows swap keys inside a transaction) and the target's "
+					"is not: make it DEFERRABLE there too");
 	}
 }
 
