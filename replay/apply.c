@@ -412,7 +412,7 @@ match_of(const pt_ttable *tt, const pt_stmt *s)
 	return tt->npk > 0 && nkey == tt->npk ? MATCH_KEY_ROW : MATCH_ROW;
 }
 
-/* The key columns of where, each "alias.col = $n" (alias NULL: bare). */
+/* The key columns of where, each "alias.col = $n" read as the column's type. */
 static void
 put_key(pt_buf *sql, const pt_ttable *tt, const pt_stmt *s, int first_param, const char *alias)
 {
@@ -424,8 +424,8 @@ put_key(pt_buf *sql, const pt_ttable *tt, const pt_stmt *s, int first_param, con
 
 		if (!is_key(tt, c))
 			continue;
-		pt_buf_printf(sql, "%s%s%s%s = CAST($%d AS %s)", first ? "" : " AND ", alias ? alias : "",
-					  alias ? "." : "", tt->cols[c].name, first_param + i, tt->cols[c].type);
+		pt_buf_printf(sql, "%s%s.%s = CAST($%d AS %s)", first ? "" : " AND ", alias, tt->cols[c].name,
+					  first_param + i, tt->cols[c].type);
 		first = false;
 	}
 }
@@ -433,9 +433,10 @@ put_key(pt_buf *sql, const pt_ttable *tt, const pt_stmt *s, int first_param, con
 /*
  * Every column of where, exactly: the log's text is read by the column's
  * type and both sides are printed by that type's output function, so
- * boolean "t", char(n) padding, json and point (no equality operator)
- * match as the values they are, and values that equality calls equal but
- * that differ (numeric 1.5 and 1.50, float -0 and 0, citext case) do not.
+ * boolean "t" (text cast "true"), char(n) (the log keeps the padding the
+ * text cast drops), json and point (no equality operator) match as the
+ * values they are, and values that equality calls equal but that differ
+ * (numeric 1.5 and 1.50, float -0 and 0, citext case) do not.
  */
 static void
 put_exact(pt_buf *sql, const pt_ttable *tt, const pt_stmt *s, int first_param, const char *alias)
