@@ -91,11 +91,21 @@ bool		pt_schemas_define(pt_schemas *s, const char *schema, const char *table, co
  * What a version records about a table besides its columns, as one SQL
  * expression over the pg_class row "c": partition parent and key, partition
  * bound, replica identity, and per column not_null, identity, generated and
- * default. The registry runs it when a version opens from the stream; the
- * DDL event trigger (capture/ddl.c) runs the same text inside the source,
- * so both kinds of version carry the same details.
+ * default; and, only when the primary key is DEFERRABLE, its
+ * "primary_key_deferrable" ("immediate" or "deferred", as INITIALLY says),
+ * so that every other table's details keep their bytes. The registry runs
+ * it when a version opens from the stream; the DDL event trigger
+ * (capture/ddl.c) runs the same text inside the source, so both kinds of
+ * version carry the same details.
  */
 #define PT_SCHEMAS_DETAILS_EXPR \
+	"(SELECT CASE WHEN k.condeferrable THEN (left(x.o::text, -1) || ', \"primary_key_deferrable\" : ' || " \
+	"  CASE WHEN k.condeferred THEN '\"deferred\"' ELSE '\"immediate\"' END || '}')::json ELSE x.o END " \
+	"FROM (SELECT " PT_SCHEMAS_DETAILS_BASE " AS o) x " \
+	"LEFT JOIN pg_constraint k ON k.conrelid = c.oid AND k.contype = 'p')"
+
+/* The details of every table (see above). */
+#define PT_SCHEMAS_DETAILS_BASE \
 	"json_build_object(" \
 	"'oid', c.oid, " \
 	"'parent', (SELECT quote_ident(pn.nspname) || '.' || quote_ident(p.relname) FROM pg_inherits i " \

@@ -33,12 +33,22 @@ struct pt_stmt
 	pt_stmt    *next;
 };
 
+/* How an UPDATE or DELETE finds its row (see put_match). */
+typedef enum match_kind
+{
+	MATCH_NONE,					/* an INSERT, or not an event's statement */
+	MATCH_KEY,					/* the key alone: the log's old row is the key */
+	MATCH_KEY_ROW,				/* the key, and among rows sharing it the whole old row */
+	MATCH_ROW					/* every column the log's old row holds (no key) */
+} match_kind;
+
 typedef struct pending
 {
 	int64_t		event_id;		/* 0: not an event's statement */
 	int64_t		last_event_id;	/* a multi-row INSERT: its last row's event */
 	int			rows;			/* rows it must affect (0: any) */
 	const char *table;			/* qname, for the message */
+	match_kind	match;
 } pending;
 
 /*
@@ -194,7 +204,7 @@ expect(pt_apply *ap, int64_t event_id, int rows, const char *table)
 		ap->pendcap = ap->pendcap ? ap->pendcap * 2 : 1024;
 		ap->pend = pt_realloc(ap->pend, sizeof(pending) * (size_t) ap->pendcap);
 	}
-	ap->pend[ap->npend++] = (pending) {event_id, event_id, rows, table};
+	ap->pend[ap->npend++] = (pending) {event_id, event_id, rows, table, MATCH_NONE};
 }
 
 /* What the target refusing a row usually means, and the fix. */
@@ -211,8 +221,29 @@ explain(pt_err *err)
 	else if (strcmp(err->sqlstate, "23505") == 0)
 	{
 		err->kind = PT_ERR_INTEGRITY;
-		pt_err_hint(err, "the target's table already holds that row: replay into empty tables, or with --clean");
+		pt_err_hint(err, "the target's table already holds that row: replay into empty tables, or with --clean; "
+					"or the source's key is DEFERRABLE (rows swap keys inside a transaction) and the target's "
+					"is not: make it DEFERRABLE there too");
 	}
+}
+
+/* Why an UPDATE or DELETE changed no row, or several, and the fix. */
+static void
+explain_count(pt_err *err, match_kind match, int changed)
+{
+	if (changed > 1)
+		pt_err_detail(err, "%d rows of the target's table have the key the log names (the log's old row is "
+					  "the key alone)", changed);
+	else if (match == MATCH_ROW)
+		pt_err_detail(err, "no row of the target's table holds the old row's values as the log has them (the "
+					  "table has no key there: every column of the old row is compared, in its type)");
+	else if (match == MATCH_KEY_ROW)
+		pt_err_detail(err, "no row of the target's table has the key the log names, or several do and none "
+					  "holds the old row's values as the log has them");
+	else
+		pt_err_detail(err, "no row of the target's table has the key the log names");
+	pt_err_hint(err, "the table was changed outside replay, or was not empty when replay began: replay into "
+				"empty tables, or with --clean");
 }
 
 /* The result of one pending statement; the first problem goes into err. */
@@ -242,8 +273,7 @@ check_result(pt_apply *ap, const pending *p, PGresult *res, bool ok, pt_err *err
 	{
 		pt_err_set(err, PT_ERR_INTEGRITY, "event %lld: %s changed %s rows in %s, expected %d",
 				   (long long) p->event_id, PQcmdStatus(res), PQcmdTuples(res), p->table, p->rows);
-		pt_err_hint(err, "the target's table does not hold what the log says it should: replay into empty "
-					"tables, or with --clean");
+		explain_count(err, p->match, atoi(PQcmdTuples(res)));
 		return false;
 	}
 	return true;
@@ -360,19 +390,98 @@ same_shape(const pt_stmt *s, stmt_op op, int rows, bool by_key, const pt_values 
 	return true;
 }
 
+static bool
+is_key(const pt_ttable *tt, int col)
+{
+	for (int p = 0; p < tt->npk; p++)
+		if (tt->pk[p] == col)
+			return true;
+	return false;
+}
+
+/* How s finds its row: by key alone, by key then whole row, or by whole row. */
+static match_kind
+match_of(const pt_ttable *tt, const pt_stmt *s)
+{
+	int			nkey = 0;
+
+	if (s->by_key)
+		return MATCH_KEY;
+	for (int i = 0; i < s->nwhere; i++)
+		nkey += is_key(tt, s->cols[s->nset + i]);
+	return tt->npk > 0 && nkey == tt->npk ? MATCH_KEY_ROW : MATCH_ROW;
+}
+
+/* The key columns of where, each "alias.col = $n" read as the column's type. */
 static void
-put_where(pt_buf *sql, const pt_ttable *tt, const pt_stmt *s, int first_param)
+put_key(pt_buf *sql, const pt_ttable *tt, const pt_stmt *s, int first_param, const char *alias)
+{
+	bool		first = true;
+
+	for (int i = 0; i < s->nwhere; i++)
+	{
+		int			c = s->cols[s->nset + i];
+
+		if (!is_key(tt, c))
+			continue;
+		pt_buf_printf(sql, "%s%s.%s = CAST($%d AS %s)", first ? "" : " AND ", alias, tt->cols[c].name,
+					  first_param + i, tt->cols[c].type);
+		first = false;
+	}
+}
+
+/*
+ * Every column of where, exactly: the log's text is read by the column's
+ * type and both sides are printed by that type's output function, so
+ * boolean "t" (text cast "true"), char(n) (the log keeps the padding the
+ * text cast drops), json and point (no equality operator) match as the
+ * values they are, and values that equality calls equal but that differ
+ * (numeric 1.5 and 1.50, float -0 and 0, citext case) do not.
+ */
+static void
+put_exact(pt_buf *sql, const pt_ttable *tt, const pt_stmt *s, int first_param, const char *alias)
 {
 	for (int i = 0; i < s->nwhere; i++)
 	{
-		const char *col = tt->cols[s->cols[s->nset + i]].name;
+		int			c = s->cols[s->nset + i];
 
-		pt_buf_puts(sql, i ? " AND " : "");
-		if (s->by_key)
-			pt_buf_printf(sql, "%s = $%d", col, first_param + i);
-		else
-			pt_buf_printf(sql, "%s::text IS NOT DISTINCT FROM $%d", col, first_param + i);
+		pt_buf_printf(sql, "%s%s.%s::text IS NOT DISTINCT FROM CAST(CAST($%d AS %s) AS text)", i ? " AND " : "",
+					  alias, tt->cols[c].name, first_param + i, tt->cols[c].type);
 	}
+}
+
+/*
+ * " WHERE ..." of an UPDATE or DELETE. By key alone: the key's equality.
+ * Otherwise one row by ctid: the one equal to the whole old row; with a
+ * key, the one row holding it, or when several do (a deferrable key in the
+ * middle of a swap), the one equal to the whole old row. Rows equal in
+ * every column are interchangeable: any one of them is the row.
+ */
+static void
+put_match(pt_buf *sql, const pt_ttable *tt, const pt_stmt *s, int first_param)
+{
+	match_kind	match = match_of(tt, s);
+
+	pt_buf_puts(sql, " WHERE ");
+	if (match == MATCH_KEY)
+	{
+		for (int i = 0; i < s->nwhere; i++)
+			pt_buf_printf(sql, "%s%s = $%d", i ? " AND " : "", tt->cols[s->cols[s->nset + i]].name, first_param + i);
+		return;
+	}
+	pt_buf_printf(sql, "ctid = (SELECT r.ctid FROM ONLY %s r WHERE ", tt->qname);
+	if (match == MATCH_KEY_ROW)
+	{
+		put_key(sql, tt, s, first_param, "r");
+		pt_buf_puts(sql, " AND (");
+		put_exact(sql, tt, s, first_param, "r");
+		pt_buf_printf(sql, " OR NOT EXISTS (SELECT FROM ONLY %s o WHERE ", tt->qname);
+		put_key(sql, tt, s, first_param, "o");
+		pt_buf_puts(sql, " AND o.ctid <> r.ctid))");
+	}
+	else
+		put_exact(sql, tt, s, first_param, "r");
+	pt_buf_puts(sql, " LIMIT 1)");
 }
 
 /* The SQL of a statement; column names are quoted in a copy of the catalog names. */
@@ -421,17 +530,7 @@ statement_sql(pt_apply *ap, pt_ttable *tt, pt_stmt *s, pt_err *err)
 		}
 		else
 			pt_buf_printf(sql, "DELETE FROM ONLY %s", tt->qname);
-		if (s->by_key)
-		{
-			pt_buf_puts(sql, " WHERE ");
-			put_where(sql, &quoted, s, s->nset + 1);
-		}
-		else
-		{
-			pt_buf_printf(sql, " WHERE ctid = (SELECT ctid FROM ONLY %s WHERE ", tt->qname);
-			put_where(sql, &quoted, s, s->nset + 1);
-			pt_buf_puts(sql, " LIMIT 1)");
-		}
+		put_match(sql, &quoted, s, s->nset + 1);
 	}
 	for (int i = 0; i < tt->ncols; i++)
 		PQfreemem(q[i]);
@@ -490,6 +589,7 @@ send_prepared(pt_apply *ap, pt_ttable *tt, pt_stmt *s, const pt_values *set, con
 	if (!PQsendQueryPrepared(ap->conn, s->name, s->nset + s->nwhere, params, NULL, NULL, 0))
 		return pt_pq_error(ap->conn, NULL, "could not send to the target", err);
 	expect(ap, event_id, 1, tt->qname);
+	ap->pend[ap->npend - 1].match = match_of(tt, s);
 	ap->sent++;
 	return send_sync_if_due(ap, err);
 }

@@ -51,8 +51,12 @@ bool		pt_apply_insert(pt_apply *ap, pt_ttable *tt, const pt_values *set, int64_t
 
 /*
  * UPDATE (set given) or DELETE (set NULL) of the one row matched by where:
- * with by_key, equality on key columns; otherwise every column compared
- * as text (a table without a key: one of identical rows).
+ * with by_key, equality on the key columns. Otherwise every column of
+ * where is compared exactly, in the target column's type (the log's text
+ * read by the type's input, both sides printed by its output): with the
+ * target's key among them, the row holding the key, or when several do
+ * (a deferrable key mid-swap) the one equal to where; without, one of the
+ * rows equal to where (identical rows are interchangeable).
  */
 bool		pt_apply_change(pt_apply *ap, pt_ttable *tt, const pt_values *set, const pt_values *where,
 							bool by_key, int64_t event_id, pt_err *err);

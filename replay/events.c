@@ -308,7 +308,13 @@ to_values(replay *r, pt_ttable *tt, const pt_rtable *rt, int version, pt_text js
 	return true;
 }
 
-/* Keep only the key columns when all are there: *by_key says which. */
+/*
+ * *by_key when where holds the target's key columns and nothing else (the
+ * log's old row is the key): they are then put in key order. An old row
+ * that holds more (REPLICA IDENTITY FULL) is kept whole: apply finds the
+ * row by it, which stays exact when a deferrable key is shared by two
+ * rows for a while (a swap inside one transaction).
+ */
 static void
 key_only(const pt_ttable *tt, pt_values *where, bool *by_key)
 {
@@ -316,7 +322,7 @@ key_only(const pt_ttable *tt, pt_values *where, bool *by_key)
 	int			n = 0;
 
 	*by_key = false;
-	if (tt->npk == 0)
+	if (tt->npk == 0 || where->n != tt->npk)
 		return;
 	for (int p = 0; p < tt->npk; p++)
 	{

@@ -187,6 +187,15 @@ column_definition(PGconn *conn, const pt_rcolumn *c, pt_buf *sql, pt_err *err)
 	return true;
 }
 
+/* " DEFERRABLE [INITIALLY DEFERRED]" as the source's primary key was, or "". */
+static const char *
+key_deferrable(const pt_rversion *rv)
+{
+	if (rv->pk_deferrable == 'd')
+		return " DEFERRABLE INITIALLY DEFERRED";
+	return rv->pk_deferrable == 'i' ? " DEFERRABLE" : "";
+}
+
 static bool
 key_list(PGconn *conn, char *const *names, int n, pt_buf *sql, pt_err *err)
 {
@@ -220,7 +229,7 @@ create_sql(PGconn *conn, const char *qname, const pt_rversion *rv, const char *p
 		pt_buf_puts(sql, rv->ncols ? ", PRIMARY KEY (" : "PRIMARY KEY (");
 		if (!key_list(conn, rv->pk, rv->npk, sql, err))
 			return false;
-		pt_buf_putc(sql, ')');
+		pt_buf_printf(sql, ")%s", key_deferrable(rv));
 	}
 	pt_buf_putc(sql, ')');
 	if (partition_by)
@@ -453,7 +462,7 @@ change_column(evolve *e, const pt_rcolumn *was, const pt_rcolumn *now)
 static bool
 same_key(const pt_rversion *a, const pt_rversion *b)
 {
-	if (a->npk != b->npk)
+	if (a->npk != b->npk || a->pk_deferrable != b->pk_deferrable)
 		return false;
 	for (int i = 0; i < a->npk; i++)
 		if (strcmp(a->pk[i], b->pk[i]) != 0)
@@ -476,7 +485,7 @@ change_key(evolve *e, const pt_rversion *to)
 	pt_buf_putc(&keys, '(');
 	if (ok && to->npk > 0 && key_list(e->conn, to->pk, to->npk, &keys, e->err))
 	{
-		pt_buf_putc(&keys, ')');
+		pt_buf_printf(&keys, ")%s", key_deferrable(to));
 		ok = alter(e, "ADD PRIMARY KEY ", keys.data);
 	}
 	else if (ok && to->npk > 0)

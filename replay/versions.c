@@ -44,7 +44,7 @@ struct pt_versions
 	"coalesce(d.value->>'not_null', 'false'), s.details->>'parent', " \
 	"s.details->>'parent_partition_key', s.details->>'partition_bound', s.details->>'partition_key', " \
 	"coalesce(s.details->>'oid', '0'), coalesce(s.schema_event_id, 0), s.doc, " \
-	"coalesce(c.value->>'virtual', 'false') " \
+	"coalesce(c.value->>'virtual', 'false'), coalesce(s.details->>'primary_key_deferrable', '') " \
 	"FROM " VERSIONS_FROM \
 	"LEFT JOIN LATERAL json_array_elements(s.columns) WITH ORDINALITY c(value, ord) ON true " \
 	"LEFT JOIN LATERAL (SELECT x AS value FROM json_array_elements(CASE WHEN " \
@@ -95,6 +95,7 @@ add_version(pt_rtable *t, const PGresult *res, int row)
 	rv->oid = strtoll(PQgetvalue(res, row, 15), NULL, 10);
 	rv->schema_event_id = strtoll(PQgetvalue(res, row, 16), NULL, 10);
 	rv->doc = dup_or_null(res, row, 17);
+	rv->pk_deferrable = PQgetvalue(res, row, 19)[0];	/* 'i', 'd', or 0 (absent in older stores) */
 	return rv;
 }
 
@@ -131,7 +132,7 @@ load_columns(pt_versions *v, PGconn *conn, const char *qschema, pt_err *err)
 	pt_rversion *rv = NULL;
 
 	pt_buf_printf(&sql, COLUMNS_SQL, qschema);
-	res = pt_pq_exec(conn, sql.data, PGRES_TUPLES_OK, PT_PQ_ANY, 19, err);
+	res = pt_pq_exec(conn, sql.data, PGRES_TUPLES_OK, PT_PQ_ANY, 20, err);
 	pt_buf_free(&sql);
 	if (res == NULL)
 		return false;

@@ -39,6 +39,7 @@ typedef struct pt_rversion
 	pt_rcolumn *cols;
 	int			npk;
 	char	  **pk;
+	char		pk_deferrable;	/* 'i' DEFERRABLE, 'd' also INITIALLY DEFERRED, 0 neither */
 	char	   *parent;			/* quoted schema.table of a partition's parent, or NULL */
 	char	   *parent_partition_key;	/* pg_get_partkeydef of the parent */
 	char	   *partition_bound;	/* FOR VALUES ... */
