@@ -175,7 +175,10 @@ class Run:
                 c = sessions[st.session] = pq.Conn(self.dsn(self.src))
                 c.q("SET lock_timeout = '300ms'; SET client_min_messages = error")
             _, err = c.exec(st.sql, st.copy_data)
-            self.errors += err is not None
+            if err is not None:
+                self.errors += 1
+                with open(self.log, "a") as f:
+                    f.write(f"session {st.session}: {st.sql[:300]}\n  failed: {err.splitlines()[0]}\n")
         for c in sessions.values():
             c.exec("ROLLBACK")
             c.close()

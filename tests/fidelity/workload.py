@@ -134,7 +134,7 @@ class Generator:
     # ---- rows -----------------------------------------------------------
     def new_id(self, t):
         r = self.rng
-        if t.ids and r.random() < 0.1:
+        if t.ids and r.random() < 0.03:
             return r.choice(sorted(t.ids))          # a duplicate now and then
         i = t.next_id if r.random() < 0.7 else r.randint(1, 300)
         t.next_id = max(t.next_id, i) + 1
@@ -328,14 +328,16 @@ class Generator:
             return self.truncate(t)
         return self.insert(t)
 
-    def unit(self):
-        """One transaction of one session, as a list of statements."""
+    def unit(self, alone):
+        """One transaction of one session, as a list of statements. Schema
+        changes only when no other session is inside a transaction: one
+        that waited for a lock would fail, and the model would go astray."""
         r = self.rng
-        if not self.tables or r.random() < 0.06:
+        if not self.tables or (alone and r.random() < 0.06):
             return self.create_table()
         t = r.choice(self.tables)
         x = r.random()
-        if x < 0.08:
+        if x < 0.08 and alone:
             return self.ddl(t)
         if x < 0.10:
             return ["BEGIN"] + self.bulk(t) + ["COMMIT"]
@@ -382,7 +384,7 @@ class Generator:
                 if self.prepared and self.rng.random() < 0.3:
                     queues[s] = self.finish_prepared()
                 else:
-                    queues[s] = self.unit()
+                    queues[s] = self.unit(alone=not any(queues.values()))
             busy = [s for s, q in queues.items() if q]
             s = self.rng.choice(busy)
             item = queues[s].pop(0)
