@@ -60,6 +60,9 @@ SELECT n.nspname, c.relname, c.relkind,
 """
 
 
+ADMIN = [None]  # one connection to the postgres database, for the whole run
+
+
 class Finding(Exception):
     def __init__(self, check, detail):
         super().__init__(f"{check}: {detail}")
@@ -128,6 +131,7 @@ class Run:
     def __init__(self, steps, tag, opts):
         self.steps, self.tag, self.opts = steps, tag, opts
         self.src = tag
+        self.tgt = f"fzt{os.getpid()}"  # targets are reused from run to run
         self.points = []
         self.errors = 0
         self.log = os.path.join(opts.work, tag + ".log")
@@ -136,28 +140,36 @@ class Run:
         return f"dbname={db}"
 
     def prog(self, name, *args, ok=(0,)):
+        t0 = time.time()
         p = subprocess.run([os.path.join(self.opts.bin, name), *args], capture_output=True, text=True)
         with open(self.log, "a") as f:
-            f.write(f"$ {name} {' '.join(args)}\n-> {p.returncode}\n{p.stdout[-3000:]}{p.stderr[-3000:]}\n")
+            f.write(f"$ {name} {' '.join(args)}\n-> {p.returncode} in {time.time() - t0:.2f} s\n"
+                    f"{p.stdout[-3000:]}{p.stderr[-3000:]}\n")
         if p.returncode not in ok:
             raise Finding(name.replace("pgtrail-", ""), f"exit {p.returncode}: {p.stderr.strip()[-600:]}")
         return p
 
     def admin(self, sql):
-        c = pq.Conn("dbname=postgres")
-        try:
-            return c.q(sql)
-        finally:
-            c.close()
+        if ADMIN[0] is None:
+            ADMIN[0] = pq.Conn("dbname=postgres")
+        return ADMIN[0].q(sql)
 
     def createdb(self, db, prelude=True):
-        self.admin(f"DROP DATABASE IF EXISTS {qi(db)} WITH (FORCE)")
-        self.admin(f"CREATE DATABASE {qi(db)} TEMPLATE template0")
-        if prelude:
+        """A fresh database; a target left by an earlier run is emptied
+        instead (much cheaper than dropping and creating it again)."""
+        if self.admin(f"SELECT 1 FROM pg_database WHERE datname = '{db}'") and db != self.src:
             c = pq.Conn(self.dsn(db))
+            schemas = c.q("SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
+                          "AND nspname <> 'information_schema'")
+            c.q("; ".join(f"DROP SCHEMA {qi(s)} CASCADE" for s, in schemas) + "; CREATE SCHEMA public")
+        else:
+            self.admin(f"DROP DATABASE IF EXISTS {qi(db)} WITH (FORCE)")
+            self.admin(f"CREATE DATABASE {qi(db)} TEMPLATE template0 STRATEGY file_copy")
+            c = pq.Conn(self.dsn(db))
+        if prelude:
             for sql in values.PRELUDE:
                 c.q(sql)
-            c.close()
+        c.close()
 
     def capture_args(self):
         return ["--source", self.dsn(self.src), "--slot", self.src, "--ddl", "on", "--messages",
@@ -216,7 +228,7 @@ class Run:
         self.prog("pgtrail-verify", "--events", self.dsn(self.src), "--full")
 
     def check_full(self):
-        tgt = self.src + "_f"
+        tgt = self.tgt + "_f"
         self.createdb(tgt, prelude=False)
         dump = subprocess.run(["pg_dump", "--schema-only", "--exclude-schema=pgtrail", "-d", self.src],
                               capture_output=True, text=True, check=True).stdout
@@ -226,7 +238,7 @@ class Run:
         diff_states("full", self.points[-1]["state"], state(self.dsn(tgt)))
 
     def check_pit(self, i, point):
-        tgt = f"{self.src}_p{i}"
+        tgt = f"{self.tgt}_p{i}"
         self.createdb(tgt)
         self.prog("pgtrail-replay", "--events", self.dsn(self.src), "--target", self.dsn(tgt),
                   "--create-tables", "--until-lsn", point["lsn"], "--log-level", "warning")
@@ -253,12 +265,12 @@ class Run:
         sample = sorted(rng.sample(range(len(self.points)), min(self.opts.points, len(self.points))))
         if len(self.points) - 1 not in sample:
             sample[-1:] = [len(self.points) - 1]
-        for i in sample:
-            self.check_pit(i, self.points[i])
+        for k, i in enumerate(sample):
+            self.check_pit(k, self.points[i])
             self.check_as_of(self.points[i], rng)
 
     def cleanup(self):
-        for (gid, db) in self.admin(f"SELECT gid, database FROM pg_prepared_xacts WHERE database LIKE '{self.src}%'"):
+        for (gid, db) in self.admin(f"SELECT gid, database FROM pg_prepared_xacts WHERE database = '{self.src}'"):
             c = pq.Conn(self.dsn(db))
             c.exec(f"ROLLBACK PREPARED '{gid}'")
             c.close()
@@ -268,10 +280,8 @@ class Run:
         for db in dbs:
             if db == self.src or db.startswith(self.src + "_"):
                 self.admin(f"DROP DATABASE IF EXISTS {qi(db)} WITH (FORCE)")
-        c = pq.Conn("dbname=postgres")
-        for (name,) in c.q("SELECT roname FROM pg_replication_origin"):
-            c.exec(f"SELECT pg_replication_origin_drop('{name}')")
-        c.close()
+        for (name,) in self.admin("SELECT roname FROM pg_replication_origin"):
+            ADMIN[0].exec(f"SELECT pg_replication_origin_drop('{name}')")
 
     def go(self, seed):
         try:
