@@ -200,7 +200,10 @@ class Run:
     def record(self):
         c = pq.Conn(self.dsn(self.src))
         try:
-            (lsn, ts), = c.q("SELECT pg_current_wal_lsn()::text, clock_timestamp()::text")
+            # --until-lsn, like PostgreSQL's recovery_target_lsn, includes a commit
+            # record that starts at the LSN; one that starts at the insert position
+            # read here is written after this point: the point is one byte before
+            (lsn, ts), = c.q("SELECT (pg_current_wal_lsn() - 1)::text, clock_timestamp()::text")
         finally:
             c.close()
         return {"lsn": lsn, "time": ts, "state": state(self.dsn(self.src))}
@@ -220,7 +223,7 @@ class Run:
                 if live.wait(60) != 0:
                     raise Finding("capture", f"capture running alongside exited {live.returncode}: "
                                              + open(self.log + ".live").read()[-600:])
-        end = self.record()["lsn"]
+        (end,), = self.admin("SELECT pg_current_wal_lsn()::text")
         self.prog("pgtrail-capture", *self.capture_args(), "--endpos", end)
 
     # ---- the checks ------------------------------------------------------
@@ -346,8 +349,16 @@ def run_case(path, opts):
     text = open(path).read()
     opts.live = "-- live capture: on" in text
     name = "fz" + "".join(ch for ch in os.path.basename(path).split(".")[0] if ch.isalnum()).lower()[:40]
-    f = Run(workload.from_sql(text), name, opts).go(0)
+    steps = workload.from_sql(text)
+    f = Run(steps, name, opts).go(0)
     print(f"case {path}: {'ok' if f is None else 'FAIL ' + str(f)}", flush=True)
+    if f is not None and opts.shrink:
+        steps = shrink(steps, 0, f, opts)
+        out = os.path.join(opts.out, os.path.basename(path))
+        with open(out, "w") as w:
+            w.write(f"-- fidelity case {path}: {f.check}: {f.detail[:300]}\n"
+                    f"-- live capture: {'on' if opts.live else 'off'}\n" + workload.to_sql(steps))
+        print(f"case {path}: minimal workload ({len(steps)} steps) in {out}", flush=True)
     return f is None
 
 
