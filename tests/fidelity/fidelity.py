@@ -324,7 +324,7 @@ def shrink(steps, seed, failure, opts):
 
 
 def run_seed(seed, opts):
-    steps = workload.generate(seed, opts.size)
+    steps = workload.generate(seed, opts.size, int(os.environ.get("PGTRAIL_TEST_PG_VERSION", "15")))
     opts.live = seed % 3 == 0 if opts.live_mode == "auto" else opts.live_mode == "on"
     t0 = time.time()
     r = Run(steps, f"fz{seed}", opts)
