@@ -17,7 +17,9 @@
 #define JSMN_STATIC
 #include <jsmn.h>
 
+#include "core/buf.h"
 #include "core/hex.h"
+#include "core/json.h"
 #include "core/mem.h"
 #include "core/utf8.h"
 #include "core/pgtime.h"
@@ -35,6 +37,7 @@ struct pt_w2j_parser
 	pt_w2j_column *cols;		/* columns, identity and pk share this */
 	int			colcap;
 	int			colused;
+	pt_buf		mended;			/* a line whose type names were mended (mend_types) */
 	pt_err	   *err;
 };
 
@@ -58,6 +61,7 @@ pt_w2j_parser_free(pt_w2j_parser *p)
 	free(p->toks);
 	free(p->arena);
 	free(p->cols);
+	pt_buf_free(&p->mended);
 	free(p);
 }
 
@@ -669,6 +673,105 @@ check_required(pt_w2j_parser *p, const pt_w2j_change *out)
 	return true;
 }
 
+/* Where needle (n bytes) first occurs in s (len bytes), or NULL. */
+static const char *
+find_bytes(const char *s, size_t len, const char *needle, size_t n)
+{
+	for (size_t i = 0; i + n <= len; i++)
+		if (s[i] == needle[0] && memcmp(s + i, needle, n) == 0)
+			return s + i;
+	return NULL;
+}
+
+/* End of the JSON string that starts at s[at] (the quote), or 0 if none. */
+static size_t
+string_end(const char *s, size_t len, size_t at)
+{
+	for (size_t i = at + 1; i < len; i++)
+	{
+		if (s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			return i + 1;
+	}
+	return 0;
+}
+
+/*
+ * wal2json 2.5 writes a type name that format_type() quoted ("char",
+ * "Mood", "My Schema"."Mood") as it is, without JSON quoting of its own,
+ * unless it ends in "]": "My Schema"."Mood" makes a line that is not JSON.
+ * The raw name runs from "type": to the ,"typeoid": wal2json writes next
+ * (include-type-oids is always on; a quoted identifier holds no lone
+ * quote, so that text cannot occur inside it). Mend each such name into a
+ * JSON string; names that are JSON strings already stay as they are, so
+ * the type reads the same as on a line that needed no mending (the type's
+ * name is only a hint anyway: capture takes types from their OIDs).
+ * Runs only for a line jsmn refused. False when nothing could be mended.
+ */
+static bool
+mend_types(pt_w2j_parser *p, const char *s, size_t len)
+{
+	static const char key[] = "\"type\":";
+	static const char next[] = ",\"typeoid\":";
+	bool		mended = false;
+	size_t		i = 0;
+
+	pt_buf_reset(&p->mended);
+	while (i < len)
+	{
+		size_t		end = s[i] == '"' ? string_end(s, len, i) : i + 1;
+		const char *v;
+		const char *stop;
+		size_t		raw;
+
+		if (end == 0)
+			return false;
+		pt_buf_append(&p->mended, s + i, end - i);
+		if (end - i != sizeof(key) - 2 || memcmp(s + i, key, sizeof(key) - 2) != 0 || end >= len || s[end] != ':')
+		{
+			i = end;
+			continue;
+		}
+		v = s + end + 1;
+		stop = find_bytes(v, len - (size_t) (v - s), next, sizeof(next) - 1);
+		if (stop == NULL)
+			return false;
+		raw = (size_t) (stop - v);
+		pt_buf_putc(&p->mended, ':');
+		if (raw >= 2 && v[0] == '"' && string_end(v, raw, 0) == raw)
+			pt_buf_append(&p->mended, v, raw);
+		else
+		{
+			pt_json_put_string(&p->mended, v, raw);
+			mended = true;
+		}
+		i = (size_t) (stop - s);
+	}
+	return mended;
+}
+
+/* Tokenize the line, or, when wal2json wrote bare type names, the mended line. */
+static bool
+tokenize_line(pt_w2j_parser *p)
+{
+	pt_err		first;
+
+	if (tokenize(p))
+		return true;
+	if (!mend_types(p, p->js, p->len))
+		return false;
+	if (p->err)
+		first = *p->err;
+	p->js = p->mended.data;
+	p->len = p->mended.len;
+	if (tokenize(p))
+		return true;
+	if (p->err)
+		*p->err = first;		/* the error in the line as sent */
+	return false;
+}
+
 bool
 pt_w2j_parse(pt_w2j_parser *p, const char *line, size_t len, pt_w2j_change *out, pt_err *err)
 {
@@ -681,7 +784,7 @@ pt_w2j_parse(pt_w2j_parser *p, const char *line, size_t len, pt_w2j_change *out,
 	p->ntoks = 0;
 	if (len > PT_W2J_MAX_LINE)
 		return fail(p, -1, "line too long");
-	if (!tokenize(p))
+	if (!tokenize_line(p))
 		return false;
 	reserve(p);
 	for (int k = 0; k < p->toks[0].size; k++)
