@@ -40,8 +40,10 @@ typedef struct pt_table_version
 	int			version;		/* 0: none yet */
 	int			ncols;
 	pt_text    *names;			/* owned strings */
-	char	  **types;
+	char	  **types;			/* as recorded: format_type under search_path = pg_catalog */
 	uint32_t   *typeoids;
+	int32_t    *typmods;		/* or PT_TYPMOD_LAZY / PT_TYPMOD_UNKNOWN (capture/types.h) */
+	char	  **wire;			/* the name wal2json last printed for it, NULL = none yet */
 	bool	   *is_virtual;		/* virtual generated: listed, never in an event */
 	int			nvirtual;
 	pt_text    *event_names;	/* the columns an event can carry: names minus the virtual ones */
