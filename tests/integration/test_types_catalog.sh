@@ -99,5 +99,23 @@ scenario() {
 }
 
 scenario d_off off stream
+
+# a store written before: its versions hold the names wal2json printed
+# (char, Mood, Dom, "Mood"[] for types off the search_path, unqualified):
+# capture going on from it opens no version for the same types
+qdb d_off "UPDATE pgtrail.schemas SET columns = replace(replace(replace(replace(columns::text,
+             '\"\\\"char\\\"\"', '\"char\"'), '\"\\\"My Schema\\\".\\\"Mood\\\"\"', '\"Mood\"'),
+             '\"\\\"My Schema\\\".\\\"Dom\\\"\"', '\"Dom\"'), 'public.\\\"Pub\\\"', 'Pub')::json
+           WHERE table_name = 'snap'" >/dev/null
+eqdb() { local got; got=$(qdb "$1" "$3"); [ "$got" = "$4" ] || fail "$2: expected [$4], got [$got]"; echo "ok: $2"; }
+eqdb d_off "d_off: the store's version holds wal2json's printed names" \
+   "SELECT string_agg(c->>'type', ' | ' ORDER BY o) FROM pgtrail.schemas s, json_array_elements(s.columns) WITH ORDINALITY x(c, o)
+    WHERE table_name = 'snap'" 'integer | char | Mood | Dom | "My Schema"."Mood"[] | Pub | character varying(10) | numeric(10,2) | timestamp(3) without time zone | interval year to month'
+qdb d_off "UPDATE snap SET c = 'c', m = 'sad', d = 3, p = 'y' WHERE id = 1" >/dev/null
+"$bin/pgtrail-capture" --source "$(dsn_for d_off)" --slot pt_d_off --ddl off --log-level warning \
+    --endpos "$(qdb d_off 'SELECT pg_current_wal_lsn()')" 2>>"$log" || fail "d_off: capture exited with $?"
+eqdb d_off "d_off: capture went on from the older version without opening another" \
+   "SELECT count(*) || ' ' || (SELECT count(*) FROM pgtrail.events WHERE table_name = 'snap' AND op = 'update')
+    FROM pgtrail.schemas WHERE table_name = 'snap'" "1 2"
 scenario d_on on ddl
 echo "PASS test_types_catalog"
