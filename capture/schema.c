@@ -28,6 +28,7 @@ typedef struct entry
 {
 	pt_table_version tv;
 	bool		virtual_read;	/* virtual[] read from the catalog in this run */
+	bool		ident_read;		/* tv.replident and tv.ident read for this version in this run */
 	int			nvirtual;
 	char	  **virtual;		/* the table's virtual generated columns, attnum order */
 	struct entry *next;
@@ -82,6 +83,14 @@ struct pt_schemas
 	"SELECT a.attname FROM pg_attribute a " \
 	"WHERE a.attrelid = to_regclass(quote_ident($1) || '.' || quote_ident($2)) " \
 	"AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = 'v' ORDER BY a.attnum"
+
+/* The replica identity; with an index, one row per index column, in index order. */
+#define CATALOG_IDENT_SQL \
+	"SELECT c.relreplident::text, a.attname FROM pg_class c " \
+	"LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisreplident AND c.relreplident = 'i' " \
+	"LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY (i.indkey) " \
+	"WHERE c.oid = to_regclass(quote_ident($1) || '.' || quote_ident($2)) " \
+	"ORDER BY array_position(i.indkey::int2[], a.attnum)"
 
 #define DETAILS_SQL \
 	"SELECT " PT_SCHEMAS_DETAILS_EXPR "::text " \
@@ -282,6 +291,18 @@ pt_schemas_new(PGconn *store_conn, const char *store_schema, const char *source_
 	return s;
 }
 
+/* Forget the replica identity read for tv. */
+static void
+free_ident(pt_table_version *tv)
+{
+	for (int i = 0; i < tv->nident; i++)
+		free(tv->ident[i]);
+	free(tv->ident);
+	tv->ident = NULL;
+	tv->nident = 0;
+	tv->replident = 0;
+}
+
 static void
 free_virtual(entry *e)
 {
@@ -306,6 +327,7 @@ pt_schemas_free(pt_schemas *s)
 			entry	   *next = e->next;
 
 			clear_columns(&e->tv);
+			free_ident(&e->tv);
 			free_virtual(e);
 			free(e->tv.schema_name);
 			free(e->tv.table_name);
@@ -773,6 +795,75 @@ without_virtual(pt_schemas *s, entry *e, const pt_w2j_change **ch, bool *fit, pt
 	return f >= 0;
 }
 
+/* The table's replica identity, as the catalog says now. */
+static bool
+read_ident(pt_schemas *s, entry *e, pt_err *err)
+{
+	const char *params[2] = {e->tv.schema_name, e->tv.table_name};
+	PGconn	   *conn = catalog(s, err);
+	PGresult   *res;
+
+	if (conn == NULL)
+		return false;
+	res = pt_pq_exec_params(conn, CATALOG_IDENT_SQL, 2, params, PGRES_TUPLES_OK, PT_PQ_ANY, 2, err);
+	if (res == NULL)
+		return false;
+	free_ident(&e->tv);
+	e->tv.ident = pt_calloc((size_t) PQntuples(res) + 1, sizeof(char *));
+	for (int i = 0; i < PQntuples(res); i++)
+	{
+		e->tv.replident = PQgetvalue(res, i, 0)[0];
+		if (!PQgetisnull(res, i, 1))
+			e->tv.ident[e->tv.nident++] = pt_strdup(PQgetvalue(res, i, 1));
+	}
+	PQclear(res);
+	e->ident_read = true;
+	return true;
+}
+
+/* Is name one of the identity index's columns? */
+static bool
+in_ident(const pt_table_version *tv, const pt_w2j_str *name)
+{
+	for (int i = 0; i < tv->nident; i++)
+		if (strlen(tv->ident[i]) == name->len && memcmp(tv->ident[i], name->ptr, name->len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Does an UPDATE's or DELETE's identity (the old key or old row wal2json
+ * sent) disagree with the replica identity read? An index: other columns;
+ * FULL: fewer columns than the row has; none: an identity at all.
+ */
+static bool
+ident_stale(const pt_table_version *tv, const pt_w2j_change *ch)
+{
+	const pt_w2j_columns *id = &ch->identity;
+
+	if ((ch->action != 'U' && ch->action != 'D') || !id->present || id->count == 0)
+		return false;
+	if (tv->replident == 'f')
+		return id->count < tv->nevent;
+	if (tv->replident != 'i' || id->count != tv->nident)
+		return true;
+	for (int i = 0; i < id->count; i++)
+		if (!in_ident(tv, &id->items[i].name))
+			return true;
+	return false;
+}
+
+/* Keep tv's replica identity current for a table without a primary key. */
+static bool
+identity(pt_schemas *s, entry *e, const pt_w2j_change *ch, pt_err *err)
+{
+	if (e->tv.npk > 0 || (ch->pk.present && ch->pk.count > 0))
+		return true;
+	if (e->ident_read && !ident_stale(&e->tv, ch))
+		return true;
+	return read_ident(s, e, err);
+}
+
 bool
 pt_schemas_observe(pt_schemas *s, const pt_w2j_change **chp, const pt_table_version **tvp,
 				   bool *opened, const char **cols, const char **det, pt_err *err)
@@ -799,10 +890,11 @@ pt_schemas_observe(pt_schemas *s, const pt_w2j_change **chp, const pt_table_vers
 		fit = f == 1;
 	}
 	if (fit && same_virtual(e))
-		return true;
+		return identity(s, e, *chp, err);
 	if (!open_version(s, e, *chp, full, err))
 		return false;
 	*opened = true;
+	e->ident_read = false;
 	columns_json(s, &e->tv);
 	*cols = s->columns_json.data;
 	pt_err_clear(err);
@@ -812,7 +904,7 @@ pt_schemas_observe(pt_schemas *s, const pt_w2j_change **chp, const pt_table_vers
 	pt_log_info(s->log, "table \"%s\".\"%s\": column set version %d (%d columns)",
 				e->tv.schema_name, e->tv.table_name, e->tv.version, e->tv.ncols);
 	warn_without_identity(s, &e->tv, *det);
-	return true;
+	return identity(s, e, *chp, err);
 }
 
 bool
@@ -856,6 +948,7 @@ pt_schemas_define(pt_schemas *s, const char *schema, const char *table, const pt
 	for (int i = 0; i < npk; i++)
 		add_pk(&e->tv, pk[i], strlen(pk[i]));
 	e->virtual_read = false;	/* the catalog is asked again at the next change */
+	e->ident_read = false;
 	e->tv.version++;
 	*tvp = &e->tv;
 	pt_log_info(s->log, "table \"%s\".\"%s\": column set version %d (%d columns), from DDL",
