@@ -39,7 +39,7 @@ void		pt_types_free(pt_types *t);
 /*
  * The name of type oid with typmod as a version records it, read through
  * conn (the source) on a cache miss. *name is owned by the cache and valid
- * until pt_types_free.
+ * until the next call (a miss may read the type's entry anew): copy it.
  */
 bool		pt_types_name(pt_types *t, PGconn *conn, uint32_t oid, int32_t typmod, const char **name,
 						  pt_err *err);
@@ -52,7 +52,8 @@ bool		pt_types_name(pt_types *t, PGconn *conn, uint32_t oid, int32_t typmod, con
  * column keeps the old one); *typmod and *name are then left alone. A
  * built-in type's printed name is its name from any search_path: it is
  * found, as itself (*name = printed), its typmod PT_TYPMOD_UNKNOWN (compare
- * names then). Otherwise *name is owned by the cache.
+ * names then). Otherwise *name is owned by the cache, valid until the next
+ * call.
  */
 bool		pt_types_resolve(pt_types *t, PGconn *conn, uint32_t oid, const char *printed, int32_t *typmod,
 							 const char **name, bool *found, pt_err *err);
