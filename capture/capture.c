@@ -288,27 +288,33 @@ record_version(capture *c, const pt_table_version *tv, const char *columns, cons
  * wal2json was seen (rarely, under DDL capture, right after CREATE TABLE)
  * to send an empty "pk" for a table whose primary key the version knows
  * (from the DDL event or the catalog). The key would then be lost from the
- * event: the version's key is used instead. A copy of the change carries
- * it; the copy's key list lives in the capture and is reused.
+ * event: the version's key is used instead. A table without a primary key
+ * is keyed by its replica identity index (docs/FORMAT.md), which wal2json
+ * never names as "pk": its columns, read from the catalog, are the key, so
+ * an INSERT has a key and an UPDATE's key is the new row's. A copy of the
+ * change carries it; the copy's key list lives in the capture and is reused.
  */
 static const pt_w2j_change *
 with_known_key(capture *c, const pt_w2j_change *ch, const pt_table_version *tv)
 {
-	if ((ch->pk.present && ch->pk.count > 0) || tv->npk == 0 || ch->action == 'T')
+	int			nkey = tv->npk > 0 ? tv->npk : tv->nident;
+	char	  **key = tv->npk > 0 ? tv->pk : tv->ident;
+
+	if ((ch->pk.present && ch->pk.count > 0) || nkey == 0 || ch->action == 'T')
 		return ch;
-	if (c->key_cap < tv->npk)
+	if (c->key_cap < nkey)
 	{
-		c->key_cap = tv->npk;
+		c->key_cap = nkey;
 		c->key_items = pt_realloc(c->key_items, sizeof(pt_w2j_column) * (size_t) c->key_cap);
 	}
-	memset(c->key_items, 0, sizeof(pt_w2j_column) * (size_t) tv->npk);
-	for (int i = 0; i < tv->npk; i++)
+	memset(c->key_items, 0, sizeof(pt_w2j_column) * (size_t) nkey);
+	for (int i = 0; i < nkey; i++)
 	{
-		c->key_items[i].name.ptr = tv->pk[i];
-		c->key_items[i].name.len = strlen(tv->pk[i]);
+		c->key_items[i].name.ptr = key[i];
+		c->key_items[i].name.len = strlen(key[i]);
 	}
 	c->key_change = *ch;
-	c->key_change.pk = (pt_w2j_columns) {c->key_items, tv->npk, true};
+	c->key_change.pk = (pt_w2j_columns) {c->key_items, nkey, true};
 	return &c->key_change;
 }
 

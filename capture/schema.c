@@ -4,6 +4,12 @@
  * Tables live in a small chained hash map keyed by schema and table name.
  * Comparing a change with its table's version is a walk over the columns
  * wal2json sent; nothing is allocated unless a version opens.
+ *
+ * Types are compared by OID and typmod, never by wal2json's printed name
+ * (capture/types.h): a version records format_type(oid, typmod) under
+ * search_path = pg_catalog, whichever way it opened (stream, snapshot,
+ * DDL), and the printed name of each column is resolved to its typmod
+ * once, then remembered (wire) so later changes compare two strings.
  */
 #include "capture/schema.h"
 
@@ -14,6 +20,7 @@
 #include "core/json.h"
 #include "core/mem.h"
 #include "core/pq.h"
+#include "capture/types.h"
 
 #define NBUCKETS 1024
 
@@ -21,6 +28,7 @@ typedef struct entry
 {
 	pt_table_version tv;
 	bool		virtual_read;	/* virtual[] read from the catalog in this run */
+	bool		ident_read;		/* tv.replident and tv.ident read for this version in this run */
 	int			nvirtual;
 	char	  **virtual;		/* the table's virtual generated columns, attnum order */
 	struct entry *next;
@@ -43,6 +51,7 @@ struct pt_schemas
 	char	   *source_dsn;
 	pt_pgcaps	caps;
 	pt_log	   *log;
+	pt_types   *types;			/* type names by OID, from the catalog */
 	pt_buf		columns_json;
 	pt_buf		details;
 	stripped	stripped;
@@ -59,7 +68,7 @@ struct pt_schemas
 	"ORDER BY s.schema_name, s.table_name, c.ord"
 
 #define CATALOG_COLUMNS_SQL \
-	"SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.atttypid, a.attgenerated = 'v' " \
+	"SELECT a.attname, a.atttypmod, a.atttypid, a.attgenerated = 'v' " \
 	"FROM pg_attribute a " \
 	"WHERE a.attrelid = to_regclass(quote_ident($1) || '.' || quote_ident($2)) " \
 	"AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
@@ -74,6 +83,14 @@ struct pt_schemas
 	"SELECT a.attname FROM pg_attribute a " \
 	"WHERE a.attrelid = to_regclass(quote_ident($1) || '.' || quote_ident($2)) " \
 	"AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = 'v' ORDER BY a.attnum"
+
+/* The replica identity; with an index, one row per index column, in index order. */
+#define CATALOG_IDENT_SQL \
+	"SELECT c.relreplident::text, a.attname FROM pg_class c " \
+	"LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisreplident AND c.relreplident = 'i' " \
+	"LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY (i.indkey) " \
+	"WHERE c.oid = to_regclass(quote_ident($1) || '.' || quote_ident($2)) " \
+	"ORDER BY array_position(i.indkey::int2[], a.attnum)"
 
 #define DETAILS_SQL \
 	"SELECT " PT_SCHEMAS_DETAILS_EXPR "::text " \
@@ -122,6 +139,7 @@ clear_columns(pt_table_version *tv)
 	{
 		free((char *) tv->names[i].ptr);
 		free(tv->types[i]);
+		free(tv->wire[i]);
 	}
 	for (int i = 0; i < tv->npk; i++)
 		free(tv->pk[i]);
@@ -130,11 +148,14 @@ clear_columns(pt_table_version *tv)
 	free(tv->names);
 	free(tv->types);
 	free(tv->typeoids);
+	free(tv->typmods);
+	free(tv->wire);
 	free(tv->is_virtual);
 	free(tv->pk);
 	tv->names = tv->event_names = NULL;
-	tv->types = NULL;
+	tv->types = tv->wire = NULL;
 	tv->typeoids = NULL;
+	tv->typmods = NULL;
 	tv->is_virtual = NULL;
 	tv->pk = NULL;
 	tv->ncols = tv->npk = tv->nvirtual = tv->nevent = 0;
@@ -160,21 +181,26 @@ index_event_names(pt_table_version *tv)
 			tv->event_names[tv->nevent++] = tv->names[i];
 }
 
+/* A column typed oid/typmod, recorded as type; wire is the name wal2json printed (or NULL). */
 static void
 add_column(pt_table_version *tv, const char *name, size_t nlen, const char *type, uint32_t typeoid,
-		   bool is_virtual)
+		   int32_t typmod, const char *wire, bool is_virtual)
 {
 	int			n = tv->ncols + 1;
 
 	tv->names = pt_realloc(tv->names, sizeof(pt_text) * (size_t) n);
 	tv->types = pt_realloc(tv->types, sizeof(char *) * (size_t) n);
 	tv->typeoids = pt_realloc(tv->typeoids, sizeof(uint32_t) * (size_t) n);
+	tv->typmods = pt_realloc(tv->typmods, sizeof(int32_t) * (size_t) n);
+	tv->wire = pt_realloc(tv->wire, sizeof(char *) * (size_t) n);
 	tv->is_virtual = pt_realloc(tv->is_virtual, sizeof(bool) * (size_t) n);
 	tv->is_virtual[tv->ncols] = is_virtual;
 	tv->names[tv->ncols].ptr = pt_strndup(name, nlen);
 	tv->names[tv->ncols].len = nlen;
 	tv->types[tv->ncols] = pt_strdup(type ? type : "");
 	tv->typeoids[tv->ncols] = typeoid;
+	tv->typmods[tv->ncols] = typmod;
+	tv->wire[tv->ncols] = wire ? pt_strdup(wire) : NULL;
 	tv->ncols = n;
 }
 
@@ -238,7 +264,7 @@ load(pt_schemas *s, PGconn *conn, const char *store_schema, pt_err *err)
 		}
 		add_column(&e->tv, PQgetvalue(res, i, 3), strlen(PQgetvalue(res, i, 3)),
 				   PQgetvalue(res, i, 4), (uint32_t) strtoul(PQgetvalue(res, i, 5), NULL, 10),
-				   strcmp(PQgetvalue(res, i, 7), "t") == 0);
+				   PT_TYPMOD_LAZY, NULL, strcmp(PQgetvalue(res, i, 7), "t") == 0);
 		if (i + 1 == PQntuples(res) || strcmp(PQgetvalue(res, i + 1, 0), schema) != 0 ||
 			strcmp(PQgetvalue(res, i + 1, 1), table) != 0)
 			index_event_names(&e->tv);
@@ -256,12 +282,25 @@ pt_schemas_new(PGconn *store_conn, const char *store_schema, const char *source_
 	s->source_dsn = pt_strdup(source_dsn ? source_dsn : "");
 	s->caps = caps;
 	s->log = log;
+	s->types = pt_types_new();
 	if (!load(s, store_conn, store_schema, err))
 	{
 		pt_schemas_free(s);
 		return NULL;
 	}
 	return s;
+}
+
+/* Forget the replica identity read for tv. */
+static void
+free_ident(pt_table_version *tv)
+{
+	for (int i = 0; i < tv->nident; i++)
+		free(tv->ident[i]);
+	free(tv->ident);
+	tv->ident = NULL;
+	tv->nident = 0;
+	tv->replident = 0;
 }
 
 static void
@@ -288,6 +327,7 @@ pt_schemas_free(pt_schemas *s)
 			entry	   *next = e->next;
 
 			clear_columns(&e->tv);
+			free_ident(&e->tv);
 			free_virtual(e);
 			free(e->tv.schema_name);
 			free(e->tv.table_name);
@@ -296,6 +336,7 @@ pt_schemas_free(pt_schemas *s)
 		}
 	}
 	pt_pq_close(s->catalog);
+	pt_types_free(s->types);
 	free(s->source_dsn);
 	pt_buf_free(&s->columns_json);
 	pt_buf_free(&s->details);
@@ -318,34 +359,68 @@ column_index(const pt_table_version *tv, const pt_w2j_column *c, int hint)
 	return -1;
 }
 
-/* Is b the name a, or a qualified by a schema ("public.mood" for "mood")? */
-static bool
-same_or_qualified(const char *a, size_t alen, const char *b)
+static PGconn *
+catalog(pt_schemas *s, pt_err *err)
 {
-	size_t		blen = strlen(b);
-
-	if (alen == blen)
-		return memcmp(a, b, alen) == 0;
-	return blen > alen + 1 && b[blen - alen - 1] == '.' && memcmp(b + blen - alen, a, alen) == 0;
+	if (s->catalog == NULL)
+		s->catalog = pt_pq_connect(s->source_dsn, "pgtrail-capture catalog", err);
+	return s->catalog;
 }
 
 /*
- * The same type: same OID when both are known, and the same name with
- * typmod. A version defined by a DDL message names types as the event
- * trigger saw them (search_path = pg_catalog: "public.mood"), wal2json as
- * the walsender does ("mood"); with the OIDs equal, that is the same type.
+ * The typmod of a version's column i, resolved from its recorded name on
+ * first need (a version loaded from the store or defined by DDL records
+ * names only; older stores hold wal2json's printed names, which resolve
+ * too). PT_TYPMOD_UNKNOWN when the catalog knows no typmod that prints so.
  */
 static bool
-same_type(const pt_table_version *tv, int i, const pt_w2j_column *c)
+version_typmod(pt_schemas *s, pt_table_version *tv, int i, pt_err *err)
 {
-	bool		oids = c->typeoid != 0 && tv->typeoids[i] != 0;
+	const char *name;
+	bool		found;
+	PGconn	   *conn;
 
-	if (oids && c->typeoid != tv->typeoids[i])
-		return false;
-	if (c->type.ptr == NULL || strcmp(tv->types[i], c->type.ptr) == 0)
+	if (tv->typmods[i] != PT_TYPMOD_LAZY)
 		return true;
-	return oids && (same_or_qualified(c->type.ptr, c->type.len, tv->types[i]) ||
-					same_or_qualified(tv->types[i], strlen(tv->types[i]), c->type.ptr));
+	if ((conn = catalog(s, err)) == NULL ||
+		!pt_types_resolve(s->types, conn, tv->typeoids[i], tv->types[i], &tv->typmods[i], &name, &found, err))
+		return false;
+	if (!found)
+		tv->typmods[i] = PT_TYPMOD_UNKNOWN;
+	return true;
+}
+
+/*
+ * Is c (as wal2json sent it) of the type of the version's column i? Same
+ * OID and same typmod; the typmod is in the printed name, resolved through
+ * the catalog (capture/types.h) the first time a name is seen, then
+ * remembered as the column's wire name. A name that resolves to no typmod
+ * is compared as text. 1 yes, 0 no, -1 error (err filled).
+ */
+static int
+same_type(pt_schemas *s, pt_table_version *tv, int i, const pt_w2j_column *c, pt_err *err)
+{
+	const char *printed = c->type.ptr;
+	const char *name;
+	int32_t		typmod = PT_TYPMOD_UNKNOWN;
+	bool		found;
+	PGconn	   *conn;
+
+	if (c->typeoid == 0 || tv->typeoids[i] == 0)
+		return printed == NULL || strcmp(tv->types[i], printed) == 0;
+	if (c->typeoid != tv->typeoids[i])
+		return 0;
+	if (printed == NULL || strcmp(tv->types[i], printed) == 0 || (tv->wire[i] && strcmp(tv->wire[i], printed) == 0))
+		return 1;
+	if (!version_typmod(s, tv, i, err) || (conn = catalog(s, err)) == NULL ||
+		!pt_types_resolve(s->types, conn, c->typeoid, printed, &typmod, &name, &found, err))
+		return -1;
+	if (!found || typmod == PT_TYPMOD_UNKNOWN || tv->typmods[i] == PT_TYPMOD_UNKNOWN
+		? strcmp(tv->types[i], printed) != 0 : typmod != tv->typmods[i])
+		return 0;
+	free(tv->wire[i]);
+	tv->wire[i] = pt_strdup(printed);
+	return 1;
 }
 
 static bool
@@ -363,36 +438,30 @@ same_pk(const pt_table_version *tv, const pt_w2j_columns *pk)
 }
 
 /* Do the columns wal2json sent fit the version? For an INSERT they must be
- * all of them, in order; for an UPDATE a subsequence (the rest unchanged). */
-static bool
-fits(const pt_table_version *tv, const pt_w2j_change *ch)
+ * all of them, in order; for an UPDATE a subsequence (the rest unchanged).
+ * 1 yes, 0 no, -1 error (err filled). */
+static int
+fits(pt_schemas *s, pt_table_version *tv, const pt_w2j_change *ch, pt_err *err)
 {
 	const pt_w2j_columns *cols = &ch->columns;
 	int			at = 0;
 
 	if (tv->version == 0 || !same_pk(tv, &ch->pk))
-		return false;
+		return 0;
 	if (ch->action == 'D' || ch->action == 'T')
-		return true;
+		return 1;
 	if (ch->action == 'I' && cols->count != tv->nevent)
-		return false;
+		return 0;
 	for (int i = 0; i < cols->count; i++)
 	{
 		int			k = column_index(tv, &cols->items[i], at);
+		int			same = k < at ? 0 : same_type(s, tv, k, &cols->items[i], err);
 
-		if (k < at || !same_type(tv, k, &cols->items[i]))
-			return false;
+		if (same != 1)
+			return same;
 		at = k + 1;
 	}
-	return true;
-}
-
-static PGconn *
-catalog(pt_schemas *s, pt_err *err)
-{
-	if (s->catalog == NULL)
-		s->catalog = pt_pq_connect(s->source_dsn, "pgtrail-capture catalog", err);
-	return s->catalog;
+	return 1;
 }
 
 /* Columns (and, when the change did not say, the primary key) from the catalog. */
@@ -409,8 +478,19 @@ columns_from_catalog(pt_schemas *s, pt_table_version *tv, bool with_pk, pt_err *
 	if (res == NULL)
 		return false;
 	for (int i = 0; i < PQntuples(res); i++)
-		add_column(tv, PQgetvalue(res, i, 0), strlen(PQgetvalue(res, i, 0)), PQgetvalue(res, i, 1),
-				   (uint32_t) strtoul(PQgetvalue(res, i, 2), NULL, 10), strcmp(PQgetvalue(res, i, 3), "t") == 0);
+	{
+		uint32_t	oid = (uint32_t) strtoul(PQgetvalue(res, i, 2), NULL, 10);
+		int32_t		typmod = (int32_t) strtol(PQgetvalue(res, i, 1), NULL, 10);
+		const char *type;
+
+		if (!pt_types_name(s->types, conn, oid, typmod, &type, err))
+		{
+			PQclear(res);
+			return false;
+		}
+		add_column(tv, PQgetvalue(res, i, 0), strlen(PQgetvalue(res, i, 0)), type, oid, typmod, NULL,
+				   strcmp(PQgetvalue(res, i, 3), "t") == 0);
+	}
 	index_event_names(tv);
 	PQclear(res);
 	if (with_pk)
@@ -436,6 +516,33 @@ is_virtual(const entry *e, const char *name, size_t len)
 }
 
 /*
+ * A column as wal2json sent it, its type named from its OID and the typmod
+ * its printed name resolves to. A name no typmod the catalog knows prints
+ * as (the column's type changed since, and no column keeps the old one) is
+ * recorded as printed, with a warning.
+ */
+static bool
+add_sent_column(pt_schemas *s, entry *e, const pt_w2j_column *c, pt_err *err)
+{
+	const char *type = c->type.ptr;
+	int32_t		typmod = PT_TYPMOD_UNKNOWN;
+	bool		found = false;
+	PGconn	   *conn = NULL;
+
+	if (c->typeoid != 0 && type != NULL &&
+		((conn = catalog(s, err)) == NULL ||
+		 !pt_types_resolve(s->types, conn, c->typeoid, type, &typmod, &type, &found, err)))
+		return false;
+	if (c->typeoid != 0 && c->type.ptr != NULL && !found)
+		pt_log_warning(s->log, "table \"%s\".\"%s\": type of column \"%s\" (OID %u) printed as \"%s\" is "
+					   "none the catalog knows; recorded as printed", e->tv.schema_name, e->tv.table_name,
+					   c->name.ptr, c->typeoid, c->type.ptr);
+	add_column(&e->tv, c->name.ptr, c->name.len, type, c->typeoid, typmod, c->type.ptr,
+			   is_virtual(e, c->name.ptr, c->name.len));
+	return true;
+}
+
+/*
  * The new column set. An INSERT sent all columns: they are it. A table seen
  * for the first time through an UPDATE, DELETE or TRUNCATE: the catalog's
  * columns, if the sent ones fit them (the unsent ones are then unchanged
@@ -451,10 +558,12 @@ open_version(pt_schemas *s, entry *e, const pt_w2j_change *ch, const pt_w2j_chan
 	pt_table_version old = *tv;
 	const pt_w2j_columns *cols = full->action == 'D' ? &full->identity : &full->columns;
 	bool		seeded = false;
+	int			fit;
 
 	tv->names = tv->event_names = NULL;
-	tv->types = NULL;
+	tv->types = tv->wire = NULL;
 	tv->typeoids = NULL;
+	tv->typmods = NULL;
 	tv->is_virtual = NULL;
 	tv->pk = NULL;
 	tv->ncols = tv->npk = tv->nvirtual = tv->nevent = 0;
@@ -465,20 +574,24 @@ open_version(pt_schemas *s, entry *e, const pt_w2j_change *ch, const pt_w2j_chan
 		tv->version = 1;
 		for (int i = 0; ch->pk.present && i < ch->pk.count; i++)
 			add_pk(tv, ch->pk.items[i].name.ptr, ch->pk.items[i].name.len);
-		seeded = tv->ncols > 0 && fits(tv, ch);
+		fit = tv->ncols > 0 ? fits(s, tv, ch, err) : 0;
+		if (fit < 0)
+			goto error;
+		seeded = fit == 1;
 		if (!seeded)
 			clear_columns(tv);
 	}
 	if (!seeded)
 	{
 		for (int i = 0; cols->present && i < cols->count; i++)
-			add_column(tv, cols->items[i].name.ptr, cols->items[i].name.len, cols->items[i].type.ptr,
-					   cols->items[i].typeoid, is_virtual(e, cols->items[i].name.ptr, cols->items[i].name.len));
+			if (!add_sent_column(s, e, &cols->items[i], err))
+				goto error;
 		/* (a virtual column still there was sent, as null: one not sent is gone) */
 		for (int i = 0; ch->action == 'U' && i < old.ncols; i++)
 			if (!old.is_virtual[i] &&
 				column_index(tv, &(pt_w2j_column) {.name = {old.names[i].ptr, old.names[i].len}}, 0) < 0)
-				add_column(tv, old.names[i].ptr, old.names[i].len, old.types[i], old.typeoids[i], false);
+				add_column(tv, old.names[i].ptr, old.names[i].len, old.types[i], old.typeoids[i], old.typmods[i],
+						   old.wire[i], false);
 		index_event_names(tv);
 		if (ch->pk.present)
 			for (int i = 0; i < ch->pk.count; i++)
@@ -490,6 +603,10 @@ open_version(pt_schemas *s, entry *e, const pt_w2j_change *ch, const pt_w2j_chan
 	tv->version = old.version + 1;
 	clear_columns(&old);
 	return true;
+
+error:
+	clear_columns(&old);
+	return false;
 }
 
 static void
@@ -654,6 +771,7 @@ without_virtual(pt_schemas *s, entry *e, const pt_w2j_change **ch, bool *fit, pt
 {
 	const pt_w2j_change *full = *ch;
 	bool		agrees = true;
+	int			f;
 
 	if (!e->virtual_read && !read_virtual(s, e, err))
 		return false;
@@ -662,15 +780,88 @@ without_virtual(pt_schemas *s, entry *e, const pt_w2j_change **ch, bool *fit, pt
 		agrees = strip(s, e, full);
 		*ch = &s->stripped.ch;
 	}
-	*fit = agrees && fits(&e->tv, *ch);
+	f = agrees ? fits(s, &e->tv, *ch, err) : 0;
+	if (f < 0)
+		return false;
+	*fit = f == 1;
 	if (*fit)
 		return true;
 	if (!read_virtual(s, e, err))
 		return false;
 	strip(s, e, full);
 	*ch = &s->stripped.ch;
-	*fit = fits(&e->tv, *ch);
+	f = fits(s, &e->tv, *ch, err);
+	*fit = f == 1;
+	return f >= 0;
+}
+
+/* The table's replica identity, as the catalog says now. */
+static bool
+read_ident(pt_schemas *s, entry *e, pt_err *err)
+{
+	const char *params[2] = {e->tv.schema_name, e->tv.table_name};
+	PGconn	   *conn = catalog(s, err);
+	PGresult   *res;
+
+	if (conn == NULL)
+		return false;
+	res = pt_pq_exec_params(conn, CATALOG_IDENT_SQL, 2, params, PGRES_TUPLES_OK, PT_PQ_ANY, 2, err);
+	if (res == NULL)
+		return false;
+	free_ident(&e->tv);
+	e->tv.ident = pt_calloc((size_t) PQntuples(res) + 1, sizeof(char *));
+	for (int i = 0; i < PQntuples(res); i++)
+	{
+		e->tv.replident = PQgetvalue(res, i, 0)[0];
+		if (!PQgetisnull(res, i, 1))
+			e->tv.ident[e->tv.nident++] = pt_strdup(PQgetvalue(res, i, 1));
+	}
+	PQclear(res);
+	e->ident_read = true;
 	return true;
+}
+
+/* Is name one of the identity index's columns? */
+static bool
+in_ident(const pt_table_version *tv, const pt_w2j_str *name)
+{
+	for (int i = 0; i < tv->nident; i++)
+		if (strlen(tv->ident[i]) == name->len && memcmp(tv->ident[i], name->ptr, name->len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Does an UPDATE's or DELETE's identity (the old key or old row wal2json
+ * sent) disagree with the replica identity read? An index: other columns;
+ * FULL: fewer columns than the row has; none: an identity at all.
+ */
+static bool
+ident_stale(const pt_table_version *tv, const pt_w2j_change *ch)
+{
+	const pt_w2j_columns *id = &ch->identity;
+
+	if ((ch->action != 'U' && ch->action != 'D') || !id->present || id->count == 0)
+		return false;
+	if (tv->replident == 'f')
+		return id->count < tv->nevent;
+	if (tv->replident != 'i' || id->count != tv->nident)
+		return true;
+	for (int i = 0; i < id->count; i++)
+		if (!in_ident(tv, &id->items[i].name))
+			return true;
+	return false;
+}
+
+/* Keep tv's replica identity current for a table without a primary key. */
+static bool
+identity(pt_schemas *s, entry *e, const pt_w2j_change *ch, pt_err *err)
+{
+	if (e->tv.npk > 0 || (ch->pk.present && ch->pk.count > 0))
+		return true;
+	if (e->ident_read && !ident_stale(&e->tv, ch))
+		return true;
+	return read_ident(s, e, err);
 }
 
 bool
@@ -691,12 +882,19 @@ pt_schemas_observe(pt_schemas *s, const pt_w2j_change **chp, const pt_table_vers
 			return false;
 	}
 	else
-		fit = fits(&e->tv, *chp);
+	{
+		int			f = fits(s, &e->tv, *chp, err);
+
+		if (f < 0)
+			return false;
+		fit = f == 1;
+	}
 	if (fit && same_virtual(e))
-		return true;
+		return identity(s, e, *chp, err);
 	if (!open_version(s, e, *chp, full, err))
 		return false;
 	*opened = true;
+	e->ident_read = false;
 	columns_json(s, &e->tv);
 	*cols = s->columns_json.data;
 	pt_err_clear(err);
@@ -706,7 +904,7 @@ pt_schemas_observe(pt_schemas *s, const pt_w2j_change **chp, const pt_table_vers
 	pt_log_info(s->log, "table \"%s\".\"%s\": column set version %d (%d columns)",
 				e->tv.schema_name, e->tv.table_name, e->tv.version, e->tv.ncols);
 	warn_without_identity(s, &e->tv, *det);
-	return true;
+	return identity(s, e, *chp, err);
 }
 
 bool
@@ -745,11 +943,12 @@ pt_schemas_define(pt_schemas *s, const char *schema, const char *table, const pt
 		e = insert(s, schema, strlen(schema), table, strlen(table));
 	clear_columns(&e->tv);
 	for (int i = 0; i < ncols; i++)
-		add_column(&e->tv, names[i].ptr, names[i].len, types[i], typeoids[i], virtuals[i]);
+		add_column(&e->tv, names[i].ptr, names[i].len, types[i], typeoids[i], PT_TYPMOD_LAZY, NULL, virtuals[i]);
 	index_event_names(&e->tv);
 	for (int i = 0; i < npk; i++)
 		add_pk(&e->tv, pk[i], strlen(pk[i]));
 	e->virtual_read = false;	/* the catalog is asked again at the next change */
+	e->ident_read = false;
 	e->tv.version++;
 	*tvp = &e->tv;
 	pt_log_info(s->log, "table \"%s\".\"%s\": column set version %d (%d columns), from DDL",

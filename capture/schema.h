@@ -40,14 +40,20 @@ typedef struct pt_table_version
 	int			version;		/* 0: none yet */
 	int			ncols;
 	pt_text    *names;			/* owned strings */
-	char	  **types;
+	char	  **types;			/* as recorded: format_type under search_path = pg_catalog */
 	uint32_t   *typeoids;
+	int32_t    *typmods;		/* or PT_TYPMOD_LAZY / PT_TYPMOD_UNKNOWN (capture/types.h) */
+	char	  **wire;			/* the name wal2json last printed for it, NULL = none yet */
 	bool	   *is_virtual;		/* virtual generated: listed, never in an event */
 	int			nvirtual;
 	pt_text    *event_names;	/* the columns an event can carry: names minus the virtual ones */
 	int			nevent;
 	int			npk;
 	char	  **pk;
+	/* without a primary key: the replica identity (from the catalog) */
+	char		replident;		/* pg_class.relreplident: 'd', 'n', 'f', 'i'; 0 unknown */
+	int			nident;			/* 'i': the identity index's columns, the events' key */
+	char	  **ident;
 } pt_table_version;
 
 typedef struct pt_schemas pt_schemas;
@@ -70,6 +76,13 @@ void		pt_schemas_free(pt_schemas *s);
  */
 bool		pt_schemas_observe(pt_schemas *s, const pt_w2j_change **ch, const pt_table_version **tv,
 							   bool *opened, const char **columns_json, const char **details, pt_err *err);
+
+/*
+ * Without a primary key, the events' key is the replica identity index
+ * (docs/FORMAT.md): pt_schemas_observe fills tv's replident and ident from
+ * the catalog when a version opens, on first sight of the table in a run,
+ * and when an UPDATE's or DELETE's identity no longer fits them.
+ */
 
 /* The version a snapshot of the table belongs to (opened from the catalog
  * when the table has none yet); same outputs as pt_schemas_observe. */

@@ -672,6 +672,27 @@ check_required(pt_w2j_parser *p, const pt_w2j_change *out)
 	return true;
 }
 
+/*
+ * wal2json's one known kind of invalid JSON, a type name it did not
+ * escape: tokenize the mended line instead. When it still fails (or there
+ * was nothing to mend), the error is the one of the line as sent.
+ */
+static bool
+tokenize_mended(pt_w2j_parser *p)
+{
+	pt_err		first = *p->err;
+
+	if (!pt_w2j_repair(p->js, p->len, &p->mended))
+		return false;
+	pt_err_clear(p->err);
+	p->js = p->mended.data;
+	p->len = p->mended.len;
+	if (tokenize(p))
+		return true;
+	*p->err = first;
+	return false;
+}
+
 bool
 pt_w2j_parse(pt_w2j_parser *p, const char *line, size_t len, pt_w2j_change *out, pt_err *err)
 {
@@ -684,17 +705,8 @@ pt_w2j_parse(pt_w2j_parser *p, const char *line, size_t len, pt_w2j_change *out,
 	p->ntoks = 0;
 	if (len > PT_W2J_MAX_LINE)
 		return fail(p, -1, "line too long");
-	if (!tokenize(p))
-	{
-		/* wal2json's one known kind of invalid JSON: a type name it did not escape */
-		if (!pt_w2j_repair(line, len, &p->mended))
-			return false;
-		pt_err_clear(err);
-		p->js = p->mended.data;
-		p->len = p->mended.len;
-		if (!tokenize(p))
-			return false;
-	}
+	if (!tokenize(p) && !tokenize_mended(p))
+		return false;
 	reserve(p);
 	for (int k = 0; k < p->toks[0].size; k++)
 	{

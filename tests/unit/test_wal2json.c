@@ -474,6 +474,39 @@ test_unescaped_type_names(void **state)
 					   "{\"name\":\"a\",\"type\":\"int\",\"typeoid\":23,\"value\":1 2}]}"));
 }
 
+/*
+ * wal2json 2.5 writes a type name format_type() quoted without quoting it
+ * for JSON: "char" and "Mood" still read as strings (char, Mood), but a type
+ * in a schema whose name needs quotes makes a line that is not JSON (taken
+ * from a live server). The parser mends the name into a JSON string.
+ */
+static void
+test_bare_type_names(void **state)
+{
+	fixture    *f = *state;
+	const char *line =
+		"{\"action\":\"I\",\"schema\":\"public\",\"table\":\"t\",\"columns\":["
+		"{\"name\":\"c\",\"type\":\"char\",\"typeoid\":18,\"value\":\"x\"},"
+		"{\"name\":\"m\",\"type\":\"My Schema\".\"Mood\",\"typeoid\":16386,\"value\":\"ok\"},"
+		"{\"name\":\"q\",\"type\":\"a\"\"b\",\"typeoid\":16390,\"value\":\"\\\"type\\\":\"},"
+		"{\"name\":\"ma\",\"type\":\"\\\"My Schema\\\".\\\"Mood\\\"[]\",\"typeoid\":16385,\"value\":\"{ok,sad}\"}],"
+		"\"pk\":[{\"name\":\"m\",\"type\":\"My Schema\".\"Mood\",\"typeoid\":16386}]}";
+
+	assert_true(parse(f, line));
+	assert_int_equal(f->ch.columns.count, 4);
+	assert_str(f->ch.columns.items[0].type, "char");
+	assert_str(f->ch.columns.items[1].type, "\"My Schema\".\"Mood\"");
+	assert_int_equal(f->ch.columns.items[1].typeoid, 16386);
+	assert_str(f->ch.columns.items[1].value, "ok");
+	assert_str(f->ch.columns.items[2].type, "\"a\"\"b\"");
+	assert_str(f->ch.columns.items[2].value, "\"type\":");
+	assert_str(f->ch.columns.items[3].type, "\"My Schema\".\"Mood\"[]");
+	assert_int_equal(f->ch.pk.count, 1);
+	assert_str(f->ch.pk.items[0].type, "\"My Schema\".\"Mood\"");
+	/* a line that is not JSON for another reason still fails */
+	assert_false(parse(f, "{\"action\":\"I\",\"columns\":[{\"name\":\"a\",\"type\":\"x\".y,\"value\":1}]}"));
+}
+
 int
 main(void)
 {
@@ -491,6 +524,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deep_nesting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_truncation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bare_type_names, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
