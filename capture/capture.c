@@ -35,6 +35,7 @@
 #include "core/pgcaps.h"
 #include "core/pq.h"
 #include "core/store.h"
+#include "core/utf8.h"
 #include "core/wal2json.h"
 
 #define MAX_SINKS 4
@@ -61,6 +62,7 @@ typedef struct capture
 	pt_txn		txn;
 	pt_context	ctx;			/* application context of this transaction */
 	pt_buf		message_row;	/* a message event's row JSON */
+	bool		warned_bytea_message;	/* a message's content was not text */
 	pt_w2j_change key_change;	/* a change given its version's key (with_known_key) */
 	pt_w2j_column *key_items;
 	int			key_cap;
@@ -468,6 +470,34 @@ on_ddl_row(capture *c, const pt_w2j_change *ch, pt_err *err)
 }
 
 /*
+ * A message event's row: {"prefix":..,"content":..}. Content that is not
+ * text (bytes that are not UTF-8: any client may write them) is kept
+ * exactly, as PostgreSQL's bytea hex, and the row says so with
+ * "encoding":"bytea" (docs/FORMAT.md).
+ */
+static void
+message_row(capture *c, const pt_w2j_change *ch)
+{
+	bool		text = pt_utf8_is_text(ch->content.ptr, ch->content.len);
+
+	pt_buf_reset(&c->message_row);
+	pt_buf_puts(&c->message_row, "{\"prefix\":");
+	pt_json_put_string(&c->message_row, ch->prefix.ptr, ch->prefix.len);
+	pt_buf_puts(&c->message_row, ",\"content\":");
+	if (text)
+		pt_json_put_string(&c->message_row, ch->content.ptr, ch->content.len);
+	else
+		pt_json_put_bytea(&c->message_row, ch->content.ptr, ch->content.len);
+	if (!text)
+		pt_buf_puts(&c->message_row, ",\"encoding\":\"bytea\"");
+	pt_buf_putc(&c->message_row, '}');
+	if (!text && !c->warned_bytea_message)
+		pt_log_warning(c->log, "logical message \"%s\" holds bytes that are not UTF-8 text; kept exactly as "
+					   "bytea hex with \"encoding\":\"bytea\" (said once)", ch->prefix.ptr);
+	c->warned_bytea_message |= !text;
+}
+
+/*
  * A logical message: context conventions update the context; any other
  * transactional message becomes a "message" event when [capture] messages
  * is on. Non-transactional messages belong to no transaction and no row:
@@ -501,12 +531,7 @@ on_message(capture *c, const pt_w2j_change *ch, pt_err *err)
 	ev.has_xid = c->txn.has_xid;
 	ev.xid = c->txn.xid;
 	ev.committed_at = c->txn.committed_at;
-	pt_buf_reset(&c->message_row);
-	pt_buf_puts(&c->message_row, "{\"prefix\":");
-	pt_json_put_string(&c->message_row, ch->prefix.ptr, ch->prefix.len);
-	pt_buf_puts(&c->message_row, ",\"content\":");
-	pt_json_put_string(&c->message_row, ch->content.ptr, ch->content.len);
-	pt_buf_putc(&c->message_row, '}');
+	message_row(c, ch);
 	ev.row.ptr = c->message_row.data;
 	ev.row.len = c->message_row.len;
 	pt_context_apply(&c->ctx, &ev);
