@@ -726,6 +726,47 @@ open_connections(capture *c, pt_err *err)
  * It needs superuser or EXECUTE on pg_replication_origin_*; without it,
  * filter-tables (always on as well) does the job.
  */
+/*
+ * Each replication origin that was ever set up keeps one of the server's
+ * replication states (max_replication_slots of them before 18,
+ * max_active_replication_origins from 18) until it is dropped. An origin
+ * "pgtrail_SLOT" whose slot is gone (dropped, or a store that moved to
+ * another slot) would keep its state for ever, and after enough of them the
+ * next capture could not set up its own. Dropped here, each on its own: one
+ * in use (another capture starting on a slot it has not created yet)
+ * refuses and is left alone.
+ */
+static void
+reclaim_origins(capture *c, const char *keep)
+{
+	const char *params[1] = {keep};
+	PGresult   *res;
+	pt_err		err;
+
+	res = pt_pq_exec_params(c->sink_conn, "SELECT roname FROM pg_replication_origin o "
+							"WHERE roname LIKE 'pgtrail\\_%' AND roname <> $1 AND NOT EXISTS "
+							"(SELECT 1 FROM pg_replication_slots s WHERE 'pgtrail_' || s.slot_name = o.roname)",
+							1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 1, &err);
+	if (res == NULL)
+	{
+		pt_log_debug(c->log, "could not look for stale replication origins: %s", err.message);
+		return;
+	}
+	for (int i = 0; i < PQntuples(res); i++)
+	{
+		const char *name[1] = {PQgetvalue(res, i, 0)};
+		PGresult   *drop = pt_pq_exec_params(c->sink_conn, "SELECT pg_replication_origin_drop($1)", 1, name,
+											 PGRES_TUPLES_OK, 1, 1, &err);
+
+		if (drop != NULL)
+			pt_log_info(c->log, "dropped replication origin \"%s\": its slot is gone", name[0]);
+		else
+			pt_log_debug(c->log, "replication origin \"%s\" left: %s", name[0], err.message);
+		PQclear(drop);
+	}
+	PQclear(res);
+}
+
 static void
 setup_origin(capture *c)
 {
@@ -737,6 +778,7 @@ setup_origin(capture *c)
 	if (!c->opts->origin_filter || c->sink_conn != c->source_conn)
 		return;
 	snprintf(name, sizeof(name), "pgtrail_%s", c->opts->slot);
+	reclaim_origins(c, name);
 	res = pt_pq_exec_params(c->sink_conn, "SELECT coalesce(pg_replication_origin_oid($1), "
 							"pg_replication_origin_create($1))::text", 1, params, PGRES_TUPLES_OK, 1, 1, &err);
 	if (res != NULL)
@@ -749,7 +791,15 @@ setup_origin(capture *c)
 	if (res == NULL)
 	{
 		c->origin_oid[0] = '\0';
-		pt_log_info(c->log, "own writes filtered by table, not by replication origin (%s)", err.message);
+		if (strncmp(err.sqlstate, "53", 2) != 0)
+		{
+			pt_log_info(c->log, "own writes filtered by table, not by replication origin (%s)", err.message);
+			return;
+		}
+		pt_log_warning(c->log, "own writes filtered by table, not by replication origin: %s", err.message);
+		pt_log_warning(c->log, "hint: raise max_replication_slots (max_active_replication_origins from "
+					   "PostgreSQL 18), or drop origins nothing uses: SELECT pg_replication_origin_drop(roname) "
+					   "FROM pg_replication_origin");
 		return;
 	}
 	PQclear(res);
