@@ -18,6 +18,7 @@
 #include "capture/anchor.h"
 #include "capture/context.h"
 #include "capture/ddl.h"
+#include "capture/losses.h"
 #include "core/filter.h"
 #include "capture/schema.h"
 #include "capture/sink.h"
@@ -55,6 +56,8 @@ typedef struct capture
 	pt_filter  *filter;
 	pt_schemas *schemas;
 	pt_ddl	   *ddl;			/* parses DDL capture's messages */
+	pt_losses  *losses;			/* known losses, said and counted */
+	int64_t		tables_checked_us;	/* when the catalog was last asked for lossy tables */
 
 	/* the source transaction being read */
 	bool		in_txn;
@@ -329,6 +332,8 @@ on_row(capture *c, const pt_w2j_change *ch, pt_err *err)
 		return false;
 	if (opened && !record_version(c, tv, columns, details, err))
 		return false;
+	if ((ch->action == 'I' || ch->action == 'U') && !pt_losses_row(c->losses, ch, err))
+		return false;
 	ch = with_known_key(c, ch, tv);
 	if (!pt_builder_row_event(c->builder, &c->txn, ch, tv->event_names, tv->nevent, &ev, err))
 		return false;
@@ -501,7 +506,7 @@ message_row(capture *c, const pt_w2j_change *ch)
  * A logical message: context conventions update the context; any other
  * transactional message becomes a "message" event when [capture] messages
  * is on. Non-transactional messages belong to no transaction and no row:
- * they are not events.
+ * they are not events, but said and counted as a loss.
  */
 static bool
 on_message(capture *c, const pt_w2j_change *ch, pt_err *err)
@@ -510,10 +515,7 @@ on_message(capture *c, const pt_w2j_change *ch, pt_err *err)
 	pt_event	ev;
 
 	if (!ch->transactional)
-	{
-		pt_log_debug(c->log, "non-transactional message \"%s\" not captured", ch->prefix.ptr);
-		return true;
-	}
+		return pt_losses_nontx_message(c->losses, ch->prefix.ptr, ch->has_lsn ? ch->lsn : 0, err);
 	if (!c->in_txn || c->skip_txn)
 		return true;
 	/* DDL capture's own: never context, never message events */
@@ -598,6 +600,34 @@ heartbeat(capture *c, pt_err *err)
 
 static bool source_position(capture *c, pt_err *err);
 
+#define TABLES_CHECK_INTERVAL_US (30 * 1000000LL)
+
+/*
+ * Tables that lose changes (unlogged, no replica identity) show nothing in
+ * the stream: the catalog is asked at start and every 30 s, when no batch
+ * holds the connection. Said once per table; a catalog that cannot be read
+ * is said, not a reason to stop.
+ */
+static bool
+check_tables(capture *c, bool now, pt_err *err)
+{
+	pt_err		bad;
+
+	if (c->batch_open || (!now && pt_monotonic_us() - c->tables_checked_us < TABLES_CHECK_INTERVAL_US))
+		return true;
+	c->tables_checked_us = pt_monotonic_us();
+	if (pt_losses_check_tables(c->losses, c->source_conn, c->filter, &bad))
+		return true;
+	if (PQstatus(c->source_conn) != CONNECTION_OK)
+	{
+		*err = bad;
+		return false;
+	}
+	pt_log_warning(c->log, "could not look for unlogged tables and tables without a replica identity: %s",
+				   bad.message);
+	return true;
+}
+
 /* Nothing open on our side: a keepalive's WAL end is safe to confirm. */
 static bool
 on_idle(capture *c, pt_lsn wal_end, pt_err *err)
@@ -613,7 +643,7 @@ on_idle(capture *c, pt_lsn wal_end, pt_err *err)
 	}
 	if (c->opts->has_endpos && wal_end >= c->opts->endpos)
 		c->done = true;
-	return heartbeat(c, err);
+	return heartbeat(c, err) && check_tables(c, false, err);
 }
 
 static bool
@@ -824,7 +854,8 @@ open_sinks(capture *c, pt_err *err)
 	setup_origin(c);
 	c->schemas = pt_schemas_new(c->sink_conn, c->opts->schema, c->opts->source_dsn, pt_pgcaps_of(c->source_conn),
 								c->log, err);
-	return c->schemas != NULL;
+	c->losses = pt_losses_new(c->log, c->opts->metrics, &c->sinks[0], c->sink_conn, c->opts->schema);
+	return c->schemas != NULL && pt_losses_start(c->losses, err) && check_tables(c, true, err);
 }
 
 /* wal2json filter-tables syntax: backslash before . , * \ and spaces */
@@ -1163,6 +1194,7 @@ start_stream(capture *c, pt_err *err)
 	const char *options[] = {
 		"format-version", "2", "include-xids", "1", "include-timestamp", "1", "include-lsn", "1",
 		"include-pk", "1", "include-transaction", "1", "include-type-oids", "1", "include-typmod", "1",
+		"include-not-null", "1",
 		"filter-tables", filter, "filter-msg-prefixes", HEARTBEAT_PREFIX,
 		c->origin_oid[0] ? "filter-origins" : NULL, c->origin_oid, NULL
 	};
@@ -1188,6 +1220,7 @@ cleanup(capture *c)
 	pt_filter_free(c->filter);
 	pt_schemas_free(c->schemas);
 	pt_ddl_free(c->ddl);
+	pt_losses_free(c->losses);
 	pt_context_free(&c->ctx);
 	pt_buf_free(&c->message_row);
 	free(c->key_items);
