@@ -63,4 +63,21 @@ grep -q 'table public.t: 2 values of NOT NULL column "n" arrived as null' "$dir/
 grep -q 'nulls .*may have been NaN' "$dir/replay.out" ||
     fail "replay said nothing of the nulls in the nullable column: $(cat "$dir/replay.out")"
 echo "ok: replay reports the losses, nullable columns too"
+
+# the metric: counted as they come, the table-wide ones from the start
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$bin/pgtrail-capture" --source "$dsn" --metrics "127.0.0.1:$port" --log-level warning >>"$log" 2>&1 &
+capture=$!
+q "INSERT INTO t VALUES (4, 'NaN', 2)" >/dev/null
+for _ in $(seq 1 100); do
+    curl -sf --max-time 5 "http://127.0.0.1:$port/metrics" >"$dir/m.prom" 2>/dev/null &&
+        grep -q 'pgtrail_capture_losses_total{schema="public",table="t",kind="nan_as_null"} 1' "$dir/m.prom" && break
+    sleep 0.2
+done
+grep -q 'pgtrail_capture_losses_total{schema="public",table="t",kind="nan_as_null"} 1' "$dir/m.prom" ||
+    fail "no loss metric: $(grep losses "$dir/m.prom")"
+grep -q 'pgtrail_capture_losses_total{schema="public",table="u",kind="unlogged"} 0' "$dir/m.prom" ||
+    fail "no metric for the unlogged table: $(grep losses "$dir/m.prom")"
+kill "$capture"; wait "$capture" || true; capture=""
+echo "ok: pgtrail_capture_losses_total by table and kind"
 rm -rf "$dir"
