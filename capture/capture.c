@@ -286,7 +286,7 @@ record_version(capture *c, const pt_table_version *tv, const char *columns, cons
 			!c->sinks[i].ops->schema_version(c->sinks[i].state, tv->schema_name, tv->table_name, tv->version,
 											 columns, (const char *const *) tv->pk, tv->npk, details, err))
 			return false;
-	return true;
+	return pt_losses_version(c->losses, tv->schema_name, tv->table_name, tv->npk, details, err);
 }
 
 /*

@@ -8,6 +8,7 @@
 
 #include "capture/sink_table.h"
 #include "core/buf.h"
+#include "core/json.h"
 #include "core/mem.h"
 #include "core/pq.h"
 #include "core/store_losses.h"
@@ -180,6 +181,45 @@ say_table(pt_losses *l, const char *schema, const char *table, bool unlogged, co
 		pt_log_warning(l->log, "hint: give it a primary key, or ALTER TABLE %s REPLICA IDENTITY FULL", qname);
 	}
 	return count(l, schema, table, kind, "", 0, 0, err);
+}
+
+/* "schema"."table", each name quoted as quote_ident would when it must be. */
+static void
+put_ident(pt_buf *b, const char *name)
+{
+	pt_buf_putc(b, '"');
+	for (const char *p = name; *p; p++)
+	{
+		if (*p == '"')
+			pt_buf_putc(b, '"');
+		pt_buf_putc(b, *p);
+	}
+	pt_buf_putc(b, '"');
+}
+
+bool
+pt_losses_version(pt_losses *l, const char *schema, const char *table, int npk, const char *details, pt_err *err)
+{
+	pt_buf		ident = PT_BUF_INIT;
+	pt_buf		qname = PT_BUF_INIT;
+	bool		found = false;
+	pt_json_kind kind;
+	pt_err		bad;
+	bool		ok = true;
+
+	if (npk > 0 || details == NULL ||
+		!pt_json_object_get(details, strlen(details), "replica_identity", &found, &kind, &ident, &bad))
+		found = false;
+	if (found && ident.data && (strcmp(ident.data, "d") == 0 || strcmp(ident.data, "n") == 0))
+	{
+		put_ident(&qname, schema);
+		pt_buf_putc(&qname, '.');
+		put_ident(&qname, table);
+		ok = say_table(l, schema, table, false, qname.data, err);
+	}
+	pt_buf_free(&ident);
+	pt_buf_free(&qname);
+	return ok;
 }
 
 bool
