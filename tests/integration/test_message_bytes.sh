@@ -45,4 +45,6 @@ grep -q 'holds bytes that are not UTF-8 text' "$log" || fail "no warning for the
 echo "ok: warned"
 "$bin/pgtrail-verify" --events "$PGTRAIL_TEST_DSN" >/dev/null || fail "verify failed"
 echo "ok: the chain verifies"
+python3 "$(dirname "$0")/../checker/pgtrail_check.py" >/dev/null || fail "the independent checker rejected the chain"
+echo "ok: the independent checker (written from FORMAT.md) agrees"
 rm -rf "$dir"
