@@ -72,4 +72,5 @@ pt_json_put_bytea(pt_buf *buf, const char *s, size_t len)
 	pt_hex_encode((const uint8_t *) s, len, buf->data + buf->len);
 	buf->len += len * 2;
 	buf->data[buf->len++] = '"';
+	buf->data[buf->len] = '\0';
 }
