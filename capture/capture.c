@@ -604,16 +604,19 @@ static bool source_position(capture *c, pt_err *err);
 
 /*
  * Tables that lose changes (unlogged, no replica identity) show nothing in
- * the stream: the catalog is asked at start and every 30 s, when no batch
- * holds the connection. Said once per table; a catalog that cannot be read
- * is said, not a reason to stop.
+ * the stream: the catalog is asked at start and then at the heartbeat's
+ * pace (every 30 s when heartbeats are off), when no batch holds the
+ * connection. Said once per table; a catalog that cannot be read is said,
+ * not a reason to stop.
  */
 static bool
 check_tables(capture *c, bool now, pt_err *err)
 {
 	pt_err		bad;
+	int64_t		every = c->opts->heartbeat_interval_ms > 0 ?
+		(int64_t) c->opts->heartbeat_interval_ms * 1000 : TABLES_CHECK_INTERVAL_US;
 
-	if (c->batch_open || (!now && pt_monotonic_us() - c->tables_checked_us < TABLES_CHECK_INTERVAL_US))
+	if (c->batch_open || (!now && pt_monotonic_us() - c->tables_checked_us < every))
 		return true;
 	c->tables_checked_us = pt_monotonic_us();
 	if (pt_losses_check_tables(c->losses, c->source_conn, c->filter, &bad))

@@ -8,9 +8,9 @@
  * and non-transactional logical messages. Each is said once per table (and
  * column, or prefix) in the log with the fix, counted in the metrics, and
  * counted in the event store's losses table (core/store_losses.h), which
- * verify and replay report. Tables are checked in the catalog at start and
- * then periodically, since a table that loses every change shows nothing
- * in the stream.
+ * verify and replay report. Tables are checked in the catalog at start,
+ * when a version opens, and at the heartbeat's pace, since a table that
+ * loses every change shows nothing in the stream.
  */
 #ifndef PGTRAIL_CAPTURE_LOSSES_H
 #define PGTRAIL_CAPTURE_LOSSES_H

@@ -66,7 +66,8 @@ echo "ok: replay reports the losses, nullable columns too"
 
 # the metric: counted as they come, the table-wide ones from the start
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$bin/pgtrail-capture" --source "$dsn" --metrics "127.0.0.1:$port" --log-level warning >>"$log" 2>&1 &
+"$bin/pgtrail-capture" --source "$dsn" --metrics "127.0.0.1:$port" --heartbeat-interval-ms 300 \
+    --log-level warning >>"$log" 2>&1 &
 capture=$!
 q "INSERT INTO t VALUES (4, 'NaN', 2)" >/dev/null
 for _ in $(seq 1 100); do
@@ -78,6 +79,16 @@ grep -q 'pgtrail_capture_losses_total{schema="public",table="t",kind="nan_as_nul
     fail "no loss metric: $(grep losses "$dir/m.prom")"
 grep -q 'pgtrail_capture_losses_total{schema="public",table="u",kind="unlogged"} 0' "$dir/m.prom" ||
     fail "no metric for the unlogged table: $(grep losses "$dir/m.prom")"
-kill "$capture"; wait "$capture" || true; capture=""
 echo "ok: pgtrail_capture_losses_total by table and kind"
+
+# a table made unlogged while capture runs, and never written: found in the catalog
+q "ALTER TABLE ni REPLICA IDENTITY FULL; ALTER TABLE t SET UNLOGGED" >/dev/null
+for _ in $(seq 1 100); do
+    grep -q 'table "public.t" is unlogged' "$log" && break
+    sleep 0.2
+done
+grep -q 'table "public.t" is unlogged' "$log" || fail "a table made unlogged during capture was not said"
+kill "$capture"; wait "$capture" || true; capture=""
+eq "and counted" "SELECT count(*) FROM pgtrail.losses WHERE table_name = 't' AND kind = 'unlogged'" "1"
+echo "ok: a table made unlogged while capture runs is found in the catalog"
 rm -rf "$dir"
