@@ -59,8 +59,7 @@ typedef struct series
 #define MAX_LOSSES 512
 typedef struct loss_series
 {
-	char	   *key;			/* "schema\0table\0kind" */
-	size_t		keylen;
+	char	   *key;			/* "schema\0table\0kind\0" */
 	uint64_t	count;
 } loss_series;
 
@@ -168,31 +167,40 @@ pt_metrics_event(pt_metrics *m, const pt_event *ev)
 	pthread_mutex_unlock(&m->lock);
 }
 
+/* Is series ls the one of schema, table and kind? (no allocation: called per value) */
+static bool
+loss_is(const loss_series *ls, const char *schema, const char *table, const char *kind)
+{
+	const char *t = ls->key + strlen(ls->key) + 1;
+
+	return strcmp(ls->key, schema) == 0 && strcmp(t, table) == 0 && strcmp(t + strlen(t) + 1, kind) == 0;
+}
+
 void
 pt_metrics_loss(pt_metrics *m, const char *schema, const char *table, const char *kind, int64_t count)
 {
-	pt_buf		key = PT_BUF_INIT;
+	size_t		ls = strlen(schema) + 1,
+				lt = strlen(table) + 1,
+				lk = strlen(kind) + 1;
 	int			i;
 
 	if (m == NULL)
 		return;
-	pt_buf_append(&key, schema, strlen(schema) + 1);
-	pt_buf_append(&key, table, strlen(table) + 1);
-	pt_buf_append(&key, kind, strlen(kind));
 	pthread_mutex_lock(&m->lock);
-	for (i = 0; i < m->nlosses; i++)
-		if (m->losses[i].keylen == key.len && memcmp(m->losses[i].key, key.data, key.len) == 0)
-			break;
+	for (i = 0; i < m->nlosses && !loss_is(&m->losses[i], schema, table, kind); i++)
+		;
 	if (i == m->nlosses && m->nlosses < MAX_LOSSES)
 	{
-		m->losses[i].key = copy_text(key.data, key.len);
-		m->losses[i].keylen = key.len;
+		/* the only allocation: once per new series */
+		m->losses[i].key = pt_malloc(ls + lt + lk);
+		memcpy(m->losses[i].key, schema, ls);
+		memcpy(m->losses[i].key + ls, table, lt);
+		memcpy(m->losses[i].key + ls + lt, kind, lk);
 		m->nlosses++;
 	}
 	if (i < m->nlosses)
 		m->losses[i].count += (uint64_t) count;
 	pthread_mutex_unlock(&m->lock);
-	pt_buf_free(&key);
 }
 
 void
