@@ -18,6 +18,7 @@
 #include "capture/anchor.h"
 #include "capture/context.h"
 #include "capture/ddl.h"
+#include "capture/losses.h"
 #include "core/filter.h"
 #include "capture/schema.h"
 #include "capture/sink.h"
@@ -35,6 +36,7 @@
 #include "core/pgcaps.h"
 #include "core/pq.h"
 #include "core/store.h"
+#include "core/utf8.h"
 #include "core/wal2json.h"
 
 #define MAX_SINKS 4
@@ -54,6 +56,8 @@ typedef struct capture
 	pt_filter  *filter;
 	pt_schemas *schemas;
 	pt_ddl	   *ddl;			/* parses DDL capture's messages */
+	pt_losses  *losses;			/* known losses, said and counted */
+	int64_t		tables_checked_us;	/* when the catalog was last asked for lossy tables */
 
 	/* the source transaction being read */
 	bool		in_txn;
@@ -61,6 +65,7 @@ typedef struct capture
 	pt_txn		txn;
 	pt_context	ctx;			/* application context of this transaction */
 	pt_buf		message_row;	/* a message event's row JSON */
+	bool		warned_bytea_message;	/* a message's content was not text */
 	pt_w2j_change key_change;	/* a change given its version's key (with_known_key) */
 	pt_w2j_column *key_items;
 	int			key_cap;
@@ -281,7 +286,7 @@ record_version(capture *c, const pt_table_version *tv, const char *columns, cons
 			!c->sinks[i].ops->schema_version(c->sinks[i].state, tv->schema_name, tv->table_name, tv->version,
 											 columns, (const char *const *) tv->pk, tv->npk, details, err))
 			return false;
-	return true;
+	return pt_losses_version(c->losses, tv->schema_name, tv->table_name, tv->npk, details, err);
 }
 
 /*
@@ -332,6 +337,8 @@ on_row(capture *c, const pt_w2j_change *ch, pt_err *err)
 	if (!pt_schemas_observe(c->schemas, &ch, &tv, &opened, &columns, &details, err))
 		return false;
 	if (opened && !record_version(c, tv, columns, details, err))
+		return false;
+	if ((ch->action == 'I' || ch->action == 'U') && !pt_losses_row(c->losses, ch, err))
 		return false;
 	ch = with_known_key(c, ch, tv);
 	if (!pt_builder_row_event(c->builder, &c->txn, ch, tv->event_names, tv->nevent, &ev, err))
@@ -474,10 +481,38 @@ on_ddl_row(capture *c, const pt_w2j_change *ch, pt_err *err)
 }
 
 /*
+ * A message event's row: {"prefix":..,"content":..}. Content that is not
+ * text (bytes that are not UTF-8: any client may write them) is kept
+ * exactly, as PostgreSQL's bytea hex, and the row says so with
+ * "encoding":"bytea" (docs/FORMAT.md).
+ */
+static void
+message_row(capture *c, const pt_w2j_change *ch)
+{
+	bool		text = pt_utf8_is_text(ch->content.ptr, ch->content.len);
+
+	pt_buf_reset(&c->message_row);
+	pt_buf_puts(&c->message_row, "{\"prefix\":");
+	pt_json_put_string(&c->message_row, ch->prefix.ptr, ch->prefix.len);
+	pt_buf_puts(&c->message_row, ",\"content\":");
+	if (text)
+		pt_json_put_string(&c->message_row, ch->content.ptr, ch->content.len);
+	else
+		pt_json_put_bytea(&c->message_row, ch->content.ptr, ch->content.len);
+	if (!text)
+		pt_buf_puts(&c->message_row, ",\"encoding\":\"bytea\"");
+	pt_buf_putc(&c->message_row, '}');
+	if (!text && !c->warned_bytea_message)
+		pt_log_warning(c->log, "logical message \"%s\" holds bytes that are not UTF-8 text; kept exactly as "
+					   "bytea hex with \"encoding\":\"bytea\" (said once)", ch->prefix.ptr);
+	c->warned_bytea_message |= !text;
+}
+
+/*
  * A logical message: context conventions update the context; any other
  * transactional message becomes a "message" event when [capture] messages
  * is on. Non-transactional messages belong to no transaction and no row:
- * they are not events.
+ * they are not events, but said and counted as a loss.
  */
 static bool
 on_message(capture *c, const pt_w2j_change *ch, pt_err *err)
@@ -486,10 +521,7 @@ on_message(capture *c, const pt_w2j_change *ch, pt_err *err)
 	pt_event	ev;
 
 	if (!ch->transactional)
-	{
-		pt_log_debug(c->log, "non-transactional message \"%s\" not captured", ch->prefix.ptr);
-		return true;
-	}
+		return pt_losses_nontx_message(c->losses, ch->prefix.ptr, ch->has_lsn ? ch->lsn : 0, err);
 	if (!c->in_txn || c->skip_txn)
 		return true;
 	/* DDL capture's own: never context, never message events */
@@ -507,12 +539,7 @@ on_message(capture *c, const pt_w2j_change *ch, pt_err *err)
 	ev.has_xid = c->txn.has_xid;
 	ev.xid = c->txn.xid;
 	ev.committed_at = c->txn.committed_at;
-	pt_buf_reset(&c->message_row);
-	pt_buf_puts(&c->message_row, "{\"prefix\":");
-	pt_json_put_string(&c->message_row, ch->prefix.ptr, ch->prefix.len);
-	pt_buf_puts(&c->message_row, ",\"content\":");
-	pt_json_put_string(&c->message_row, ch->content.ptr, ch->content.len);
-	pt_buf_putc(&c->message_row, '}');
+	message_row(c, ch);
 	ev.row.ptr = c->message_row.data;
 	ev.row.len = c->message_row.len;
 	pt_context_apply(&c->ctx, &ev);
@@ -579,6 +606,37 @@ heartbeat(capture *c, pt_err *err)
 
 static bool source_position(capture *c, pt_err *err);
 
+#define TABLES_CHECK_INTERVAL_US (30 * 1000000LL)
+
+/*
+ * Tables that lose changes (unlogged, no replica identity) show nothing in
+ * the stream: the catalog is asked at start and then at the heartbeat's
+ * pace (every 30 s when heartbeats are off), when no batch holds the
+ * connection. Said once per table; a catalog that cannot be read is said,
+ * not a reason to stop.
+ */
+static bool
+check_tables(capture *c, bool now, pt_err *err)
+{
+	pt_err		bad;
+	int64_t		every = c->opts->heartbeat_interval_ms > 0 ?
+		(int64_t) c->opts->heartbeat_interval_ms * 1000 : TABLES_CHECK_INTERVAL_US;
+
+	if (c->batch_open || (!now && pt_monotonic_us() - c->tables_checked_us < every))
+		return true;
+	c->tables_checked_us = pt_monotonic_us();
+	if (pt_losses_check_tables(c->losses, c->source_conn, c->filter, &bad))
+		return true;
+	if (PQstatus(c->source_conn) != CONNECTION_OK)
+	{
+		*err = bad;
+		return false;
+	}
+	pt_log_warning(c->log, "could not look for unlogged tables and tables without a replica identity: %s",
+				   bad.message);
+	return true;
+}
+
 /* Nothing open on our side: a keepalive's WAL end is safe to confirm. */
 static bool
 on_idle(capture *c, pt_lsn wal_end, pt_err *err)
@@ -594,7 +652,7 @@ on_idle(capture *c, pt_lsn wal_end, pt_err *err)
 	}
 	if (c->opts->has_endpos && wal_end >= c->opts->endpos)
 		c->done = true;
-	return heartbeat(c, err);
+	return heartbeat(c, err) && check_tables(c, false, err);
 }
 
 static bool
@@ -707,6 +765,47 @@ open_connections(capture *c, pt_err *err)
  * It needs superuser or EXECUTE on pg_replication_origin_*; without it,
  * filter-tables (always on as well) does the job.
  */
+/*
+ * Each replication origin that was ever set up keeps one of the server's
+ * replication states (max_replication_slots of them before 18,
+ * max_active_replication_origins from 18) until it is dropped. An origin
+ * "pgtrail_SLOT" whose slot is gone (dropped, or a store that moved to
+ * another slot) would keep its state for ever, and after enough of them the
+ * next capture could not set up its own. Dropped here, each on its own: one
+ * in use (another capture starting on a slot it has not created yet)
+ * refuses and is left alone.
+ */
+static void
+reclaim_origins(capture *c, const char *keep)
+{
+	const char *params[1] = {keep};
+	PGresult   *res;
+	pt_err		err;
+
+	res = pt_pq_exec_params(c->sink_conn, "SELECT roname FROM pg_replication_origin o "
+							"WHERE roname LIKE 'pgtrail\\_%' AND roname <> $1 AND NOT EXISTS "
+							"(SELECT 1 FROM pg_replication_slots s WHERE 'pgtrail_' || s.slot_name = o.roname)",
+							1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 1, &err);
+	if (res == NULL)
+	{
+		pt_log_debug(c->log, "could not look for stale replication origins: %s", err.message);
+		return;
+	}
+	for (int i = 0; i < PQntuples(res); i++)
+	{
+		const char *name[1] = {PQgetvalue(res, i, 0)};
+		PGresult   *drop = pt_pq_exec_params(c->sink_conn, "SELECT pg_replication_origin_drop($1)", 1, name,
+											 PGRES_TUPLES_OK, 1, 1, &err);
+
+		if (drop != NULL)
+			pt_log_info(c->log, "dropped replication origin \"%s\": its slot is gone", name[0]);
+		else
+			pt_log_debug(c->log, "replication origin \"%s\" left: %s", name[0], err.message);
+		PQclear(drop);
+	}
+	PQclear(res);
+}
+
 static void
 setup_origin(capture *c)
 {
@@ -718,6 +817,7 @@ setup_origin(capture *c)
 	if (!c->opts->origin_filter || c->sink_conn != c->source_conn)
 		return;
 	snprintf(name, sizeof(name), "pgtrail_%s", c->opts->slot);
+	reclaim_origins(c, name);
 	res = pt_pq_exec_params(c->sink_conn, "SELECT coalesce(pg_replication_origin_oid($1), "
 							"pg_replication_origin_create($1))::text", 1, params, PGRES_TUPLES_OK, 1, 1, &err);
 	if (res != NULL)
@@ -730,7 +830,15 @@ setup_origin(capture *c)
 	if (res == NULL)
 	{
 		c->origin_oid[0] = '\0';
-		pt_log_info(c->log, "own writes filtered by table, not by replication origin (%s)", err.message);
+		if (strncmp(err.sqlstate, "53", 2) != 0)
+		{
+			pt_log_info(c->log, "own writes filtered by table, not by replication origin (%s)", err.message);
+			return;
+		}
+		pt_log_warning(c->log, "own writes filtered by table, not by replication origin: %s", err.message);
+		pt_log_warning(c->log, "hint: raise max_replication_slots (max_active_replication_origins from "
+					   "PostgreSQL 18), or drop origins nothing uses: SELECT pg_replication_origin_drop(roname) "
+					   "FROM pg_replication_origin");
 		return;
 	}
 	PQclear(res);
@@ -755,7 +863,8 @@ open_sinks(capture *c, pt_err *err)
 	setup_origin(c);
 	c->schemas = pt_schemas_new(c->sink_conn, c->opts->schema, c->opts->source_dsn, pt_pgcaps_of(c->source_conn),
 								c->log, err);
-	return c->schemas != NULL;
+	c->losses = pt_losses_new(c->log, c->opts->metrics, &c->sinks[0], c->sink_conn, c->opts->schema);
+	return c->schemas != NULL && pt_losses_start(c->losses, err) && check_tables(c, true, err);
 }
 
 /* wal2json filter-tables syntax: backslash before . , * \ and spaces */
@@ -1094,6 +1203,7 @@ start_stream(capture *c, pt_err *err)
 	const char *options[] = {
 		"format-version", "2", "include-xids", "1", "include-timestamp", "1", "include-lsn", "1",
 		"include-pk", "1", "include-transaction", "1", "include-type-oids", "1", "include-typmod", "1",
+		"include-not-null", "1",
 		"filter-tables", filter, "filter-msg-prefixes", HEARTBEAT_PREFIX,
 		c->origin_oid[0] ? "filter-origins" : NULL, c->origin_oid, NULL
 	};
@@ -1119,6 +1229,7 @@ cleanup(capture *c)
 	pt_filter_free(c->filter);
 	pt_schemas_free(c->schemas);
 	pt_ddl_free(c->ddl);
+	pt_losses_free(c->losses);
 	pt_context_free(&c->ctx);
 	pt_buf_free(&c->message_row);
 	free(c->key_items);

@@ -7,6 +7,7 @@
 
 #include "core/json.h"
 #include "core/pq.h"
+#include "core/utf8.h"
 
 #define PREFIX_PGTRAIL "pgtrail"
 #define PREFIX_BEMI "_bemi"
@@ -70,11 +71,16 @@ static void
 keep_malformed(pt_context *ctx, const char *prefix, const char *content, size_t len,
 			   const pt_err *err, pt_log *log)
 {
-	pt_log_warning(log, "logical message \"%s\" has malformed context (%s); kept as a string in metadata",
+	pt_log_warning(log, "logical message \"%s\" has malformed context (%s); kept in metadata",
 				   prefix, err->message);
 	pt_context_reset(ctx);
 	pt_buf_puts(&ctx->metadata, "{\"malformed_context\":");
-	pt_json_put_string(&ctx->metadata, content, len);
+	if (pt_utf8_is_text(content, len))
+		pt_json_put_string(&ctx->metadata, content, len);
+	else
+		pt_json_put_bytea(&ctx->metadata, content, len);
+	if (!pt_utf8_is_text(content, len))
+		pt_buf_puts(&ctx->metadata, ",\"encoding\":\"bytea\"");
 	pt_buf_putc(&ctx->metadata, '}');
 	ctx->has_metadata = true;
 }
@@ -97,6 +103,14 @@ object_as_metadata(pt_context *ctx, const char *content, size_t len, pt_err *err
 	return true;
 }
 
+/* The prefixes whose content is read as a JSON object. */
+static bool
+is_context_prefix(const char *prefix)
+{
+	return strcmp(prefix, PREFIX_PGTRAIL) == 0 || strcmp(prefix, PREFIX_BEMI) == 0 ||
+		strcmp(prefix, PREFIX_SEQUIN_SET) == 0;
+}
+
 void
 pt_context_message(pt_context *ctx, const char *prefix, const char *content, size_t len,
 				   bool *handled, pt_log *log)
@@ -105,7 +119,12 @@ pt_context_message(pt_context *ctx, const char *prefix, const char *content, siz
 	bool		ok = true;
 
 	*handled = true;
-	if (strcmp(prefix, PREFIX_PGTRAIL) == 0)
+	if (!pt_utf8_is_text(content, len) && is_context_prefix(prefix))
+	{
+		pt_err_set(&err, PT_ERR_CONFIG, "content is not UTF-8 text");
+		ok = false;
+	}
+	else if (strcmp(prefix, PREFIX_PGTRAIL) == 0)
 		ok = member(content, len, "actor", true, &ctx->actor, &ctx->has_actor, &err) &&
 			member(content, len, "action", true, &ctx->action, &ctx->has_action, &err) &&
 			member(content, len, "metadata", false, &ctx->metadata, &ctx->has_metadata, &err);

@@ -55,6 +55,14 @@ typedef struct series
 	uint64_t	count;
 } series;
 
+/* A known loss series: schema, table and kind joined by NULs, copied once. */
+#define MAX_LOSSES 512
+typedef struct loss_series
+{
+	char	   *key;			/* "schema\0table\0kind\0" */
+	uint64_t	count;
+} loss_series;
+
 struct pt_metrics
 {
 	struct MHD_Daemon *daemon;
@@ -68,6 +76,8 @@ struct pt_metrics
 	uint64_t	batch_buckets[NBOUNDS];	/* not cumulative here */
 	uint64_t	batch_count;
 	int64_t		batch_sum_us;
+	loss_series losses[MAX_LOSSES];
+	int			nlosses;
 	sample	   *samples;		/* rising lsn, each above stored_lsn when added */
 	int			nsamples;
 
@@ -154,6 +164,42 @@ pt_metrics_event(pt_metrics *m, const pt_event *ev)
 			break;
 		}
 	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* Is series ls the one of schema, table and kind? (no allocation: called per value) */
+static bool
+loss_is(const loss_series *ls, const char *schema, const char *table, const char *kind)
+{
+	const char *t = ls->key + strlen(ls->key) + 1;
+
+	return strcmp(ls->key, schema) == 0 && strcmp(t, table) == 0 && strcmp(t + strlen(t) + 1, kind) == 0;
+}
+
+void
+pt_metrics_loss(pt_metrics *m, const char *schema, const char *table, const char *kind, int64_t count)
+{
+	size_t		ls = strlen(schema) + 1,
+				lt = strlen(table) + 1,
+				lk = strlen(kind) + 1;
+	int			i;
+
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < m->nlosses && !loss_is(&m->losses[i], schema, table, kind); i++)
+		;
+	if (i == m->nlosses && m->nlosses < MAX_LOSSES)
+	{
+		/* the only allocation: once per new series */
+		m->losses[i].key = pt_malloc(ls + lt + lk);
+		memcpy(m->losses[i].key, schema, ls);
+		memcpy(m->losses[i].key + ls, table, lt);
+		memcpy(m->losses[i].key + ls + lt, kind, lk);
+		m->nlosses++;
+	}
+	if (i < m->nlosses)
+		m->losses[i].count += (uint64_t) count;
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -446,6 +492,31 @@ put_batches(pt_buf *b, const view *v)
 	pt_buf_printf(b, "pgtrail_capture_batch_seconds_count %llu\n", (unsigned long long) v->batch_count);
 }
 
+/* Losses are few and rare: formatted under the lock, straight from m. */
+static void
+put_losses(pt_buf *b, pt_metrics *m)
+{
+	put_head(b, "pgtrail_capture_losses_total", "counter",
+			 "Known losses by source table and kind (docs/FORMAT.md, losses): values wal2json cannot carry, "
+			 "tables whose changes are not decoded (0: the state was seen), messages outside transactions.");
+	pthread_mutex_lock(&m->lock);
+	for (int i = 0; i < m->nlosses; i++)
+	{
+		const char *schema = m->losses[i].key;
+		const char *table = schema + strlen(schema) + 1;
+		const char *kind = table + strlen(table) + 1;
+
+		pt_buf_puts(b, "pgtrail_capture_losses_total{schema=\"");
+		put_label_value(b, schema);
+		pt_buf_puts(b, "\",table=\"");
+		put_label_value(b, table);
+		pt_buf_puts(b, "\",kind=\"");
+		put_label_value(b, kind);
+		pt_buf_printf(b, "\"} %llu\n", (unsigned long long) m->losses[i].count);
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
 static void
 format_metrics(pt_buf *b, const view *v)
 {
@@ -550,6 +621,7 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
 	{
 		take_view(m, &v, true);
 		format_metrics(&b, &v);
+		put_losses(&b, m);
 		free(v.series);
 		return reply(conn, MHD_HTTP_OK, &b, "text/plain; version=0.0.4; charset=utf-8");
 	}
@@ -764,6 +836,8 @@ pt_metrics_close(pt_metrics *m)
 		free(m->slots[i].table);
 	}
 	free(m->slots);
+	for (int i = 0; i < m->nlosses; i++)
+		free(m->losses[i].key);
 	free(m->samples);
 	pthread_mutex_destroy(&m->lock);
 	free(m);

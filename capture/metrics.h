@@ -37,6 +37,9 @@ void		pt_metrics_close(pt_metrics *m);
 /* One event handed to the sinks (counted by schema.table and op). */
 void		pt_metrics_event(pt_metrics *m, const pt_event *ev);
 
+/* count known losses of kind in schema.table (0: a table-wide state was seen). */
+void		pt_metrics_loss(pt_metrics *m, const char *schema, const char *table, const char *kind, int64_t count);
+
 /* A sink batch committed up to lsn in batch_us; its last event was committed at commit_at_us. */
 void		pt_metrics_batch(pt_metrics *m, pt_lsn lsn, int64_t batch_us, int64_t commit_at_us);
 

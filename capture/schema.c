@@ -652,34 +652,6 @@ details(pt_schemas *s, const pt_table_version *tv, pt_err *err)
 	return out;
 }
 
-/*
- * Without a primary key, REPLICA IDENTITY DEFAULT or NOTHING means
- * PostgreSQL decodes no UPDATE or DELETE of the table at all (wal2json only
- * logs a server WARNING). Say so once, when the table's version opens;
- * what PostgreSQL does send (inserts, truncates) is still captured.
- */
-static void
-warn_without_identity(pt_schemas *s, const pt_table_version *tv, const char *details)
-{
-	pt_buf		ident = PT_BUF_INIT;
-	bool		found = false;
-	pt_json_kind kind;
-	pt_err		err;
-
-	if (tv->npk > 0 || details == NULL ||
-		!pt_json_object_get(details, strlen(details), "replica_identity", &found, &kind, &ident, &err))
-		found = false;
-	if (found && ident.data && (strcmp(ident.data, "d") == 0 || strcmp(ident.data, "n") == 0))
-	{
-		pt_log_warning(s->log, "table \"%s\".\"%s\" has no primary key or replica identity: PostgreSQL "
-					   "does not decode its UPDATEs and DELETEs, only its INSERTs and TRUNCATEs are captured",
-					   tv->schema_name, tv->table_name);
-		pt_log_warning(s->log, "hint: add a primary key, or ALTER TABLE \"%s\".\"%s\" REPLICA IDENTITY FULL",
-					   tv->schema_name, tv->table_name);
-	}
-	pt_buf_free(&ident);
-}
-
 /* The table's virtual generated columns, as the catalog says now. */
 static bool
 read_virtual(pt_schemas *s, entry *e, pt_err *err)
@@ -903,7 +875,6 @@ pt_schemas_observe(pt_schemas *s, const pt_w2j_change **chp, const pt_table_vers
 		return false;
 	pt_log_info(s->log, "table \"%s\".\"%s\": column set version %d (%d columns)",
 				e->tv.schema_name, e->tv.table_name, e->tv.version, e->tv.ncols);
-	warn_without_identity(s, &e->tv, *det);
 	return identity(s, e, *chp, err);
 }
 

@@ -129,3 +129,11 @@ pt_sink_table_new_checkpoint(const pt_sink *sink)
 {
 	return pt_store_writer_new_checkpoint(((const table_sink *) sink->state)->w);
 }
+
+bool
+pt_sink_table_loss(pt_sink *sink, const char *schema_name, const char *table_name, const char *kind,
+				   const char *detail, int64_t count, pt_lsn lsn, pt_err *err)
+{
+	return pt_store_writer_loss(((table_sink *) sink->state)->w, schema_name, table_name, kind, detail, count,
+								lsn, err);
+}

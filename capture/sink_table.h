@@ -35,6 +35,10 @@ const pt_store_state *pt_sink_table_state(const pt_sink *sink);
 /* The checkpoint the last commit (or pt_sink_table_checkpoint) wrote, or NULL. */
 const pt_checkpoint *pt_sink_table_new_checkpoint(const pt_sink *sink);
 
+/* A known loss, counted in the event store (pt_store_writer_loss). */
+bool		pt_sink_table_loss(pt_sink *sink, const char *schema_name, const char *table_name, const char *kind,
+							   const char *detail, int64_t count, pt_lsn lsn, pt_err *err);
+
 /* On a clean stop: checkpoint the last event, if checkpoints are on. */
 bool		pt_sink_table_checkpoint(pt_sink *sink, pt_err *err);
 

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "core/hex.h"
+
 static const char hexdigits[] = "0123456789abcdef";
 
 void
@@ -59,4 +61,16 @@ void
 pt_json_put_cstring(pt_buf *buf, const char *s)
 {
 	pt_json_put_string(buf, s, strlen(s));
+}
+
+void
+pt_json_put_bytea(pt_buf *buf, const char *s, size_t len)
+{
+	pt_buf_reserve(buf, len * 2 + 5);
+	memcpy(buf->data + buf->len, "\"\\\\x", 4);
+	buf->len += 4;
+	pt_hex_encode((const uint8_t *) s, len, buf->data + buf->len);
+	buf->len += len * 2;
+	buf->data[buf->len++] = '"';
+	buf->data[buf->len] = '\0';
 }

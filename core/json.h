@@ -21,6 +21,10 @@
 void		pt_json_put_string(pt_buf *buf, const char *s, size_t len);
 void		pt_json_put_cstring(pt_buf *buf, const char *s);
 
+/* Append bytes s[0..len) as a JSON string of PostgreSQL's bytea hex form,
+ * "\\x41c3": for content that is not text, kept exactly. */
+void		pt_json_put_bytea(pt_buf *buf, const char *s, size_t len);
+
 /*
  * Reading: find a top-level member of a JSON object text. For a string the
  * unescaped text is appended to out; for anything else (object, array,

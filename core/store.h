@@ -108,6 +108,15 @@ bool		pt_store_writer_checkpoint(pt_store_writer *w, pt_err *err);
 /* The checkpoint the last commit (or _checkpoint) wrote, or NULL. */
 const pt_checkpoint *pt_store_writer_new_checkpoint(const pt_store_writer *w);
 
+/*
+ * Count a known loss (core/store_losses.h): in the open batch, added to the
+ * losses table at its commit (and forgotten if it rolls back); outside a
+ * batch, at once.
+ */
+bool		pt_store_writer_loss(pt_store_writer *w, const char *schema_name, const char *table_name,
+								 const char *kind, const char *detail, int64_t count, pt_lsn lsn,
+								 pt_err *err);
+
 /* Roll the batch back and move the chain back to the last commit. */
 void		pt_store_writer_abort(pt_store_writer *w);
 

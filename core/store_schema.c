@@ -68,7 +68,8 @@
  * pgtrail-verify's last verified point (incremental runs go on from it);
  * sink_positions the last event a background sink (Kafka) had
  * acknowledged, as far as capture wrote it down; slot_claims the slots
- * capture created itself (capture/slot_claim.c).
+ * capture created itself (capture/slot_claim.c); losses the known losses,
+ * counted by table (core/store_losses.h).
  */
 #define CREATE_LATER_TABLES_SQL \
 	"CREATE TABLE IF NOT EXISTS %1$s.verified (" \
@@ -87,6 +88,16 @@
 	" claimed_lsn pg_lsn NOT NULL," \
 	" created_lsn pg_lsn," \
 	" claimed_at timestamptz NOT NULL DEFAULT now());" \
+	"CREATE TABLE IF NOT EXISTS %1$s.losses (" \
+	" schema_name text NOT NULL," \
+	" table_name text NOT NULL," \
+	" kind text NOT NULL," \
+	" detail text NOT NULL DEFAULT ''," \
+	" count bigint NOT NULL DEFAULT 0," \
+	" first_seen timestamptz NOT NULL DEFAULT now()," \
+	" last_seen timestamptz NOT NULL DEFAULT now()," \
+	" last_lsn pg_lsn," \
+	" PRIMARY KEY (schema_name, table_name, kind, detail));" \
 	"CREATE INDEX IF NOT EXISTS events_schemas ON %1$s.events (id) WHERE op = 'schema'"
 
 /*

@@ -19,6 +19,7 @@
 #include "core/hex.h"
 #include "core/mem.h"
 #include "core/pgtime.h"
+#include "core/store_losses.h"
 #include "core/pq.h"
 #include "core/schema_event.h"
 
@@ -49,6 +50,8 @@ struct pt_store_writer
 	bool		batch_has_event;	/* the open batch has an event besides schema events */
 	pt_lsn		last_commit_lsn;	/* of the last event added */
 	pt_lsn		committed_commit_lsn;	/* of the last event committed */
+	char	   *qschema;		/* quoted, for the losses table */
+	pt_loss_queue losses;		/* counted in the batch, written at its commit */
 
 	/* checkpoints (pt_store_writer_set_checkpoints) */
 	bool		checkpoints;
@@ -145,6 +148,7 @@ pt_store_writer_new(PGconn *conn, const char *schema, const char *slot, pt_err *
 	w->schema_sql = sql.data;
 	w->chain = pt_chain_new(w->committed.last_event_id,
 							w->committed.found ? w->committed.last_hash : NULL);
+	w->qschema = pt_strdup(qschema);
 	PQfreemem(qschema);
 	return w;
 
@@ -167,6 +171,8 @@ pt_store_writer_free(pt_store_writer *w)
 	free(w->state_sql);
 	free(w->schema_sql);
 	free(w->cp_sql);
+	free(w->qschema);
+	pt_loss_queue_free(&w->losses);
 	pt_chain_free(w->chain);
 	pt_buf_free(&w->rows);
 	pt_version_queue_free(&w->versions);
@@ -539,7 +545,7 @@ pt_store_writer_commit(pt_store_writer *w, pt_lsn confirmed_lsn, pt_err *err)
 		return pt_err_set(err, PT_ERR_RUNTIME, "internal error: commit outside a batch");
 	cp_due = checkpoint_due(w, now_us);
 	if (!write_versions(w, NULL, confirmed_lsn, err) || (w->in_copy && !end_copy(w, err)) ||
-		!write_state(w, confirmed_lsn, err) ||
+		!write_state(w, confirmed_lsn, err) || !pt_loss_queue_write(&w->losses, w->conn, w->qschema, err) ||
 		(cp_due && !write_checkpoint(w, now_us, err)) ||
 		!pt_pq_command(w->conn, "COMMIT", err))
 		return false;
@@ -598,10 +604,19 @@ pt_store_writer_abort(pt_store_writer *w)
 	w->in_copy = w->in_batch = false;
 	w->pending = 0;
 	pt_version_queue_clear(&w->versions);
+	pt_loss_queue_clear(&w->losses);
 	w->last_commit_lsn = w->committed_commit_lsn;
 	pt_buf_reset(&w->rows);
 	pt_chain_reset(w->chain, w->committed.last_event_id,
 				   w->committed.found ? w->committed.last_hash : NULL);
+}
+
+bool
+pt_store_writer_loss(pt_store_writer *w, const char *schema_name, const char *table_name, const char *kind,
+					 const char *detail, int64_t count, pt_lsn lsn, pt_err *err)
+{
+	pt_loss_queue_add(&w->losses, schema_name, table_name, kind, detail, count, lsn);
+	return w->in_batch || pt_loss_queue_write(&w->losses, w->conn, w->qschema, err);
 }
 
 const pt_store_state *

@@ -31,6 +31,23 @@ pt_utf8_seq_len(const unsigned char *s, size_t avail)
 	return 0;
 }
 
+bool
+pt_utf8_is_text(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *) s;
+	size_t		i = 0;
+
+	while (i < len)
+	{
+		int			n = u[i] == 0 ? 0 : pt_utf8_seq_len(u + i, len - i);
+
+		if (n == 0)
+			return false;
+		i += (size_t) n;
+	}
+	return true;
+}
+
 int
 pt_utf8_encode(unsigned cp, char *o)
 {

@@ -188,9 +188,12 @@ decode_u_escape(pt_w2j_parser *p, int tok, const char **sp, const char *end, cha
  * Copy string token tok into the arena, unescaped and NUL-terminated, after
  * prefix (e.g. "\\x" for bytea). The output is never longer than the input
  * plus the prefix, so the arena (sized for the whole line) always has room.
+ * With raw, bytes that are not UTF-8 are kept as they are instead of
+ * refused: a logical message's content is whatever a client wrote, and
+ * wal2json copies it into the JSON unchecked.
  */
 static bool
-copy_string(pt_w2j_parser *p, int tok, const char *prefix, pt_w2j_str *out)
+copy_bytes(pt_w2j_parser *p, int tok, const char *prefix, bool raw, pt_w2j_str *out)
 {
 	const jsmntok_t *t = &p->toks[tok];
 	const char *s = p->js + t->start;
@@ -237,7 +240,9 @@ copy_string(pt_w2j_parser *p, int tok, const char *prefix, pt_w2j_str *out)
 		{
 			int			n = pt_utf8_seq_len((const unsigned char *) s, (size_t) (end - s));
 
-			if (n == 0)
+			if (n == 0 && raw)
+				n = 1;
+			else if (n == 0)
 				return fail(p, tok, "invalid UTF-8 in a string");
 			memcpy(o, s, (size_t) n);
 			o += n;
@@ -249,6 +254,12 @@ copy_string(pt_w2j_parser *p, int tok, const char *prefix, pt_w2j_str *out)
 	out->len = (size_t) (o - start - 1);
 	p->arena_used += (size_t) (o - start);
 	return true;
+}
+
+static bool
+copy_string(pt_w2j_parser *p, int tok, const char *prefix, pt_w2j_str *out)
+{
+	return copy_bytes(p, tok, prefix, false, out);
 }
 
 /* JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
@@ -638,7 +649,7 @@ parse_member(pt_w2j_parser *p, int key, int val, pt_w2j_change *out)
 	if (tok_is(p, key, "prefix"))
 		return copy_string(p, val, NULL, &out->prefix);
 	if (tok_is(p, key, "content"))
-		return copy_string(p, val, NULL, &out->content);
+		return copy_bytes(p, val, NULL, true, &out->content);
 	return true;				/* a key a later wal2json may add: ignored */
 }
 

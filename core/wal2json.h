@@ -15,7 +15,9 @@
  * the buffers have grown to the largest line seen. Every pointer in a
  * pt_w2j_change points into those buffers and stays valid until the next
  * pt_w2j_parse() call on the same parser. Strings are NUL-terminated (their
- * lengths are given too: values are text, which holds no NUL).
+ * lengths are given too: values are text, which holds no NUL). A message's
+ * content is the one string that may hold bytes that are not UTF-8:
+ * wal2json copies it unchecked (and cuts it at its first NUL byte).
  * Malformed input returns false with a pt_err (kind PT_ERR_CONFIG: bad input)
  * naming what is wrong and at which byte offset.
  */
@@ -78,7 +80,7 @@ typedef struct pt_w2j_change
 	pt_w2j_columns pk;			/* include-pk: key columns (no values) */
 	bool		transactional;	/* M */
 	pt_w2j_str	prefix;			/* M */
-	pt_w2j_str	content;		/* M */
+	pt_w2j_str	content;		/* M: bytes as sent, maybe not UTF-8 (a client's) */
 } pt_w2j_change;
 
 typedef struct pt_w2j_parser pt_w2j_parser;

@@ -244,12 +244,14 @@ to_values(replay *r, pt_ttable *tt, const pt_rtable *rt, int version, pt_text js
 		bool		dropped;
 		int			idx;
 
-		if (rv && obj->values[k].ptr == NULL)
+		if (rv && obj->values[k].ptr == NULL && r->count_nulls && skip_generated)
 		{
 			int			c = pt_rversion_column(rv, name, len);
 
-			if (c >= 0 && rv->cols[c].not_null && numeric_type(rv->cols[c].type))
+			if (c >= 0 && numeric_type(rv->cols[c].type) && rv->cols[c].not_null)
 				tt->known_loss++;
+			else if (c >= 0 && numeric_type(rv->cols[c].type))
+				tt->possible_loss++;
 		}
 		pt_mapping_column(r->mapping, src_schema, src_table, version, name, len, &renamed, &dropped);
 		if (dropped)
@@ -401,6 +403,8 @@ apply_row(replay *r, const pt_event *ev, pt_err *err)
 		pt_err_hint(err, "restore the schema first (pg_dump --schema-only), or replay with --create-tables");
 		return false;
 	}
+	/* new rows from the stream: a null there may be a NaN wal2json could not carry (snapshots keep NaN) */
+	r->count_nulls = ev->op == PT_OP_INSERT || ev->op == PT_OP_UPDATE;
 	switch (ev->op)
 	{
 		case PT_OP_INSERT:

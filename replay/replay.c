@@ -28,6 +28,7 @@
 #include "core/pgtime.h"
 #include "core/pq.h"
 #include "core/store.h"
+#include "core/store_losses.h"
 
 #define SQLSTATE_INSUFFICIENT_PRIVILEGE "42501"
 #define LOG_PROGRESS_US (10 * 1000000)
@@ -340,6 +341,8 @@ connect_all(replay *r, pt_err *err)
 		return false;
 	}
 	PQclear(res);
+	if (!pt_store_losses_describe(r->events, r->opts->schema, &r->loss_lines, &r->nloss_lines, err))
+		return false;
 	if (r->opts->dry_run && (r->opts->target_dsn == NULL || r->opts->target_dsn[0] == '\0'))
 		return true;
 	if ((r->target = pt_pq_connect(r->opts->target_dsn, "pgtrail-replay", err)) == NULL)
@@ -432,10 +435,18 @@ summary(replay *r, bool ok)
 		pt_log_info(r->log, "%lld events of tables dropped before the stop point were not applied (the target "
 					"needs no such tables)", (long long) r->skipped);
 	for (pt_ttable *tt = r->tables; tt; tt = tt->next)
+	{
 		if (tt->known_loss > 0)
 			pt_log_warning(r->log, "table %s: %lld values of NOT NULL numeric or float columns arrived as null: "
 						   "NaN or Infinity at the source, which wal2json 2.5 sends as null (a known loss)",
 						   tt->qname, (long long) tt->known_loss);
+		if (tt->possible_loss > 0)
+			pt_log_warning(r->log, "table %s: %lld nulls of nullable numeric or float columns came from the stream "
+						   "and went in as null: each may have been NaN or Infinity at the source, which wal2json "
+						   "2.5 sends as null", tt->qname, (long long) tt->possible_loss);
+	}
+	for (int i = 0; i < r->nloss_lines; i++)
+		pt_log_warning(r->log, "known loss (counted by capture): %s", r->loss_lines[i]);
 }
 
 static void
@@ -473,6 +484,7 @@ cleanup(replay *r)
 	pt_buf_free(&r->tname);
 	free(r->save_sql);
 	free(r->store);
+	pt_loss_lines_free(r->loss_lines, r->nloss_lines);
 	pt_pq_close(r->events);
 	pt_pq_close(r->target);
 }

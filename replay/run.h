@@ -62,6 +62,9 @@ typedef struct replay
 	drop	   *drops;			/* tables dropped up to the stop point */
 	int			ndrops;
 	int64_t		skipped;		/* events of tables dropped before the stop point */
+	bool		count_nulls;	/* the event's new row came from the stream (not a snapshot) */
+	char	  **loss_lines;		/* the store's known losses (core/store_losses.h) */
+	int			nloss_lines;
 	int			nopenings;
 	int			next_opening;
 

@@ -48,6 +48,7 @@ typedef struct pt_ttable
 	pt_stmt    *stmts;			/* apply's prepared statements for it */
 	bool		warned_missing; /* "column not in target" said once */
 	int64_t		known_loss;		/* NOT NULL numeric/float values that came as null */
+	int64_t		possible_loss;	/* nulls of nullable numeric/float columns from the stream */
 	struct pt_ttable *next;		/* the replay's list */
 } pt_ttable;
 

@@ -15,6 +15,7 @@
 #include "core/hex.h"
 #include "core/pq.h"
 #include "core/schema_event.h"
+#include "core/store_losses.h"
 #include "verify/chain.h"
 #include "verify/checkpoints.h"
 #include "verify/drift.h"
@@ -272,6 +273,28 @@ save_verified_point(run *r)
 	PQclear(res);
 }
 
+/*
+ * The known losses capture counted (core/store_losses.h): not integrity
+ * failures (the log holds what capture received), but said at every run,
+ * so nobody takes the log for more than it is.
+ */
+static bool
+report_losses(run *r, pt_err *err)
+{
+	char	  **lines;
+	int			n;
+
+	if (!pt_store_losses_describe(r->conn, r->opts->schema, &lines, &n, err))
+		return false;
+	for (int i = 0; i < n; i++)
+	{
+		pt_log_warning(r->log, "known loss: %s", lines[i]);
+		pt_report_note(r->rep, "known loss: %s", lines[i]);
+	}
+	pt_loss_lines_free(lines, n);
+	return true;
+}
+
 static bool
 run_drift(run *r, volatile sig_atomic_t *stop, pt_err *err)
 {
@@ -302,7 +325,8 @@ run_checks(run *r, volatile sig_atomic_t *stop, pt_err *err)
 	fig->full = r->pos.id == 0;
 	fig->log_events = r->log_end;
 	if (!pt_verify_chain(r->conn, r->opts->schema, &r->pos, stop, r->rep, err) ||
-		!check_pins(r, err) || !check_versions(r, err) || !pt_pq_command(r->conn, "COMMIT", err))
+		!check_pins(r, err) || !check_versions(r, err) || !report_losses(r, err) ||
+		!pt_pq_command(r->conn, "COMMIT", err))
 		return false;
 	clean = pt_report_nfindings(r->rep) == 0;
 	if (clean && r->opts->save && r->pos.id > 0)

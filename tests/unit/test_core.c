@@ -16,6 +16,7 @@
 #include "core/json.h"
 #include "core/lsn.h"
 #include "core/pgtime.h"
+#include "core/utf8.h"
 
 static void
 test_lsn(void **state)
@@ -89,6 +90,26 @@ test_json_escaping(void **state)
 	(void) state;
 	pt_json_put_string(&b, in, sizeof(in) - 1);
 	assert_string_equal(b.data, "\"a\\\"b\\\\c\\b\\f\\n\\r\\t\\u0001\\u001f\x7f/\xc3\xa9\"");
+	pt_buf_free(&b);
+}
+
+/* Content that is not text: PostgreSQL's bytea hex as a JSON string (FORMAT.md). */
+static void
+test_bytes_not_text(void **state)
+{
+	pt_buf		b = PT_BUF_INIT;
+
+	(void) state;
+	assert_true(pt_utf8_is_text("", 0));
+	assert_true(pt_utf8_is_text("plain \xc3\xa9", 8));
+	assert_false(pt_utf8_is_text("A\xc3", 2));
+	assert_false(pt_utf8_is_text("a\0b", 3));
+	assert_false(pt_utf8_is_text("\xed\xa0\x80", 3));	/* a surrogate */
+	pt_json_put_bytea(&b, "A\xc3\0\xff", 4);
+	assert_string_equal(b.data, "\"\\\\x41c300ff\"");
+	pt_buf_reset(&b);
+	pt_json_put_bytea(&b, "", 0);
+	assert_string_equal(b.data, "\"\\\\x\"");
 	pt_buf_free(&b);
 }
 
@@ -176,6 +197,7 @@ main(void)
 		cmocka_unit_test(test_lsn),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_json_escaping),
+		cmocka_unit_test(test_bytes_not_text),
 		cmocka_unit_test(test_copy_roundtrip),
 		cmocka_unit_test(test_err),
 	};

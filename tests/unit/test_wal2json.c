@@ -198,6 +198,13 @@ test_messages(void **state)
 	assert_false(f->ch.has_xid);
 	assert_false(f->ch.has_commit_time);
 	assert_str(f->ch.content, "hello");
+
+	/* content is a client's bytes, copied unchecked by wal2json: kept, not refused */
+	assert_true(parse(f, "{\"action\":\"M\",\"xid\":737,\"timestamp\":\"2026-11-23 23:35:19.630767+00\","
+					  "\"lsn\":\"0/1520E70\",\"transactional\":true,\"prefix\":\"x\","
+					  "\"content\":\"A\xc3\\u0001\xff\"}"));
+	assert_int_equal(f->ch.content.len, 4);
+	assert_memory_equal(f->ch.content.ptr, "A\xc3\x01\xff", 4);
 }
 
 static void
