@@ -59,7 +59,7 @@ struct pt_schemas
 	"ORDER BY s.schema_name, s.table_name, c.ord"
 
 #define CATALOG_COLUMNS_SQL \
-	"SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.atttypid, a.attgenerated = 'v' " \
+	"SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.atttypid, a.attgenerated = 'v', a.attnum " \
 	"FROM pg_attribute a " \
 	"WHERE a.attrelid = to_regclass(quote_ident($1) || '.' || quote_ident($2)) " \
 	"AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
@@ -130,11 +130,13 @@ clear_columns(pt_table_version *tv)
 	free(tv->names);
 	free(tv->types);
 	free(tv->typeoids);
+	free(tv->attnums);
 	free(tv->is_virtual);
 	free(tv->pk);
 	tv->names = tv->event_names = NULL;
 	tv->types = NULL;
 	tv->typeoids = NULL;
+	tv->attnums = NULL;
 	tv->is_virtual = NULL;
 	tv->pk = NULL;
 	tv->ncols = tv->npk = tv->nvirtual = tv->nevent = 0;
@@ -169,6 +171,8 @@ add_column(pt_table_version *tv, const char *name, size_t nlen, const char *type
 	tv->names = pt_realloc(tv->names, sizeof(pt_text) * (size_t) n);
 	tv->types = pt_realloc(tv->types, sizeof(char *) * (size_t) n);
 	tv->typeoids = pt_realloc(tv->typeoids, sizeof(uint32_t) * (size_t) n);
+	tv->attnums = pt_realloc(tv->attnums, sizeof(int) * (size_t) n);
+	tv->attnums[tv->ncols] = 0;
 	tv->is_virtual = pt_realloc(tv->is_virtual, sizeof(bool) * (size_t) n);
 	tv->is_virtual[tv->ncols] = is_virtual;
 	tv->names[tv->ncols].ptr = pt_strndup(name, nlen);
@@ -395,7 +399,11 @@ catalog(pt_schemas *s, pt_err *err)
 	return s->catalog;
 }
 
-/* Columns (and, when the change did not say, the primary key) from the catalog. */
+/*
+ * Columns (and, when the change did not say, the primary key) from the
+ * catalog, with their attnums: a column keeps its attnum through renames,
+ * so replay can follow it into the versions DDL capture records.
+ */
 static bool
 columns_from_catalog(pt_schemas *s, pt_table_version *tv, bool with_pk, pt_err *err)
 {
@@ -405,12 +413,15 @@ columns_from_catalog(pt_schemas *s, pt_table_version *tv, bool with_pk, pt_err *
 
 	if (conn == NULL)
 		return false;
-	res = pt_pq_exec_params(conn, CATALOG_COLUMNS_SQL, 2, params, PGRES_TUPLES_OK, PT_PQ_ANY, 4, err);
+	res = pt_pq_exec_params(conn, CATALOG_COLUMNS_SQL, 2, params, PGRES_TUPLES_OK, PT_PQ_ANY, 5, err);
 	if (res == NULL)
 		return false;
 	for (int i = 0; i < PQntuples(res); i++)
+	{
 		add_column(tv, PQgetvalue(res, i, 0), strlen(PQgetvalue(res, i, 0)), PQgetvalue(res, i, 1),
 				   (uint32_t) strtoul(PQgetvalue(res, i, 2), NULL, 10), strcmp(PQgetvalue(res, i, 3), "t") == 0);
+		tv->attnums[i] = atoi(PQgetvalue(res, i, 4));
+	}
 	index_event_names(tv);
 	PQclear(res);
 	if (with_pk)
@@ -505,8 +516,10 @@ columns_json(pt_schemas *s, const pt_table_version *tv)
 		pt_json_put_string(b, tv->names[i].ptr, tv->names[i].len);
 		pt_buf_puts(b, ",\"type\":");
 		pt_json_put_cstring(b, tv->types[i]);
-		pt_buf_printf(b, tv->is_virtual[i] ? ",\"typeoid\":%u,\"virtual\":true}" : ",\"typeoid\":%u}",
-					  tv->typeoids[i]);
+		pt_buf_printf(b, ",\"typeoid\":%u", tv->typeoids[i]);
+		if (tv->attnums[i] > 0)
+			pt_buf_printf(b, ",\"attnum\":%d", tv->attnums[i]);
+		pt_buf_puts(b, tv->is_virtual[i] ? ",\"virtual\":true}" : "}");
 	}
 	pt_buf_putc(b, ']');
 }

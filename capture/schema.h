@@ -42,6 +42,7 @@ typedef struct pt_table_version
 	pt_text    *names;			/* owned strings */
 	char	  **types;
 	uint32_t   *typeoids;
+	int		   *attnums;		/* 0: not known (columns taken from the stream) */
 	bool	   *is_virtual;		/* virtual generated: listed, never in an event */
 	int			nvirtual;
 	pt_text    *event_names;	/* the columns an event can carry: names minus the virtual ones */

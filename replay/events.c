@@ -40,7 +40,7 @@ pt_events_table(replay *r, const char *schema, const char *table, int version, p
 
 	if (!r->opts->create_tables && r->versions &&
 		(rt = pt_versions_table(r->versions, schema, strlen(schema), table, strlen(table))) != NULL &&
-		(now = pt_versions_renamed_to(rt, version)) != NULL)
+		(now = pt_versions_renamed_to(r->versions, rt, version)) != NULL)
 	{
 		schema = now->schema;
 		table = now->table;
@@ -192,6 +192,8 @@ pt_events_load_versions(replay *r, pt_err *err)
 	r->nopenings = r->next_opening = 0;
 	if (!pt_trust_versions(r, err) || (r->versions = pt_versions_load(r->events, r->opts->schema, err)) == NULL)
 		return false;
+	/* into an existing schema, names are the ones in force at the stop point */
+	pt_versions_bound(r->versions, r->opts->until == PT_UNTIL_END ? INT64_MAX : r->stop_id);
 	for (int i = 0; i < pt_versions_count(r->versions); i++)
 		n += pt_versions_at(r->versions, i)->nversions;
 	r->openings = pt_calloc((size_t) n + 1, sizeof(opening));
@@ -261,20 +263,22 @@ to_values(replay *r, pt_ttable *tt, const pt_rtable *rt, int version, pt_text js
 		}
 		else if (!r->opts->create_tables && rt)
 		{
-			/* today's schema: the column's name in the newest version */
+			/* the schema as of the stop point: the column's name in the version then */
 			const char *now;
 			bool		by_attnum;
 
-			const pt_rtable *moved = pt_versions_renamed_to(rt, version);
+			const pt_rtable *moved = pt_versions_renamed_to(r->versions, rt, version);
 			int			moved_version;
 
-			now = pt_versions_follow(rt, version, name, len, INT_MAX, &by_attnum);
+			now = pt_versions_follow(rt, version, name, len, pt_versions_last(r->versions, rt), &by_attnum);
 			if (now && moved &&
-				(now = pt_versions_follow_into(rt, rv->oid, now, moved, &moved_version, &by_attnum)) != NULL)
+				(now = pt_versions_follow_into(r->versions, rt, rv->oid, now, moved, &moved_version,
+											   &by_attnum)) != NULL)
 			{
 				bool		step_by_attnum;
 
-				now = pt_versions_follow(moved, moved_version, now, strlen(now), INT_MAX, &step_by_attnum);
+				now = pt_versions_follow(moved, moved_version, now, strlen(now), pt_versions_last(r->versions, moved),
+										 &step_by_attnum);
 				by_attnum &= step_by_attnum;
 			}
 			if (now == NULL)
