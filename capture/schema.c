@@ -466,6 +466,7 @@ open_version(pt_schemas *s, entry *e, const pt_w2j_change *ch, const pt_w2j_chan
 	tv->names = tv->event_names = NULL;
 	tv->types = NULL;
 	tv->typeoids = NULL;
+	tv->attnums = NULL;
 	tv->is_virtual = NULL;
 	tv->pk = NULL;
 	tv->ncols = tv->npk = tv->nvirtual = tv->nevent = 0;
