@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "core/pq.h"
 
 /* ---- tables ---- */
 
@@ -140,8 +141,8 @@ reach_version(replay *r, pt_ttable *tt, const pt_rtable *rt, const pt_rversion *
 							  "does not have", tt->qname, tt->version);
 		if (!pt_target_evolve(r->target, tt, rt, from, rv, emptied, r->log, err))
 			return false;
-		if (rv->parent)
-			forget_all(r);		/* the parent changed: so did every partition of it */
+		if (rv->parent || from->parent)
+			forget_all(r);		/* the parent changed, or the tree: so did every partition of it */
 	}
 	return save_version(r, tt, rv->version, err);
 }
@@ -478,6 +479,76 @@ each_listed_table(replay *r, const pt_text *list, int64_t event_id,
 	return ok;
 }
 
+/* Is (schema, table) one of the items (parsed into r->items) of a tables list? */
+static bool
+listed(replay *r, int n, const char *schema, const char *table, pt_err *err)
+{
+	for (int i = 0; i < n; i++)
+	{
+		const pt_text *s,
+				   *t;
+
+		if (!pt_jsonobj_parse(&r->obj2, r->items[i].ptr, r->items[i].len, err))
+			return true;		/* unreadable: detach nothing */
+		if ((s = member(&r->obj2, "schema")) && (t = member(&r->obj2, "table")) &&
+			s->len == strlen(schema) && memcmp(s->ptr, schema, s->len) == 0 &&
+			t->len == strlen(table) && memcmp(t->ptr, table, t->len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The table (first of a tables list) as the catalog writes a parent: quote_ident each part. */
+static char *
+parent_name(replay *r, const pt_text *schema, const pt_text *table, pt_err *err)
+{
+	const char *params[2] = {pt_strndup(schema->ptr, schema->len), pt_strndup(table->ptr, table->len)};
+	PGresult   *res = pt_pq_exec_params(r->target, "SELECT quote_ident($1) || '.' || quote_ident($2)", 2, params,
+										PGRES_TUPLES_OK, 1, 1, err);
+	char	   *out = res ? pt_strdup(PQgetvalue(res, 0, 0)) : NULL;
+
+	PQclear(res);
+	free((char *) params[0]);
+	free((char *) params[1]);
+	return out;
+}
+
+/*
+ * ALTER TABLE on a partitioned table lists it and every table under it
+ * after the command: a table replay made as its partition that is not
+ * listed was detached (DETACH PARTITION opens no version: its columns do
+ * not change). --create-tables detaches it in the target.
+ */
+static bool
+detach_unlisted(replay *r, const pt_text *tables, pt_err *err)
+{
+	pt_text		copy = {pt_strndup(tables->ptr, tables->len), tables->len};
+	int			n = 0;
+	char	   *parent = NULL;
+	bool		ok = pt_json_array_items(copy.ptr, copy.len, &r->items, &r->itemcap, &n, err) && n > 0 &&
+		pt_jsonobj_parse(&r->obj2, r->items[0].ptr, r->items[0].len, err);
+	const pt_text *s = ok ? member(&r->obj2, "schema") : NULL,
+			   *t = ok ? member(&r->obj2, "table") : NULL;
+
+	if (s && t)
+		ok = pt_apply_flush(r->ap, err) && (parent = parent_name(r, s, t, err)) != NULL;
+	for (pt_ttable *tt = r->tables; ok && parent && tt; tt = tt->next)
+	{
+		const pt_rtable *rt = pt_versions_table(r->versions, tt->src_schema, strlen(tt->src_schema),
+												tt->src_table, strlen(tt->src_table));
+		const pt_rversion *rv = rt && tt->version > 0 ? pt_versions_get(rt, tt->version) : NULL;
+
+		if (rv == NULL || !rv->parent || strcmp(rv->parent, parent) != 0 ||
+			listed(r, n, tt->src_schema, tt->src_table, err))
+			continue;
+		ok = pt_events_loaded(r, tt, err) && (!tt->exists || pt_target_detach(r->target, tt, parent, r->log, err));
+		forget_all(r);
+	}
+	free(parent);
+	free((char *) copy.ptr);
+	return ok || err->kind == PT_ERR_NONE;
+}
+
 /*
  * A DDL event. A rewrite replaces the rewritten tables' content with the
  * snapshot events that follow it: they are emptied first (and with
@@ -488,6 +559,7 @@ apply_ddl(replay *r, const pt_event *ev, pt_err *err)
 {
 	const pt_text *rewrite,
 			   *dropped,
+			   *command,
 			   *list;
 	bool		rewritten;
 
@@ -510,7 +582,12 @@ apply_ddl(replay *r, const pt_event *ev, pt_err *err)
 		if (tt == NULL || (pt_events_wanted(r, r->sname.data, r->tname.data) && !pt_events_empty_table(r, tt, ev->id, err)))
 			return false;
 	}
-	return !r->opts->create_tables || open_versions(r, ev->id, rewritten, err);
+	if (!r->opts->create_tables || !open_versions(r, ev->id, rewritten, err))
+		return !r->opts->create_tables;
+	command = member(&r->obj, "command_tag");
+	list = member(&r->obj, "tables");
+	return !(command && list && command->len == 11 && memcmp(command->ptr, "ALTER TABLE", 11) == 0) ||
+		detach_unlisted(r, list, err);
 }
 
 /* A gap: capture lost history and re-copied every table after it. */
