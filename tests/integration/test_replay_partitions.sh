@@ -6,9 +6,10 @@
 # a leaf's bounds in the target need not be the ones it had when the log
 # named it. The workload, captured with DDL capture (database ddl) and
 # without (database noddl):
-#   - rows go into m's DEFAULT partition, are deleted from it, and a
-#     standalone table holding a row is then ATTACHed for their range; rows
-#     are then written, updated and moved between partitions;
+#   - rows go into m's DEFAULT partition (one updated, one moved to a key
+#     that stays in it), are deleted from it, and a standalone table holding
+#     a row is then ATTACHed for their range; rows are then written,
+#     updated and moved between partitions;
 #   - a 2-level tree: r partitioned by list, one partition of it itself
 #     partitioned by range (with its own DEFAULT), a hash-partitioned one;
 #   - a partition with rows DETACHed from d, then written as a plain table.
@@ -57,6 +58,8 @@ CREATE TABLE m_low PARTITION OF m FOR VALUES FROM (0) TO (100);
 CREATE TABLE m_default PARTITION OF m DEFAULT;
 INSERT INTO m VALUES (1, 'a'), (2, 'b'), (150, 'c'), (160, 'd'), (500, 'e');
 UPDATE m SET v = 'c2' WHERE id = 150;
+-- within m_default at the source, out of m_high into m_default in the final target
+UPDATE m SET id = 210 WHERE id = 160;
 DELETE FROM m WHERE id >= 100 AND id < 200;
 CREATE TABLE m_high (id int PRIMARY KEY, v text);
 INSERT INTO m_high VALUES (170, 'standalone');
