@@ -532,6 +532,26 @@ change_key(evolve *e, const pt_rversion *to)
 	return ok;
 }
 
+/*
+ * A column gone and another new, matched by name (a version without
+ * attnums: opened from the stream) may have been a rename: its values are
+ * not carried over, and the operator is told so.
+ */
+static void
+warn_unproven(evolve *e, const pt_rversion *from, const pt_rversion *to, const bool *kept)
+{
+	bool		added = false;
+
+	for (int s = 0; s < to->ncols; s++)
+		added |= !kept[s];
+	for (int c = 0; added && c < from->ncols; c++)
+		if (!(from->cols[c].attnum > 0 && to->ncols > 0 && to->cols[0].attnum > 0) && successor(from, c, to) < 0)
+			pt_log_warning(e->log, "table %s: column \"%s\" of version %d is not in version %d, which has new "
+						   "columns; without attnums (a version opened from the stream) a rename cannot be told "
+						   "from a drop, so its values are not carried over", e->tt->qname, from->cols[c].name,
+						   from->version, to->version);
+}
+
 static bool
 evolve_columns(evolve *e, const pt_rversion *from, const pt_rversion *to)
 {
@@ -550,6 +570,7 @@ evolve_columns(evolve *e, const pt_rversion *from, const pt_rversion *to)
 		else if (pt_target_column(e->tt, from->cols[c].name, strlen(from->cols[c].name)) >= 0)
 			ok = with_ident(e, "DROP COLUMN ", from->cols[c].name, "");
 	}
+	warn_unproven(e, from, to, kept);
 	/* what the table has now: a column dropped above may come back under its name */
 	ok = ok && pt_target_load(e->conn, e->tt, e->err);
 	for (int s = 0; ok && s < to->ncols; s++)
