@@ -538,7 +538,7 @@ detach_unlisted(replay *r, const pt_text *tables, pt_err *err)
 												tt->src_table, strlen(tt->src_table));
 		const pt_rversion *rv = rt && tt->version > 0 ? pt_versions_get(rt, tt->version) : NULL;
 
-		if (rv == NULL || !rv->parent || strcmp(rv->parent, parent) != 0 ||
+		if (rv == NULL || !rv->parent || !rv->partition_bound || strcmp(rv->parent, parent) != 0 ||
 			listed(r, n, tt->src_schema, tt->src_table, err))
 			continue;
 		ok = pt_events_loaded(r, tt, err) && (!tt->exists || pt_target_detach(r->target, tt, parent, r->log, err));

@@ -5,8 +5,9 @@
  *
  * Loaded once per run (one row per table version: memory grows with
  * tables and versions, never with events). Columns keep their attnum when
- * the version came from a DDL event, so a renamed column is followed by
- * attnum; versions opened from the stream alone are matched by name.
+ * the version came from a DDL event or from the catalog (capture's
+ * snapshot), so a renamed column is followed by attnum; versions whose
+ * columns came from a change alone are matched by name.
  */
 #ifndef PGTRAIL_REPLAY_VERSIONS_H
 #define PGTRAIL_REPLAY_VERSIONS_H
