@@ -4,7 +4,8 @@
 # across a rename (issue 16, item 8; run inside tests/harness/with_pg.sh).
 #
 #   1. CREATE TABLE t (a int PRIMARY KEY, b int); INSERT (1, 2) — point P —
-#      then a later DROP COLUMN b, RENAME b, or RENAME of the key a. Replayed
+#      then a later DROP COLUMN b, RENAME b, RENAME of the key a, or of the
+#      table (another t created in its place). Replayed
 #      --until-lsn P into the schema restored as of P (pg_dump then), the
 #      row is (1, 2), exit 0, no warning: never (1, NULL) or exit 2. With
 #      DDL capture and without (the later version then opens from the stream).
@@ -51,6 +52,8 @@ for ddl in on off; do
     point_case drop "$ddl" "ALTER TABLE t DROP COLUMN b"
     point_case rename "$ddl" "ALTER TABLE t RENAME COLUMN b TO c"
     point_case renamekey "$ddl" "ALTER TABLE t RENAME COLUMN a TO k"
+    # the table renamed after P (and another t made): P's t is still t
+    point_case renametable "$ddl" "ALTER TABLE t RENAME TO t_old; CREATE TABLE t (a int PRIMARY KEY, b int)"
 done
 
 # the full replay into the final schema still follows the later DDL
