@@ -525,11 +525,17 @@ detach_unlisted(replay *r, const pt_text *tables, pt_err *err)
 	pt_text		copy = {pt_strndup(tables->ptr, tables->len), tables->len};
 	int			n = 0;
 	char	   *parent = NULL;
-	bool		ok = pt_json_array_items(copy.ptr, copy.len, &r->items, &r->itemcap, &n, err) && n > 0 &&
-		pt_jsonobj_parse(&r->obj2, r->items[0].ptr, r->items[0].len, err);
-	const pt_text *s = ok ? member(&r->obj2, "schema") : NULL,
-			   *t = ok ? member(&r->obj2, "table") : NULL;
+	const pt_text *s = NULL,
+			   *t = NULL;
+	bool		ok;
 
+	pt_err_clear(err);
+	ok = pt_json_array_items(copy.ptr, copy.len, &r->items, &r->itemcap, &n, err);
+	if (ok && n > 0 && pt_jsonobj_parse(&r->obj2, r->items[0].ptr, r->items[0].len, err))
+	{
+		s = member(&r->obj2, "schema");
+		t = member(&r->obj2, "table");
+	}
 	if (s && t)
 		ok = pt_apply_flush(r->ap, err) && (parent = parent_name(r, s, t, err)) != NULL;
 	for (pt_ttable *tt = r->tables; ok && parent && tt; tt = tt->next)
@@ -546,7 +552,7 @@ detach_unlisted(replay *r, const pt_text *tables, pt_err *err)
 	}
 	free(parent);
 	free((char *) copy.ptr);
-	return ok || err->kind == PT_ERR_NONE;
+	return ok;
 }
 
 /*
