@@ -208,6 +208,14 @@ explain(pt_err *err)
 					"float column, which wal2json 2.5 sends as null (a known loss); drop the NOT NULL "
 					"constraint in the target to replay them as null");
 	}
+	else if (strcmp(err->sqlstate, "23514") == 0)
+	{
+		err->kind = PT_ERR_CONFIG;
+		pt_err_hint(err, "a CHECK constraint or a partition bound of the target refuses a row the source held: "
+					"when partitions were attached or detached, replay --create-tables follows them only with DDL "
+					"capture on; else restore the schema as of the stop point (pg_dump --schema-only) and replay "
+					"into it, which routes rows by its bounds");
+	}
 	else if (strcmp(err->sqlstate, "23505") == 0)
 	{
 		err->kind = PT_ERR_INTEGRITY;

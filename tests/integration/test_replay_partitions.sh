@@ -17,6 +17,7 @@
 # with DDL capture, --create-tables (the partition tree and bounds, and
 # every table's rows by sorted COPY, equal to the source's), and
 # --create-tables stopped before the ATTACH and DETACH (the tree as it was).
+# Without DDL capture --create-tables cannot see a DETACH: exit 2 with a hint.
 set -euo pipefail
 bin=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -130,3 +131,13 @@ replay_ok --events "$(dsn_for ddl)" --target "$(dsn_for create_before)" --create
 dump_db create_before "$work/create_after.ddl"
 same_dump "--create-tables (DDL capture) continued to the end" "$work/source.ddl" "$work/create_after.ddl"
 same_tree "--create-tables (DDL capture) continued to the end" ddl create_before
+
+# ---- without DDL capture, --create-tables cannot know of the DETACH: a row
+# outside d_2's old bounds is refused by the tree replay made, and replay says
+# why and what to do (exit 2), instead of a bare server error
+new_target create_noddl
+replay --events "$(dsn_for noddl)" --target "$(dsn_for create_noddl)" --create-tables
+[ "$rc" = 2 ] || fail "--create-tables without DDL capture: expected exit 2, got $rc: $(cat "$err_file")"
+grep -q 'no partition of relation "d" found for row' "$err_file" && grep -q 'only with DDL capture on' "$err_file" ||
+    fail "--create-tables without DDL capture: no hint: $(cat "$err_file")"
+echo "ok: --create-tables without DDL capture: a row the stale tree refuses is exit 2 with the way out"
