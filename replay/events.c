@@ -353,6 +353,37 @@ key_only(const pt_ttable *tt, pt_values *where, bool *by_key)
 
 /* ---- events ---- */
 
+/*
+ * Emptying a partition empties it in the target, but the rows the source
+ * held in it then may lie in another partition of the target, when its
+ * bounds are not the ones the source had (the rows were routed through the
+ * root): said once per table, never silent.
+ */
+static bool
+warn_other_bounds(replay *r, pt_ttable *tt, int64_t event_id, pt_err *err)
+{
+	const pt_rtable *rt = pt_versions_table(r->versions, tt->src_schema, strlen(tt->src_schema), tt->src_table,
+											strlen(tt->src_table));
+	const pt_rversion *rv = rt ? pt_versions_as_of(rt, event_id) : NULL;
+	char	   *bound = NULL;
+
+	if (tt->root == NULL || tt->warned_bounds || r->opts->create_tables || rv == NULL)
+		return true;
+	if (!pt_apply_flush(r->ap, err) || !pt_target_bound(r->target, tt, &bound, err))
+		return false;
+	if (rv->partition_bound == NULL || bound == NULL || strcmp(rv->partition_bound, bound) != 0 ||
+		strcmp(bound, "DEFAULT") == 0)
+	{
+		pt_log_warning(r->log, "event %lld: partition %s is emptied (TRUNCATE or re-snapshot); its bound in the "
+					   "target (%s) may not be the one the source had then (%s), so rows the source held in it "
+					   "may remain in another partition of the target", (long long) event_id, tt->qname,
+					   bound ? bound : "none", rv->partition_bound ? rv->partition_bound : "not a partition");
+		tt->warned_bounds = true;
+	}
+	free(bound);
+	return true;
+}
+
 bool
 pt_events_empty_table(replay *r, pt_ttable *tt, int64_t event_id, pt_err *err)
 {
@@ -363,6 +394,8 @@ pt_events_empty_table(replay *r, pt_ttable *tt, int64_t event_id, pt_err *err)
 		return false;
 	if (!tt->exists)
 		return true;
+	if (!warn_other_bounds(r, tt, event_id, err))
+		return false;
 	pt_buf_printf(&sql, "DELETE FROM ONLY %s", tt->qname);
 	ok = pt_apply_sql(r->ap, sql.data, 0, NULL, event_id, err);
 	pt_buf_free(&sql);

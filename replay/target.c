@@ -642,6 +642,16 @@ reparent(PGconn *conn, pt_ttable *tt, const pt_rversion *to, pt_log *log, pt_err
 }
 
 bool
+pt_target_bound(PGconn *conn, const pt_ttable *tt, char **bound, pt_err *err)
+{
+	char	   *parent;
+	bool		ok = attached_to(conn, tt, &parent, bound, err);
+
+	free(parent);
+	return ok;
+}
+
+bool
 pt_target_detach(PGconn *conn, pt_ttable *tt, const char *parent, pt_log *log, pt_err *err)
 {
 	char	   *now,

@@ -49,6 +49,7 @@ typedef struct pt_ttable
 	int			version;		/* version the target table is at (0: unknown) */
 	pt_stmt    *stmts;			/* apply's prepared statements for it */
 	bool		warned_missing; /* "column not in target" said once */
+	bool		warned_bounds;	/* "emptied under other bounds" said once */
 	int64_t		known_loss;		/* NOT NULL numeric/float values that came as null */
 	struct pt_ttable *next;		/* the replay's list */
 } pt_ttable;
@@ -85,6 +86,9 @@ bool		pt_target_evolve(PGconn *conn, pt_ttable *tt, const pt_rtable *rt, const p
 /* The source renamed the table (or moved it to another schema): the target
  * table of `from` becomes the one of `to`. */
 bool		pt_target_rename(PGconn *conn, pt_ttable *from, pt_ttable *to, pt_err *err);
+
+/* The partition bound tt has in the target (pg_get_expr text, owned by the caller), or NULL. */
+bool		pt_target_bound(PGconn *conn, const pt_ttable *tt, char **bound, pt_err *err);
 
 /* DETACH PARTITION tt from parent (quoted), when the target has it there. */
 bool		pt_target_detach(PGconn *conn, pt_ttable *tt, const char *parent, pt_log *log, pt_err *err);
