@@ -68,7 +68,7 @@ struct pt_schemas
 	"ORDER BY s.schema_name, s.table_name, c.ord"
 
 #define CATALOG_COLUMNS_SQL \
-	"SELECT a.attname, a.atttypmod, a.atttypid, a.attgenerated = 'v' " \
+	"SELECT a.attname, a.atttypmod, a.atttypid, a.attgenerated = 'v', a.attnum " \
 	"FROM pg_attribute a " \
 	"WHERE a.attrelid = to_regclass(quote_ident($1) || '.' || quote_ident($2)) " \
 	"AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
@@ -150,12 +150,14 @@ clear_columns(pt_table_version *tv)
 	free(tv->typeoids);
 	free(tv->typmods);
 	free(tv->wire);
+	free(tv->attnums);
 	free(tv->is_virtual);
 	free(tv->pk);
 	tv->names = tv->event_names = NULL;
 	tv->types = tv->wire = NULL;
 	tv->typeoids = NULL;
 	tv->typmods = NULL;
+	tv->attnums = NULL;
 	tv->is_virtual = NULL;
 	tv->pk = NULL;
 	tv->ncols = tv->npk = tv->nvirtual = tv->nevent = 0;
@@ -193,6 +195,8 @@ add_column(pt_table_version *tv, const char *name, size_t nlen, const char *type
 	tv->typeoids = pt_realloc(tv->typeoids, sizeof(uint32_t) * (size_t) n);
 	tv->typmods = pt_realloc(tv->typmods, sizeof(int32_t) * (size_t) n);
 	tv->wire = pt_realloc(tv->wire, sizeof(char *) * (size_t) n);
+	tv->attnums = pt_realloc(tv->attnums, sizeof(int) * (size_t) n);
+	tv->attnums[tv->ncols] = 0;
 	tv->is_virtual = pt_realloc(tv->is_virtual, sizeof(bool) * (size_t) n);
 	tv->is_virtual[tv->ncols] = is_virtual;
 	tv->names[tv->ncols].ptr = pt_strndup(name, nlen);
@@ -464,7 +468,11 @@ fits(pt_schemas *s, pt_table_version *tv, const pt_w2j_change *ch, pt_err *err)
 	return 1;
 }
 
-/* Columns (and, when the change did not say, the primary key) from the catalog. */
+/*
+ * Columns (and, when the change did not say, the primary key) from the
+ * catalog, with their attnums: a column keeps its attnum through renames,
+ * so replay can follow it into the versions DDL capture records.
+ */
 static bool
 columns_from_catalog(pt_schemas *s, pt_table_version *tv, bool with_pk, pt_err *err)
 {
@@ -474,7 +482,7 @@ columns_from_catalog(pt_schemas *s, pt_table_version *tv, bool with_pk, pt_err *
 
 	if (conn == NULL)
 		return false;
-	res = pt_pq_exec_params(conn, CATALOG_COLUMNS_SQL, 2, params, PGRES_TUPLES_OK, PT_PQ_ANY, 4, err);
+	res = pt_pq_exec_params(conn, CATALOG_COLUMNS_SQL, 2, params, PGRES_TUPLES_OK, PT_PQ_ANY, 5, err);
 	if (res == NULL)
 		return false;
 	for (int i = 0; i < PQntuples(res); i++)
@@ -490,6 +498,7 @@ columns_from_catalog(pt_schemas *s, pt_table_version *tv, bool with_pk, pt_err *
 		}
 		add_column(tv, PQgetvalue(res, i, 0), strlen(PQgetvalue(res, i, 0)), type, oid, typmod, NULL,
 				   strcmp(PQgetvalue(res, i, 3), "t") == 0);
+		tv->attnums[i] = atoi(PQgetvalue(res, i, 4));
 	}
 	index_event_names(tv);
 	PQclear(res);
@@ -564,6 +573,7 @@ open_version(pt_schemas *s, entry *e, const pt_w2j_change *ch, const pt_w2j_chan
 	tv->types = tv->wire = NULL;
 	tv->typeoids = NULL;
 	tv->typmods = NULL;
+	tv->attnums = NULL;
 	tv->is_virtual = NULL;
 	tv->pk = NULL;
 	tv->ncols = tv->npk = tv->nvirtual = tv->nevent = 0;
@@ -622,8 +632,10 @@ columns_json(pt_schemas *s, const pt_table_version *tv)
 		pt_json_put_string(b, tv->names[i].ptr, tv->names[i].len);
 		pt_buf_puts(b, ",\"type\":");
 		pt_json_put_cstring(b, tv->types[i]);
-		pt_buf_printf(b, tv->is_virtual[i] ? ",\"typeoid\":%u,\"virtual\":true}" : ",\"typeoid\":%u}",
-					  tv->typeoids[i]);
+		pt_buf_printf(b, ",\"typeoid\":%u", tv->typeoids[i]);
+		if (tv->attnums[i] > 0)
+			pt_buf_printf(b, ",\"attnum\":%d", tv->attnums[i]);
+		pt_buf_puts(b, tv->is_virtual[i] ? ",\"virtual\":true}" : "}");
 	}
 	pt_buf_putc(b, ']');
 }

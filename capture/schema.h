@@ -44,6 +44,7 @@ typedef struct pt_table_version
 	uint32_t   *typeoids;
 	int32_t    *typmods;		/* or PT_TYPMOD_LAZY / PT_TYPMOD_UNKNOWN (capture/types.h) */
 	char	  **wire;			/* the name wal2json last printed for it, NULL = none yet */
+	int		   *attnums;		/* 0: not known (columns taken from the stream) */
 	bool	   *is_virtual;		/* virtual generated: listed, never in an event */
 	int			nvirtual;
 	pt_text    *event_names;	/* the columns an event can carry: names minus the virtual ones */

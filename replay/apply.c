@@ -218,6 +218,14 @@ explain(pt_err *err)
 					"float column, which wal2json 2.5 sends as null (a known loss); drop the NOT NULL "
 					"constraint in the target to replay them as null");
 	}
+	else if (strcmp(err->sqlstate, "23514") == 0)
+	{
+		err->kind = PT_ERR_CONFIG;
+		pt_err_hint(err, "a CHECK constraint or a partition bound of the target refuses a row the source held: "
+					"when partitions were attached or detached, replay --create-tables follows them only with DDL "
+					"capture on; else restore the schema as of the stop point (pg_dump --schema-only) and replay "
+					"into it, which routes rows by its bounds");
+	}
 	else if (strcmp(err->sqlstate, "23505") == 0)
 	{
 		err->kind = PT_ERR_INTEGRITY;
@@ -524,12 +532,12 @@ statement_sql(pt_apply *ap, pt_ttable *tt, pt_stmt *s, pt_err *err)
 	{
 		if (s->op == OP_UPDATE)
 		{
-			pt_buf_printf(sql, "UPDATE ONLY %s SET ", tt->qname);
+			pt_buf_printf(sql, "UPDATE %s%s SET ", tt->root ? "" : "ONLY ", tt->qname);
 			for (int i = 0; i < s->nset; i++)
 				pt_buf_printf(sql, "%s%s = $%d", i ? ", " : "", q[s->cols[i]], i + 1);
 		}
 		else
-			pt_buf_printf(sql, "DELETE FROM ONLY %s", tt->qname);
+			pt_buf_printf(sql, "DELETE FROM %s%s", tt->root ? "" : "ONLY ", tt->qname);
 		put_match(sql, &quoted, s, s->nset + 1);
 	}
 	for (int i = 0; i < tt->ncols; i++)
@@ -539,11 +547,30 @@ statement_sql(pt_apply *ap, pt_ttable *tt, pt_stmt *s, pt_err *err)
 	return ok;
 }
 
+/*
+ * The table a statement names: a partition's root in the target for an
+ * INSERT, and for a change found by a key the root's own key also has (so
+ * the target routes, and moves, rows by the bounds it has); the table
+ * itself otherwise. *via is the copy that names the root ("root" set:
+ * without ONLY).
+ */
+static pt_ttable *
+written(pt_ttable *tt, stmt_op op, bool by_key, pt_ttable *via)
+{
+	*via = *tt;
+	if (tt->root && (op == OP_INSERT || (by_key && tt->root_keyed)))
+		via->qname = tt->root;
+	else
+		via->root = NULL;
+	return via;
+}
+
 static pt_stmt *
 statement(pt_apply *ap, pt_ttable *tt, stmt_op op, int rows, bool by_key, const pt_values *set,
 		  const pt_values *where, int64_t event_id, pt_err *err)
 {
 	pt_stmt    *s;
+	pt_ttable	via;
 	int			nset = set ? set->n : 0,
 				nwhere = where ? where->n : 0;
 
@@ -562,7 +589,7 @@ statement(pt_apply *ap, pt_ttable *tt, stmt_op op, int rows, bool by_key, const 
 	for (int i = 0; i < nwhere; i++)
 		s->cols[nset + i] = where->cols[i];
 	snprintf(s->name, sizeof(s->name), "pgtrail_%lld", (long long) ++ap->nstmts);
-	if (!statement_sql(ap, tt, s, err) || !enter(ap, err) ||
+	if (!statement_sql(ap, written(tt, op, by_key, &via), s, err) || !enter(ap, err) ||
 		!PQsendPrepare(ap->conn, s->name, ap->sql.data, 0, NULL))
 	{
 		if (err->kind == PT_ERR_NONE)

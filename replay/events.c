@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "core/pq.h"
 
 /* ---- tables ---- */
 
@@ -40,7 +41,7 @@ pt_events_table(replay *r, const char *schema, const char *table, int version, p
 
 	if (!r->opts->create_tables && r->versions &&
 		(rt = pt_versions_table(r->versions, schema, strlen(schema), table, strlen(table))) != NULL &&
-		(now = pt_versions_renamed_to(rt, version)) != NULL)
+		(now = pt_versions_renamed_to(r->versions, rt, version)) != NULL)
 	{
 		schema = now->schema;
 		table = now->table;
@@ -140,8 +141,8 @@ reach_version(replay *r, pt_ttable *tt, const pt_rtable *rt, const pt_rversion *
 							  "does not have", tt->qname, tt->version);
 		if (!pt_target_evolve(r->target, tt, rt, from, rv, emptied, r->log, err))
 			return false;
-		if (rv->parent)
-			forget_all(r);		/* the parent changed: so did every partition of it */
+		if (rv->parent || from->parent)
+			forget_all(r);		/* the parent changed, or the tree: so did every partition of it */
 	}
 	return save_version(r, tt, rv->version, err);
 }
@@ -192,6 +193,8 @@ pt_events_load_versions(replay *r, pt_err *err)
 	r->nopenings = r->next_opening = 0;
 	if (!pt_trust_versions(r, err) || (r->versions = pt_versions_load(r->events, r->opts->schema, err)) == NULL)
 		return false;
+	/* into an existing schema, names are the ones in force at the stop point */
+	pt_versions_bound(r->versions, r->opts->until == PT_UNTIL_END ? INT64_MAX : r->stop_id);
 	for (int i = 0; i < pt_versions_count(r->versions); i++)
 		n += pt_versions_at(r->versions, i)->nversions;
 	r->openings = pt_calloc((size_t) n + 1, sizeof(opening));
@@ -263,20 +266,22 @@ to_values(replay *r, pt_ttable *tt, const pt_rtable *rt, int version, pt_text js
 		}
 		else if (!r->opts->create_tables && rt)
 		{
-			/* today's schema: the column's name in the newest version */
+			/* the schema as of the stop point: the column's name in the version then */
 			const char *now;
 			bool		by_attnum;
 
-			const pt_rtable *moved = pt_versions_renamed_to(rt, version);
+			const pt_rtable *moved = pt_versions_renamed_to(r->versions, rt, version);
 			int			moved_version;
 
-			now = pt_versions_follow(rt, version, name, len, INT_MAX, &by_attnum);
+			now = pt_versions_follow(rt, version, name, len, pt_versions_last(r->versions, rt), &by_attnum);
 			if (now && moved &&
-				(now = pt_versions_follow_into(rt, rv->oid, now, moved, &moved_version, &by_attnum)) != NULL)
+				(now = pt_versions_follow_into(r->versions, rt, rv->oid, now, moved, &moved_version,
+											   &by_attnum)) != NULL)
 			{
 				bool		step_by_attnum;
 
-				now = pt_versions_follow(moved, moved_version, now, strlen(now), INT_MAX, &step_by_attnum);
+				now = pt_versions_follow(moved, moved_version, now, strlen(now), pt_versions_last(r->versions, moved),
+										 &step_by_attnum);
 				by_attnum &= step_by_attnum;
 			}
 			if (now == NULL)
@@ -356,6 +361,37 @@ key_only(const pt_ttable *tt, pt_values *where, bool *by_key)
 
 /* ---- events ---- */
 
+/*
+ * Emptying a partition empties it in the target, but the rows the source
+ * held in it then may lie in another partition of the target, when its
+ * bounds are not the ones the source had (the rows were routed through the
+ * root): said once per table, never silent.
+ */
+static bool
+warn_other_bounds(replay *r, pt_ttable *tt, int64_t event_id, pt_err *err)
+{
+	const pt_rtable *rt = pt_versions_table(r->versions, tt->src_schema, strlen(tt->src_schema), tt->src_table,
+											strlen(tt->src_table));
+	const pt_rversion *rv = rt ? pt_versions_as_of(rt, event_id) : NULL;
+	char	   *bound = NULL;
+
+	if (tt->root == NULL || tt->warned_bounds || r->opts->create_tables || rv == NULL)
+		return true;
+	if (!pt_apply_flush(r->ap, err) || !pt_target_bound(r->target, tt, &bound, err))
+		return false;
+	if (rv->partition_bound == NULL || bound == NULL || strcmp(rv->partition_bound, bound) != 0 ||
+		strcmp(bound, "DEFAULT") == 0)
+	{
+		pt_log_warning(r->log, "event %lld: partition %s is emptied (TRUNCATE or re-snapshot); its bound in the "
+					   "target (%s) may not be the one the source had then (%s), so rows the source held in it "
+					   "may remain in another partition of the target", (long long) event_id, tt->qname,
+					   bound ? bound : "none", rv->partition_bound ? rv->partition_bound : "not a partition");
+		tt->warned_bounds = true;
+	}
+	free(bound);
+	return true;
+}
+
 bool
 pt_events_empty_table(replay *r, pt_ttable *tt, int64_t event_id, pt_err *err)
 {
@@ -366,6 +402,8 @@ pt_events_empty_table(replay *r, pt_ttable *tt, int64_t event_id, pt_err *err)
 		return false;
 	if (!tt->exists)
 		return true;
+	if (!warn_other_bounds(r, tt, event_id, err))
+		return false;
 	pt_buf_printf(&sql, "DELETE FROM ONLY %s", tt->qname);
 	ok = pt_apply_sql(r->ap, sql.data, 0, NULL, event_id, err);
 	pt_buf_free(&sql);
@@ -484,6 +522,82 @@ each_listed_table(replay *r, const pt_text *list, int64_t event_id,
 	return ok;
 }
 
+/* Is (schema, table) one of the items (parsed into r->items) of a tables list? */
+static bool
+listed(replay *r, int n, const char *schema, const char *table, pt_err *err)
+{
+	for (int i = 0; i < n; i++)
+	{
+		const pt_text *s,
+				   *t;
+
+		if (!pt_jsonobj_parse(&r->obj2, r->items[i].ptr, r->items[i].len, err))
+			return true;		/* unreadable: detach nothing */
+		if ((s = member(&r->obj2, "schema")) && (t = member(&r->obj2, "table")) &&
+			s->len == strlen(schema) && memcmp(s->ptr, schema, s->len) == 0 &&
+			t->len == strlen(table) && memcmp(t->ptr, table, t->len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The table (first of a tables list) as the catalog writes a parent: quote_ident each part. */
+static char *
+parent_name(replay *r, const pt_text *schema, const pt_text *table, pt_err *err)
+{
+	const char *params[2] = {pt_strndup(schema->ptr, schema->len), pt_strndup(table->ptr, table->len)};
+	PGresult   *res = pt_pq_exec_params(r->target, "SELECT quote_ident($1) || '.' || quote_ident($2)", 2, params,
+										PGRES_TUPLES_OK, 1, 1, err);
+	char	   *out = res ? pt_strdup(PQgetvalue(res, 0, 0)) : NULL;
+
+	PQclear(res);
+	free((char *) params[0]);
+	free((char *) params[1]);
+	return out;
+}
+
+/*
+ * ALTER TABLE on a partitioned table lists it and every table under it
+ * after the command: a table replay made as its partition that is not
+ * listed was detached (DETACH PARTITION opens no version: its columns do
+ * not change). --create-tables detaches it in the target.
+ */
+static bool
+detach_unlisted(replay *r, const pt_text *tables, pt_err *err)
+{
+	pt_text		copy = {pt_strndup(tables->ptr, tables->len), tables->len};
+	int			n = 0;
+	char	   *parent = NULL;
+	const pt_text *s = NULL,
+			   *t = NULL;
+	bool		ok;
+
+	pt_err_clear(err);
+	ok = pt_json_array_items(copy.ptr, copy.len, &r->items, &r->itemcap, &n, err);
+	if (ok && n > 0 && pt_jsonobj_parse(&r->obj2, r->items[0].ptr, r->items[0].len, err))
+	{
+		s = member(&r->obj2, "schema");
+		t = member(&r->obj2, "table");
+	}
+	if (s && t)
+		ok = pt_apply_flush(r->ap, err) && (parent = parent_name(r, s, t, err)) != NULL;
+	for (pt_ttable *tt = r->tables; ok && parent && tt; tt = tt->next)
+	{
+		const pt_rtable *rt = pt_versions_table(r->versions, tt->src_schema, strlen(tt->src_schema),
+												tt->src_table, strlen(tt->src_table));
+		const pt_rversion *rv = rt && tt->version > 0 ? pt_versions_get(rt, tt->version) : NULL;
+
+		if (rv == NULL || !rv->parent || !rv->partition_bound || strcmp(rv->parent, parent) != 0 ||
+			listed(r, n, tt->src_schema, tt->src_table, err))
+			continue;
+		ok = pt_events_loaded(r, tt, err) && (!tt->exists || pt_target_detach(r->target, tt, parent, r->log, err));
+		forget_all(r);
+	}
+	free(parent);
+	free((char *) copy.ptr);
+	return ok;
+}
+
 /*
  * A DDL event. A rewrite replaces the rewritten tables' content with the
  * snapshot events that follow it: they are emptied first (and with
@@ -494,6 +608,7 @@ apply_ddl(replay *r, const pt_event *ev, pt_err *err)
 {
 	const pt_text *rewrite,
 			   *dropped,
+			   *command,
 			   *list;
 	bool		rewritten;
 
@@ -516,7 +631,12 @@ apply_ddl(replay *r, const pt_event *ev, pt_err *err)
 		if (tt == NULL || (pt_events_wanted(r, r->sname.data, r->tname.data) && !pt_events_empty_table(r, tt, ev->id, err)))
 			return false;
 	}
-	return !r->opts->create_tables || open_versions(r, ev->id, rewritten, err);
+	if (!r->opts->create_tables || !open_versions(r, ev->id, rewritten, err))
+		return !r->opts->create_tables;
+	command = member(&r->obj, "command_tag");
+	list = member(&r->obj, "tables");
+	return !(command && list && command->len == 11 && memcmp(command->ptr, "ALTER TABLE", 11) == 0) ||
+		detach_unlisted(r, list, err);
 }
 
 /* A gap: capture lost history and re-copied every table after it. */

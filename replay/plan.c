@@ -181,7 +181,7 @@ pt_plan_check_tables(replay *r, int64_t stop_id, pt_err *err)
 		pt_ttable  *tt;
 
 		if (rv == NULL || !pt_events_wanted(r, rt->schema, rt->table) || pt_plan_dropped(r, rt, rv) ||
-			(!r->opts->create_tables && pt_versions_renamed_to(rt, rv->version)))
+			(!r->opts->create_tables && pt_versions_renamed_to(r->versions, rt, rv->version)))
 			continue;
 		ntables++;
 		if ((tt = pt_events_table(r, rt->schema, rt->table, rv->version, err)) == NULL || !pt_events_loaded(r, tt, err))

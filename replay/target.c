@@ -28,6 +28,26 @@
 	"  WHERE indrelid = a.attrelid AND (indisprimary OR indisreplident) ORDER BY indisprimary DESC LIMIT 1) k ON true " \
 	"WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
 
+/*
+ * A partition in the target: the root of its partition tree (quoted), and
+ * whether the root's primary key has the table's key columns (a key then
+ * finds at most one row through the root).
+ */
+#define ROOT_SQL \
+	"SELECT quote_ident(n.nspname) || '.' || quote_ident(r.relname), " \
+	"coalesce((SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_index i JOIN pg_attribute a " \
+	"  ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) WHERE i.indrelid = r.oid AND i.indisprimary) = " \
+	"  (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_index i JOIN pg_attribute a " \
+	"  ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) WHERE i.indrelid = c.oid AND i.indisprimary), false) " \
+	"FROM pg_class c JOIN pg_class r ON r.oid = pg_partition_root(c.oid) " \
+	"JOIN pg_namespace n ON n.oid = r.relnamespace WHERE c.oid = $1::regclass AND c.relispartition"
+
+/* A partition's parent (quoted) and bound in the target. */
+#define ATTACHED_SQL \
+	"SELECT quote_ident(n.nspname) || '.' || quote_ident(p.relname), pg_get_expr(c.relpartbound, c.oid) " \
+	"FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid JOIN pg_class p ON p.oid = i.inhparent " \
+	"JOIN pg_namespace n ON n.oid = p.relnamespace WHERE c.oid = $1::regclass AND c.relispartition"
+
 static bool run(PGconn *conn, const char *sql, pt_err *err);
 
 static void
@@ -40,8 +60,11 @@ clear_columns(pt_ttable *tt)
 	}
 	free(tt->cols);
 	free(tt->pk);
+	free(tt->root);
 	tt->cols = NULL;
 	tt->pk = NULL;
+	tt->root = NULL;
+	tt->root_keyed = false;
 	tt->ncols = tt->npk = 0;
 }
 
@@ -95,6 +118,28 @@ pt_ttable_free(pt_ttable *tt)
 	free(tt);
 }
 
+/*
+ * A partition is written through the root of its tree, so that the target
+ * routes each row by the bounds it has (they may differ from the ones the
+ * source had when the log named this partition: ATTACH, DETACH, DEFAULT).
+ */
+static bool
+load_root(PGconn *conn, pt_ttable *tt, pt_err *err)
+{
+	const char *params[1] = {tt->qname};
+	PGresult   *res = pt_pq_exec_params(conn, ROOT_SQL, 1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 2, err);
+
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) == 1)
+	{
+		tt->root = pt_strdup(PQgetvalue(res, 0, 0));
+		tt->root_keyed = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	}
+	PQclear(res);
+	return true;
+}
+
 bool
 pt_target_load(PGconn *conn, pt_ttable *tt, pt_err *err)
 {
@@ -133,7 +178,7 @@ pt_target_load(PGconn *conn, pt_ttable *tt, pt_err *err)
 	}
 	tt->npk = npk;
 	PQclear(res);
-	return true;
+	return load_root(conn, tt, err);
 }
 
 int
@@ -320,6 +365,8 @@ pt_target_create(PGconn *conn, pt_ttable *tt, const pt_rversion *rv, pt_log *log
 		if (!ensure_parent(conn, rv, log, err))
 			return false;
 		pt_buf_printf(&sql, "CREATE TABLE %s PARTITION OF %s %s", tt->qname, rv->parent, rv->partition_bound);
+		if (rv->partition_key)
+			pt_buf_printf(&sql, " PARTITION BY %s", rv->partition_key);	/* a level of a multi-level tree */
 		ok = run(conn, sql.data, err);
 	}
 	else
@@ -494,6 +541,26 @@ change_key(evolve *e, const pt_rversion *to)
 	return ok;
 }
 
+/*
+ * A column gone and another new, matched by name (a version without
+ * attnums: opened from the stream) may have been a rename: its values are
+ * not carried over, and the operator is told so.
+ */
+static void
+warn_unproven(evolve *e, const pt_rversion *from, const pt_rversion *to, const bool *kept)
+{
+	bool		added = false;
+
+	for (int s = 0; s < to->ncols; s++)
+		added |= !kept[s];
+	for (int c = 0; added && c < from->ncols; c++)
+		if (!(from->cols[c].attnum > 0 && to->ncols > 0 && to->cols[0].attnum > 0) && successor(from, c, to) < 0)
+			pt_log_warning(e->log, "table %s: column \"%s\" of version %d is not in version %d, which has new "
+						   "columns; without attnums (a version opened from the stream) a rename cannot be told "
+						   "from a drop, so its values are not carried over", e->tt->qname, from->cols[c].name,
+						   from->version, to->version);
+}
+
 static bool
 evolve_columns(evolve *e, const pt_rversion *from, const pt_rversion *to)
 {
@@ -512,6 +579,7 @@ evolve_columns(evolve *e, const pt_rversion *from, const pt_rversion *to)
 		else if (pt_target_column(e->tt, from->cols[c].name, strlen(from->cols[c].name)) >= 0)
 			ok = with_ident(e, "DROP COLUMN ", from->cols[c].name, "");
 	}
+	warn_unproven(e, from, to, kept);
 	/* what the table has now: a column dropped above may come back under its name */
 	ok = ok && pt_target_load(e->conn, e->tt, e->err);
 	for (int s = 0; ok && s < to->ncols; s++)
@@ -521,16 +589,104 @@ evolve_columns(evolve *e, const pt_rversion *from, const pt_rversion *to)
 	return ok;
 }
 
+/* The table's parent in the target (quoted) and its bound, or NULLs (owned by the caller). */
+static bool
+attached_to(PGconn *conn, const pt_ttable *tt, char **parent, char **bound, pt_err *err)
+{
+	const char *params[1] = {tt->qname};
+	PGresult   *res = pt_pq_exec_params(conn, ATTACHED_SQL, 1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 2, err);
+
+	*parent = *bound = NULL;
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) == 1)
+	{
+		*parent = pt_strdup(PQgetvalue(res, 0, 0));
+		*bound = pt_strdup(PQgetvalue(res, 0, 1));
+	}
+	PQclear(res);
+	return true;
+}
+
+/* ALTER TABLE parent DETACH|ATTACH PARTITION tt [bound] */
+static bool
+partition_command(PGconn *conn, const pt_ttable *tt, const char *parent, const char *bound, pt_log *log,
+				  pt_err *err)
+{
+	pt_buf		sql = PT_BUF_INIT;
+	bool		ok;
+
+	pt_buf_printf(&sql, "ALTER TABLE %s %s PARTITION %s%s%s", parent, bound ? "ATTACH" : "DETACH", tt->qname,
+				  bound ? " " : "", bound ? bound : "");
+	ok = run(conn, sql.data, err);
+	pt_buf_free(&sql);
+	if (ok)
+		pt_log_info(log, "table %s: %s %s%s%s", tt->qname, bound ? "attached to" : "detached from", parent,
+					bound ? " " : "", bound ? bound : "");
+	return ok;
+}
+
+/*
+ * The table under the parent version `to` names, with its bound (ATTACH /
+ * DETACH PARTITION as the source did), from what the target has now.
+ */
+static bool
+reparent(PGconn *conn, pt_ttable *tt, const pt_rversion *to, pt_log *log, pt_err *err)
+{
+	char	   *parent,
+			   *bound;
+	bool		want = to->parent && to->partition_bound;
+	bool		same,
+				ok;
+
+	if (!attached_to(conn, tt, &parent, &bound, err))
+		return false;
+	same = want && parent && strcmp(parent, to->parent) == 0 && strcmp(bound, to->partition_bound) == 0;
+	ok = same || !parent || partition_command(conn, tt, parent, NULL, log, err);
+	if (ok && want && !same)
+		ok = ensure_parent(conn, to, log, err) && partition_command(conn, tt, to->parent, to->partition_bound, log, err);
+	free(parent);
+	free(bound);
+	return ok;
+}
+
+bool
+pt_target_bound(PGconn *conn, const pt_ttable *tt, char **bound, pt_err *err)
+{
+	char	   *parent;
+	bool		ok = attached_to(conn, tt, &parent, bound, err);
+
+	free(parent);
+	return ok;
+}
+
+bool
+pt_target_detach(PGconn *conn, pt_ttable *tt, const char *parent, pt_log *log, pt_err *err)
+{
+	char	   *now,
+			   *bound;
+	bool		ok;
+
+	if (!attached_to(conn, tt, &now, &bound, err))
+		return false;
+	ok = now == NULL || strcmp(now, parent) != 0 || partition_command(conn, tt, now, NULL, log, err);
+	free(now);
+	free(bound);
+	return ok && pt_target_load(conn, tt, err);
+}
+
 bool
 pt_target_evolve(PGconn *conn, pt_ttable *tt, const pt_rtable *rt, const pt_rversion *from,
 				 const pt_rversion *to, bool emptied, pt_log *log, pt_err *err)
 {
-	evolve		e = {conn, tt, to->parent ? to->parent : tt->qname, emptied, log, err};
+	/* a column change of a partition is made on its parent (it recurses); attached or detached, on itself */
+	bool		same_parent = from->parent && to->parent && strcmp(from->parent, to->parent) == 0;
+	evolve		e = {conn, tt, same_parent ? to->parent : tt->qname, emptied, log, err};
 	bool		ok;
 
 	(void) rt;
 	/* always read afresh: a partition's parent may have been changed meanwhile */
-	ok = pt_target_load(conn, tt, err) && evolve_columns(&e, from, to);
+	ok = pt_target_load(conn, tt, err) && evolve_columns(&e, from, to) && reparent(conn, tt, to, log, err);
 	if (ok && !to->parent && !same_key(from, to))
 		ok = change_key(&e, to);
 	if (!ok)

@@ -38,6 +38,8 @@ typedef struct pt_ttable
 	char	   *schema;			/* in the target */
 	char	   *table;
 	char	   *qname;			/* "schema"."table", quoted */
+	char	   *root;			/* a partition in the target: the root of its tree, quoted (else NULL) */
+	bool		root_keyed;		/* that root's primary key is the table's: a key finds one row through it */
 	bool		loaded;			/* catalog read since the last change */
 	bool		exists;
 	int			ncols;
@@ -47,6 +49,7 @@ typedef struct pt_ttable
 	int			version;		/* version the target table is at (0: unknown) */
 	pt_stmt    *stmts;			/* apply's prepared statements for it */
 	bool		warned_missing; /* "column not in target" said once */
+	bool		warned_bounds;	/* "emptied under other bounds" said once */
 	int64_t		known_loss;		/* NOT NULL numeric/float values that came as null */
 	int64_t		possible_loss;	/* nulls of nullable numeric/float columns from the stream */
 	struct pt_ttable *next;		/* the replay's list */
@@ -73,7 +76,8 @@ bool		pt_target_create(PGconn *conn, pt_ttable *tt, const pt_rversion *rv, pt_lo
 
 /*
  * Bring the table from version `from` to `to` of rt: renamed, added and
- * dropped columns, changed types and key. With emptied set (the table's
+ * dropped columns, changed types and key, and its place in a partition
+ * tree (attached to `to`'s parent with its bound, or detached). With emptied set (the table's
  * content is about to be replaced by a re-snapshot), type changes need no
  * conversion of existing rows.
  */
@@ -83,6 +87,12 @@ bool		pt_target_evolve(PGconn *conn, pt_ttable *tt, const pt_rtable *rt, const p
 /* The source renamed the table (or moved it to another schema): the target
  * table of `from` becomes the one of `to`. */
 bool		pt_target_rename(PGconn *conn, pt_ttable *from, pt_ttable *to, pt_err *err);
+
+/* The partition bound tt has in the target (pg_get_expr text, owned by the caller), or NULL. */
+bool		pt_target_bound(PGconn *conn, const pt_ttable *tt, char **bound, pt_err *err);
+
+/* DETACH PARTITION tt from parent (quoted), when the target has it there. */
+bool		pt_target_detach(PGconn *conn, pt_ttable *tt, const char *parent, pt_log *log, pt_err *err);
 
 /* DROP TABLE (a DDL event dropped it before the stop point). */
 bool		pt_target_drop(PGconn *conn, pt_ttable *tt, pt_err *err);

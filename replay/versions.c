@@ -6,6 +6,7 @@
  */
 #include "replay/versions.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@ struct pt_versions
 {
 	int			ntables;
 	pt_rtable  *tables;			/* sorted by schema, table */
+	int64_t		upto;			/* versions opened after this event are not yet (pt_versions_bound) */
 };
 
 /*
@@ -57,7 +59,6 @@ struct pt_versions
 	"unnest(s.primary_key) WITH ORDINALITY u(k, o) " \
 	"ORDER BY s.schema_name COLLATE \"C\", s.table_name COLLATE \"C\", s.version, o"
 
-static void find_homes(pt_versions *v);
 
 static char *
 dup_or_null(const PGresult *res, int row, int col)
@@ -194,7 +195,7 @@ pt_versions_load(PGconn *conn, const char *schema, pt_err *err)
 	ok = load_columns(v, conn, qschema, err) && load_keys(v, conn, qschema, err);
 	PQfreemem(qschema);
 	if (ok)
-		find_homes(v);
+		pt_versions_bound(v, INT64_MAX);
 	if (!ok)
 	{
 		pt_versions_free(v);
@@ -327,14 +328,18 @@ cmp_oid_entry(const void *a, const void *b)
 	return x->first_event_id < y->first_event_id ? -1 : x->first_event_id > y->first_event_id;
 }
 
-/* Each version's home: the table whose version of the same oid opened last. */
-static void
-find_homes(pt_versions *v)
+/*
+ * Each version's home: the table whose version of the same oid opened last
+ * by event v->upto (a rename after it has not happened yet).
+ */
+void
+pt_versions_bound(pt_versions *v, int64_t upto)
 {
 	int			n = 0,
 				k = 0;
 	oid_entry  *e;
 
+	v->upto = upto;
 	for (int i = 0; i < v->ntables; i++)
 		n += v->tables[i].nversions;
 	e = pt_calloc((size_t) n + 1, sizeof(oid_entry));
@@ -344,7 +349,7 @@ find_homes(pt_versions *v)
 			pt_rversion *rv = &v->tables[i].versions[j];
 
 			rv->home = &v->tables[i];
-			if (rv->oid != 0)
+			if (rv->oid != 0 && rv->first_event_id <= upto)
 				e[k++] = (oid_entry) {rv->oid, rv->first_event_id, &v->tables[i], rv};
 		}
 	qsort(e, (size_t) k, sizeof(oid_entry), cmp_oid_entry);
@@ -361,13 +366,21 @@ find_homes(pt_versions *v)
 	free(e);
 }
 
+int
+pt_versions_last(const pt_versions *v, const pt_rtable *t)
+{
+	const pt_rversion *rv = pt_versions_as_of(t, v->upto);
+
+	return v->upto == INT64_MAX || rv == NULL ? INT_MAX : rv->version;
+}
+
 const pt_rtable *
-pt_versions_renamed_to(const pt_rtable *t, int version)
+pt_versions_renamed_to(const pt_versions *v, const pt_rtable *t, int version)
 {
 	const pt_rversion *rv = pt_versions_get(t, version);
 
-	if (rv == NULL && t->nversions > 0)
-		rv = &t->versions[t->nversions - 1];	/* "the table as it is" */
+	if (rv == NULL)
+		rv = pt_versions_as_of(t, v->upto); /* "the table as it is" */
 	return rv && rv->home != t ? rv->home : NULL;
 }
 
@@ -425,8 +438,8 @@ pt_versions_follow(const pt_rtable *t, int version, const char *name, size_t len
 }
 
 const char *
-pt_versions_follow_into(const pt_rtable *from, int64_t oid, const char *name, const pt_rtable *to,
-						int *to_version, bool *by_attnum)
+pt_versions_follow_into(const pt_versions *v, const pt_rtable *from, int64_t oid, const char *name,
+						const pt_rtable *to, int *to_version, bool *by_attnum)
 {
 	const pt_rversion *last = NULL,
 			   *first = NULL;
@@ -434,7 +447,7 @@ pt_versions_follow_into(const pt_rtable *from, int64_t oid, const char *name, co
 				s;
 
 	for (int i = 0; i < from->nversions; i++)
-		if (from->versions[i].oid == oid)
+		if (from->versions[i].oid == oid && from->versions[i].first_event_id <= v->upto)
 			last = &from->versions[i];
 	for (int i = to->nversions - 1; i >= 0; i--)
 		if (to->versions[i].oid == oid)

@@ -5,8 +5,9 @@
  *
  * Loaded once per run (one row per table version: memory grows with
  * tables and versions, never with events). Columns keep their attnum when
- * the version came from a DDL event, so a renamed column is followed by
- * attnum; versions opened from the stream alone are matched by name.
+ * the version came from a DDL event or from the catalog (capture's
+ * snapshot), so a renamed column is followed by attnum; versions whose
+ * columns came from a change alone are matched by name.
  */
 #ifndef PGTRAIL_REPLAY_VERSIONS_H
 #define PGTRAIL_REPLAY_VERSIONS_H
@@ -47,7 +48,7 @@ typedef struct pt_rversion
 	int64_t		oid;			/* the table's oid at the source (0: not recorded) */
 	int64_t		schema_event_id;	/* its schema event (0: a version of before schema events) */
 	char	   *doc;			/* that event's row as loaded, which the stream must match */
-	const struct pt_rtable *home;	/* the table this incarnation (oid) is known as last */
+	const struct pt_rtable *home;	/* the table this incarnation (oid) is known as last (by the bound) */
 } pt_rversion;
 
 typedef struct pt_rtable
@@ -78,20 +79,33 @@ const pt_rversion *pt_versions_get(const pt_rtable *t, int version);
 const pt_rversion *pt_versions_as_of(const pt_rtable *t, int64_t event_id);
 
 /*
- * The table that t's version `version` was renamed to later (ALTER TABLE
- * ... RENAME TO / SET SCHEMA): the table whose version with the same oid
- * opened last. NULL when it was not renamed (or no oid was recorded).
+ * Replay stops at event upto (INT64_MAX: the whole log, as loaded): the
+ * schema "as it is" is the one in force there, never a later one. A
+ * point-in-time replay into the schema restored as of that point must
+ * use the names the log had then (a later rename or drop has not
+ * happened yet). Set on load to INT64_MAX.
  */
-const pt_rtable *pt_versions_renamed_to(const pt_rtable *t, int version);
+void		pt_versions_bound(pt_versions *v, int64_t upto);
+
+/* The version of t in force at the bound (INT_MAX: unbounded, or none yet). */
+int			pt_versions_last(const pt_versions *v, const pt_rtable *t);
 
 /*
- * The name column `name` of from's last version of an incarnation (oid)
- * has in the first version of that oid in to, the table it was renamed to:
- * by attnum when both recorded it (*by_attnum stays), else by name
- * (*by_attnum false). NULL when absent.
+ * The table that t's version `version` was renamed to later (ALTER TABLE
+ * ... RENAME TO / SET SCHEMA): the table whose version with the same oid
+ * opened last by the bound. NULL when it was not renamed (or no oid was
+ * recorded). A version t has not got: t as it is at the bound.
  */
-const char *pt_versions_follow_into(const pt_rtable *from, int64_t oid, const char *name, const pt_rtable *to,
-									int *to_version, bool *by_attnum);
+const pt_rtable *pt_versions_renamed_to(const pt_versions *v, const pt_rtable *t, int version);
+
+/*
+ * The name column `name` of from's last version (by the bound) of an
+ * incarnation (oid) has in the first version of that oid in to, the table
+ * it was renamed to: by attnum when both recorded it (*by_attnum stays),
+ * else by name (*by_attnum false). NULL when absent.
+ */
+const char *pt_versions_follow_into(const pt_versions *v, const pt_rtable *from, int64_t oid, const char *name,
+									const pt_rtable *to, int *to_version, bool *by_attnum);
 
 /* Index of the column named name in version rv, or -1. */
 int			pt_rversion_column(const pt_rversion *rv, const char *name, size_t len);
