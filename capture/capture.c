@@ -279,6 +279,8 @@ on_commit(capture *c, const pt_w2j_change *ch, pt_err *err)
 static bool
 record_version(capture *c, const pt_table_version *tv, const char *columns, const char *details, pt_err *err)
 {
+	PGconn	   *catalog;
+
 	if (!batch_open(c, err))
 		return false;
 	for (int i = 0; i < c->nsinks; i++)
@@ -286,7 +288,10 @@ record_version(capture *c, const pt_table_version *tv, const char *columns, cons
 			!c->sinks[i].ops->schema_version(c->sinks[i].state, tv->schema_name, tv->table_name, tv->version,
 											 columns, (const char *const *) tv->pk, tv->npk, details, err))
 			return false;
-	return pt_losses_version(c->losses, tv->schema_name, tv->table_name, tv->npk, details, err);
+	/* the catalog is read outside the sink's open batch (which may be on the source) */
+	catalog = pt_schemas_catalog(c->schemas, err);
+	return catalog != NULL && pt_losses_version(c->losses, catalog, tv->schema_name, tv->table_name, tv->npk,
+												 details, err);
 }
 
 /*

@@ -45,10 +45,11 @@ bool		pt_losses_nontx_message(pt_losses *l, const char *prefix, pt_lsn lsn, pt_e
 /*
  * A version of a table opened (details: what the catalog said then, may be
  * NULL): without a key, a replica identity DEFAULT or NOTHING is said and
- * counted as no_replica_identity (once per table, with the catalog check).
+ * counted as no_replica_identity (once per table) when the source's catalog
+ * (conn) still finds the table so: a passing state is not a loss.
  */
-bool		pt_losses_version(pt_losses *l, const char *schema, const char *table, int npk, const char *details,
-							  pt_err *err);
+bool		pt_losses_version(pt_losses *l, PGconn *conn, const char *schema, const char *table, int npk,
+							  const char *details, pt_err *err);
 
 /* Captured tables that are unlogged or have no replica identity, from the catalog on conn. */
 bool		pt_losses_check_tables(pt_losses *l, PGconn *conn, const pt_filter *filter, pt_err *err);

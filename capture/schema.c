@@ -371,6 +371,12 @@ catalog(pt_schemas *s, pt_err *err)
 	return s->catalog;
 }
 
+PGconn *
+pt_schemas_catalog(pt_schemas *s, pt_err *err)
+{
+	return catalog(s, err);
+}
+
 /*
  * The typmod of a version's column i, resolved from its recorded name on
  * first need (a version loaded from the store or defined by DDL records

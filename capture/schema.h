@@ -69,6 +69,13 @@ pt_schemas *pt_schemas_new(PGconn *store_conn, const char *store_schema, const c
 void		pt_schemas_free(pt_schemas *s);
 
 /*
+ * The registry's own connection to the source for catalog reads (opened on
+ * first use; borrowed: the registry closes it). Outside every transaction of
+ * capture's, so a read there never touches the sink's open batch.
+ */
+PGconn	   *pt_schemas_catalog(pt_schemas *s, pt_err *err);
+
+/*
  * The table's current version given this I/U/D/T change. *opened is true
  * when the change opened a new version: then *columns_json and *details
  * (JSON texts owned by the registry, details may be NULL) describe it.
