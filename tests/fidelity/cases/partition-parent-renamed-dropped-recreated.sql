@@ -1,5 +1,4 @@
 -- a partitioned parent renamed, dropped, and a plain table made under its new name: --create-tables took the new table for the old parent (exit 3: "has no column v", "invalid input syntax for type pg_lsn"); found by seed 28
-pgtrail-replay: error: one of events 8651 to 8654 (inserted together): "public"."t2~3": invalid input syntax for type pg_lsn: "<b/>"
 -- live capture: off
 --@ session 1
 CREATE TABLE "public"."t2" (id integer NOT NULL, "Mixed Case" box, "b" text[], "select" pg_lsn, PRIMARY KEY (id)) PARTITION BY HASH (id) ; CREATE TABLE "public"."t2_h0" PARTITION OF "public"."t2" FOR VALUES WITH (MODULUS 3, REMAINDER 0) ; CREATE TABLE "public"."t2_h1" PARTITION OF "public"."t2" FOR VALUES WITH (MODULUS 3, REMAINDER 1) ; CREATE TABLE "public"."t2_h2" PARTITION OF "public"."t2" FOR VALUES WITH (MODULUS 3, REMAINDER 2);
