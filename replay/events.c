@@ -178,7 +178,10 @@ cmp_opening(const void *a, const void *b)
 	const opening *x = a,
 			   *y = b;
 
-	return x->event_id < y->event_id ? -1 : x->event_id > y->event_id;
+	if (x->event_id != y->event_id)
+		return x->event_id < y->event_id ? -1 : 1;
+	/* one ddl event opens a tree's versions: in the order of their schema events, parents first */
+	return x->rv->schema_event_id < y->rv->schema_event_id ? -1 : x->rv->schema_event_id > y->rv->schema_event_id;
 }
 
 /* (Re)load the versions, and the openings after the last applied event. */
