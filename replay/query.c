@@ -24,6 +24,7 @@
 #include "replay/replay.h"
 #include "replay/run.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,21 +36,29 @@
 #include "core/schema_event.h"
 #include "replay/versions.h"
 
+/*
+ * The table's events are those of its identity (oid): under each name it
+ * had, between the first version of it under that name and the rename away
+ * ($1..$8: arrays of schema, table, first event id, end event id; NULL: open).
+ */
+#define IDENTITY_SQL \
+	"EXISTS (SELECT FROM unnest($1::text[], $2::text[], $7::bigint[], $8::bigint[]) u(s, t, lo, hi) WHERE schema_name = u.s AND table_name = u.t AND (u.lo IS NULL OR id >= u.lo) AND (u.hi IS NULL OR id < u.hi))"
+
 #define EVENTS_SQL \
 	"SELECT id, committed_at, op, actor, action, metadata::text, row::text, false AS away, schema_version, " \
 	"  CASE WHEN op = 'update' AND unchanged <> '{}' AND old IS NOT NULL AND NOT old::jsonb @> $3::text::jsonb " \
-	"       THEN old::text END AS moved_in_from " \
-	"FROM %1$s.events WHERE (key::text = $3::text OR key::text = $6::text) AND schema_name = $1 AND table_name = $2 " \
+	"       THEN old::text END AS moved_in_from, schema_name, table_name " \
+	"FROM %1$s.events WHERE (key::text = $3::text OR key::text = $6::text) AND " IDENTITY_SQL " " \
 	"  AND ($4::timestamptz IS NULL OR committed_at <= $4::timestamptz) AND ($5::bigint IS NULL OR id < $5::bigint) " \
 	"UNION ALL " \
-	"SELECT id, committed_at, op, actor, action, metadata::text, row::text, true, schema_version, NULL " \
+	"SELECT id, committed_at, op, actor, action, metadata::text, row::text, true, schema_version, NULL, schema_name, table_name " \
 	"FROM %1$s.events WHERE op = 'update' AND old IS NOT NULL AND old::text <> key::text " \
-	"  AND old::jsonb @> $3::text::jsonb AND NOT key::jsonb @> $3::text::jsonb AND schema_name = $1 AND table_name = $2 " \
+	"  AND old::jsonb @> $3::text::jsonb AND NOT key::jsonb @> $3::text::jsonb AND " IDENTITY_SQL " " \
 	"  AND ($4::timestamptz IS NULL OR committed_at <= $4::timestamptz) AND ($5::bigint IS NULL OR id < $5::bigint) " \
 	"UNION ALL " \
-	"SELECT id, committed_at, op, actor, action, metadata::text, NULL, true, schema_version, NULL " \
+	"SELECT id, committed_at, op, actor, action, metadata::text, NULL, true, schema_version, NULL, schema_name, table_name " \
 	"FROM %1$s.events WHERE op IN ('truncate', 'gap', 'ddl') " \
-	"  AND (op = 'gap' OR (schema_name = $1 AND table_name = $2 AND " \
+	"  AND (op = 'gap' OR (" IDENTITY_SQL " AND " \
 	"       (op = 'truncate' OR row->>'command_tag' = 'DROP TABLE'))) " \
 	"  AND ($4::timestamptz IS NULL OR committed_at <= $4::timestamptz) AND ($5::bigint IS NULL OR id < $5::bigint) " \
 	"ORDER BY 1"
@@ -66,6 +75,8 @@ typedef struct rowstate
 {
 	bool		exists;
 	int			version;		/* the table version the names follow (0: unknown) */
+	const pt_rtable *rt;		/* the table (name) that version is of */
+	const pt_versions *all;		/* every table, to find an event's by its name */
 	int			n;
 	int			cap;
 	char	  **names;
@@ -131,17 +142,59 @@ row_json(const rowstate *s, pt_buf *out)
 	pt_buf_putc(out, '}');
 }
 
-/* Rename and drop the row's columns as the table changed up to version to. */
+/*
+ * The value a column added by version rv has on a row written before: its
+ * constant default (PostgreSQL's fast default: no row event), else NULL.
+ * A default that cannot be evaluated here (a volatile one rewrote the
+ * table, so the row's snapshot follows) reads NULL.
+ */
+static char *
+added_value(PGconn *conn, const pt_rcolumn *c)
+{
+	pt_buf		sql = PT_BUF_INIT;
+	pt_err		err;
+	PGresult   *res = NULL;
+	char	   *value = NULL;
+
+	pt_err_clear(&err);
+	if (conn == NULL || c->default_expr == NULL || !pt_pq_command(conn, "SAVEPOINT pt_added", &err))
+		return NULL;
+	pt_buf_printf(&sql, "SELECT CAST((%s) AS %s)::text", c->default_expr, c->type);
+	res = pt_pq_exec_params(conn, sql.data, 0, NULL, PGRES_TUPLES_OK, 1, 1, &err);
+	if (res != NULL && !PQgetisnull(res, 0, 0))
+		value = pt_strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	pt_pq_command(conn, res ? "RELEASE SAVEPOINT pt_added" : "ROLLBACK TO SAVEPOINT pt_added", &err);
+	pt_buf_free(&sql);
+	pt_err_clear(&err);
+	return value;
+}
+
+/* Give an existing row the columns version rv has that it lacks (added since). */
 static void
-row_follow(rowstate *s, const pt_rtable *rt, int to)
+row_add_columns(rowstate *s, PGconn *conn, const pt_rversion *rv)
+{
+	for (int c = 0; s->exists && rv != NULL && c < rv->ncols; c++)
+	{
+		const pt_rcolumn *col = &rv->cols[c];
+		pt_text		name = {col->name, strlen(col->name)};
+		int			i;
+
+		for (i = 0; i < s->n && strcmp(s->names[i], col->name) != 0; i++)
+			;
+		if (i < s->n || col->is_virtual || col->generated || col->identity)
+			continue;
+		row_set(s, name, (pt_text) {NULL, 0});
+		s->values[s->n - 1] = added_value(conn, col);
+	}
+}
+
+/* Rename and drop the row's columns as the table changed from s->version to to (one step). */
+static void
+row_step(rowstate *s, const pt_rtable *rt, int to)
 {
 	int			kept = 0;
 
-	if (rt == NULL || s->version == 0 || to <= s->version)
-	{
-		s->version = to > s->version ? to : s->version;
-		return;
-	}
 	for (int i = 0; i < s->n; i++)
 	{
 		const char *name = pt_versions_follow(rt, s->version, s->names[i], strlen(s->names[i]), to, NULL);
@@ -165,15 +218,60 @@ row_follow(rowstate *s, const pt_rtable *rt, int to)
 	s->version = to;
 }
 
+/*
+ * Follow the row's columns version by version up to version to: renamed,
+ * dropped, and the ones added since given their default (or NULL).
+ */
+static void
+row_follow(rowstate *s, const pt_rtable *rt, PGconn *conn, int to)
+{
+	if (rt != NULL && s->rt != NULL && rt != s->rt)
+	{
+		/* renamed: the columns are as they were; any new ones added */
+		s->rt = rt;
+		s->version = to;
+		row_add_columns(s, conn, pt_versions_get(rt, to));
+		return;
+	}
+	s->rt = rt ? rt : s->rt;
+	if (rt == NULL || s->version == 0 || to <= s->version)
+	{
+		s->version = to > s->version ? to : s->version;
+		return;
+	}
+	for (int v = 0; v < rt->nversions; v++)
+	{
+		if (rt->versions[v].version <= s->version || rt->versions[v].version > to)
+			continue;
+		row_step(s, rt, rt->versions[v].version);
+		row_add_columns(s, conn, &rt->versions[v]);
+	}
+	s->version = to;
+}
+
+/* The table of event i by its name (a table renamed has its events under each name). */
+static const pt_rtable *
+event_table(const pt_versions *all, const PGresult *res, int i, const pt_rtable *fallback)
+{
+	const pt_rtable *t = NULL;
+
+	if (all != NULL && !PQgetisnull(res, i, 10))
+		t = pt_versions_table(all, PQgetvalue(res, i, 10), (size_t) PQgetlength(res, i, 10),
+							  PQgetvalue(res, i, 11), (size_t) PQgetlength(res, i, 11));
+	return t ? t : fallback;
+}
+
 /* Fold one event into the row. */
 static bool
-fold(rowstate *s, const pt_rtable *rt, const PGresult *res, int i, pt_jsonobj *obj, pt_err *err)
+fold(rowstate *s, const pt_rtable *rt, PGconn *conn, const PGresult *res, int i, pt_jsonobj *obj, pt_err *err)
 {
+	/* the version is one of the table under the name the event has */
+	rt = rt ? event_table(s->all, res, i, rt) : NULL;
 	const char *op = PQgetvalue(res, i, 2);
 	bool		away = strcmp(PQgetvalue(res, i, 7), "t") == 0;
 
 	if (!PQgetisnull(res, i, 8))
-		row_follow(s, rt, atoi(PQgetvalue(res, i, 8)));
+		row_follow(s, rt, conn, atoi(PQgetvalue(res, i, 8)));
 
 	if (away || strcmp(op, "delete") == 0)
 	{
@@ -358,7 +456,97 @@ typedef struct query
 	pt_buf		sql;
 	pt_buf		line;
 	FILE	   *out;
+	pt_buf		ident[4];		/* the identity's names: schema, table, from, to event ids (array literals) */
 } query;
+
+/* One element of an array literal: a quoted text, or NULL. */
+static void
+array_put(pt_buf *a, const char *text)
+{
+	pt_buf_puts(a, a->len > 1 ? "," : "");
+	if (text == NULL)
+	{
+		pt_buf_puts(a, "NULL");
+		return;
+	}
+	pt_buf_putc(a, '"');
+	for (const char *p = text; *p; p++)
+	{
+		if (*p == '"' || *p == '\\')
+			pt_buf_putc(a, '\\');
+		pt_buf_putc(a, *p);
+	}
+	pt_buf_putc(a, '"');
+}
+
+/* One name of the identity, from its event id lo up to hi (0: open). */
+static void
+ident_put(query *qr, const pt_rtable *t, int64_t lo, int64_t hi)
+{
+	char		lo_text[24],
+				hi_text[24];
+
+	snprintf(lo_text, sizeof(lo_text), "%lld", (long long) lo);
+	snprintf(hi_text, sizeof(hi_text), "%lld", (long long) hi);
+	array_put(&qr->ident[0], t->schema);
+	array_put(&qr->ident[1], t->table);
+	array_put(&qr->ident[2], lo ? lo_text : NULL);
+	array_put(&qr->ident[3], hi ? hi_text : NULL);
+}
+
+/* The version of oid opened first after event `after`, and its table (NULL: none). */
+static const pt_rversion *
+next_of_oid(const pt_versions *versions, int64_t oid, int64_t after, const pt_rtable **table)
+{
+	const pt_rversion *first = NULL;
+
+	for (int i = 0; i < pt_versions_count(versions); i++)
+	{
+		const pt_rtable *t = pt_versions_at(versions, i);
+
+		for (int j = 0; j < t->nversions; j++)
+			if (t->versions[j].oid == oid && t->versions[j].first_event_id > after &&
+				(first == NULL || t->versions[j].first_event_id < first->first_event_id))
+			{
+				first = &t->versions[j];
+				*table = t;
+			}
+	}
+	return first;
+}
+
+/*
+ * The names the table of version `version` had (same oid): each from the
+ * version that took the name until the one that took the next, in order.
+ * Without an oid, the name alone.
+ */
+static void
+identity_names(query *qr, const pt_versions *versions, int version)
+{
+	const pt_rversion *rv = pt_versions_get(qr->rt, version);
+	const pt_rversion *f;
+	const pt_rtable *prev = NULL,
+			   *t = NULL;
+	int64_t		prev_lo = 0;
+
+	if (rv == NULL && qr->rt->nversions > 0)
+		rv = &qr->rt->versions[qr->rt->nversions - 1];
+	for (int i = 0; i < 4; i++)
+		pt_buf_putc(&qr->ident[i], '{');
+	for (int64_t after = 0; rv != NULL && rv->oid != 0 && (f = next_of_oid(versions, rv->oid, after, &t)) != NULL;
+		 after = f->first_event_id)
+	{
+		if (t == prev)
+			continue;
+		if (prev != NULL)
+			ident_put(qr, prev, prev_lo, f->first_event_id);
+		prev_lo = prev ? f->first_event_id : 0;
+		prev = t;
+	}
+	ident_put(qr, prev ? prev : qr->rt, prev_lo, 0);
+	for (int i = 0; i < 4; i++)
+		pt_buf_putc(&qr->ident[i], '}');
+}
 
 /* Is name one of rv's key columns? */
 static bool
@@ -428,14 +616,15 @@ fold_key(query *qr, const char *key, const char *alt, int64_t before, int depth,
 		 pt_err *err)
 {
 	char		before_text[24];
-	const char *params[6] = {qr->schema, qr->table, key, qr->q->as_of, before ? before_text : NULL, alt};
+	const char *params[8] = {qr->ident[0].data, qr->ident[1].data, key, qr->q->as_of, before ? before_text : NULL, alt,
+	qr->ident[2].data, qr->ident[3].data};
 	pt_jsonobj	obj;
 	pt_buf		from = PT_BUF_INIT;
 	PGresult   *res;
 	bool		ok = true;
 
 	snprintf(before_text, sizeof(before_text), "%lld", (long long) before);
-	res = pt_pq_exec_params(qr->conn, qr->sql.data, 6, params, PGRES_TUPLES_OK, PT_PQ_ANY, 10, err);
+	res = pt_pq_exec_params(qr->conn, qr->sql.data, 8, params, PGRES_TUPLES_OK, PT_PQ_ANY, 12, err);
 	if (res == NULL)
 		return false;
 	pt_jsonobj_init(&obj);
@@ -452,7 +641,7 @@ fold_key(query *qr, const char *key, const char *alt, int64_t before, int depth,
 				ok = fold_key(qr, from.data, from.data, strtoll(PQgetvalue(res, i, 0), NULL, 10), depth + 1, s,
 							  false, err);
 		}
-		ok = ok && fold(s, qr->rt, res, i, &obj, err);
+		ok = ok && fold(s, qr->rt, qr->conn, res, i, &obj, err);
 		if (ok && print && (!resets || had))
 			print_history_line(qr->out, res, i, s, qr->q->table_format, &qr->line);
 	}
@@ -588,7 +777,8 @@ run_query(PGconn *conn, const pt_query_opts *q, const char *schema, const char *
 		  pt_jsonobj *user_key, FILE *out, pt_err *err)
 {
 	pt_buf		ordered = PT_BUF_INIT;
-	query		qr = {conn, q, schema, table, NULL, PT_BUF_INIT, PT_BUF_INIT, out};
+	query		qr = {conn, q, schema, table, NULL, PT_BUF_INIT, PT_BUF_INIT, out,
+		{PT_BUF_INIT, PT_BUF_INIT, PT_BUF_INIT, PT_BUF_INIT}};
 	pt_versions *versions = NULL;
 	rowstate	s;
 	int			final_version = 0;
@@ -605,6 +795,11 @@ run_query(PGconn *conn, const pt_query_opts *q, const char *schema, const char *
 	}
 	if (ok)
 	{
+		identity_names(&qr, versions, q->as_of ? final_version : INT_MAX);
+		s.all = versions;
+	}
+	if (ok)
+	{
 		if (q->table_format && !q->as_of)
 			fprintf(out, "%-8s  %-29s  %-10s  %-24s  %-18s  %s\n", "event", "committed_at", "op", "actor", "action",
 					"row");
@@ -615,7 +810,7 @@ run_query(PGconn *conn, const pt_query_opts *q, const char *schema, const char *
 	}
 	if (ok && q->as_of)
 	{
-		row_follow(&s, qr.rt, final_version);
+		row_follow(&s, qr.rt, conn, final_version);
 		print_row(out, &s, q->table_format, &qr.line);
 	}
 	row_clear(&s);
@@ -623,6 +818,8 @@ run_query(PGconn *conn, const pt_query_opts *q, const char *schema, const char *
 	free(s.values);
 	pt_buf_free(&qr.sql);
 	pt_buf_free(&qr.line);
+	for (int i = 0; i < 4; i++)
+		pt_buf_free(&qr.ident[i]);
 	pt_buf_free(&ordered);
 	pt_versions_free(versions);
 	return ok;
