@@ -169,8 +169,12 @@ else
     echo "note: no ::1 on this host; :PORT checked over IPv4 only"
 fi
 check PGTRAIL_CAPTURE_METRICS "the health check passes against $(val PGTRAIL_CAPTURE_METRICS), over IPv4 and IPv6"
-curl -sf "http://127.0.0.1:$metrics_port/metrics" | grep -q '^pgtrail_capture_events_total' ||
-    fail "/metrics has no pgtrail_capture_events_total"
+# the event table is written before the metrics view is refreshed: wait for the snapshot's count
+until curl -sf --max-time 5 "http://127.0.0.1:$metrics_port/metrics" |
+        grep -q '^pgtrail_capture_events_total{schema="public",table="orders",op="snapshot"} 5$'; do
+    [ "$SECONDS" -lt "$until" ] || fail "/metrics does not count the 5 snapshot events of public.orders"
+    sleep 0.2
+done
 
 # Kafka: the inserts, in the format asked for
 topic=pgtrail.public.orders
