@@ -319,20 +319,22 @@ to_values(replay *r, pt_ttable *tt, const pt_rtable *rt, int version, pt_text js
 }
 
 /*
- * *by_key when where holds the target's key columns and nothing else (the
- * log's old row is the key): they are then put in key order. An old row
- * that holds more (REPLICA IDENTITY FULL) is kept whole: apply finds the
- * row by it, which stays exact when a deferrable key is shared by two
- * rows for a while (a swap inside one transaction).
+ * *by_key when the log's old row (logged members) is the key and where
+ * holds the target's key columns: they are then put in key order. An old
+ * row that holds more (REPLICA IDENTITY FULL) is kept whole: apply finds
+ * the row by it, which stays exact when a deferrable key is shared by two
+ * rows for a while (a swap inside one transaction), even where the target
+ * has only the key columns left (the others dropped since): apply then
+ * changes one of the rows holding the key, never all.
  */
 static void
-key_only(const pt_ttable *tt, pt_values *where, bool *by_key)
+key_only(const pt_ttable *tt, int logged, pt_values *where, bool *by_key)
 {
 	pt_values	keep = *where;
 	int			n = 0;
 
 	*by_key = false;
-	if (tt->npk == 0 || where->n != tt->npk)
+	if (tt->npk == 0 || where->n != tt->npk || logged > tt->npk)
 		return;
 	for (int p = 0; p < tt->npk; p++)
 	{
@@ -456,14 +458,14 @@ apply_row(replay *r, const pt_event *ev, pt_err *err)
 			if (!to_values(r, tt, rt, version, ev->row, true, true, &r->obj, &r->set, err) ||
 				!to_values(r, tt, rt, version, ev->old.ptr ? ev->old : ev->key, false, false, &r->obj2, &r->where, err))
 				return false;
-			key_only(tt, &r->where, &by_key);
+			key_only(tt, r->obj2.n, &r->where, &by_key);
 			if (r->set.n == 0)
 				return true;	/* nothing the target holds changed */
 			return pt_apply_change(r->ap, tt, &r->set, &r->where, by_key, ev->id, err);
 		case PT_OP_DELETE:
 			if (!to_values(r, tt, rt, version, ev->old.ptr ? ev->old : ev->key, false, false, &r->obj2, &r->where, err))
 				return false;
-			key_only(tt, &r->where, &by_key);
+			key_only(tt, r->obj2.n, &r->where, &by_key);
 			return pt_apply_change(r->ap, tt, NULL, &r->where, by_key, ev->id, err);
 		case PT_OP_TRUNCATE:
 			return pt_events_empty_table(r, tt, ev->id, err);
