@@ -319,13 +319,14 @@ to_values(replay *r, pt_ttable *tt, const pt_rtable *rt, int version, pt_text js
 }
 
 /*
- * *by_key when the log's old row (logged members) is the key and where
- * holds the target's key columns: they are then put in key order. An old
- * row that holds more (REPLICA IDENTITY FULL) is kept whole: apply finds
- * the row by it, which stays exact when a deferrable key is shared by two
- * rows for a while (a swap inside one transaction), even where the target
- * has only the key columns left (the others dropped since): apply then
- * changes one of the rows holding the key, never all.
+ * *by_key when where holds the target's key columns and nothing else: they
+ * are then put in key order, and the key finds the one row. Not so for a
+ * deferrable key, which two rows may share for a while (a swap inside one
+ * transaction), when the log holds more than the key (the whole old row,
+ * REPLICA IDENTITY FULL) or the target holds nothing but the key (the rows
+ * sharing it are then equal): apply then changes one row equal to where,
+ * never both. A deferrable key logged alone, with more columns in the
+ * target, stays by key: if two rows hold it, apply stops rather than guess.
  */
 static void
 key_only(const pt_ttable *tt, int logged, pt_values *where, bool *by_key)
@@ -334,7 +335,8 @@ key_only(const pt_ttable *tt, int logged, pt_values *where, bool *by_key)
 	int			n = 0;
 
 	*by_key = false;
-	if (tt->npk == 0 || where->n != tt->npk || logged > tt->npk)
+	if (tt->npk == 0 || where->n != tt->npk ||
+		(tt->key_deferrable && (logged > tt->npk || tt->ncols == tt->npk)))
 		return;
 	for (int p = 0; p < tt->npk; p++)
 	{

@@ -19,12 +19,12 @@
 
 #define SQLSTATE_UNDEFINED_OBJECT "42704"
 
-/* Columns in attnum order; the key: primary key, else replica identity index. */
+/* Columns in attnum order; the key: primary key, else replica identity index (and whether it is deferrable). */
 #define CATALOG_SQL \
 	"SELECT a.attname, a.attgenerated <> '', a.attidentity = 'a', " \
 	"coalesce((SELECT o FROM unnest(k.indkey::int2[]) WITH ORDINALITY u(n, o) WHERE n = a.attnum), 0), " \
-	"format_type(a.atttypid, a.atttypmod) " \
-	"FROM pg_attribute a LEFT JOIN LATERAL (SELECT indkey FROM pg_index " \
+	"format_type(a.atttypid, a.atttypmod), coalesce(NOT k.indimmediate, false) " \
+	"FROM pg_attribute a LEFT JOIN LATERAL (SELECT indkey, indimmediate FROM pg_index " \
 	"  WHERE indrelid = a.attrelid AND (indisprimary OR indisreplident) ORDER BY indisprimary DESC LIMIT 1) k ON true " \
 	"WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
 
@@ -156,7 +156,7 @@ pt_target_load(PGconn *conn, pt_ttable *tt, pt_err *err)
 	tt->loaded = true;
 	if (!tt->exists)
 		return true;
-	res = pt_pq_exec_params(conn, CATALOG_SQL, 1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 5, err);
+	res = pt_pq_exec_params(conn, CATALOG_SQL, 1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 6, err);
 	if (res == NULL)
 		return false;
 	tt->ncols = PQntuples(res);
@@ -177,6 +177,7 @@ pt_target_load(PGconn *conn, pt_ttable *tt, pt_err *err)
 		}
 	}
 	tt->npk = npk;
+	tt->key_deferrable = tt->ncols > 0 && strcmp(PQgetvalue(res, 0, 5), "t") == 0;
 	PQclear(res);
 	return load_root(conn, tt, err);
 }

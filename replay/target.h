@@ -46,6 +46,7 @@ typedef struct pt_ttable
 	pt_tcolumn *cols;
 	int			npk;
 	int		   *pk;				/* indexes into cols */
+	bool		key_deferrable; /* the key may be shared by two rows until commit (a swap) */
 	int			version;		/* version the target table is at (0: unknown) */
 	pt_stmt    *stmts;			/* apply's prepared statements for it */
 	bool		warned_missing; /* "column not in target" said once */
