@@ -6,7 +6,8 @@
 # TARGET is wal2json (default: fuzz_wal2json.c, corpus/, wal2json.dict) or
 # replay_input (fuzz_replay_input.c with replay's parsers, corpus_replay/)
 # or conninfo (fuzz_conninfo.c: connection strings checked and redacted,
-# corpus_conninfo/, conninfo.dict).
+# corpus_conninfo/, conninfo.dict) or pgoutput (fuzz_pgoutput.c: runs of
+# pgoutput messages into core/pgoutput.c, corpus_pgoutput/).
 # Built here rather than by CMake because the rest of the build uses gcc;
 # libFuzzer needs clang. Sanitizers: address, undefined (leaks included).
 # Exit status: 0 when the time ran out without a finding, non-zero otherwise
@@ -18,6 +19,7 @@ case $target in
     wal2json) dict=(-dict="$src/tests/fuzz/wal2json.dict") ;;
     replay_input) corpus=corpus_replay; extra=("$src/replay/mapping.c") ;;
     conninfo) corpus=corpus_conninfo; dict=(-dict="$src/tests/fuzz/conninfo.dict") ;;
+    pgoutput) corpus=corpus_pgoutput ;;
     *) echo "run_fuzz.sh: unknown target $target" >&2; exit 2 ;;
 esac
 mkdir -p "$work/corpus"
