@@ -18,7 +18,9 @@
 #include "capture/anchor.h"
 #include "capture/context.h"
 #include "capture/ddl.h"
+#include "capture/decode.h"
 #include "capture/losses.h"
+#include "capture/publication.h"
 #include "core/filter.h"
 #include "capture/schema.h"
 #include "capture/sink.h"
@@ -51,7 +53,7 @@ typedef struct capture
 	pt_stream  *stream;
 	pt_sink		sinks[MAX_SINKS];
 	int			nsinks;
-	pt_w2j_parser *parser;
+	pt_decode  *decode;			/* wal2json or pgoutput into changes */
 	pt_builder *builder;
 	pt_filter  *filter;
 	pt_schemas *schemas;
@@ -237,7 +239,10 @@ batch_due(const capture *c)
 							 pt_monotonic_us() - c->batch_started_us >= (int64_t) c->opts->batch_interval_ms * 1000);
 }
 
-/* ---- one wal2json line ---- */
+/* Heartbeats: logical messages capture writes on an idle source (see heartbeat()). */
+#define HEARTBEAT_PREFIX "pgtrail.heartbeat"
+
+/* ---- one change ---- */
 
 static bool
 on_begin(capture *c, const pt_w2j_change *ch, pt_err *err)
@@ -251,8 +256,9 @@ on_begin(capture *c, const pt_w2j_change *ch, pt_err *err)
 	}
 	c->in_txn = true;
 	pt_context_reset(&c->ctx);
-	/* a transaction that ends where the store already is was captured before */
-	c->skip_txn = ch->has_nextlsn && ch->nextlsn <= c->stored;
+	/* a transaction that ends where the store already is was captured before
+	 * (pgoutput's Begin has no end: its commit record then starts before) */
+	c->skip_txn = ch->has_nextlsn ? ch->nextlsn <= c->stored : ch->lsn < c->stored;
 	return true;
 }
 
@@ -343,7 +349,8 @@ on_row(capture *c, const pt_w2j_change *ch, pt_err *err)
 		return false;
 	if (opened && !record_version(c, tv, columns, details, err))
 		return false;
-	if ((ch->action == 'I' || ch->action == 'U') && !pt_losses_row(c->losses, ch, err))
+	if ((ch->action == 'I' || ch->action == 'U') && !pt_decode_exact_values(c->decode) &&
+		!pt_losses_row(c->losses, ch, err))
 		return false;
 	ch = with_known_key(c, ch, tv);
 	if (!pt_builder_row_event(c->builder, &c->txn, ch, tv->event_names, tv->nevent, &ev, err))
@@ -527,7 +534,8 @@ on_message(capture *c, const pt_w2j_change *ch, pt_err *err)
 
 	if (!ch->transactional)
 		return pt_losses_nontx_message(c->losses, ch->prefix.ptr, ch->has_lsn ? ch->lsn : 0, err);
-	if (!c->in_txn || c->skip_txn)
+	/* heartbeats (pgoutput sends them; wal2json drops them by prefix) */
+	if (!c->in_txn || c->skip_txn || strcmp(ch->prefix.ptr, HEARTBEAT_PREFIX) == 0)
 		return true;
 	/* DDL capture's own: never context, never message events */
 	if (strcmp(ch->prefix.ptr, PT_DDL_PREFIX) == 0)
@@ -552,21 +560,14 @@ on_message(capture *c, const pt_w2j_change *ch, pt_err *err)
 }
 
 static bool
-on_line(capture *c, const char *data, size_t len, pt_lsn lsn, pt_err *err)
+on_change(capture *c, const pt_w2j_change *ch, pt_lsn lsn, pt_err *err)
 {
-	pt_w2j_change ch;
-
-	if (!pt_w2j_parse(c->parser, data, len, &ch, err))
-	{
-		pt_err_prefix(err, "at %X/%X", (unsigned) (lsn >> 32), (unsigned) lsn);
-		return false;
-	}
-	switch (ch.action)
+	switch (ch->action)
 	{
 		case 'B':
-			return on_begin(c, &ch, err);
+			return on_begin(c, ch, err);
 		case 'C':
-			return on_commit(c, &ch, err);
+			return on_commit(c, ch, err);
 		case 'I':
 		case 'U':
 		case 'D':
@@ -574,17 +575,30 @@ on_line(capture *c, const char *data, size_t len, pt_lsn lsn, pt_err *err)
 			if (!c->in_txn)
 				return pt_err_set(err, PT_ERR_RUNTIME, "row change outside a transaction at %X/%X",
 								  (unsigned) (lsn >> 32), (unsigned) lsn);
-			return on_row(c, &ch, err);
+			return on_row(c, ch, err);
 		case 'M':
-			return on_message(c, &ch, err);
+			return on_message(c, ch, err);
 		default:
 			return true;
 	}
 }
 
-/* ---- the loop ---- */
+/* One message of the slot: a wal2json line, or a pgoutput message (none, one or several changes). */
+static bool
+on_line(capture *c, const char *data, size_t len, pt_lsn lsn, pt_err *err)
+{
+	const pt_w2j_change *changes;
+	int			n;
 
-#define HEARTBEAT_PREFIX "pgtrail.heartbeat"
+	if (!pt_decode_message(c->decode, data, len, lsn, &changes, &n, err))
+		return false;
+	for (int i = 0; i < n; i++)
+		if (!on_change(c, &changes[i], lsn, err))
+			return false;
+	return true;
+}
+
+/* ---- the loop ---- */
 
 /*
  * An idle source: write a tiny transactional logical message, so WAL moves
@@ -1135,7 +1149,7 @@ find_start(capture *c, pt_lsn *start, pt_err *err)
 			return false;
 		info.exists = false;
 	}
-	else if (info.exists && !pt_slot_usable(o->slot, &info, err))
+	else if (info.exists && !pt_slot_usable(o->slot, o->decoder, &info, err))
 		return false;
 	if (!info.exists && state->found && gap == NULL)
 	{
@@ -1160,7 +1174,7 @@ find_start(capture *c, pt_lsn *start, pt_err *err)
 		return sinks_resume(c, info.confirmed_flush, err);
 	}
 	if (!pt_slot_claim(c->sink_conn, c->source_conn, o->schema, o->slot, err) ||
-		!pt_slot_create(c->stream, o->slot, o->failover_slot, start, &snapshot, err))
+		!pt_slot_create(c->stream, o->slot, o->decoder, o->failover_slot, start, &snapshot, err))
 		return false;
 	pt_log_info(c->log, "created replication slot \"%s\" at %X/%X", o->slot,
 				(unsigned) (*start >> 32), (unsigned) *start);
@@ -1200,8 +1214,31 @@ source_position(capture *c, pt_err *err)
 	return true;
 }
 
+/*
+ * pgoutput: protocol version 1 (no streaming of transactions in progress,
+ * no two-phase: whole transactions at commit, as wal2json gives them),
+ * text values, logical messages. The publication must exist before the
+ * slot: pgoutput looks it up as of the WAL it decodes.
+ */
 static bool
-start_stream(capture *c, pt_err *err)
+start_pgoutput(capture *c, pt_err *err)
+{
+	pt_lsn		start = 0;
+	char	   *publication = pt_publication_option(c->opts->publication);
+	const char *options[] = {
+		"proto_version", "1", "publication_names", publication, "messages", "true", NULL
+	};
+	bool		ok = pt_publication_ensure(c->source_conn, c->opts->publication, c->log, err) &&
+		find_start(c, &start, err) && source_position(c, err) &&
+		pt_stream_start(c->stream, c->opts->slot, start, options, c->opts->status_interval_ms, err);
+
+	free(publication);
+	return ok;
+}
+
+/* wal2json: format-version 2 with what the event builder needs; the store and heartbeats filtered out. */
+static bool
+start_wal2json(capture *c, pt_err *err)
 {
 	pt_lsn		start = 0;
 	char	   *filter = filter_tables_option(c->opts->schema);
@@ -1219,6 +1256,12 @@ start_stream(capture *c, pt_err *err)
 	return ok;
 }
 
+static bool
+start_stream(capture *c, pt_err *err)
+{
+	return strcmp(c->opts->decoder, "pgoutput") == 0 ? start_pgoutput(c, err) : start_wal2json(c, err);
+}
+
 static void
 cleanup(capture *c)
 {
@@ -1229,7 +1272,7 @@ cleanup(capture *c)
 	if (c->sink_conn != c->source_conn)
 		pt_pq_close(c->sink_conn);
 	pt_pq_close(c->source_conn);
-	pt_w2j_parser_free(c->parser);
+	pt_decode_free(c->decode);
 	pt_builder_free(c->builder);
 	pt_filter_free(c->filter);
 	pt_schemas_free(c->schemas);
@@ -1256,7 +1299,7 @@ run_session(const pt_capture_opts *opts, pt_log *log, volatile sig_atomic_t *sto
 	c.opts = opts;
 	c.log = log;
 	c.stop = stop;
-	c.parser = pt_w2j_parser_new();
+	c.decode = pt_decode_new(opts->decoder, &c.schemas);
 	c.builder = pt_builder_new();
 	c.ddl = pt_ddl_new();
 	pt_context_init(&c.ctx);

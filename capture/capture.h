@@ -40,6 +40,8 @@ typedef struct pt_capture_opts
 	bool		ddl;			/* DDL capture: event triggers, ddl events, rewrite re-snapshots */
 	bool		resnapshot;		/* recover a lost/vanished slot: gap event + snapshot */
 	bool		failover_slot;	/* the slot is a failover slot (PostgreSQL 17+) */
+	const char *decoder;		/* the slot's plugin: "wal2json" or "pgoutput" */
+	const char *publication;	/* pgoutput: the publication read through */
 	bool		point_query_indexes;	/* create the store's indexes for replay's point queries */
 	bool		origin_filter;	/* own writes: replication origin (else filter-tables only) */
 	bool		has_endpos;

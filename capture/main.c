@@ -40,6 +40,8 @@ fill_opts(const pt_config *cfg, pt_capture_opts *o)
 	o->ddl = strcmp(pt_config_get(cfg, "capture", "ddl"), "on") == 0;
 	o->resnapshot = pt_config_get_bool(cfg, "capture", "resnapshot");
 	o->failover_slot = pt_config_get_bool(cfg, "capture", "failover_slot");
+	o->decoder = pt_config_get(cfg, "capture", "decoder");
+	o->publication = pt_config_get(cfg, "capture", "publication");
 	o->point_query_indexes = pt_config_get_bool(cfg, "sink", "point_query_indexes");
 	o->origin_filter = strcmp(pt_config_get(cfg, "capture", "own_writes_filter"), "origin") == 0;
 	o->has_endpos = endpos[0] != '\0' && pt_lsn_parse(endpos, strlen(endpos), &o->endpos);

@@ -377,6 +377,14 @@ pt_schemas_catalog(pt_schemas *s, pt_err *err)
 	return catalog(s, err);
 }
 
+bool
+pt_schemas_type_name(pt_schemas *s, uint32_t oid, int32_t typmod, const char **name, pt_err *err)
+{
+	PGconn	   *conn = catalog(s, err);
+
+	return conn != NULL && pt_types_name(s->types, conn, oid, typmod, name, err);
+}
+
 /*
  * The typmod of a version's column i, resolved from its recorded name on
  * first need (a version loaded from the store or defined by DDL records
@@ -474,6 +482,23 @@ fits(pt_schemas *s, pt_table_version *tv, const pt_w2j_change *ch, pt_err *err)
 	return 1;
 }
 
+/* The table's primary key columns, from the catalog. */
+static bool
+pk_from_catalog(pt_schemas *s, pt_table_version *tv, pt_err *err)
+{
+	const char *params[2] = {tv->schema_name, tv->table_name};
+	PGconn	   *conn = catalog(s, err);
+	PGresult   *res = conn ? pt_pq_exec_params(conn, CATALOG_PK_SQL, 2, params, PGRES_TUPLES_OK, PT_PQ_ANY, 1, err)
+		: NULL;
+
+	if (res == NULL)
+		return false;
+	for (int i = 0; i < PQntuples(res); i++)
+		add_pk(tv, PQgetvalue(res, i, 0), strlen(PQgetvalue(res, i, 0)));
+	PQclear(res);
+	return true;
+}
+
 /*
  * Columns (and, when the change did not say, the primary key) from the
  * catalog, with their attnums: a column keeps its attnum through renames,
@@ -508,16 +533,7 @@ columns_from_catalog(pt_schemas *s, pt_table_version *tv, bool with_pk, pt_err *
 	}
 	index_event_names(tv);
 	PQclear(res);
-	if (with_pk)
-	{
-		res = pt_pq_exec_params(conn, CATALOG_PK_SQL, 2, params, PGRES_TUPLES_OK, PT_PQ_ANY, 1, err);
-		if (res == NULL)
-			return false;
-		for (int i = 0; i < PQntuples(res); i++)
-			add_pk(tv, PQgetvalue(res, i, 0), strlen(PQgetvalue(res, i, 0)));
-		PQclear(res);
-	}
-	return true;
+	return !with_pk || pk_from_catalog(s, tv, err);
 }
 
 /* Is name one of the table's virtual generated columns, as last read? */
@@ -612,6 +628,8 @@ open_version(pt_schemas *s, entry *e, const pt_w2j_change *ch, const pt_w2j_chan
 		if (ch->pk.present)
 			for (int i = 0; i < ch->pk.count; i++)
 				add_pk(tv, ch->pk.items[i].name.ptr, ch->pk.items[i].name.len);
+		else if (old.version == 0 && !pk_from_catalog(s, tv, err))
+			goto error;		/* a decoder that does not name the key (pgoutput, identity not default) */
 		else
 			for (int i = 0; i < old.npk; i++)
 				add_pk(tv, old.pk[i], strlen(old.pk[i]));

@@ -76,6 +76,13 @@ void		pt_schemas_free(pt_schemas *s);
 PGconn	   *pt_schemas_catalog(pt_schemas *s, pt_err *err);
 
 /*
+ * The name a version records for type oid with typmod (format_type from
+ * the catalog, cached: capture/types.h), for a decoder that sends OIDs
+ * only. *name is valid until the next call.
+ */
+bool		pt_schemas_type_name(pt_schemas *s, uint32_t oid, int32_t typmod, const char **name, pt_err *err);
+
+/*
  * The table's current version given this I/U/D/T change. *opened is true
  * when the change opened a new version: then *columns_json and *details
  * (JSON texts owned by the registry, details may be NULL) describe it.

@@ -156,13 +156,14 @@ pt_slot_wait_inactive(PGconn *conn, const char *slot, pt_slot_info *info, int wa
 }
 
 bool
-pt_slot_usable(const char *slot, const pt_slot_info *info, pt_err *err)
+pt_slot_usable(const char *slot, const char *plugin, const pt_slot_info *info, pt_err *err)
 {
-	if (strcmp(info->plugin, "wal2json") != 0 || !info->same_database)
+	if (strcmp(info->plugin, plugin) != 0 || !info->same_database)
 	{
-		pt_err_set(err, PT_ERR_CONFIG, "replication slot \"%s\" is not a wal2json slot of this database", slot);
+		pt_err_set(err, PT_ERR_CONFIG, "replication slot \"%s\" is not a %s slot of this database", slot, plugin);
 		pt_err_detail(err, "its plugin is \"%s\"", info->plugin);
-		pt_err_hint(err, "choose another slot name with --slot, or drop the slot if it is unused");
+		pt_err_hint(err, "choose another slot name with --slot, set [capture] decoder to the slot's plugin, "
+					"or drop the slot if it is unused");
 		return false;
 	}
 	if (info->active)
@@ -244,10 +245,10 @@ pt_slot_keep_failover(pt_stream *stream, const char *slot, const pt_slot_info *i
 }
 
 bool
-pt_slot_create(pt_stream *stream, const char *slot, bool failover, pt_lsn *consistent, char **snapshot,
-			   pt_err *err)
+pt_slot_create(pt_stream *stream, const char *slot, const char *plugin, bool failover, pt_lsn *consistent,
+			   char **snapshot, pt_err *err)
 {
-	if (pt_stream_create_slot(stream, slot, failover, consistent, snapshot, err))
+	if (pt_stream_create_slot(stream, slot, plugin, failover, consistent, snapshot, err))
 		return true;
 	if (strcmp(err->sqlstate, PT_SQLSTATE_DUPLICATE_OBJECT) == 0)
 	{

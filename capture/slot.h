@@ -47,18 +47,18 @@ bool		pt_slot_lookup(PGconn *conn, const char *slot, pt_slot_info *info, pt_err 
 bool		pt_slot_wait_inactive(PGconn *conn, const char *slot, pt_slot_info *info, int wait_ms, pt_err *err);
 
 /* An existing slot is ours, free and not lost; else a one-line error with the fix. */
-bool		pt_slot_usable(const char *slot, const pt_slot_info *info, pt_err *err);
+bool		pt_slot_usable(const char *slot, const char *plugin, const pt_slot_info *info, pt_err *err);
 
 /* Drop a slot (a lost one, before --resnapshot creates it anew). */
 bool		pt_slot_drop(PGconn *conn, const char *slot, pt_err *err);
 
 /*
- * Create the wal2json slot, exporting a snapshot; server refusals get their
+ * Create the slot for plugin (wal2json or pgoutput), exporting a snapshot; server refusals get their
  * fix as hint. A slot of that name created meanwhile by another process
  * (42710 duplicate_object) is PT_ERR_RUNTIME with SQLSTATE 55006, like a
  * slot in use.
  */
-bool		pt_slot_create(pt_stream *stream, const char *slot, bool failover, pt_lsn *consistent,
+bool		pt_slot_create(pt_stream *stream, const char *slot, const char *plugin, bool failover, pt_lsn *consistent,
 						   char **snapshot, pt_err *err);
 
 /* [capture] failover_slot on a server before 17: PT_ERR_CONFIG with the fix. */

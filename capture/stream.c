@@ -145,8 +145,8 @@ put_ident(pt_stream *s, pt_buf *b, const char *name, pt_err *err)
 }
 
 bool
-pt_stream_create_slot(pt_stream *s, const char *slot, bool failover, pt_lsn *consistent, char **snapshot,
-					  pt_err *err)
+pt_stream_create_slot(pt_stream *s, const char *slot, const char *plugin, bool failover, pt_lsn *consistent,
+					  char **snapshot, pt_err *err)
 {
 	pt_buf		cmd = PT_BUF_INIT;
 	PGresult   *res = NULL;
@@ -156,7 +156,10 @@ pt_stream_create_slot(pt_stream *s, const char *slot, bool failover, pt_lsn *con
 	pt_buf_puts(&cmd, "CREATE_REPLICATION_SLOT ");
 	if (!put_ident(s, &cmd, slot, err))
 		goto done;
-	pt_buf_puts(&cmd, failover ? " LOGICAL wal2json (SNAPSHOT 'export', FAILOVER)" : " LOGICAL wal2json (SNAPSHOT 'export')");
+	pt_buf_puts(&cmd, " LOGICAL ");
+	if (!put_ident(s, &cmd, plugin, err))
+		goto done;
+	pt_buf_puts(&cmd, failover ? " (SNAPSHOT 'export', FAILOVER)" : " (SNAPSHOT 'export')");
 	res = pt_pq_exec(s->conn, cmd.data, PGRES_TUPLES_OK, 1, 4, err);
 	if (res == NULL)
 		goto done;

@@ -52,7 +52,7 @@ void		pt_stream_close(pt_stream *s);
  * SNAPSHOT until the next command on this stream. *consistent is the LSN
  * from which the stream continues it.
  */
-bool		pt_stream_create_slot(pt_stream *s, const char *slot, bool failover, pt_lsn *consistent,
+bool		pt_stream_create_slot(pt_stream *s, const char *slot, const char *plugin, bool failover, pt_lsn *consistent,
 								  char **snapshot, pt_err *err);
 
 /* Make an existing, inactive slot a failover slot (PostgreSQL 17+). */

@@ -34,7 +34,11 @@ const pt_config_key pt_config_keys[] = {
 	"longest time a batch stays open before it is committed (milliseconds)"},
 
 	{"capture", "slot", PT_KEY_STRING, "pgtrail", 0, 0, NULL, "slot", CAP,
-	"logical replication slot (wal2json); created on first start"},
+	"logical replication slot (of the decoder's plugin); created on first start"},
+	{"capture", "decoder", PT_KEY_ENUM, "wal2json", 0, 0, "wal2json|pgoutput", "decoder", CAP,
+	"logical decoding plugin: wal2json (installed on the server) or pgoutput (built into PostgreSQL; read through a publication, and without wal2json's losses of NaN and infinities)"},
+	{"capture", "publication", PT_KEY_STRING, "pgtrail", 0, 0, NULL, "publication", CAP,
+	"with decoder = pgoutput: the publication capture reads through; created FOR ALL TABLES when missing (which needs a superuser), the event store's own tables left out by capture"},
 	{"capture", "tables", PT_KEY_STRING, "", 0, 0, NULL, "tables", CAP,
 	"tables to capture: comma-separated schema.table patterns with * wildcards; empty means all"},
 	{"capture", "exclude_tables", PT_KEY_STRING, "", 0, 0, NULL, "exclude-tables", CAP,

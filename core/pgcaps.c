@@ -11,6 +11,7 @@ pt_pgcaps_from_num(int version_num)
 	caps.version_num = version_num;
 	caps.failover_slots = version_num >= 170000;
 	caps.virtual_generated = version_num >= 180000;
+	caps.publish_generated = version_num >= 180000;
 	return caps;
 }
 

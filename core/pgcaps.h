@@ -17,6 +17,7 @@ typedef struct pt_pgcaps
 	int			version_num;		/* server_version_num: 170012 */
 	bool		failover_slots;		/* 17+: CREATE_REPLICATION_SLOT ... (FAILOVER) */
 	bool		virtual_generated;	/* 18+: GENERATED ALWAYS AS (...) VIRTUAL */
+	bool		publish_generated;	/* 18+: publications can carry stored generated columns */
 } pt_pgcaps;
 
 /* The capabilities of the server conn is connected to. */

@@ -1,0 +1,84 @@
+/*
+ * capture/publication.c — the publication pgoutput reads through (see
+ * publication.h).
+ */
+#include "capture/publication.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/mem.h"
+#include "core/pgcaps.h"
+#include "core/pq.h"
+
+static bool
+exists(PGconn *conn, const char *name, bool *found, pt_err *err)
+{
+	const char *params[1] = {name};
+	PGresult   *res = pt_pq_exec_params(conn, "SELECT count(*) FROM pg_publication WHERE pubname = $1", 1, params,
+										PGRES_TUPLES_OK, 1, 1, err);
+
+	if (res == NULL)
+		return false;
+	*found = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
+	PQclear(res);
+	return true;
+}
+
+static bool
+create(PGconn *conn, const char *name, pt_err *err)
+{
+	char	   *ident = PQescapeIdentifier(conn, name, strlen(name));
+	pt_buf		sql = PT_BUF_INIT;
+	bool		ok;
+
+	if (ident == NULL)
+		return pt_err_set(err, PT_ERR_CONFIG, "publication name \"%s\": %s", name, PQerrorMessage(conn));
+	pt_buf_printf(&sql, "CREATE PUBLICATION %s FOR ALL TABLES%s", ident,
+				  pt_pgcaps_of(conn).publish_generated ? " WITH (publish_generated_columns = stored)" : "");
+	PQfreemem(ident);
+	ok = pt_pq_command(conn, sql.data, err);
+	pt_buf_free(&sql);
+	if (!ok && strcmp(err->sqlstate, "42501") == 0)
+	{
+		err->kind = PT_ERR_CONFIG;
+		pt_err_hint(err, "have a superuser run: CREATE PUBLICATION \"%s\" FOR ALL TABLES; "
+					"or set [capture] publication to one that exists", name);
+	}
+	return ok;
+}
+
+bool
+pt_publication_ensure(PGconn *conn, const char *name, pt_log *log, pt_err *err)
+{
+	bool		found;
+
+	if (!exists(conn, name, &found, err))
+		return false;
+	if (found)
+		return true;
+	if (!create(conn, name, err))
+	{
+		pt_err_prefix(err, "could not create publication \"%s\"", name);
+		return false;
+	}
+	pt_log_info(log, "created publication \"%s\" FOR ALL TABLES", name);
+	return true;
+}
+
+char *
+pt_publication_option(const char *name)
+{
+	pt_buf		b = PT_BUF_INIT;
+
+	pt_buf_putc(&b, '"');
+	for (const char *p = name; *p; p++)
+	{
+		if (*p == '"')
+			pt_buf_putc(&b, '"');
+		pt_buf_putc(&b, *p);
+	}
+	pt_buf_putc(&b, '"');
+	return b.data;
+}

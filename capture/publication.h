@@ -1,0 +1,27 @@
+/*
+ * capture/publication.h — the publication pgoutput reads through
+ * ([capture] publication, with decoder = pgoutput).
+ *
+ * Made when missing: FOR ALL TABLES (which needs a superuser; an operator
+ * may make it themselves, see docs/OPERATIONS.md), on PostgreSQL 18 with
+ * publish_generated_columns = stored, so stored generated columns reach
+ * the events as they do with wal2json. The event store's own tables are in
+ * it when the store lives in the source; capture leaves them out itself
+ * (its table filter never captures the store's schema).
+ */
+#ifndef PGTRAIL_CAPTURE_PUBLICATION_H
+#define PGTRAIL_CAPTURE_PUBLICATION_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "core/err.h"
+#include "core/log.h"
+
+/* The publication exists (made now if it did not). */
+bool		pt_publication_ensure(PGconn *conn, const char *name, pt_log *log, pt_err *err);
+
+/* publication_names' value for START_REPLICATION: the name double-quoted (allocated). */
+char	   *pt_publication_option(const char *name);
+
+#endif
