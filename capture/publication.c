@@ -26,6 +26,41 @@ exists(PGconn *conn, const char *name, bool *found, pt_err *err)
 	return true;
 }
 
+/* Tables (not partitions) whose UPDATE and DELETE a FOR ALL TABLES publication would make fail. */
+#define NO_IDENTITY_SQL \
+	"SELECT count(*), string_agg(format('%I.%I', n.nspname, c.relname), ', ' ORDER BY n.nspname, c.relname) " \
+	"FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace " \
+	"WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relpersistence = 'p' " \
+	"AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' " \
+	"AND (c.relreplident = 'n' OR (c.relreplident = 'd' AND NOT EXISTS " \
+	"  (SELECT FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)))"
+
+/*
+ * A publication of every table that publishes UPDATE and DELETE makes the
+ * server refuse them on a table without a replica identity: made only
+ * when there is none, else the application would start failing.
+ */
+static bool
+refuse_if_breaking(PGconn *conn, const char *name, pt_err *err)
+{
+	PGresult   *res = pt_pq_exec(conn, NO_IDENTITY_SQL, PGRES_TUPLES_OK, 1, 2, err);
+	bool		ok;
+
+	if (res == NULL)
+		return false;
+	ok = strcmp(PQgetvalue(res, 0, 0), "0") == 0;
+	if (!ok)
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "publication \"%s\" FOR ALL TABLES would make UPDATE and DELETE fail on "
+				   "%s table(s) without a replica identity: %.400s", name, PQgetvalue(res, 0, 0),
+				   PQgetvalue(res, 0, 1));
+		pt_err_hint(err, "give each a primary key or ALTER TABLE ... REPLICA IDENTITY FULL; or create the "
+					"publication yourself FOR TABLE the tables to capture; or use decoder = wal2json");
+	}
+	PQclear(res);
+	return ok;
+}
+
 static bool
 create(PGconn *conn, const char *name, pt_err *err)
 {
@@ -58,6 +93,8 @@ pt_publication_ensure(PGconn *conn, const char *name, pt_log *log, pt_err *err)
 		return false;
 	if (found)
 		return true;
+	if (!refuse_if_breaking(conn, name, err))
+		return false;
 	if (!create(conn, name, err))
 	{
 		pt_err_prefix(err, "could not create publication \"%s\"", name);

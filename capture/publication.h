@@ -2,7 +2,9 @@
  * capture/publication.h — the publication pgoutput reads through
  * ([capture] publication, with decoder = pgoutput).
  *
- * Made when missing: FOR ALL TABLES (which needs a superuser; an operator
+ * Made when missing, and only when no table lacks a replica identity (such
+ * a publication makes the server refuse UPDATE and DELETE on those, which
+ * would break the application): FOR ALL TABLES (which needs a superuser; an operator
  * may make it themselves, see docs/OPERATIONS.md), on PostgreSQL 18 with
  * publish_generated_columns = stored, so stored generated columns reach
  * the events as they do with wal2json. The event store's own tables are in

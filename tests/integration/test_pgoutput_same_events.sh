@@ -30,6 +30,16 @@ capture() {
         --log-level warning
 }
 capture wal2json 0/1
+# a FOR ALL TABLES publication would make the application's UPDATEs of nokey fail: refused
+rc=0
+capture pgoutput 0/1 2> "$PGTRAIL_TEST_DIR/refused.err" || rc=$?
+[ "$rc" = 2 ] || fail "capture made a publication that breaks UPDATE on public.nokey (exit $rc)"
+grep -q 'would make UPDATE and DELETE fail on 1 table(s) without a replica identity: public.nokey' \
+    "$PGTRAIL_TEST_DIR/refused.err" || fail "refusal not said: $(cat "$PGTRAIL_TEST_DIR/refused.err")"
+[ "$(q "SELECT count(*) FROM pg_publication")" = 0 ] || fail "a publication was made anyway"
+q "UPDATE nokey SET b = 'still updatable'" >/dev/null
+echo "ok: no publication while a table has no replica identity (its UPDATEs would fail)"
+q "ALTER TABLE nokey REPLICA IDENTITY FULL" >/dev/null
 capture pgoutput 0/1
 echo "ok: capture made a wal2json slot and a pgoutput slot (and its publication)"
 [ "$(q "SELECT plugin FROM pg_replication_slots WHERE slot_name = 'slot_pgoutput'")" = pgoutput ] ||
