@@ -189,15 +189,28 @@ row_add_columns(rowstate *s, PGconn *conn, const pt_rversion *rv)
 	}
 }
 
-/* Rename and drop the row's columns as the table changed from s->version to to (one step). */
+/*
+ * The name the row's column `name` of version prev has in version next (NULL:
+ * dropped). A table dropped and created again under its name (another oid)
+ * is another table: its columns are not the old ones, the names stay.
+ */
+static const char *
+step_name(const pt_rversion *prev, const char *name, const pt_rversion *next)
+{
+	if (prev->oid != 0 && next->oid != 0 && prev->oid != next->oid)
+		return name;
+	return pt_versions_step(prev, name, next);
+}
+
+/* Rename and drop the row's columns as the table changed from version prev to next (one step). */
 static void
-row_step(rowstate *s, const pt_rtable *rt, int to)
+row_step(rowstate *s, const pt_rversion *prev, const pt_rversion *next)
 {
 	int			kept = 0;
 
 	for (int i = 0; i < s->n; i++)
 	{
-		const char *name = pt_versions_follow(rt, s->version, s->names[i], strlen(s->names[i]), to, NULL);
+		const char *name = step_name(prev, s->names[i], next);
 
 		if (name == NULL)
 		{
@@ -215,22 +228,58 @@ row_step(rowstate *s, const pt_rtable *rt, int to)
 		kept++;
 	}
 	s->n = kept;
-	s->version = to;
 }
 
 /*
- * Follow the row's columns version by version up to version to: renamed,
- * dropped, and the ones added since given their default (or NULL).
+ * Follow the row's columns from version from to version end of the same
+ * incarnation (oid), through every version of it in between under
+ * whichever name the table had (RENAME TO, SET SCHEMA): each column
+ * renamed, dropped, and the ones added given their default (or NULL).
+ */
+static void
+row_follow_oid(rowstate *s, PGconn *conn, const pt_rversion *from, const pt_rversion *end)
+{
+	const pt_rversion *next;
+
+	for (const pt_rversion *rv = from;
+		 rv != end && (next = pt_versions_next_of_oid(s->all, rv)) != NULL &&
+		 next->first_event_id <= end->first_event_id;
+		 rv = next)
+	{
+		row_step(s, rv, next);
+		row_add_columns(s, conn, next);
+	}
+}
+
+/*
+ * Follow the row's columns version by version up to version to of table
+ * rt: renamed, dropped, and the ones added since given their default (or
+ * NULL). Across a rename of the table by its oid; a version without an
+ * oid (an older store) only within one name.
  */
 static void
 row_follow(rowstate *s, const pt_rtable *rt, PGconn *conn, int to)
 {
+	const pt_rversion *from = s->rt != NULL && s->version != 0 ? pt_versions_get(s->rt, s->version) : NULL;
+	const pt_rversion *end = rt != NULL ? pt_versions_get(rt, to) : NULL;
+	const pt_rversion *prev = from;
+
+	if (from != NULL && end != NULL && from->oid != 0 && from->oid == end->oid && s->all != NULL)
+	{
+		if (from->first_event_id <= end->first_event_id)
+		{
+			row_follow_oid(s, conn, from, end);
+			s->rt = rt;
+			s->version = to;
+		}
+		return;
+	}
 	if (rt != NULL && s->rt != NULL && rt != s->rt)
 	{
-		/* renamed: the columns are as they were; any new ones added */
+		/* renamed, no oid to follow: the columns are as they were; any new ones added */
 		s->rt = rt;
 		s->version = to;
-		row_add_columns(s, conn, pt_versions_get(rt, to));
+		row_add_columns(s, conn, end);
 		return;
 	}
 	s->rt = rt ? rt : s->rt;
@@ -243,8 +292,10 @@ row_follow(rowstate *s, const pt_rtable *rt, PGconn *conn, int to)
 	{
 		if (rt->versions[v].version <= s->version || rt->versions[v].version > to)
 			continue;
-		row_step(s, rt, rt->versions[v].version);
+		if (prev != NULL)
+			row_step(s, prev, &rt->versions[v]);
 		row_add_columns(s, conn, &rt->versions[v]);
+		prev = &rt->versions[v];
 	}
 	s->version = to;
 }
