@@ -15,6 +15,12 @@
  * their earlier value), a delete, a key change away, a truncate or a gap
  * ends it. Memory: one row's columns.
  *
+ * The row's column names follow the table's schema versions from event to
+ * event (versions.h), through every version of its oid under whatever name
+ * the table had (RENAME TO, SET SCHEMA): renamed by attnum, dropped, added
+ * with their default. --as-of prints the columns of the version in force
+ * at the time asked.
+ *
  * A row that never existed is an answer (null, or no history line). A
  * question that could only get that answer is refused first, from the
  * schemas table: a table the store has never seen, a key naming a column
@@ -298,6 +304,32 @@ row_follow(rowstate *s, const pt_rtable *rt, PGconn *conn, int to)
 		prev = &rt->versions[v];
 	}
 	s->version = to;
+}
+
+/* The position of the row's column i in version rv (after all of rv's when rv lacks it). */
+static int
+column_rank(const rowstate *s, int i, const pt_rversion *rv)
+{
+	int			c = pt_rversion_column(rv, s->names[i], strlen(s->names[i]));
+
+	return c >= 0 ? c : rv->ncols;
+}
+
+/* Put the row's columns in version rv's order (an insertion sort: a row has few columns). */
+static void
+row_order(rowstate *s, const pt_rversion *rv)
+{
+	for (int i = 1; rv != NULL && i < s->n; i++)
+		for (int j = i; j > 0 && column_rank(s, j - 1, rv) > column_rank(s, j, rv); j--)
+		{
+			char	   *name = s->names[j],
+					   *value = s->values[j];
+
+			s->names[j] = s->names[j - 1];
+			s->values[j] = s->values[j - 1];
+			s->names[j - 1] = name;
+			s->values[j - 1] = value;
+		}
 }
 
 /* The table of event i by its name (a table renamed has its events under each name). */
@@ -862,6 +894,7 @@ run_query(PGconn *conn, const pt_query_opts *q, const char *schema, const char *
 	if (ok && q->as_of)
 	{
 		row_follow(&s, qr.rt, conn, final_version);
+		row_order(&s, pt_versions_get(qr.rt, final_version));
 		print_row(out, &s, q->table_format, &qr.line);
 	}
 	row_clear(&s);
