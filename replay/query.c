@@ -15,6 +15,12 @@
  * their earlier value), a delete, a key change away, a truncate or a gap
  * ends it. Memory: one row's columns.
  *
+ * The row's column names follow the table's schema versions from event to
+ * event (versions.h), through every version of its oid under whatever name
+ * the table had (RENAME TO, SET SCHEMA): renamed by attnum, dropped, added
+ * with their default. --as-of prints the columns of the version in force
+ * at the time asked.
+ *
  * A row that never existed is an answer (null, or no history line). A
  * question that could only get that answer is refused first, from the
  * schemas table: a table the store has never seen, a key naming a column
@@ -189,15 +195,28 @@ row_add_columns(rowstate *s, PGconn *conn, const pt_rversion *rv)
 	}
 }
 
-/* Rename and drop the row's columns as the table changed from s->version to to (one step). */
+/*
+ * The name the row's column `name` of version prev has in version next (NULL:
+ * dropped). A table dropped and created again under its name (another oid)
+ * is another table: its columns are not the old ones, the names stay.
+ */
+static const char *
+step_name(const pt_rversion *prev, const char *name, const pt_rversion *next)
+{
+	if (prev->oid != 0 && next->oid != 0 && prev->oid != next->oid)
+		return name;
+	return pt_versions_step(prev, name, next);
+}
+
+/* Rename and drop the row's columns as the table changed from version prev to next (one step). */
 static void
-row_step(rowstate *s, const pt_rtable *rt, int to)
+row_step(rowstate *s, const pt_rversion *prev, const pt_rversion *next)
 {
 	int			kept = 0;
 
 	for (int i = 0; i < s->n; i++)
 	{
-		const char *name = pt_versions_follow(rt, s->version, s->names[i], strlen(s->names[i]), to, NULL);
+		const char *name = step_name(prev, s->names[i], next);
 
 		if (name == NULL)
 		{
@@ -215,22 +234,58 @@ row_step(rowstate *s, const pt_rtable *rt, int to)
 		kept++;
 	}
 	s->n = kept;
-	s->version = to;
 }
 
 /*
- * Follow the row's columns version by version up to version to: renamed,
- * dropped, and the ones added since given their default (or NULL).
+ * Follow the row's columns from version from to version end of the same
+ * incarnation (oid), through every version of it in between under
+ * whichever name the table had (RENAME TO, SET SCHEMA): each column
+ * renamed, dropped, and the ones added given their default (or NULL).
+ */
+static void
+row_follow_oid(rowstate *s, PGconn *conn, const pt_rversion *from, const pt_rversion *end)
+{
+	const pt_rversion *next;
+
+	for (const pt_rversion *rv = from;
+		 rv != end && (next = pt_versions_next_of_oid(s->all, rv)) != NULL &&
+		 next->first_event_id <= end->first_event_id;
+		 rv = next)
+	{
+		row_step(s, rv, next);
+		row_add_columns(s, conn, next);
+	}
+}
+
+/*
+ * Follow the row's columns version by version up to version to of table
+ * rt: renamed, dropped, and the ones added since given their default (or
+ * NULL). Across a rename of the table by its oid; a version without an
+ * oid (an older store) only within one name.
  */
 static void
 row_follow(rowstate *s, const pt_rtable *rt, PGconn *conn, int to)
 {
+	const pt_rversion *from = s->rt != NULL && s->version != 0 ? pt_versions_get(s->rt, s->version) : NULL;
+	const pt_rversion *end = rt != NULL ? pt_versions_get(rt, to) : NULL;
+	const pt_rversion *prev = from;
+
+	if (from != NULL && end != NULL && from->oid != 0 && from->oid == end->oid && s->all != NULL)
+	{
+		if (from->first_event_id <= end->first_event_id)
+		{
+			row_follow_oid(s, conn, from, end);
+			s->rt = rt;
+			s->version = to;
+		}
+		return;
+	}
 	if (rt != NULL && s->rt != NULL && rt != s->rt)
 	{
-		/* renamed: the columns are as they were; any new ones added */
+		/* renamed, no oid to follow: the columns are as they were; any new ones added */
 		s->rt = rt;
 		s->version = to;
-		row_add_columns(s, conn, pt_versions_get(rt, to));
+		row_add_columns(s, conn, end);
 		return;
 	}
 	s->rt = rt ? rt : s->rt;
@@ -243,10 +298,38 @@ row_follow(rowstate *s, const pt_rtable *rt, PGconn *conn, int to)
 	{
 		if (rt->versions[v].version <= s->version || rt->versions[v].version > to)
 			continue;
-		row_step(s, rt, rt->versions[v].version);
+		if (prev != NULL)
+			row_step(s, prev, &rt->versions[v]);
 		row_add_columns(s, conn, &rt->versions[v]);
+		prev = &rt->versions[v];
 	}
 	s->version = to;
+}
+
+/* The position of the row's column i in version rv (after all of rv's when rv lacks it). */
+static int
+column_rank(const rowstate *s, int i, const pt_rversion *rv)
+{
+	int			c = pt_rversion_column(rv, s->names[i], strlen(s->names[i]));
+
+	return c >= 0 ? c : rv->ncols;
+}
+
+/* Put the row's columns in version rv's order (an insertion sort: a row has few columns). */
+static void
+row_order(rowstate *s, const pt_rversion *rv)
+{
+	for (int i = 1; rv != NULL && i < s->n; i++)
+		for (int j = i; j > 0 && column_rank(s, j - 1, rv) > column_rank(s, j, rv); j--)
+		{
+			char	   *name = s->names[j],
+					   *value = s->values[j];
+
+			s->names[j] = s->names[j - 1];
+			s->values[j] = s->values[j - 1];
+			s->names[j - 1] = name;
+			s->values[j - 1] = value;
+		}
 }
 
 /* The table of event i by its name (a table renamed has its events under each name). */
@@ -811,6 +894,7 @@ run_query(PGconn *conn, const pt_query_opts *q, const char *schema, const char *
 	if (ok && q->as_of)
 	{
 		row_follow(&s, qr.rt, conn, final_version);
+		row_order(&s, pt_versions_get(qr.rt, final_version));
 		print_row(out, &s, q->table_format, &qr.line);
 	}
 	row_clear(&s);

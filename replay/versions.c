@@ -411,6 +411,42 @@ successor(const pt_rversion *prev, int c, const pt_rversion *next, bool *by_attn
 }
 
 const char *
+pt_versions_step(const pt_rversion *prev, const char *name, const pt_rversion *next)
+{
+	bool		by_attnum = true;
+	int			c = pt_rversion_column(prev, name, strlen(name));
+
+	if (c >= 0)
+		c = successor(prev, c, next, &by_attnum);
+	return c >= 0 ? next->cols[c].name : NULL;
+}
+
+/* Was version a opened before version b (by first event id, then version)? */
+static bool
+opened_before(const pt_rversion *a, const pt_rversion *b)
+{
+	if (a->first_event_id != b->first_event_id)
+		return a->first_event_id < b->first_event_id;
+	return a->version < b->version;
+}
+
+const pt_rversion *
+pt_versions_next_of_oid(const pt_versions *v, const pt_rversion *rv)
+{
+	const pt_rversion *next = NULL;
+
+	for (int i = 0; rv->oid != 0 && i < v->ntables; i++)
+		for (int j = 0; j < v->tables[i].nversions; j++)
+		{
+			const pt_rversion *c = &v->tables[i].versions[j];
+
+			if (c->oid == rv->oid && opened_before(rv, c) && (next == NULL || opened_before(c, next)))
+				next = c;
+		}
+	return next;
+}
+
+const char *
 pt_versions_follow(const pt_rtable *t, int version, const char *name, size_t len, int to, bool *by_attnum)
 {
 	const pt_rversion *rv = pt_versions_get(t, version);

@@ -107,6 +107,21 @@ const pt_rtable *pt_versions_renamed_to(const pt_versions *v, const pt_rtable *t
 const char *pt_versions_follow_into(const pt_versions *v, const pt_rtable *from, int64_t oid, const char *name,
 									const pt_rtable *to, int *to_version, bool *by_attnum);
 
+/*
+ * The version of rv's incarnation (oid) opened next after rv, under any
+ * name the table had (RENAME TO and SET SCHEMA open a version under the
+ * new name): the one with the lowest first event id after rv's. NULL when
+ * there is none, or rv has no oid recorded.
+ */
+const pt_rversion *pt_versions_next_of_oid(const pt_versions *v, const pt_rversion *rv);
+
+/*
+ * The name column `name` of version prev has in version next, one step of
+ * the same incarnation: by attnum when both recorded it, else by name.
+ * NULL when next has no such column (dropped).
+ */
+const char *pt_versions_step(const pt_rversion *prev, const char *name, const pt_rversion *next);
+
 /* Index of the column named name in version rv, or -1. */
 int			pt_rversion_column(const pt_rversion *rv, const char *name, size_t len);
 
