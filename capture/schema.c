@@ -712,7 +712,7 @@ virtual_from_version(entry *e)
 
 /*
  * in without the virtual columns, into *out (buffer *buf of *cap items).
- * False when in disagrees with what was read of the catalog: a "virtual"
+ * False when in disagrees with the virtual columns known: a "virtual"
  * column with a value, or (all set: an INSERT's or UPDATE's new row, where
  * wal2json sends every virtual column, as null) one missing.
  */
@@ -754,7 +754,7 @@ strip(pt_schemas *s, const entry *e, const pt_w2j_change *ch)
 	return strip_list(e, &ch->identity, false, &st->ch.identity, &st->identity, &st->identity_cap) && agrees;
 }
 
-/* Has the set of virtual columns (as last read of the catalog) changed since the version opened? */
+/* Do the virtual columns known (the catalog's, once it was asked) differ from the version's? */
 static bool
 same_virtual(const entry *e)
 {
