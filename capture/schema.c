@@ -27,7 +27,7 @@
 typedef struct entry
 {
 	pt_table_version tv;
-	bool		virtual_read;	/* virtual[] read from the catalog in this run */
+	bool		virtual_known;	/* virtual[] set: from the version in force, or the catalog */
 	bool		ident_read;		/* tv.replident and tv.ident read for this version in this run */
 	int			nvirtual;
 	char	  **virtual;		/* the table's virtual generated columns, attnum order */
@@ -706,13 +706,31 @@ read_virtual(pt_schemas *s, entry *e, pt_err *err)
 	for (int i = 0; i < PQntuples(res); i++)
 		e->virtual[e->nvirtual++] = pt_strdup(PQgetvalue(res, i, 0));
 	PQclear(res);
-	e->virtual_read = true;
+	e->virtual_known = true;
 	return true;
 }
 
 /*
+ * The virtual columns of the version in force. The catalog says how the
+ * table is now, which may be later than the change at hand (capture
+ * catching up after the table was renamed, dropped or created again under
+ * its name); a version opened from a DDL message or loaded from the store
+ * says how it was when the change was made.
+ */
+static void
+virtual_from_version(entry *e)
+{
+	free_virtual(e);
+	e->virtual = pt_calloc((size_t) e->tv.ncols + 1, sizeof(char *));
+	for (int i = 0; i < e->tv.ncols; i++)
+		if (e->tv.is_virtual[i])
+			e->virtual[e->nvirtual++] = pt_strndup(e->tv.names[i].ptr, e->tv.names[i].len);
+	e->virtual_known = true;
+}
+
+/*
  * in without the virtual columns, into *out (buffer *buf of *cap items).
- * False when in disagrees with what was read of the catalog: a "virtual"
+ * False when in disagrees with the virtual columns known: a "virtual"
  * column with a value, or (all set: an INSERT's or UPDATE's new row, where
  * wal2json sends every virtual column, as null) one missing.
  */
@@ -754,13 +772,13 @@ strip(pt_schemas *s, const entry *e, const pt_w2j_change *ch)
 	return strip_list(e, &ch->identity, false, &st->ch.identity, &st->identity, &st->identity_cap) && agrees;
 }
 
-/* Has the catalog's set of virtual columns changed since the version opened? */
+/* Do the virtual columns known (the catalog's, once it was asked) differ from the version's? */
 static bool
 same_virtual(const entry *e)
 {
 	int			k = 0;
 
-	if (!e->virtual_read || e->tv.nvirtual != e->nvirtual)
+	if (!e->virtual_known || e->tv.nvirtual != e->nvirtual)
 		return e->tv.nvirtual == e->nvirtual;
 	for (int i = 0; i < e->tv.ncols; i++)
 		if (e->tv.is_virtual[i] && strcmp(e->tv.names[i].ptr, e->virtual[k++]) != 0)
@@ -770,9 +788,10 @@ same_virtual(const entry *e)
 
 /*
  * PostgreSQL 18+: *ch without the table's virtual columns, and whether it
- * fits the version. The catalog is read on first sight of the table, and
- * again when the change disagrees with it or does not fit (a virtual column
- * added or dropped, or made an ordinary one).
+ * fits the version. The virtual columns are first the version's; the
+ * catalog is read when the change disagrees with them or does not fit (a
+ * table first seen, a virtual column added or dropped, or made an ordinary
+ * one, with no DDL message to say so).
  */
 static bool
 without_virtual(pt_schemas *s, entry *e, const pt_w2j_change **ch, bool *fit, pt_err *err)
@@ -781,8 +800,8 @@ without_virtual(pt_schemas *s, entry *e, const pt_w2j_change **ch, bool *fit, pt
 	bool		agrees = true;
 	int			f;
 
-	if (!e->virtual_read && !read_virtual(s, e, err))
-		return false;
+	if (!e->virtual_known)
+		virtual_from_version(e);
 	if (e->nvirtual > 0 || e->tv.nvirtual > 0)
 	{
 		agrees = strip(s, e, full);
@@ -954,7 +973,7 @@ pt_schemas_define(pt_schemas *s, const char *schema, const char *table, const pt
 	index_event_names(&e->tv);
 	for (int i = 0; i < npk; i++)
 		add_pk(&e->tv, pk[i], strlen(pk[i]));
-	e->virtual_read = false;	/* the catalog is asked again at the next change */
+	virtual_from_version(e);	/* as of the DDL, which the catalog may be past */
 	e->ident_read = false;
 	e->tv.version++;
 	*tvp = &e->tv;

@@ -16,9 +16,12 @@
  * not in the WAL: wal2json sends them as null. A version lists them (marked
  * "virtual", so replay can create them), but no event carries them: the
  * registry hands the caller the change without them, and the columns an
- * event has (event_names). Which columns are virtual is asked of the
- * catalog when a table is first seen and whenever the stream disagrees
- * with it (a value in a "virtual" column, one missing from an INSERT).
+ * event has (event_names). Which columns are virtual is what the version
+ * in force says (a DDL message or the store recorded it as of the change);
+ * the catalog, which says how the table is now (perhaps renamed since, or
+ * dropped and created again), is asked when a table is first seen and
+ * whenever the stream disagrees with the version (a value in a "virtual"
+ * column, one missing from an INSERT).
  */
 #ifndef PGTRAIL_CAPTURE_SCHEMA_H
 #define PGTRAIL_CAPTURE_SCHEMA_H

@@ -20,7 +20,8 @@ Equality is byte for byte: tables, column names and types (format_type),
 partition parent and bounds, and every row's COPY text under fixed session
 settings, sorted. A failing seed is shrunk to a minimal list of statements
 (ddmin over the steps) and written as a ready SQL case; tests/fidelity/cases/
-keeps those as regression cases (--case FILE runs one).
+keeps those as regression cases (--case FILE runs one); a case that needs
+a newer server says so in a line "-- postgresql: 18" (skipped on older ones).
 
 Run inside tests/harness/with_pg.sh (it exports PGHOST etc.); run.sh does that.
 
@@ -425,6 +426,11 @@ def run_seed(seed, opts):
 
 def run_case(path, opts):
     text = open(path).read()
+    needs = re.search(r"^-- postgresql: (\d+)$", text, re.M)
+    pg = int(os.environ.get("PGTRAIL_TEST_PG_VERSION", "15"))
+    if needs and pg < int(needs.group(1)):
+        print(f"case {path}: skipped (needs PostgreSQL {needs.group(1)}, this is {pg})", flush=True)
+        return True
     opts.live = "-- live capture: on" in text
     name = "fz" + "".join(ch for ch in os.path.basename(path).split(".")[0] if ch.isalnum()).lower()[:40]
     steps = workload.from_sql(text)
