@@ -146,7 +146,9 @@ row_json(const rowstate *s, pt_buf *out)
  * The value a column added by version rv has on a row written before: its
  * constant default (PostgreSQL's fast default: no row event), else NULL.
  * A default that cannot be evaluated here (a volatile one rewrote the
- * table, so the row's snapshot follows) reads NULL.
+ * table, so the row's snapshot follows) reads NULL. The text is the type's
+ * output, as the log holds values (format's %s; a cast to text is not
+ * always that: boolean::text is "true", inet::text keeps "/32").
  */
 static char *
 added_value(PGconn *conn, const pt_rcolumn *c)
@@ -159,7 +161,8 @@ added_value(PGconn *conn, const pt_rcolumn *c)
 	pt_err_clear(&err);
 	if (conn == NULL || c->default_expr == NULL || !pt_pq_command(conn, "SAVEPOINT pt_added", &err))
 		return NULL;
-	pt_buf_printf(&sql, "SELECT CAST((%s) AS %s)::text", c->default_expr, c->type);
+	pt_buf_printf(&sql, "SELECT CASE WHEN num_nulls(v) = 0 THEN format('%%s', v) END FROM (SELECT CAST((%s) AS %s) AS v) d",
+				  c->default_expr, c->type);
 	res = pt_pq_exec_params(conn, sql.data, 0, NULL, PGRES_TUPLES_OK, 1, 1, &err);
 	if (res != NULL && !PQgetisnull(res, 0, 0))
 		value = pt_strdup(PQgetvalue(res, 0, 0));
