@@ -33,7 +33,7 @@
 #include "core/utf8.h"
 
 /* Bump when any SQL below changes: an older install is then replaced. */
-#define DDL_VERSION "pgtrail ddl capture 5"
+#define DDL_VERSION "pgtrail ddl capture 6"
 
 /* The settings that shape text output, as the replication connection pins them. */
 #define PINNED \
@@ -101,7 +101,14 @@
 	"'details', " PT_SCHEMAS_DETAILS_EXPR ") " \
 	"FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = rel @T@; "
 
-/* Every row of a rewritten table, one "pgtrail.row" message each. */
+/*
+ * Every row of a rewritten table, one "pgtrail.row" message each. Each
+ * value is its type's output text, as wal2json and COPY print it: format's
+ * %s calls the output function, where a cast to text may not (boolean::text
+ * is "false", not "f"; inet::text keeps "/32"; bpchar::text drops trailing
+ * blanks). num_nulls tells SQL NULL from a composite whose fields are all
+ * NULL, which IS NULL would take for NULL.
+ */
 #define ROWS_FN \
 	"CREATE OR REPLACE FUNCTION @S@.ddl_emit_rows(rel oid) RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER" \
 	PINNED "AS @T@ " \
@@ -111,7 +118,8 @@
 	"   WHERE c.oid = rel AND c.relkind = 'r'; " \
 	"  IF NOT FOUND THEN RETURN 0; END IF; " \
 	"  SELECT coalesce(array_agg(a.attname::text ORDER BY a.attnum), '{}'), " \
-	"         coalesce(string_agg(format('t.%I::text', a.attname), ', ' ORDER BY a.attnum), '') " \
+	"         coalesce(string_agg(format('CASE WHEN num_nulls(t.%1$I) = 0 THEN format(%2$L, t.%1$I) END', " \
+	"                                    a.attname, '%s'), ', ' ORDER BY a.attnum), '') " \
 	"    INTO cols, vals FROM pg_attribute a WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped " \
 	"    AND a.attgenerated <> 'v'; " \
 	"  EXECUTE format('SELECT count(%I.ddl_emit(%L, json_build_object(%L, $2, %L, $3, %L, " \

@@ -13,7 +13,11 @@
  * They are folded in id order: an insert or snapshot sets the row, an
  * update overwrites the columns it sent (unchanged TOAST columns keep
  * their earlier value), a delete, a key change away, a truncate or a gap
- * ends it. Memory: one row's columns.
+ * ends it. Under a deferrable key two rows may hold the key for a while
+ * (a swap: UPDATE ... SET id = 3 - id): a row that comes to the key while
+ * one holds it is folded as the row, the one it joined kept aside, and a
+ * row leaving then is told apart by the event's old row. Memory: one
+ * row's columns, and the few rows sharing its key mid-swap.
  *
  * The row's column names follow the table's schema versions from event to
  * event (versions.h), through every version of its oid under whatever name
@@ -53,16 +57,19 @@
 #define EVENTS_SQL \
 	"SELECT id, committed_at, op, actor, action, metadata::text, row::text, false AS away, schema_version, " \
 	"  CASE WHEN op = 'update' AND unchanged <> '{}' AND old IS NOT NULL AND NOT old::jsonb @> $3::text::jsonb " \
-	"       THEN old::text END AS moved_in_from, schema_name, table_name " \
+	"       THEN old::text END AS moved_in_from, schema_name, table_name, old::text, " \
+	"  op = 'insert' OR (op = 'update' AND old IS NOT NULL AND NOT old::jsonb @> $3::text::jsonb) AS arrives " \
 	"FROM %1$s.events WHERE (key::text = $3::text OR key::text = $6::text) AND " IDENTITY_SQL " " \
 	"  AND ($4::timestamptz IS NULL OR committed_at <= $4::timestamptz) AND ($5::bigint IS NULL OR id < $5::bigint) " \
 	"UNION ALL " \
-	"SELECT id, committed_at, op, actor, action, metadata::text, row::text, true, schema_version, NULL, schema_name, table_name " \
+	"SELECT id, committed_at, op, actor, action, metadata::text, row::text, true, schema_version, NULL, schema_name, table_name, " \
+	"  old::text, false " \
 	"FROM %1$s.events WHERE op = 'update' AND old IS NOT NULL AND old::text <> key::text " \
 	"  AND old::jsonb @> $3::text::jsonb AND NOT key::jsonb @> $3::text::jsonb AND " IDENTITY_SQL " " \
 	"  AND ($4::timestamptz IS NULL OR committed_at <= $4::timestamptz) AND ($5::bigint IS NULL OR id < $5::bigint) " \
 	"UNION ALL " \
-	"SELECT id, committed_at, op, actor, action, metadata::text, NULL, true, schema_version, NULL, schema_name, table_name " \
+	"SELECT id, committed_at, op, actor, action, metadata::text, NULL, true, schema_version, NULL, schema_name, table_name, " \
+	"  NULL, false " \
 	"FROM %1$s.events WHERE op IN ('truncate', 'gap', 'ddl') " \
 	"  AND (op = 'gap' OR (" IDENTITY_SQL " AND " \
 	"       (op = 'truncate' OR row->>'command_tag' = 'DROP TABLE'))) " \
@@ -87,7 +94,11 @@ typedef struct rowstate
 	int			cap;
 	char	  **names;
 	char	  **values;
+	int			nshared;		/* rows holding the key too (mid-swap), oldest first */
+	struct rowstate *shared;
 } rowstate;
+
+#define MAX_SHARED 64			/* rows kept aside for one key; the oldest go first */
 
 static void
 row_clear(rowstate *s)
@@ -101,14 +112,23 @@ row_clear(rowstate *s)
 	s->exists = false;
 }
 
-static void
-row_set(rowstate *s, pt_text name, pt_text value)
+/* The index of column name in the row, or s->n when it has none. */
+static int
+row_index(const rowstate *s, pt_text name)
 {
 	int			i;
 
 	for (i = 0; i < s->n; i++)
 		if (strlen(s->names[i]) == name.len && memcmp(s->names[i], name.ptr, name.len) == 0)
 			break;
+	return i;
+}
+
+static void
+row_set(rowstate *s, pt_text name, pt_text value)
+{
+	int			i = row_index(s, name);
+
 	if (i == s->n)
 	{
 		if (s->n == s->cap)
@@ -123,6 +143,110 @@ row_set(rowstate *s, pt_text name, pt_text value)
 	}
 	free(s->values[i]);
 	s->values[i] = value.ptr ? pt_strndup(value.ptr, value.len) : NULL;
+}
+
+/* Free the row's columns and their arrays (s itself is the caller's). */
+static void
+row_free(rowstate *s)
+{
+	row_clear(s);
+	free(s->names);
+	free(s->values);
+	s->names = s->values = NULL;
+	s->cap = 0;
+}
+
+/* Has the row every column of old (an event's old row) with the same value? */
+static bool
+row_matches(const rowstate *s, const pt_jsonobj *old)
+{
+	for (int k = 0; k < old->n; k++)
+	{
+		int			i = row_index(s, old->names[k]);
+		const char *v = i < s->n ? s->values[i] : NULL;
+
+		if (i == s->n || (v == NULL) != (old->values[k].ptr == NULL))
+			return false;
+		if (v && (strlen(v) != old->values[k].len || memcmp(v, old->values[k].ptr, old->values[k].len) != 0))
+			return false;
+	}
+	return true;
+}
+
+/* Forget the rows kept aside (a snapshot, truncate or gap ends them all). */
+static void
+shared_clear(rowstate *s)
+{
+	for (int i = 0; i < s->nshared; i++)
+		row_free(&s->shared[i]);
+	free(s->shared);
+	s->shared = NULL;
+	s->nshared = 0;
+}
+
+/* Drop kept row i (its columns are freed). */
+static void
+shared_drop(rowstate *s, int i)
+{
+	row_free(&s->shared[i]);
+	memmove(&s->shared[i], &s->shared[i + 1], sizeof(rowstate) * (size_t) (s->nshared - i - 1));
+	s->nshared--;
+}
+
+/*
+ * Another row comes to the key while the row holds it: the row's columns
+ * move aside into s->shared (newest last), and s starts empty for the
+ * newcomer.
+ */
+static void
+shared_push(rowstate *s)
+{
+	rowstate   *kept;
+
+	if (s->nshared == MAX_SHARED)
+		shared_drop(s, 0);
+	s->shared = pt_realloc(s->shared, sizeof(rowstate) * (size_t) (s->nshared + 1));
+	kept = &s->shared[s->nshared++];
+	memset(kept, 0, sizeof(*kept));
+	kept->exists = true;
+	kept->n = s->n;
+	kept->cap = s->cap;
+	kept->names = s->names;
+	kept->values = s->values;
+	s->n = s->cap = 0;
+	s->names = s->values = NULL;
+	s->exists = false;
+}
+
+/*
+ * One of the rows sharing the key leaves it (a delete, a key change away):
+ * the oldest whose columns match old (the event's old row: whole under
+ * REPLICA IDENTITY FULL, else the key; NULL: unknown), else the row when
+ * it matches, else the oldest kept. When the row leaves, the newest kept
+ * one becomes the row.
+ */
+static void
+shared_leave(rowstate *s, const pt_jsonobj *old)
+{
+	int			i;
+	rowstate	newest;
+
+	for (i = 0; i < s->nshared && !(old && row_matches(&s->shared[i], old)); i++)
+		;
+	if (i == s->nshared && !(old && row_matches(s, old)))
+		i = 0;
+	if (i < s->nshared)
+	{
+		shared_drop(s, i);
+		return;
+	}
+	newest = s->shared[--s->nshared];
+	row_free(s);
+	s->exists = true;
+	s->n = newest.n;
+	s->cap = newest.cap;
+	s->names = newest.names;
+	s->values = newest.values;
 }
 
 static void
@@ -152,7 +276,9 @@ row_json(const rowstate *s, pt_buf *out)
  * The value a column added by version rv has on a row written before: its
  * constant default (PostgreSQL's fast default: no row event), else NULL.
  * A default that cannot be evaluated here (a volatile one rewrote the
- * table, so the row's snapshot follows) reads NULL.
+ * table, so the row's snapshot follows) reads NULL. The text is the type's
+ * output, as the log holds values (format's %s; a cast to text is not
+ * always that: boolean::text is "true", inet::text keeps "/32").
  */
 static char *
 added_value(PGconn *conn, const pt_rcolumn *c)
@@ -165,7 +291,8 @@ added_value(PGconn *conn, const pt_rcolumn *c)
 	pt_err_clear(&err);
 	if (conn == NULL || c->default_expr == NULL || !pt_pq_command(conn, "SAVEPOINT pt_added", &err))
 		return NULL;
-	pt_buf_printf(&sql, "SELECT CAST((%s) AS %s)::text", c->default_expr, c->type);
+	pt_buf_printf(&sql, "SELECT CASE WHEN num_nulls(v) = 0 THEN format('%%s', v) END FROM (SELECT CAST((%s) AS %s) AS v) d",
+				  c->default_expr, c->type);
 	res = pt_pq_exec_params(conn, sql.data, 0, NULL, PGRES_TUPLES_OK, 1, 1, &err);
 	if (res != NULL && !PQgetisnull(res, 0, 0))
 		value = pt_strdup(PQgetvalue(res, 0, 0));
@@ -344,6 +471,21 @@ event_table(const pt_versions *all, const PGresult *res, int i, const pt_rtable 
 	return t ? t : fallback;
 }
 
+/* A row leaves the key others share: which one, the event's old row tells. */
+static bool
+leave_shared(rowstate *s, const PGresult *res, int i, pt_jsonobj *obj, pt_err *err)
+{
+	if (PQgetisnull(res, i, 12))
+	{
+		shared_leave(s, NULL);
+		return true;
+	}
+	if (!pt_jsonobj_parse(obj, PQgetvalue(res, i, 12), (size_t) PQgetlength(res, i, 12), err))
+		return false;
+	shared_leave(s, obj);
+	return true;
+}
+
 /* Fold one event into the row. */
 static bool
 fold(rowstate *s, const pt_rtable *rt, PGconn *conn, const PGresult *res, int i, pt_jsonobj *obj, pt_err *err)
@@ -356,6 +498,10 @@ fold(rowstate *s, const pt_rtable *rt, PGconn *conn, const PGresult *res, int i,
 	if (!PQgetisnull(res, i, 8))
 		row_follow(s, rt, conn, atoi(PQgetvalue(res, i, 8)));
 
+	if ((away && PQgetisnull(res, i, 6)) || strcmp(op, "snapshot") == 0)
+		shared_clear(s);		/* a truncate, gap, DROP TABLE or rewrite ends every row */
+	if ((away || strcmp(op, "delete") == 0) && s->nshared > 0)
+		return leave_shared(s, res, i, obj, err);
 	if (away || strcmp(op, "delete") == 0)
 	{
 		int			version = s->version;
@@ -707,7 +853,7 @@ fold_key(query *qr, const char *key, const char *alt, int64_t before, int depth,
 	bool		ok = true;
 
 	snprintf(before_text, sizeof(before_text), "%lld", (long long) before);
-	res = pt_pq_exec_params(qr->conn, qr->sql.data, 8, params, PGRES_TUPLES_OK, PT_PQ_ANY, 12, err);
+	res = pt_pq_exec_params(qr->conn, qr->sql.data, 8, params, PGRES_TUPLES_OK, PT_PQ_ANY, 14, err);
 	if (res == NULL)
 		return false;
 	pt_jsonobj_init(&obj);
@@ -716,6 +862,8 @@ fold_key(query *qr, const char *key, const char *alt, int64_t before, int depth,
 		bool		resets = PQgetisnull(res, i, 6) && strcmp(PQgetvalue(res, i, 7), "t") == 0;
 		bool		had = s->exists;
 
+		if (s->exists && strcmp(PQgetvalue(res, i, 13), "t") == 0)
+			shared_push(s);		/* another row comes to the key (a deferrable key mid-swap) */
 		if (!PQgetisnull(res, i, 9) && !s->exists && depth < MAX_KEY_CHANGES)
 		{
 			/* moved in from another key: start from that row as it was */
@@ -897,9 +1045,8 @@ run_query(PGconn *conn, const pt_query_opts *q, const char *schema, const char *
 		row_order(&s, pt_versions_get(qr.rt, final_version));
 		print_row(out, &s, q->table_format, &qr.line);
 	}
-	row_clear(&s);
-	free(s.names);
-	free(s.values);
+	shared_clear(&s);
+	row_free(&s);
 	pt_buf_free(&qr.sql);
 	pt_buf_free(&qr.line);
 	for (int i = 0; i < 4; i++)
