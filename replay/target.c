@@ -19,11 +19,11 @@
 
 #define SQLSTATE_UNDEFINED_OBJECT "42704"
 
-/* Columns in attnum order; the key: primary key, else replica identity index (and whether it is deferrable). */
+/* Columns in attnum order, with NOT NULL; the key: primary key, else replica identity index (and whether it is deferrable). */
 #define CATALOG_SQL \
 	"SELECT a.attname, a.attgenerated <> '', a.attidentity = 'a', " \
 	"coalesce((SELECT o FROM unnest(k.indkey::int2[]) WITH ORDINALITY u(n, o) WHERE n = a.attnum), 0), " \
-	"format_type(a.atttypid, a.atttypmod), coalesce(NOT k.indimmediate, false) " \
+	"format_type(a.atttypid, a.atttypmod), a.attnotnull, coalesce(NOT k.indimmediate, false) " \
 	"FROM pg_attribute a LEFT JOIN LATERAL (SELECT indkey, indimmediate FROM pg_index " \
 	"  WHERE indrelid = a.attrelid AND (indisprimary OR indisreplident) ORDER BY indisprimary DESC LIMIT 1) k ON true " \
 	"WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
@@ -156,7 +156,7 @@ pt_target_load(PGconn *conn, pt_ttable *tt, pt_err *err)
 	tt->loaded = true;
 	if (!tt->exists)
 		return true;
-	res = pt_pq_exec_params(conn, CATALOG_SQL, 1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 6, err);
+	res = pt_pq_exec_params(conn, CATALOG_SQL, 1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 7, err);
 	if (res == NULL)
 		return false;
 	tt->ncols = PQntuples(res);
@@ -170,6 +170,7 @@ pt_target_load(PGconn *conn, pt_ttable *tt, pt_err *err)
 		tt->cols[i].generated = strcmp(PQgetvalue(res, i, 1), "t") == 0;
 		tt->cols[i].identity_always = strcmp(PQgetvalue(res, i, 2), "t") == 0;
 		tt->cols[i].type = pt_strdup(PQgetvalue(res, i, 4));
+		tt->cols[i].not_null = strcmp(PQgetvalue(res, i, 5), "t") == 0;
 		if (pos > 0 && pos <= tt->ncols)
 		{
 			tt->pk[pos - 1] = i;
@@ -177,7 +178,7 @@ pt_target_load(PGconn *conn, pt_ttable *tt, pt_err *err)
 		}
 	}
 	tt->npk = npk;
-	tt->key_deferrable = tt->ncols > 0 && strcmp(PQgetvalue(res, 0, 5), "t") == 0;
+	tt->key_deferrable = tt->ncols > 0 && strcmp(PQgetvalue(res, 0, 6), "t") == 0;
 	PQclear(res);
 	return load_root(conn, tt, err);
 }
@@ -257,9 +258,23 @@ key_list(PGconn *conn, char *const *names, int n, pt_buf *sql, pt_err *err)
 	return true;
 }
 
-/* CREATE TABLE name (columns, key) [PARTITION BY ...]. */
+/*
+ * Is column c NOT NULL in the target? As it was at the source, unless the
+ * log holds nulls there (NaN or Infinity, which wal2json 2.5 sends as null:
+ * a known loss the replay reports; the constraint would refuse the rows).
+ */
 static bool
-create_sql(PGconn *conn, const char *qname, const pt_rversion *rv, const char *partition_by,
+keeps_not_null(const pt_rcolumn *c)
+{
+	return c->not_null && !c->nan_nulls;
+}
+
+/*
+ * CREATE TABLE name (columns, key) [PARTITION BY ...]; with not_null, the
+ * columns' NOT NULL as rv says (keeps_not_null), else only the key's.
+ */
+static bool
+create_sql(PGconn *conn, const char *qname, const pt_rversion *rv, const char *partition_by, bool not_null,
 		   pt_buf *sql, pt_err *err)
 {
 	pt_buf_printf(sql, "CREATE TABLE %s (", qname);
@@ -269,6 +284,8 @@ create_sql(PGconn *conn, const char *qname, const pt_rversion *rv, const char *p
 			pt_buf_puts(sql, ", ");
 		if (!column_definition(conn, &rv->cols[i], sql, err))
 			return false;
+		if (not_null && keeps_not_null(&rv->cols[i]))
+			pt_buf_puts(sql, " NOT NULL");
 	}
 	if (rv->npk > 0)
 	{
@@ -310,7 +327,12 @@ run(PGconn *conn, const char *sql, pt_err *err)
 	return res != NULL;
 }
 
-/* The parent of a partition, created from the leaf's columns when missing. */
+/*
+ * The parent of a partition, created from the leaf's columns when missing
+ * (a parent outside the replayed tables). Its NOT NULL are only its key's:
+ * a leaf may have NOT NULL its siblings have not, and every partition
+ * created under the parent would get them.
+ */
 static bool
 ensure_parent(PGconn *conn, const pt_rversion *rv, pt_log *log, pt_err *err)
 {
@@ -327,7 +349,7 @@ ensure_parent(PGconn *conn, const pt_rversion *rv, pt_log *log, pt_err *err)
 	PQclear(res);
 	if (exists)
 		return true;
-	if (!create_sql(conn, rv->parent, rv, rv->parent_partition_key, &sql, err) || !run(conn, sql.data, err))
+	if (!create_sql(conn, rv->parent, rv, rv->parent_partition_key, false, &sql, err) || !run(conn, sql.data, err))
 		ok = explain_missing_type(err, rv->parent);
 	else
 		pt_log_info(log, "created partitioned table %s", rv->parent);
@@ -353,6 +375,68 @@ ensure_schema(PGconn *conn, const char *schema, pt_err *err)
 	return ok;
 }
 
+/*
+ * ALTER TABLE tt ALTER COLUMN name SET|DROP NOT NULL. A SET the rows refuse
+ * (nulls a column got where its default could not be computed in the
+ * target: add_column) leaves the column nullable, with a warning.
+ */
+static bool
+not_null_command(PGconn *conn, const pt_ttable *tt, const char *name, bool set, pt_log *log, pt_err *err)
+{
+	char	   *q = pt_pq_ident(conn, name, err);
+	pt_buf		sql = PT_BUF_INIT;
+	bool		ok = q != NULL;
+
+	if (ok)
+	{
+		pt_buf_printf(&sql, "ALTER TABLE %s ALTER COLUMN %s %s NOT NULL", tt->qname, q, set ? "SET" : "DROP");
+		ok = !set || run(conn, "SAVEPOINT pgtrail_not_null", err);
+		ok = ok && run(conn, sql.data, err);
+	}
+	if (!ok && set && q && strcmp(err->sqlstate, "23502") == 0)
+	{
+		pt_log_warning(log, "table %s: column \"%s\" left nullable: %s", tt->qname, name, err->message);
+		ok = run(conn, "ROLLBACK TO SAVEPOINT pgtrail_not_null", err);
+	}
+	PQfreemem(q);
+	pt_buf_free(&sql);
+	return ok;
+}
+
+static bool
+in_key(const pt_ttable *tt, int col)
+{
+	for (int i = 0; i < tt->npk; i++)
+		if (tt->pk[i] == col)
+			return true;
+	return false;
+}
+
+/*
+ * The NOT NULL of tt's columns (loaded) as rv says (keeps_not_null): with
+ * set the missing ones are added (an ATTACH PARTITION needs the parent's),
+ * else the extra ones dropped (the key's columns keep theirs). tt is
+ * loaded again when something changed.
+ */
+static bool
+sync_not_null(PGconn *conn, pt_ttable *tt, const pt_rversion *rv, bool set, pt_log *log, pt_err *err)
+{
+	bool		changed = false,
+				ok = true;
+
+	for (int i = 0; ok && i < rv->ncols; i++)
+	{
+		const pt_rcolumn *c = &rv->cols[i];
+		int			have = pt_target_column(tt, c->name, strlen(c->name));
+
+		if (have < 0 || keeps_not_null(c) != set || tt->cols[have].not_null == set || (!set && in_key(tt, have)))
+			continue;
+		ok = not_null_command(conn, tt, c->name, set, log, err);
+		changed = true;
+	}
+	return ok && (!changed || pt_target_load(conn, tt, err));
+}
+
 bool
 pt_target_create(PGconn *conn, pt_ttable *tt, const pt_rversion *rv, pt_log *log, pt_err *err)
 {
@@ -371,7 +455,7 @@ pt_target_create(PGconn *conn, pt_ttable *tt, const pt_rversion *rv, pt_log *log
 		ok = run(conn, sql.data, err);
 	}
 	else
-		ok = create_sql(conn, tt->qname, rv, rv->partition_key, &sql, err) && run(conn, sql.data, err);
+		ok = create_sql(conn, tt->qname, rv, rv->partition_key, true, &sql, err) && run(conn, sql.data, err);
 	pt_buf_free(&sql);
 	if (!ok)
 		return explain_missing_type(err, tt->qname) || false;
@@ -382,7 +466,8 @@ pt_target_create(PGconn *conn, pt_ttable *tt, const pt_rversion *rv, pt_log *log
 						   "PostgreSQL %d, virtual ones need 18", tt->qname, rv->cols[i].name,
 						   pt_pgcaps_of(conn).version_num / 10000);
 	tt->version = rv->version;
-	return pt_target_load(conn, tt, err);
+	/* a partition has its parent's NOT NULL: its own come after */
+	return pt_target_load(conn, tt, err) && sync_not_null(conn, tt, rv, true, log, err);
 }
 
 /* The column of `to` that column c of `from` became, by attnum or by name. */
@@ -687,7 +772,9 @@ pt_target_evolve(PGconn *conn, pt_ttable *tt, const pt_rtable *rt, const pt_rver
 
 	(void) rt;
 	/* always read afresh: a partition's parent may have been changed meanwhile */
-	ok = pt_target_load(conn, tt, err) && evolve_columns(&e, from, to) && reparent(conn, tt, to, log, err);
+	ok = pt_target_load(conn, tt, err) && evolve_columns(&e, from, to) && pt_target_load(conn, tt, err) &&
+		sync_not_null(conn, tt, to, true, log, err) && reparent(conn, tt, to, log, err) &&
+		pt_target_load(conn, tt, err) && sync_not_null(conn, tt, to, false, log, err);
 	if (ok && !to->parent && !same_key(from, to))
 		ok = change_key(&e, to);
 	if (!ok)

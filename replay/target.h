@@ -27,6 +27,7 @@ typedef struct pt_tcolumn
 	char	   *type;			/* format_type() in the target */
 	bool		generated;		/* stored generated: never written */
 	bool		identity_always;	/* needs OVERRIDING SYSTEM VALUE */
+	bool		not_null;		/* attnotnull in the target */
 } pt_tcolumn;
 
 typedef struct pt_stmt pt_stmt;
@@ -68,16 +69,18 @@ bool		pt_target_load(PGconn *conn, pt_ttable *tt, pt_err *err);
 int			pt_target_column(const pt_ttable *tt, const char *name, size_t len);
 
 /*
- * Create the table as version rv says (columns with types, primary key,
- * generated and identity columns; a partition under its parent, the parent
- * created first when missing). User-defined types must exist: a missing
+ * Create the table as version rv says (columns with types, NOT NULL,
+ * primary key, generated and identity columns; a partition under its
+ * parent, the parent created first when missing). A NOT NULL column the
+ * log holds nulls for (NaN sent as null: pt_rcolumn.nan_nulls) is left
+ * nullable. User-defined types must exist: a missing
  * one is a PT_ERR_CONFIG naming it with the pg_dump line that brings it.
  */
 bool		pt_target_create(PGconn *conn, pt_ttable *tt, const pt_rversion *rv, pt_log *log, pt_err *err);
 
 /*
  * Bring the table from version `from` to `to` of rt: renamed, added and
- * dropped columns, changed types and key, and its place in a partition
+ * dropped columns, changed types, NOT NULL and key, and its place in a partition
  * tree (attached to `to`'s parent with its bound, or detached). With emptied set (the table's
  * content is about to be replaced by a re-snapshot), type changes need no
  * conversion of existing rows.

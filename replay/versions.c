@@ -13,6 +13,7 @@
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/pq.h"
+#include "core/store_losses.h"
 
 struct pt_versions
 {
@@ -59,6 +60,20 @@ struct pt_versions
 	"unnest(s.primary_key) WITH ORDINALITY u(k, o) " \
 	"ORDER BY s.schema_name COLLATE \"C\", s.table_name COLLATE \"C\", s.version, o"
 
+/*
+ * The columns capture counted NaN or Infinity in, which wal2json 2.5 sends
+ * as null (core/store_losses.h), and the same columns of their partitioned
+ * parents (rows are written through the root): the log holds nulls there
+ * that the column's NOT NULL would refuse. The losses table is outside the
+ * hash chain; all it can do here is leave a NOT NULL out of a created table.
+ */
+#define NAN_NULLS_SQL \
+	"WITH RECURSIVE n(schema_name, table_name, detail) AS (" \
+	"  SELECT schema_name, table_name, detail FROM %1$s.losses WHERE kind = '" PT_LOSS_NAN "' " \
+	"  UNION SELECT p.schema_name, p.table_name, n.detail FROM n " \
+	"  JOIN %1$s.schemas s ON s.schema_name = n.schema_name AND s.table_name = n.table_name " \
+	"  JOIN %1$s.schemas p ON s.details->>'parent' = quote_ident(p.schema_name) || '.' || quote_ident(p.table_name)) " \
+	"SELECT schema_name, table_name, detail FROM n"
 
 static char *
 dup_or_null(const PGresult *res, int row, int col)
@@ -180,6 +195,45 @@ load_keys(pt_versions *v, PGconn *conn, const char *qschema, pt_err *err)
 	return true;
 }
 
+/* Every version's column of that name, in a table of that name, holds nulls for NaN. */
+static void
+mark_nan_nulls(pt_versions *v, const char *schema, const char *table, const char *column)
+{
+	const pt_rtable *t = pt_versions_table(v, schema, strlen(schema), table, strlen(table));
+
+	for (int k = 0; t && k < t->nversions; k++)
+		for (int c = 0; c < t->versions[k].ncols; c++)
+			if (strcmp(t->versions[k].cols[c].name, column) == 0)
+				t->versions[k].cols[c].nan_nulls = true;
+}
+
+/* The nan_nulls of every column (see NAN_NULLS_SQL); a store without a losses table has none. */
+static bool
+load_nan_nulls(pt_versions *v, PGconn *conn, const char *schema, const char *qschema, pt_err *err)
+{
+	const char *params[1] = {schema};
+	PGresult   *res = pt_pq_exec_params(conn, "SELECT to_regclass(quote_ident($1) || '.losses') IS NOT NULL", 1,
+										params, PGRES_TUPLES_OK, 1, 1, err);
+	pt_buf		sql = PT_BUF_INIT;
+	bool		exists;
+
+	if (res == NULL)
+		return false;
+	exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!exists)
+		return true;
+	pt_buf_printf(&sql, NAN_NULLS_SQL, qschema);
+	res = pt_pq_exec(conn, sql.data, PGRES_TUPLES_OK, PT_PQ_ANY, 3, err);
+	pt_buf_free(&sql);
+	if (res == NULL)
+		return false;
+	for (int i = 0; i < PQntuples(res); i++)
+		mark_nan_nulls(v, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+	PQclear(res);
+	return true;
+}
+
 pt_versions *
 pt_versions_load(PGconn *conn, const char *schema, pt_err *err)
 {
@@ -192,7 +246,8 @@ pt_versions_load(PGconn *conn, const char *schema, pt_err *err)
 		free(v);
 		return NULL;
 	}
-	ok = load_columns(v, conn, qschema, err) && load_keys(v, conn, qschema, err);
+	ok = load_columns(v, conn, qschema, err) && load_keys(v, conn, qschema, err) &&
+		load_nan_nulls(v, conn, schema, qschema, err);
 	PQfreemem(qschema);
 	if (ok)
 		pt_versions_bound(v, INT64_MAX);

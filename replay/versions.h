@@ -28,6 +28,7 @@ typedef struct pt_rcolumn
 	char		identity;		/* 'a' always, 'd' by default, 0 none */
 	char	   *default_expr;	/* or NULL */
 	bool		not_null;
+	bool		nan_nulls;		/* capture counted NaN/Infinity sent as null here (a NOT NULL the log breaks) */
 } pt_rcolumn;
 
 struct pt_rtable;

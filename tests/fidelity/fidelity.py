@@ -16,9 +16,9 @@ table's columns and rows). Then:
              table it leaves without a replica identity
   capture    capture exits 0 (a stop is a finding too)
 
-Equality is byte for byte: tables, column names and types (format_type),
-partition parent and bounds, and every row's COPY text under fixed session
-settings, sorted. A failing seed is shrunk to a minimal list of statements
+Equality is byte for byte: tables, column names, types (format_type) and
+NOT NULL, partition parent and bounds, and every row's COPY text under fixed
+session settings, sorted. A failing seed is shrunk to a minimal list of statements
 (ddmin over the steps) and written as a ready SQL case; tests/fidelity/cases/
 keeps those as regression cases (--case FILE runs one); a case that needs
 a newer server says so in a line "-- postgresql: 18" (skipped on older ones).
@@ -49,7 +49,8 @@ SETTINGS = ("SET DateStyle = ISO; SET IntervalStyle = postgres; SET TimeZone = '
             "SET client_min_messages = error")
 RELATIONS = """
 SELECT n.nspname, c.relname, c.relkind,
-       (SELECT json_agg(json_build_array(a.attname, format_type(a.atttypid, a.atttypmod), a.attgenerated)
+       (SELECT json_agg(json_build_array(a.attname, format_type(a.atttypid, a.atttypmod), a.attgenerated,
+                                           a.attnotnull)
                          ORDER BY a.attnum)::text
           FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
        CASE WHEN c.relispartition THEN
