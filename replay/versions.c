@@ -123,6 +123,7 @@ add_column(pt_rversion *rv, const PGresult *res, int row)
 
 	rv->cols = pt_realloc(rv->cols, sizeof(pt_rcolumn) * (size_t) (rv->ncols + 1));
 	c = &rv->cols[rv->ncols++];
+	memset(c, 0, sizeof(*c));	/* nan_nulls: set later, from the losses table */
 	c->name = pt_strdup(PQgetvalue(res, row, 4));
 	c->type = pt_strdup(PQgetvalue(res, row, 5));
 	c->attnum = atoi(PQgetvalue(res, row, 6));
