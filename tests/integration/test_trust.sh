@@ -50,7 +50,7 @@ eq "each version has its schema event, just before its first event" \
          (e.schema_name, e.table_name, e.schema_version) WHERE e.op = 'schema'" "schema:accounts:1 schema:audit:1"
 run_verify --public-key "$work/public.pem" --anchor "$anchor"
 [ "$rc" = 0 ] || fail "verify on the log as captured: exit $rc: $out"
-echo "$out" | grep -q "^schema versions: 2 match their schema events, 0 recorded before" || fail "verify's versions line: $out"
+grep -q "^schema versions: 2 match their schema events, 0 recorded before" <<<"$out" || fail "verify's versions line: $out"
 python3 "$here/../checker/pgtrail_check.py" | grep -q "2 schema versions covered, 0 not covered" ||
     fail "the independent checker on the log as captured"
 echo "ok: verify and the independent checker prove both versions"
@@ -91,7 +91,7 @@ attack() {  # NAME SQL: the schemas table changed; replay refuses, verify and th
     [ "$(qdb "$db" "SELECT count(*) FROM pg_tables WHERE schemaname = 'app'")" = 0 ] ||
         fail "$name: replay created tables from a refused store"
     run_verify
-    [ "$rc" = 1 ] && echo "$out" | grep -Eq "schema version [0-9]+ of table|schema event [0-9]+ \(" ||
+    [ "$rc" = 1 ] && grep -Eq "schema version [0-9]+ of table|schema event [0-9]+ \(" <<<"$out" ||
         fail "$name: verify exit $rc: $out"
     check=$(python3 "$here/../checker/pgtrail_check.py" 2>&1)
     [ $? = 1 ] && case "$check" in "schema version"*|"schema event"*) true ;; *) false ;; esac ||
@@ -248,7 +248,7 @@ q "BEGIN;
 python3 "$here/verify/forge.py" pgtrail 1 >/dev/null || fail "forge.py for the old store"
 run_verify
 [ "$rc" = 0 ] || fail "verify on a store of before schema events: exit $rc: $out"
-echo "$out" | grep -q "^schema versions: 0 match their schema events, 2 recorded before schema events" ||
+grep -q "^schema versions: 0 match their schema events, 2 recorded before schema events" <<<"$out" ||
     fail "verify does not report the uncovered versions: $out"
 python3 "$here/../checker/pgtrail_check.py" | grep -q "0 schema versions covered, 2 not covered" ||
     fail "the checker on a store of before schema events"
@@ -266,7 +266,7 @@ q "ALTER TABLE pgtrail.events DROP CONSTRAINT events_op_check, ADD CONSTRAINT ev
     --log-level warning 2>>"$log" || fail "capture on a store of before schema events exited with $?"
 eq "the new table's version is covered" "SELECT count(*) FROM pgtrail.events WHERE op = 'schema' AND table_name = 'later'" 1
 run_verify
-[ "$rc" = 0 ] && echo "$out" | grep -q "^schema versions: 1 match their schema events, 2 recorded before" ||
+[ "$rc" = 0 ] && grep -q "^schema versions: 1 match their schema events, 2 recorded before" <<<"$out" ||
     fail "verify after capture took over an old store: exit $rc: $out"
 new_target t_old2
 run_replay --events "$src" --target "$(dsn_for t_old2)" --create-tables
