@@ -64,12 +64,12 @@ refuse_if_breaking(PGconn *conn, const char *name, pt_err *err)
 static bool
 create(PGconn *conn, const char *name, pt_err *err)
 {
-	char	   *ident = PQescapeIdentifier(conn, name, strlen(name));
+	char	   *ident = pt_pq_ident(conn, name, err);
 	pt_buf		sql = PT_BUF_INIT;
 	bool		ok;
 
 	if (ident == NULL)
-		return pt_err_set(err, PT_ERR_CONFIG, "publication name \"%s\": %s", name, PQerrorMessage(conn));
+		return false;
 	pt_buf_printf(&sql, "CREATE PUBLICATION %s FOR ALL TABLES%s", ident,
 				  pt_pgcaps_of(conn).publish_generated ? " WITH (publish_generated_columns = stored)" : "");
 	PQfreemem(ident);

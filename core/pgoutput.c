@@ -40,6 +40,7 @@ typedef struct pgo_relation
 	int			ncols;
 	int			nkey;
 	pgo_column *cols;
+	pt_w2j_column *pk;			/* the key columns as a change's pk (no values), made once */
 } pgo_relation;
 
 /* A column list handed out: its items, reused across messages. */
@@ -58,7 +59,6 @@ struct pt_pgo_decoder
 	int			rel_count;
 	pgo_list	new_row;
 	pgo_list	old_row;
-	pgo_list	key;
 	pt_w2j_change *changes;		/* one per table of a TRUNCATE */
 	int			change_cap;
 	pt_buf		arena;			/* value and content bytes of the message */
@@ -174,6 +174,7 @@ relation_clear(pgo_relation *rel)
 		free(rel->cols[i].type);
 	}
 	free(rel->cols);
+	free(rel->pk);
 	free(rel->schema);
 	free(rel->table);
 	memset(rel, 0, sizeof *rel);
@@ -246,6 +247,27 @@ read_column(pt_pgo_decoder *d, reader *r, pgo_column *col)
 	return true;
 }
 
+static pt_w2j_column
+column_of(const pgo_column *col)
+{
+	return (pt_w2j_column) {
+		.name = {col->name, col->name_len},
+		.type = {col->type, col->type_len},
+		.typeoid = col->typeoid,
+		.optional = -1,
+	};
+}
+
+/* The relation's key columns, counted and listed once as a change's pk. */
+static void
+key_columns(pgo_relation *rel)
+{
+	rel->pk = pt_calloc((size_t) rel->ncols + 1, sizeof(pt_w2j_column));
+	for (int i = 0; i < rel->ncols; i++)
+		if (rel->cols[i].key)
+			rel->pk[rel->nkey++] = column_of(&rel->cols[i]);
+}
+
 /* R: Int32 relid, namespace, name, Int8 replica identity, Int16 n, n columns. */
 static bool
 on_relation(pt_pgo_decoder *d, reader *r)
@@ -270,8 +292,8 @@ on_relation(pt_pgo_decoder *d, reader *r)
 	ok = r->ok && rel.relid != 0;
 	for (int i = 0; ok && i < rel.ncols; i++)
 		ok = read_column(d, r, &rel.cols[i]);
-	for (int i = 0; ok && i < rel.ncols; i++)
-		rel.nkey += rel.cols[i].key;
+	if (ok)
+		key_columns(&rel);
 	if (!ok)
 	{
 		if (r->ok)
@@ -300,17 +322,6 @@ list_room(pgo_list *l, int n)
 		l->items = pt_realloc(l->items, sizeof(pt_w2j_column) * (size_t) n);
 	}
 	return l->items;
-}
-
-static pt_w2j_column
-column_of(const pgo_column *col)
-{
-	return (pt_w2j_column) {
-		.name = {col->name, col->name_len},
-		.type = {col->type, col->type_len},
-		.typeoid = col->typeoid,
-		.optional = -1,
-	};
 }
 
 /*
@@ -379,35 +390,36 @@ read_tuple(pt_pgo_decoder *d, reader *r, const pgo_relation *rel, bool key_only,
 	return r->ok;
 }
 
-/* The key columns of a row already read (wal2json's identity when no old key was logged). */
+/*
+ * The key columns of a row already read (wal2json's identity when no old
+ * key was logged). The row's columns are the relation's in order, some
+ * left out (unchanged TOAST): one walk over both.
+ */
 static void
 key_of(const pgo_relation *rel, const pt_w2j_columns *row, pgo_list *list, pt_w2j_columns *out)
 {
 	pt_w2j_column *items = list_room(list, rel->ncols + 1);
 	int			count = 0;
+	int			k = 0;
 
 	for (int i = 0; i < row->count; i++)
-		for (int k = 0; k < rel->ncols; k++)
-			if (rel->cols[k].key && rel->cols[k].name == row->items[i].name.ptr)
-				items[count++] = row->items[i];
+	{
+		while (k < rel->ncols && rel->cols[k].name != row->items[i].name.ptr)
+			k++;
+		if (k < rel->ncols && rel->cols[k].key)
+			items[count++] = row->items[i];
+	}
 	*out = (pt_w2j_columns) {items, count, true};
 }
 
-/* Under REPLICA IDENTITY DEFAULT the key columns are the primary key. */
+/* Under REPLICA IDENTITY DEFAULT the key columns are the primary key: given; otherwise not said. */
 static void
-primary_key(pt_pgo_decoder *d, const pgo_relation *rel, pt_w2j_columns *out)
+primary_key(const pgo_relation *rel, pt_w2j_columns *out)
 {
-	pt_w2j_column *items;
-	int			count = 0;
-
-	*out = (pt_w2j_columns) {NULL, 0, false};
-	if (rel->identity != 'd')
-		return;
-	items = list_room(&d->key, rel->ncols + 1);
-	for (int i = 0; i < rel->ncols; i++)
-		if (rel->cols[i].key)
-			items[count++] = column_of(&rel->cols[i]);
-	*out = (pt_w2j_columns) {items, count, true};
+	if (rel->identity == 'd')
+		*out = (pt_w2j_columns) {rel->pk, rel->nkey, true};
+	else
+		*out = (pt_w2j_columns) {NULL, 0, false};
 }
 
 /* ---- messages ---- */
@@ -477,7 +489,7 @@ on_insert(pt_pgo_decoder *d, reader *r, pt_lsn lsn)
 	if (get_u8(r, "tuple kind") != 'N' && r->ok)
 		return bad(r, "an INSERT without its new row");
 	name_table(ch, rel);
-	primary_key(d, rel, &ch->pk);
+	primary_key(rel, &ch->pk);
 	return read_tuple(d, r, rel, false, &d->new_row, &ch->columns);
 }
 
@@ -501,7 +513,7 @@ on_update(pt_pgo_decoder *d, reader *r, pt_lsn lsn)
 	if (rel == NULL)
 		return false;
 	name_table(ch, rel);
-	primary_key(d, rel, &ch->pk);
+	primary_key(rel, &ch->pk);
 	kind = get_u8(r, "tuple kind");
 	if (r->ok && kind != 'N' && (!read_old(d, r, rel, kind, ch) || (kind = get_u8(r, "tuple kind")) != 'N'))
 		return r->ok ? bad(r, "an UPDATE without its new row") : false;
@@ -522,7 +534,7 @@ on_delete(pt_pgo_decoder *d, reader *r, pt_lsn lsn)
 	if (rel == NULL)
 		return false;
 	name_table(ch, rel);
-	primary_key(d, rel, &ch->pk);
+	primary_key(rel, &ch->pk);
 	return read_old(d, r, rel, get_u8(r, "tuple kind"), ch);
 }
 
@@ -654,7 +666,6 @@ pt_pgo_free(pt_pgo_decoder *d)
 	free(d->rels);
 	free(d->new_row.items);
 	free(d->old_row.items);
-	free(d->key.items);
 	free(d->changes);
 	pt_buf_free(&d->arena);
 	free(d);
