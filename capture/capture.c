@@ -352,6 +352,8 @@ on_row(capture *c, const pt_w2j_change *ch, pt_err *err)
 	if ((ch->action == 'I' || ch->action == 'U') && !pt_decode_exact_values(c->decode) &&
 		!pt_losses_row(c->losses, ch, err))
 		return false;
+	if (tv->nunsent_stored > 0 && !pt_losses_unsent(c->losses, ch, tv, err))
+		return false;
 	ch = with_known_key(c, ch, tv);
 	if (!pt_builder_row_event(c->builder, &c->txn, ch, tv->event_names, tv->nevent, &ev, err))
 		return false;
@@ -882,6 +884,8 @@ open_sinks(capture *c, pt_err *err)
 	setup_origin(c);
 	c->schemas = pt_schemas_new(c->sink_conn, c->opts->schema, c->opts->source_dsn, pt_pgcaps_of(c->source_conn),
 								c->log, err);
+	if (c->schemas != NULL && pt_decode_leaves_out_generated(c->decode))
+		pt_schemas_omitting(c->schemas, !pt_pgcaps_of(c->source_conn).publish_generated);
 	c->losses = pt_losses_new(c->log, c->opts->metrics, &c->sinks[0], c->sink_conn, c->opts->schema);
 	return c->schemas != NULL && pt_losses_start(c->losses, err) && check_tables(c, true, err);
 }

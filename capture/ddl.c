@@ -59,9 +59,14 @@
  * leaves current_user in a transaction-local setting.
  */
 
-/* The secret, made once; readable by its owner only. */
+/*
+ * The secret, made once; readable by its owner only. Written once and never
+ * updated, but given a replica identity so that a publication of every
+ * table (pgoutput's) can be made while it exists.
+ */
 #define SEAL_TABLE \
 	"CREATE TABLE IF NOT EXISTS @S@.ddl_seal (secret text NOT NULL); " \
+	"ALTER TABLE @S@.ddl_seal REPLICA IDENTITY FULL; " \
 	"INSERT INTO @S@.ddl_seal SELECT encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text " \
 	"  || clock_timestamp()::text, 'UTF8')), 'hex') WHERE NOT EXISTS (SELECT FROM @S@.ddl_seal); " \
 	"REVOKE ALL ON TABLE @S@.ddl_seal FROM PUBLIC; "

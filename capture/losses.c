@@ -124,6 +124,26 @@ pt_losses_row(pt_losses *l, const pt_w2j_change *ch, pt_err *err)
 }
 
 bool
+pt_losses_unsent(pt_losses *l, const pt_w2j_change *ch, const pt_table_version *tv, pt_err *err)
+{
+	for (int i = 0; (ch->action == 'I' || ch->action == 'U') && i < tv->ncols; i++)
+	{
+		const char *name = tv->names[i].ptr;
+
+		if (!tv->unsent[i] || tv->is_virtual[i])
+			continue;
+		if (first_time(l, tv->schema_name, tv->table_name, PT_LOSS_GENERATED, name))
+			pt_log_warning(l->log, "table \"%s.%s\": stored generated column \"%s\" is not in the events "
+						   "(pgoutput before PostgreSQL 18 does not send it; replay computes it again); counted "
+						   "in the store's losses; use decoder = wal2json to keep it", tv->schema_name,
+						   tv->table_name, name);
+		if (!count(l, tv->schema_name, tv->table_name, PT_LOSS_GENERATED, name, 1, 0, err))
+			return false;
+	}
+	return true;
+}
+
+bool
 pt_losses_start(pt_losses *l, pt_err *err)
 {
 	return pt_store_losses_last_lsn(l->sink_conn, l->store_schema, PT_LOSS_NONTX_MESSAGE, &l->nontx_lsn, err);

@@ -5,7 +5,8 @@
  * wal2json 2.5 sends as null (certain in a NOT NULL numeric or float
  * column, possible in a nullable one), tables whose changes the server
  * does not decode (unlogged; no replica identity: no UPDATE or DELETE),
- * and non-transactional logical messages. Each is said once per table (and
+ * non-transactional logical messages, and the stored generated columns
+ * pgoutput before 18 does not send. Each is said once per table (and
  * column, or prefix) in the log with the fix, counted in the metrics, and
  * counted in the event store's losses table (core/store_losses.h), which
  * verify and replay report. Tables are checked in the catalog at start,
@@ -20,6 +21,7 @@
 #include <stdint.h>
 
 #include "capture/metrics.h"
+#include "capture/schema.h"
 #include "capture/sink.h"
 #include "core/err.h"
 #include "core/filter.h"
@@ -38,6 +40,12 @@ bool		pt_losses_start(pt_losses *l, pt_err *err);
 
 /* The nulls of numeric and float columns in the new row of an I or U change. */
 bool		pt_losses_row(pt_losses *l, const pt_w2j_change *ch, pt_err *err);
+
+/*
+ * The stored generated columns of tv that the decoder left out of an I or
+ * U change (pgoutput before PostgreSQL 18), one value each.
+ */
+bool		pt_losses_unsent(pt_losses *l, const pt_w2j_change *ch, const pt_table_version *tv, pt_err *err);
 
 /* A non-transactional logical message at lsn (not captured). */
 bool		pt_losses_nontx_message(pt_losses *l, const char *prefix, pt_lsn lsn, pt_err *err);

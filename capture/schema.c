@@ -31,6 +31,8 @@ typedef struct entry
 	bool		ident_read;		/* tv.replident and tv.ident read for this version in this run */
 	int			nvirtual;
 	char	  **virtual;		/* the table's virtual generated columns, attnum order */
+	int			nstored;
+	char	  **stored;			/* its stored generated ones, when the decoder leaves them out */
 	struct entry *next;
 } entry;
 
@@ -50,6 +52,8 @@ struct pt_schemas
 	PGconn	   *catalog;		/* source, opened on first need */
 	char	   *source_dsn;
 	pt_pgcaps	caps;
+	bool		omits;			/* unsent generated columns are left out, not null (pgoutput) */
+	bool		omits_stored;	/* stored generated ones too (pgoutput before 18) */
 	pt_log	   *log;
 	pt_types   *types;			/* type names by OID, from the catalog */
 	pt_buf		columns_json;
@@ -68,7 +72,7 @@ struct pt_schemas
 	"ORDER BY s.schema_name, s.table_name, c.ord"
 
 #define CATALOG_COLUMNS_SQL \
-	"SELECT a.attname, a.atttypmod, a.atttypid, a.attgenerated = 'v', a.attnum " \
+	"SELECT a.attname, a.atttypmod, a.atttypid, a.attgenerated = 'v', a.attnum, a.attgenerated = 's' " \
 	"FROM pg_attribute a " \
 	"WHERE a.attrelid = to_regclass(quote_ident($1) || '.' || quote_ident($2)) " \
 	"AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
@@ -79,10 +83,10 @@ struct pt_schemas
 	"AND i.indrelid = to_regclass(quote_ident($1) || '.' || quote_ident($2)) " \
 	"ORDER BY array_position(i.indkey::int2[], a.attnum)"
 
-#define CATALOG_VIRTUAL_SQL \
-	"SELECT a.attname FROM pg_attribute a " \
+#define CATALOG_GENERATED_SQL \
+	"SELECT a.attname, a.attgenerated = 'v' FROM pg_attribute a " \
 	"WHERE a.attrelid = to_regclass(quote_ident($1) || '.' || quote_ident($2)) " \
-	"AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = 'v' ORDER BY a.attnum"
+	"AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated <> '' ORDER BY a.attnum"
 
 /* The replica identity; with an index, one row per index column, in index order. */
 #define CATALOG_IDENT_SQL \
@@ -152,15 +156,16 @@ clear_columns(pt_table_version *tv)
 	free(tv->wire);
 	free(tv->attnums);
 	free(tv->is_virtual);
+	free(tv->unsent);
 	free(tv->pk);
 	tv->names = tv->event_names = NULL;
 	tv->types = tv->wire = NULL;
 	tv->typeoids = NULL;
 	tv->typmods = NULL;
 	tv->attnums = NULL;
-	tv->is_virtual = NULL;
+	tv->is_virtual = tv->unsent = NULL;
 	tv->pk = NULL;
-	tv->ncols = tv->npk = tv->nvirtual = tv->nevent = 0;
+	tv->ncols = tv->npk = tv->nvirtual = tv->nunsent_stored = tv->nevent = 0;
 }
 
 /* The columns events carry, once the version's columns are complete. */
@@ -169,17 +174,20 @@ index_event_names(pt_table_version *tv)
 {
 	if (tv->event_names != tv->names)
 		free(tv->event_names);
-	tv->nvirtual = 0;
+	tv->nvirtual = tv->nunsent_stored = 0;
 	for (int i = 0; i < tv->ncols; i++)
+	{
 		tv->nvirtual += tv->is_virtual[i];
+		tv->nunsent_stored += tv->unsent[i] && !tv->is_virtual[i];
+	}
 	tv->event_names = tv->names;
 	tv->nevent = tv->ncols;
-	if (tv->nvirtual == 0)
+	if (tv->nvirtual + tv->nunsent_stored == 0)
 		return;
 	tv->event_names = pt_malloc(sizeof(pt_text) * (size_t) tv->ncols);
 	tv->nevent = 0;
 	for (int i = 0; i < tv->ncols; i++)
-		if (!tv->is_virtual[i])
+		if (!tv->unsent[i])
 			tv->event_names[tv->nevent++] = tv->names[i];
 }
 
@@ -199,6 +207,8 @@ add_column(pt_table_version *tv, const char *name, size_t nlen, const char *type
 	tv->attnums[tv->ncols] = 0;
 	tv->is_virtual = pt_realloc(tv->is_virtual, sizeof(bool) * (size_t) n);
 	tv->is_virtual[tv->ncols] = is_virtual;
+	tv->unsent = pt_realloc(tv->unsent, sizeof(bool) * (size_t) n);
+	tv->unsent[tv->ncols] = is_virtual;
 	tv->names[tv->ncols].ptr = pt_strndup(name, nlen);
 	tv->names[tv->ncols].len = nlen;
 	tv->types[tv->ncols] = pt_strdup(type ? type : "");
@@ -295,6 +305,13 @@ pt_schemas_new(PGconn *store_conn, const char *store_schema, const char *source_
 	return s;
 }
 
+void
+pt_schemas_omitting(pt_schemas *s, bool omits_stored)
+{
+	s->omits = true;
+	s->omits_stored = omits_stored;
+}
+
 /* Forget the replica identity read for tv. */
 static void
 free_ident(pt_table_version *tv)
@@ -317,6 +334,16 @@ free_virtual(entry *e)
 	e->nvirtual = 0;
 }
 
+static void
+free_stored(entry *e)
+{
+	for (int i = 0; i < e->nstored; i++)
+		free(e->stored[i]);
+	free(e->stored);
+	e->stored = NULL;
+	e->nstored = 0;
+}
+
 void
 pt_schemas_free(pt_schemas *s)
 {
@@ -333,6 +360,7 @@ pt_schemas_free(pt_schemas *s)
 			clear_columns(&e->tv);
 			free_ident(&e->tv);
 			free_virtual(e);
+			free_stored(e);
 			free(e->tv.schema_name);
 			free(e->tv.table_name);
 			free(e);
@@ -513,7 +541,7 @@ columns_from_catalog(pt_schemas *s, pt_table_version *tv, bool with_pk, pt_err *
 
 	if (conn == NULL)
 		return false;
-	res = pt_pq_exec_params(conn, CATALOG_COLUMNS_SQL, 2, params, PGRES_TUPLES_OK, PT_PQ_ANY, 5, err);
+	res = pt_pq_exec_params(conn, CATALOG_COLUMNS_SQL, 2, params, PGRES_TUPLES_OK, PT_PQ_ANY, 6, err);
 	if (res == NULL)
 		return false;
 	for (int i = 0; i < PQntuples(res); i++)
@@ -530,6 +558,7 @@ columns_from_catalog(pt_schemas *s, pt_table_version *tv, bool with_pk, pt_err *
 		add_column(tv, PQgetvalue(res, i, 0), strlen(PQgetvalue(res, i, 0)), type, oid, typmod, NULL,
 				   strcmp(PQgetvalue(res, i, 3), "t") == 0);
 		tv->attnums[i] = atoi(PQgetvalue(res, i, 4));
+		tv->unsent[i] |= s->omits_stored && strcmp(PQgetvalue(res, i, 5), "t") == 0;
 	}
 	index_event_names(tv);
 	PQclear(res);
@@ -578,7 +607,10 @@ add_sent_column(pt_schemas *s, entry *e, const pt_w2j_column *c, pt_err *err)
  * for the first time through an UPDATE, DELETE or TRUNCATE: the catalog's
  * columns, if the sent ones fit them (the unsent ones are then unchanged
  * TOAST), else what was sent. A known table's UPDATE that does not fit:
- * what was sent, then the version's columns that were not. ch is the change
+ * what was sent, then the version's columns that were not. A decoder that
+ * leaves out generated columns (pgoutput) cannot send them: for a table
+ * that has some, the catalog's columns if the sent ones fit them, recorded
+ * as wal2json's would be (no attnums). ch is the change
  * without virtual columns, full the change as sent (virtual ones included,
  * so the version lists them in their place).
  */
@@ -588,6 +620,8 @@ open_version(pt_schemas *s, entry *e, const pt_w2j_change *ch, const pt_w2j_chan
 	pt_table_version *tv = &e->tv;
 	pt_table_version old = *tv;
 	const pt_w2j_columns *cols = full->action == 'D' ? &full->identity : &full->columns;
+	bool		from_catalog = old.version == 0 && ch->action != 'I';
+	bool		for_unsent = !from_catalog && s->omits && (e->nvirtual > 0 || e->nstored > 0);
 	bool		seeded = false;
 	int			fit;
 
@@ -596,10 +630,10 @@ open_version(pt_schemas *s, entry *e, const pt_w2j_change *ch, const pt_w2j_chan
 	tv->typeoids = NULL;
 	tv->typmods = NULL;
 	tv->attnums = NULL;
-	tv->is_virtual = NULL;
+	tv->is_virtual = tv->unsent = NULL;
 	tv->pk = NULL;
-	tv->ncols = tv->npk = tv->nvirtual = tv->nevent = 0;
-	if (old.version == 0 && ch->action != 'I')
+	tv->ncols = tv->npk = tv->nvirtual = tv->nunsent_stored = tv->nevent = 0;
+	if (from_catalog || for_unsent)
 	{
 		if (!columns_from_catalog(s, tv, !ch->pk.present, err))
 			return false;
@@ -612,6 +646,8 @@ open_version(pt_schemas *s, entry *e, const pt_w2j_change *ch, const pt_w2j_chan
 		seeded = fit == 1;
 		if (!seeded)
 			clear_columns(tv);
+		for (int i = 0; seeded && for_unsent && i < tv->ncols; i++)
+			tv->attnums[i] = 0;		/* as wal2json's sent columns give it */
 	}
 	if (!seeded)
 	{
@@ -688,9 +724,31 @@ details(pt_schemas *s, const pt_table_version *tv, pt_err *err)
 	return out;
 }
 
-/* The table's virtual generated columns, as the catalog says now. */
+/* Is name one of the stored generated columns the decoder leaves out? */
 static bool
-read_virtual(pt_schemas *s, entry *e, pt_err *err)
+is_stored_unsent(const entry *e, const pt_text *name)
+{
+	for (int i = 0; i < e->nstored; i++)
+		if (strlen(e->stored[i]) == name->len && memcmp(e->stored[i], name->ptr, name->len) == 0)
+			return true;
+	return false;
+}
+
+/* The version's unsent columns: its virtual ones and the stored ones left out. */
+static void
+mark_unsent(entry *e)
+{
+	for (int i = 0; i < e->tv.ncols; i++)
+		e->tv.unsent[i] = e->tv.is_virtual[i] || is_stored_unsent(e, &e->tv.names[i]);
+	index_event_names(&e->tv);
+}
+
+/*
+ * The table's virtual generated columns, and the stored ones when the
+ * decoder leaves them out, as the catalog says now.
+ */
+static bool
+read_generated(pt_schemas *s, entry *e, pt_err *err)
 {
 	const char *params[2] = {e->tv.schema_name, e->tv.table_name};
 	PGconn	   *conn = catalog(s, err);
@@ -698,15 +756,21 @@ read_virtual(pt_schemas *s, entry *e, pt_err *err)
 
 	if (conn == NULL)
 		return false;
-	res = pt_pq_exec_params(conn, CATALOG_VIRTUAL_SQL, 2, params, PGRES_TUPLES_OK, PT_PQ_ANY, 1, err);
+	res = pt_pq_exec_params(conn, CATALOG_GENERATED_SQL, 2, params, PGRES_TUPLES_OK, PT_PQ_ANY, 2, err);
 	if (res == NULL)
 		return false;
 	free_virtual(e);
+	free_stored(e);
 	e->virtual = pt_calloc((size_t) PQntuples(res) + 1, sizeof(char *));
+	e->stored = pt_calloc((size_t) PQntuples(res) + 1, sizeof(char *));
 	for (int i = 0; i < PQntuples(res); i++)
-		e->virtual[e->nvirtual++] = pt_strdup(PQgetvalue(res, i, 0));
+		if (strcmp(PQgetvalue(res, i, 1), "t") == 0)
+			e->virtual[e->nvirtual++] = pt_strdup(PQgetvalue(res, i, 0));
+		else if (s->omits_stored)
+			e->stored[e->nstored++] = pt_strdup(PQgetvalue(res, i, 0));
 	PQclear(res);
 	e->virtual_known = true;
+	mark_unsent(e);
 	return true;
 }
 
@@ -726,13 +790,15 @@ virtual_from_version(entry *e)
 		if (e->tv.is_virtual[i])
 			e->virtual[e->nvirtual++] = pt_strndup(e->tv.names[i].ptr, e->tv.names[i].len);
 	e->virtual_known = true;
+	mark_unsent(e);
 }
 
 /*
  * in without the virtual columns, into *out (buffer *buf of *cap items).
  * False when in disagrees with the virtual columns known: a "virtual"
  * column with a value, or (all set: an INSERT's or UPDATE's new row, where
- * wal2json sends every virtual column, as null) one missing.
+ * wal2json sends every virtual column, as null) one missing; all is false
+ * for a decoder that leaves them out.
  */
 static bool
 strip_list(const entry *e, const pt_w2j_columns *in, bool all, pt_w2j_columns *out, pt_w2j_column **buf,
@@ -767,8 +833,8 @@ strip(pt_schemas *s, const entry *e, const pt_w2j_change *ch)
 	bool		agrees;
 
 	st->ch = *ch;
-	agrees = strip_list(e, &ch->columns, ch->action == 'I' || ch->action == 'U', &st->ch.columns,
-						&st->columns, &st->columns_cap);
+	agrees = strip_list(e, &ch->columns, !s->omits && (ch->action == 'I' || ch->action == 'U'),
+						&st->ch.columns, &st->columns, &st->columns_cap);
 	return strip_list(e, &ch->identity, false, &st->ch.identity, &st->identity, &st->identity_cap) && agrees;
 }
 
@@ -787,7 +853,8 @@ same_virtual(const entry *e)
 }
 
 /*
- * PostgreSQL 18+: *ch without the table's virtual columns, and whether it
+ * PostgreSQL 18+ (or a decoder that leaves out stored generated columns):
+ * *ch without the table's virtual columns, and whether it
  * fits the version. The virtual columns are first the version's; the
  * catalog is read when the change disagrees with them or does not fit (a
  * table first seen, a virtual column added or dropped, or made an ordinary
@@ -813,7 +880,7 @@ without_virtual(pt_schemas *s, entry *e, const pt_w2j_change **ch, bool *fit, pt
 	*fit = f == 1;
 	if (*fit)
 		return true;
-	if (!read_virtual(s, e, err))
+	if (!read_generated(s, e, err))
 		return false;
 	strip(s, e, full);
 	*ch = &s->stripped.ch;
@@ -903,7 +970,7 @@ pt_schemas_observe(pt_schemas *s, const pt_w2j_change **chp, const pt_table_vers
 	if (e == NULL)
 		e = insert(s, full->schema.ptr, full->schema.len, full->table.ptr, full->table.len);
 	*tvp = &e->tv;
-	if (s->caps.virtual_generated)
+	if (s->caps.virtual_generated || s->omits_stored)
 	{
 		if (!without_virtual(s, e, chp, &fit, err))
 			return false;

@@ -22,6 +22,14 @@
  * dropped and created again), is asked when a table is first seen and
  * whenever the stream disagrees with the version (a value in a "virtual"
  * column, one missing from an INSERT).
+ *
+ * pgoutput leaves out what it does not send instead of sending null:
+ * virtual columns on 18, and every generated column before 18 (stored ones
+ * too: their values are in the WAL, but pgoutput skips them). A registry
+ * told so (pt_schemas_omitting) takes such a table's versions from the
+ * catalog, as wal2json's changes give them, with those columns listed and
+ * in no event (unsent), and counts the stored ones (nunsent_stored) so the
+ * caller can say the loss.
  */
 #ifndef PGTRAIL_CAPTURE_SCHEMA_H
 #define PGTRAIL_CAPTURE_SCHEMA_H
@@ -50,7 +58,9 @@ typedef struct pt_table_version
 	int		   *attnums;		/* 0: not known (columns taken from the stream) */
 	bool	   *is_virtual;		/* virtual generated: listed, never in an event */
 	int			nvirtual;
-	pt_text    *event_names;	/* the columns an event can carry: names minus the virtual ones */
+	bool	   *unsent;			/* in no event: virtual, or generated and left out by the decoder */
+	int			nunsent_stored;	/* stored generated columns the decoder leaves out */
+	pt_text    *event_names;	/* the columns an event can carry: names minus the unsent ones */
 	int			nevent;
 	int			npk;
 	char	  **pk;
@@ -70,6 +80,13 @@ typedef struct pt_schemas pt_schemas;
 pt_schemas *pt_schemas_new(PGconn *store_conn, const char *store_schema, const char *source_dsn,
 						   pt_pgcaps caps, pt_log *log, pt_err *err);
 void		pt_schemas_free(pt_schemas *s);
+
+/*
+ * The decoder leaves out the generated columns it does not send (pgoutput:
+ * virtual ones; before 18 stored ones too) rather than sending them as null
+ * (wal2json). Call once, before the first change.
+ */
+void		pt_schemas_omitting(pt_schemas *s, bool omits_stored);
 
 /*
  * The registry's own connection to the source for catalog reads (opened on

@@ -28,6 +28,7 @@
 #define PT_LOSS_UNLOGGED "unlogged"				/* nothing of the table reaches the WAL */
 #define PT_LOSS_NO_IDENTITY "no_replica_identity"	/* UPDATE and DELETE are not decoded */
 #define PT_LOSS_NONTX_MESSAGE "non_transactional_message"	/* detail: the prefix */
+#define PT_LOSS_GENERATED "generated_not_sent"	/* pgoutput before 18: a stored generated column's value */
 
 typedef struct pt_loss
 {

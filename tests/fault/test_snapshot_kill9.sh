@@ -85,7 +85,7 @@ python3 "$here/../checker/pgtrail_check.py" || fail "independent checker rejecte
     fail "verify: $(cat "$PGTRAIL_TEST_DIR/verify.out")"
 echo "ok: pgtrail-verify passes"
 
-q "SELECT pg_create_logical_replication_slot('theirs', 'wal2json')" >/dev/null
+q "SELECT pg_create_logical_replication_slot('theirs', '${PGTRAIL_CAPTURE_DECODER:-wal2json}')" >/dev/null
 rc=0
 "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --slot theirs --schema theirs --log-level warning \
     >"$PGTRAIL_TEST_DIR/theirs.log" 2>&1 || rc=$?

@@ -14,6 +14,9 @@ table's columns and rows). Then:
              (the columns the table had then, in its order)
   losses     pgtrail.losses holds only losses the workload can have, and every
              table it leaves without a replica identity
+  decoders   (--decoders both) a second capture through pgoutput into its own
+             store database wrote the same events, every column of every
+             event (hash included), and the same schema versions
   capture    capture exits 0 (a stop is a finding too)
 
 Equality is byte for byte: tables, column names, types (format_type) and
@@ -244,8 +247,18 @@ class Run:
             c.close()
         return {"lsn": lsn, "time": ts, "state": state(self.dsn(self.src))}
 
+    def pgoutput_args(self):
+        """The second capture of --decoders both: the same source, through
+        pgoutput, into a store database of its own."""
+        return ["--source", self.dsn(self.src), "--sink", self.dsn(self.src + "_pgo"), "--slot", self.src + "_pgo",
+                "--decoder", "pgoutput", "--publication", self.src, "--ddl", "on", "--messages",
+                "--log-level", "warning"]
+
     def capture(self):
         self.createdb(self.src)
+        if self.opts.decoders == "both":  # first: its CREATE PUBLICATION is before both slots
+            self.createdb(self.src + "_pgo", prelude=False)
+            self.prog("pgtrail-capture", *self.pgoutput_args(), "--endpos", "0/1")
         self.prog("pgtrail-capture", *self.capture_args(), "--endpos", "0/1")
         live = None
         if self.opts.live:
@@ -261,6 +274,8 @@ class Run:
                                              + open(self.log + ".live").read()[-600:])
         (end,), = self.admin("SELECT pg_current_wal_lsn()::text")
         self.prog("pgtrail-capture", *self.capture_args(), "--endpos", end)
+        if self.opts.decoders == "both":
+            self.prog("pgtrail-capture", *self.pgoutput_args(), "--endpos", end)
 
     # ---- the checks ------------------------------------------------------
     def check_verify(self):
@@ -329,7 +344,37 @@ class Run:
             raise Finding("losses", "capture did not report tables the workload left without a replica "
                                     "identity: " + ", ".join(unsaid))
 
+    def check_decoders(self):
+        """Both stores hold the same events and schema versions, byte for byte,
+        except for the stored generated columns pgoutput before 18 does not
+        send, which its store counts as losses: those are left out of the
+        wal2json store's rows, and hashes compared only up to the first
+        event that had one (the chains part there)."""
+        got, unsent = [], {}
+        for what, sql in (("events", "SELECT * FROM pgtrail.events ORDER BY id"),
+                          ("schema versions", "SELECT schema_name, table_name, version, columns, primary_key, first_event_id, "
+                                             "details FROM pgtrail.schemas ORDER BY schema_name, table_name, version"),
+                          ("losses", "SELECT schema_name, table_name, detail FROM pgtrail.losses "
+                                     "WHERE kind = 'generated_not_sent'")):
+            for db in (self.src, self.src + "_pgo"):
+                c = pq.Conn(self.dsn(db))
+                try:
+                    got.append(c.q(sql))
+                finally:
+                    c.close()
+        for schema, table, column in got[5]:
+            unsent.setdefault((schema, table), set()).add(column)
+        if unsent:
+            got[0], parted_at = without_unsent(got[0], unsent)
+            got[1], _ = without_unsent(got[1], unsent, parted_at if parted_at is not None else len(got[1]))
+        for what, (a, b) in (("events", got[0:2]), ("schema versions", got[2:4])):
+            if a != b:
+                raise Finding("decoders", f"{what} differ ({len(a)} from wal2json, {len(b)} from "
+                                          f"pgoutput): " + first_difference(a, b))
+
     def check(self, rng):
+        if self.opts.decoders == "both":
+            self.check_decoders()
         self.check_verify()
         self.check_losses()
         self.check_full()
@@ -347,7 +392,7 @@ class Run:
             c.close()
         dbs = [r[0] for r in self.admin(f"SELECT datname FROM pg_database WHERE datname LIKE '{self.src}%'")]
         self.admin(f"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-                   f"WHERE slot_name = '{self.src}' AND NOT active")
+                   f"WHERE slot_name IN ('{self.src}', '{self.src}_pgo') AND NOT active")
         for db in dbs:
             if db == self.src or db.startswith(self.src + "_"):
                 self.admin(f"DROP DATABASE IF EXISTS {qi(db)} WITH (FORCE)")
@@ -364,6 +409,40 @@ class Run:
         finally:
             if not self.opts.keep:
                 self.cleanup()
+
+
+def without_unsent(events, unsent, parted_at=None):
+    """Events as pgoutput before 18 gives them: without the stored generated
+    columns of unsent ({(schema, table): columns}) in row and old (both
+    parsed and written again, for either store), and without hashes from
+    the first event that had one (parted_at: that event's index, found in
+    the wal2json store's events when None). Returns (events, parted_at)."""
+    out = []
+    for i, ev in enumerate(events):
+        cols = unsent.get((ev[5], ev[6]))
+        if cols and ev[8] != "schema":
+            ev = list(ev)
+            for k in (10, 11):
+                if ev[k] is not None:
+                    obj = json.loads(ev[k])
+                    if parted_at is None and any(c in obj for c in cols):
+                        parted_at = i
+                    ev[k] = json.dumps({n: v for n, v in obj.items() if n not in cols}, ensure_ascii=False)
+        if parted_at is not None and i >= parted_at:
+            ev = list(ev[:16]) + [None, None]
+        out.append(tuple(ev))
+    return out, parted_at
+
+
+def first_difference(rows_a, rows_b):
+    """The first row where two lists of rows differ: its first column, and
+    the differing columns of each."""
+    i = next((i for i, (a, b) in enumerate(zip(rows_a, rows_b)) if a != b), min(len(rows_a), len(rows_b)))
+    if i == len(rows_a) or i == len(rows_b):
+        return f"row {i} only in {'pgoutput' if i == len(rows_a) else 'wal2json'}"
+    cols = [k for k, (x, y) in enumerate(zip(rows_a[i], rows_b[i])) if x != y]
+    return (f"row {i} ({rows_a[i][0]}), columns {cols}: wal2json {[rows_a[i][k] for k in cols]!s:.300} "
+            f"pgoutput {[rows_b[i][k] for k in cols]!s:.300}")
 
 
 def signature(f):
@@ -475,6 +554,8 @@ def main():
     ap.add_argument("--points", type=int, default=3, help="points checked with --create-tables and --as-of")
     ap.add_argument("--live", dest="live_mode", choices=["auto", "on", "off"], default="auto",
                     help="capture alongside the workload (auto: every third seed)")
+    ap.add_argument("--decoders", choices=["wal2json", "both"], default="wal2json",
+                    help="both: a second capture through pgoutput must write the same events")
     ap.add_argument("--known", help="open findings (lines 'PG SEED CHECK # why'): reported, not failed")
     ap.add_argument("--shrink", action="store_true", help="shrink a failing workload to a minimal one")
     ap.add_argument("--keep", action="store_true", help="keep the databases of each run")

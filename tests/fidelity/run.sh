@@ -9,7 +9,8 @@
 #
 # Options: --seeds N|A-B (default 16), --pg LIST (default $PGTRAIL_TEST_PG or
 # 15,17,18), --jobs J clusters per version side by side (default 1),
-# --size N statements per workload, --shrink (write a minimal SQL case of
+# --size N statements per workload, --decoders both (a second capture
+# through pgoutput must write the same events), --shrink (write a minimal SQL case of
 # each failure), --bin DIR (default build/bin), --out DIR (failing
 # workloads; default /tmp/pgtrail-fidelity). Exit 0 when everything held.
 set -euo pipefail
@@ -26,6 +27,7 @@ while [ $# -gt 0 ]; do
         --out) out=$2; shift 2 ;;
         --size) extra+=(--size "$2"); shift 2 ;;
         --shrink) extra+=(--shrink); shift ;;
+        --decoders) extra+=(--decoders "$2"); shift 2 ;;
         *) echo "run.sh: unknown option \"$1\"" >&2; echo "hint: see the top of $0" >&2; exit 2 ;;
     esac
 done
