@@ -1219,20 +1219,26 @@ source_position(capture *c, pt_err *err)
 }
 
 /*
- * pgoutput: protocol version 1 (no streaming of transactions in progress,
- * no two-phase: whole transactions at commit, as wal2json gives them),
- * text values, logical messages. The publication must exist before the
- * slot: pgoutput looks it up as of the WAL it decodes.
+ * pgoutput: the newest protocol version the server speaks, without
+ * streaming of transactions in progress and without two-phase (options
+ * left off: whole transactions at commit, as wal2json gives them, in the
+ * messages of version 1), text values, logical messages. The publication
+ * must exist before the slot: pgoutput looks it up as of the WAL it
+ * decodes.
  */
 static bool
 start_pgoutput(capture *c, pt_err *err)
 {
 	pt_lsn		start = 0;
 	char	   *publication = pt_publication_option(c->opts->publication);
+	char		proto[12];
 	const char *options[] = {
-		"proto_version", "1", "publication_names", publication, "messages", "true", NULL
+		"proto_version", proto, "publication_names", publication, "messages", "true", NULL
 	};
-	bool		ok = pt_publication_ensure(c->source_conn, c->opts->publication, c->log, err) &&
+	bool		ok;
+
+	snprintf(proto, sizeof(proto), "%d", pt_pgcaps_of(c->source_conn).pgoutput_proto);
+	ok = pt_publication_ensure(c->source_conn, c->opts->publication, c->log, err) &&
 		find_start(c, &start, err) && source_position(c, err) &&
 		pt_stream_start(c->stream, c->opts->slot, start, options, c->opts->status_interval_ms, err);
 

@@ -12,6 +12,7 @@ pt_pgcaps_from_num(int version_num)
 	caps.failover_slots = version_num >= 170000;
 	caps.virtual_generated = version_num >= 180000;
 	caps.publish_generated = version_num >= 180000;
+	caps.pgoutput_proto = version_num >= 160000 ? 4 : version_num >= 150000 ? 3 : version_num >= 140000 ? 2 : 1;
 	return caps;
 }
 

@@ -18,6 +18,7 @@ typedef struct pt_pgcaps
 	bool		failover_slots;		/* 17+: CREATE_REPLICATION_SLOT ... (FAILOVER) */
 	bool		virtual_generated;	/* 18+: GENERATED ALWAYS AS (...) VIRTUAL */
 	bool		publish_generated;	/* 18+: publications can carry stored generated columns */
+	int			pgoutput_proto;		/* newest pgoutput protocol: 1 (10+), 2 (14+), 3 (15+), 4 (16+) */
 } pt_pgcaps;
 
 /* The capabilities of the server conn is connected to. */

@@ -68,6 +68,12 @@ end=$(q "SELECT pg_current_wal_lsn()")
 capture wal2json "$end"
 capture pgoutput "$end"
 
+# the newest protocol version the server speaks: 3 on 15, 4 on 16 and later
+want=3; [ "${PGTRAIL_TEST_PG_VERSION:-15}" -ge 16 ] && want=4
+grep -q "START_REPLICATION SLOT \"slot_pgoutput\" LOGICAL .*\"proto_version\" '$want'" "$PGTRAIL_TEST_DIR/server.log" ||
+    fail "capture did not ask for pgoutput protocol version $want: $(grep -o 'START_REPLICATION SLOT "slot_pgoutput".*' "$PGTRAIL_TEST_DIR/server.log" | head -1)"
+echo "ok: pgoutput protocol version $want"
+
 dump() { psql -qXAt -d "$1" -c "COPY ($2) TO STDOUT"; }
 events="SELECT * FROM pgtrail.events ORDER BY id"
 n=$(dump store_wal2json "SELECT count(*) FROM pgtrail.events")
