@@ -884,8 +884,6 @@ open_sinks(capture *c, pt_err *err)
 	setup_origin(c);
 	c->schemas = pt_schemas_new(c->sink_conn, c->opts->schema, c->opts->source_dsn, pt_pgcaps_of(c->source_conn),
 								c->log, err);
-	if (c->schemas != NULL && pt_decode_leaves_out_generated(c->decode))
-		pt_schemas_omitting(c->schemas, !pt_pgcaps_of(c->source_conn).publish_generated);
 	c->losses = pt_losses_new(c->log, c->opts->metrics, &c->sinks[0], c->sink_conn, c->opts->schema);
 	return c->schemas != NULL && pt_losses_start(c->losses, err) && check_tables(c, true, err);
 }
@@ -1232,14 +1230,17 @@ start_pgoutput(capture *c, pt_err *err)
 	pt_lsn		start = 0;
 	char	   *publication = pt_publication_option(c->opts->publication);
 	char		proto[12];
+	bool		stored_generated;
 	const char *options[] = {
 		"proto_version", proto, "publication_names", publication, "messages", "true", NULL
 	};
 	bool		ok;
 
 	snprintf(proto, sizeof(proto), "%d", pt_pgcaps_of(c->source_conn).pgoutput_proto);
-	ok = pt_publication_ensure(c->source_conn, c->opts->publication, c->log, err) &&
-		find_start(c, &start, err) && source_position(c, err) &&
+	ok = pt_publication_ensure(c->source_conn, c->opts->publication, &stored_generated, c->log, err);
+	if (ok)
+		pt_schemas_omitting(c->schemas, !stored_generated);
+	ok = ok && find_start(c, &start, err) && source_position(c, err) &&
 		pt_stream_start(c->stream, c->opts->slot, start, options, c->opts->status_interval_ms, err);
 
 	free(publication);

@@ -58,12 +58,6 @@ pt_decode_exact_values(const pt_decode *d)
 }
 
 bool
-pt_decode_leaves_out_generated(const pt_decode *d)
-{
-	return d->pgo != NULL;
-}
-
-bool
 pt_decode_message(pt_decode *d, const char *data, size_t len, pt_lsn lsn, const pt_w2j_change **changes, int *n,
 				  pt_err *err)
 {

@@ -31,13 +31,6 @@ void		pt_decode_free(pt_decode *d);
 bool		pt_decode_exact_values(const pt_decode *d);
 
 /*
- * Does the decoder leave out the generated columns it does not send
- * (pgoutput: virtual ones, and before 18 stored ones), where wal2json
- * sends null?
- */
-bool		pt_decode_leaves_out_generated(const pt_decode *d);
-
-/*
  * One message of the slot (lsn: its XLogData start) into *n changes at
  * *changes, valid until the next call: wal2json gives one per line;
  * pgoutput none for a Relation, Type or Origin message, one per table for

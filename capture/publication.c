@@ -12,28 +12,38 @@
 #include "core/pgcaps.h"
 #include "core/pq.h"
 
+/* Does it exist, and does it publish stored generated columns (18+: pubgencols)? */
 static bool
-exists(PGconn *conn, const char *name, bool *found, pt_err *err)
+exists(PGconn *conn, const char *name, bool *found, bool *stored_generated, pt_err *err)
 {
 	const char *params[1] = {name};
-	PGresult   *res = pt_pq_exec_params(conn, "SELECT count(*) FROM pg_publication WHERE pubname = $1", 1, params,
-										PGRES_TUPLES_OK, 1, 1, err);
+	const char *sql = pt_pgcaps_of(conn).publish_generated
+		? "SELECT count(*), bool_or(pubgencols = 's') FROM pg_publication WHERE pubname = $1"
+		: "SELECT count(*), false FROM pg_publication WHERE pubname = $1";
+	PGresult   *res = pt_pq_exec_params(conn, sql, 1, params, PGRES_TUPLES_OK, 1, 2, err);
 
 	if (res == NULL)
 		return false;
 	*found = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
+	*stored_generated = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 	PQclear(res);
 	return true;
 }
 
-/* Tables (not partitions) whose UPDATE and DELETE a FOR ALL TABLES publication would make fail. */
+/*
+ * Tables (not partitions) whose UPDATE and DELETE a FOR ALL TABLES
+ * publication would make fail: no replica identity, or (18+) a FULL one
+ * holding a virtual generated column, which no publication can carry.
+ */
 #define NO_IDENTITY_SQL \
 	"SELECT count(*), string_agg(format('%I.%I', n.nspname, c.relname), ', ' ORDER BY n.nspname, c.relname) " \
 	"FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace " \
 	"WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relpersistence = 'p' " \
 	"AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' " \
 	"AND (c.relreplident = 'n' OR (c.relreplident = 'd' AND NOT EXISTS " \
-	"  (SELECT FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)))"
+	"  (SELECT FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)) " \
+	"  OR (c.relreplident = 'f' AND EXISTS (SELECT FROM pg_attribute a " \
+	"      WHERE a.attrelid = c.oid AND a.attgenerated = 'v' AND NOT a.attisdropped)))"
 
 /*
  * A publication of every table that publishes UPDATE and DELETE makes the
@@ -52,9 +62,10 @@ refuse_if_breaking(PGconn *conn, const char *name, pt_err *err)
 	if (!ok)
 	{
 		pt_err_set(err, PT_ERR_CONFIG, "publication \"%s\" FOR ALL TABLES would make UPDATE and DELETE fail on "
-				   "%s table(s) without a replica identity: %.400s", name, PQgetvalue(res, 0, 0),
+				   "%s table(s) without a usable replica identity: %.400s", name, PQgetvalue(res, 0, 0),
 				   PQgetvalue(res, 0, 1));
-		pt_err_hint(err, "give each a primary key or ALTER TABLE ... REPLICA IDENTITY FULL; or create the "
+		pt_err_hint(err, "give each a primary key or a REPLICA IDENTITY (FULL only without virtual generated "
+					"columns); or create the "
 					"publication yourself FOR TABLE the tables to capture; or use decoder = wal2json");
 	}
 	PQclear(res);
@@ -85,12 +96,16 @@ create(PGconn *conn, const char *name, pt_err *err)
 }
 
 bool
-pt_publication_ensure(PGconn *conn, const char *name, pt_log *log, pt_err *err)
+pt_publication_ensure(PGconn *conn, const char *name, bool *stored_generated, pt_log *log, pt_err *err)
 {
 	bool		found;
 
-	if (!exists(conn, name, &found, err))
+	if (!exists(conn, name, &found, stored_generated, err))
 		return false;
+	if (found && !*stored_generated && pt_pgcaps_of(conn).publish_generated)
+		pt_log_warning(log, "publication \"%s\" does not publish stored generated columns: their values are "
+					   "not in the events (counted as losses); hint: ALTER PUBLICATION \"%s\" SET "
+					   "(publish_generated_columns = stored)", name, name);
 	if (found)
 		return true;
 	if (!refuse_if_breaking(conn, name, err))
@@ -101,6 +116,7 @@ pt_publication_ensure(PGconn *conn, const char *name, pt_log *log, pt_err *err)
 		return false;
 	}
 	pt_log_info(log, "created publication \"%s\" FOR ALL TABLES", name);
+	*stored_generated = pt_pgcaps_of(conn).publish_generated;
 	return true;
 }
 

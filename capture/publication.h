@@ -20,8 +20,12 @@
 #include "core/err.h"
 #include "core/log.h"
 
-/* The publication exists (made now if it did not). */
-bool		pt_publication_ensure(PGconn *conn, const char *name, pt_log *log, pt_err *err);
+/*
+ * The publication exists (made now if it did not); *stored_generated: it
+ * publishes stored generated columns (18+; an existing one without them is
+ * said in a warning).
+ */
+bool		pt_publication_ensure(PGconn *conn, const char *name, bool *stored_generated, pt_log *log, pt_err *err);
 
 /* publication_names' value for START_REPLICATION: the name double-quoted (allocated). */
 char	   *pt_publication_option(const char *name);
