@@ -13,6 +13,9 @@
 #    application cannot write the event table.
 #  - The optional EXECUTE grants on the replication-origin functions make
 #    capture filter its own writes by origin (without them: by table).
+#  - decoder = pgoutput: without the publication the first start fails
+#    (exit 2, a hint giving CREATE PUBLICATION, no slot left); once a
+#    superuser ran the documented block, the same grants suffice.
 #  - Each documented grant is needed: leave out one (REPLICATION, CONNECT,
 #    SELECT, CREATE) and the first start fails with a one-line error and a
 #    hint naming that grant, exit 2 (3 for the refused connection), and no slot left behind; once the
@@ -40,6 +43,16 @@ origin_sql() {
          in_code && /^```/ { exit }
          in_code { print }' "$src/docs/OPERATIONS.md"
 }
+# the third: the publication for decoder = pgoutput
+publication_sql() {
+    awk '/^### A least-privilege capture role/ { in_section = 1; next }
+         in_section && /^#/ { exit }
+         in_section && /^```sql/ { n++; if (n == 3) { in_code = 1; next } }
+         in_code && /^```/ { exit }
+         in_code { print }' "$src/docs/OPERATIONS.md"
+}
+publication_sql > "$out/publication.sql"
+grep -q "CREATE PUBLICATION pgtrail FOR ALL TABLES" "$out/publication.sql" || fail "no publication block in OPERATIONS.md"
 docs_sql > "$out/grants.sql"
 origin_sql > "$out/origin.sql"
 grep -q "CREATE ROLE pgtrail_capture" "$out/grants.sql" || fail "no CREATE ROLE in OPERATIONS.md's grants"
@@ -128,7 +141,29 @@ same "insert with origin filter" 1 "$(events "op = 'insert' AND key->>'id' = '10
 ids=$(as_admin "SELECT count(*) = max(id) FROM pgtrail.events")
 same "ids gapless" t "$ids"
 
-# 6. each grant is needed: without it the first start fails, naming the fix
+# 6. decoder = pgoutput: the same grants and the publication a superuser made
+new_app app_pgo
+grants app_pgo "s/pgtrail_capture/app_pgo/g"
+pgo() { "$bin/pgtrail-capture" --source "$(dsn_for app_pgo app_pgo)" --decoder pgoutput --slot app_pgo "$@"; }
+rc=0
+pgo --endpos 0/1 --log-level warning > "$out/pgo.out" 2> "$out/pgo.err" || rc=$?
+[ "$rc" = 2 ] || fail "pgoutput without a publication: exit $rc, expected 2: $(cat "$out/pgo.err")"
+grep -q 'hint: .*CREATE PUBLICATION "pgtrail" FOR ALL TABLES' "$out/pgo.err" ||
+    fail "pgoutput without a publication: no hint giving it: $(cat "$out/pgo.err")"
+same "pgoutput refused: no slot left behind" 0 "$(q "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'app_pgo'")"
+if [ "$PGTRAIL_TEST_PG_VERSION" -ge 18 ]; then
+    psql -qX -v ON_ERROR_STOP=1 -d app_pgo -f "$out/publication.sql" >/dev/null
+else  # the ALTER's option is 18's
+    grep -v "publish_generated_columns" "$out/publication.sql" | psql -qX -v ON_ERROR_STOP=1 -d app_pgo >/dev/null
+fi
+pgo --endpos 0/1 --log-level warning || fail "pgoutput capture with the documented publication failed"
+psql -qX -v ON_ERROR_STOP=1 "$(dsn_for app_pgo app)" -c "UPDATE accounts SET balance = 0 WHERE id = 1" >/dev/null
+end=$(q "SELECT pg_current_wal_lsn()")
+pgo --endpos "$end" --log-level warning || fail "pgoutput capture of a change failed"
+same "pgoutput: snapshot and the change, as the least-privilege role" "21 1" \
+    "$(psql -qXAt -d app_pgo -c "SELECT count(*) FILTER (WHERE op = 'snapshot') || ' ' || count(*) FILTER (WHERE op = 'update') FROM pgtrail.events")"
+
+# 7. each grant is needed: without it the first start fails, naming the fix
 # refused DB SED WANT FIX RC: capture on a fresh database, as a fresh role (named
 # as the database) given the documented grants with one left out (SED); then
 # the grant given (FIX), the same start succeeds. A missing grant exits 2
