@@ -18,7 +18,10 @@
 # capture with --metrics scraped every 100 ms against capture without it;
 # bench/replay_trust.sh measures replay checking signed checkpoints and the
 # anchor file (--public-key, --anchor) against replay without them;
-# bench/versions.sh repeats the capture benchmark on PostgreSQL 17 and 18.
+# bench/versions.sh repeats the capture benchmark on PostgreSQL 17 and 18;
+# bench/decoders.sh measures capture through wal2json and through pgoutput,
+# each against pg_recvlogical with the same decoder, and a big transaction's
+# peak RSS with each.
 # Each prints its ratio against the limit measured in the same run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,3 +34,4 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/tests/harness/with_pg.sh" "$root/bench/metrics_workload.sh" "$root/build/bin" "${8:-500000}"
 "$root/tests/harness/with_pg.sh" "$root/bench/replay_trust.sh" "$root/build/bin" "${9:-600000}"
 PGTRAIL_TEST_PG=17,18 "$root/bench/versions.sh" "${2:-1000000}"
+"$root/tests/harness/with_pg.sh" "$root/bench/decoders.sh" "$root/build/bin" "${2:-1000000}" 1000000
