@@ -349,13 +349,19 @@ class Run:
         except for the stored generated columns pgoutput before 18 does not
         send, which its store counts as losses: those are left out of the
         wal2json store's rows, and hashes compared only up to the first
-        event that had one (the chains part there)."""
+        event that had one (the chains part there); and except for a
+        TRUNCATE of a partitioned table, which pgoutput sends as one of its
+        partitions only (wal2json names the table too): that event is left
+        out of the wal2json store's list, ids and hashes compared only
+        before it."""
         got, unsent = [], {}
         for what, sql in (("events", "SELECT * FROM pgtrail.events ORDER BY id"),
                           ("schema versions", "SELECT schema_name, table_name, version, columns, primary_key, first_event_id, "
                                              "details FROM pgtrail.schemas ORDER BY schema_name, table_name, version"),
                           ("losses", "SELECT schema_name, table_name, detail FROM pgtrail.losses "
-                                     "WHERE kind = 'generated_not_sent'")):
+                                     "WHERE kind = 'generated_not_sent'"),
+                          ("partitioned", "SELECT DISTINCT schema_name, table_name FROM pgtrail.schemas "
+                                          "WHERE details->>'partition_key' IS NOT NULL")):
             for db in (self.src, self.src + "_pgo"):
                 c = pq.Conn(self.dsn(db))
                 try:
@@ -364,6 +370,11 @@ class Run:
                     c.close()
         for schema, table, column in got[5]:
             unsent.setdefault((schema, table), set()).add(column)
+        got = [[tuple(r) for r in rows] for rows in got]
+        roots = set(got[6])
+        got[0], at = without_root_truncates(got[0], roots)
+        if at is not None:
+            got[1] = [ev if i < at else (None, *ev[1:16], None, None) for i, ev in enumerate(got[1])]
         if unsent:
             got[0], parted_at = without_unsent(got[0], unsent)
             got[1], _ = without_unsent(got[1], unsent, parted_at if parted_at is not None else len(got[1]))
@@ -409,6 +420,19 @@ class Run:
         finally:
             if not self.opts.keep:
                 self.cleanup()
+
+
+def without_root_truncates(events, roots):
+    """Events without the TRUNCATE events of the partitioned tables roots,
+    ids and hashes left out from the first one on. Returns (events, the
+    first one's index or None)."""
+    out, at = [], None
+    for ev in events:
+        if ev[8] == "truncate" and (ev[5], ev[6]) in roots:
+            at = len(out) if at is None else at
+            continue
+        out.append(tuple(ev) if at is None else (None, *ev[1:16], None, None))
+    return out, at
 
 
 def without_unsent(events, unsent, parted_at=None):
