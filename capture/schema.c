@@ -324,24 +324,27 @@ free_ident(pt_table_version *tv)
 	tv->replident = 0;
 }
 
+/* Free a list of *n names and empty it. */
+static void
+free_names(char ***names, int *n)
+{
+	for (int i = 0; i < *n; i++)
+		free((*names)[i]);
+	free(*names);
+	*names = NULL;
+	*n = 0;
+}
+
 static void
 free_virtual(entry *e)
 {
-	for (int i = 0; i < e->nvirtual; i++)
-		free(e->virtual[i]);
-	free(e->virtual);
-	e->virtual = NULL;
-	e->nvirtual = 0;
+	free_names(&e->virtual, &e->nvirtual);
 }
 
 static void
 free_stored(entry *e)
 {
-	for (int i = 0; i < e->nstored; i++)
-		free(e->stored[i]);
-	free(e->stored);
-	e->stored = NULL;
-	e->nstored = 0;
+	free_names(&e->stored, &e->nstored);
 }
 
 void
@@ -565,14 +568,21 @@ columns_from_catalog(pt_schemas *s, pt_table_version *tv, bool with_pk, pt_err *
 	return !with_pk || pk_from_catalog(s, tv, err);
 }
 
+/* Is name (len bytes) one of the n names? */
+static bool
+in_names(char *const *names, int n, const char *name, size_t len)
+{
+	for (int i = 0; i < n; i++)
+		if (strlen(names[i]) == len && memcmp(names[i], name, len) == 0)
+			return true;
+	return false;
+}
+
 /* Is name one of the table's virtual generated columns, as last read? */
 static bool
 is_virtual(const entry *e, const char *name, size_t len)
 {
-	for (int i = 0; i < e->nvirtual; i++)
-		if (strlen(e->virtual[i]) == len && memcmp(e->virtual[i], name, len) == 0)
-			return true;
-	return false;
+	return in_names(e->virtual, e->nvirtual, name, len);
 }
 
 /*
@@ -724,22 +734,13 @@ details(pt_schemas *s, const pt_table_version *tv, pt_err *err)
 	return out;
 }
 
-/* Is name one of the stored generated columns the decoder leaves out? */
-static bool
-is_stored_unsent(const entry *e, const pt_text *name)
-{
-	for (int i = 0; i < e->nstored; i++)
-		if (strlen(e->stored[i]) == name->len && memcmp(e->stored[i], name->ptr, name->len) == 0)
-			return true;
-	return false;
-}
-
 /* The version's unsent columns: its virtual ones and the stored ones left out. */
 static void
 mark_unsent(entry *e)
 {
 	for (int i = 0; i < e->tv.ncols; i++)
-		e->tv.unsent[i] = e->tv.is_virtual[i] || is_stored_unsent(e, &e->tv.names[i]);
+		e->tv.unsent[i] = e->tv.is_virtual[i] ||
+			in_names(e->stored, e->nstored, e->tv.names[i].ptr, e->tv.names[i].len);
 	index_event_names(&e->tv);
 }
 
@@ -919,10 +920,7 @@ read_ident(pt_schemas *s, entry *e, pt_err *err)
 static bool
 in_ident(const pt_table_version *tv, const pt_w2j_str *name)
 {
-	for (int i = 0; i < tv->nident; i++)
-		if (strlen(tv->ident[i]) == name->len && memcmp(tv->ident[i], name->ptr, name->len) == 0)
-			return true;
-	return false;
+	return in_names(tv->ident, tv->nident, name->ptr, name->len);
 }
 
 /*

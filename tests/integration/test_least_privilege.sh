@@ -27,34 +27,20 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-# the ```sql block under "### A least-privilege capture role"
-docs_sql() {
-    awk '/^### A least-privilege capture role/ { in_section = 1; next }
+# the Nth ```sql block under "### A least-privilege capture role": 1 the
+# grants, 2 the optional replication-origin grants, 3 the publication for
+# decoder = pgoutput
+sql_block() {
+    awk -v want="$1" '/^### A least-privilege capture role/ { in_section = 1; next }
          in_section && /^#/ { exit }
-         in_section && /^```sql/ { in_code = 1; next }
+         in_section && /^```sql/ { n++; if (n == want) { in_code = 1; next } }
          in_code && /^```/ { exit }
          in_code { print }' "$src/docs/OPERATIONS.md"
 }
-# the optional block right after it (```sql under "replication origin")
-origin_sql() {
-    awk '/^### A least-privilege capture role/ { in_section = 1; next }
-         in_section && /^#/ { exit }
-         in_section && /^```sql/ { n++; if (n == 2) { in_code = 1; next } }
-         in_code && /^```/ { exit }
-         in_code { print }' "$src/docs/OPERATIONS.md"
-}
-# the third: the publication for decoder = pgoutput
-publication_sql() {
-    awk '/^### A least-privilege capture role/ { in_section = 1; next }
-         in_section && /^#/ { exit }
-         in_section && /^```sql/ { n++; if (n == 3) { in_code = 1; next } }
-         in_code && /^```/ { exit }
-         in_code { print }' "$src/docs/OPERATIONS.md"
-}
-publication_sql > "$out/publication.sql"
+sql_block 3 > "$out/publication.sql"
 grep -q "CREATE PUBLICATION pgtrail FOR ALL TABLES" "$out/publication.sql" || fail "no publication block in OPERATIONS.md"
-docs_sql > "$out/grants.sql"
-origin_sql > "$out/origin.sql"
+sql_block 1 > "$out/grants.sql"
+sql_block 2 > "$out/origin.sql"
 grep -q "CREATE ROLE pgtrail_capture" "$out/grants.sql" || fail "no CREATE ROLE in OPERATIONS.md's grants"
 grep -q "pg_replication_origin_session_setup" "$out/origin.sql" ||
     fail "no optional replication-origin grant in OPERATIONS.md"
