@@ -33,7 +33,7 @@
 #include "core/utf8.h"
 
 /* Bump when any SQL below changes: an older install is then replaced. */
-#define DDL_VERSION "pgtrail ddl capture 6"
+#define DDL_VERSION "pgtrail ddl capture 7"
 
 /* The settings that shape text output, as the replication connection pins them. */
 #define PINNED \
@@ -86,7 +86,11 @@
 /* The role ddl_role left, in the definer functions. */
 #define DDL_ROLE "coalesce(nullif(current_setting('pgtrail.ddl_role', true), ''), session_user::text)"
 
-/* A column in a ddl message; PostgreSQL 18's virtual generated ones also say "virtual": true. */
+/*
+ * A column in a ddl message; PostgreSQL 18's virtual generated ones also
+ * say "virtual": true, stored generated ones "stored": true (pgoutput
+ * before 18 does not send those).
+ */
 #define COLUMN_KEYS \
 	"'name', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'typeoid', a.atttypid::bigint, " \
 	"'attnum', a.attnum"
@@ -96,8 +100,9 @@
 	"CREATE OR REPLACE FUNCTION @S@.ddl_table(rel oid) RETURNS json LANGUAGE sql STABLE SECURITY DEFINER" PINNED \
 	"AS @T@ " \
 	"SELECT json_build_object('schema', n.nspname, 'table', c.relname, 'oid', c.oid::bigint, " \
-	"'columns', coalesce((SELECT json_agg(CASE WHEN a.attgenerated = 'v' " \
-	"  THEN json_build_object(" COLUMN_KEYS ", 'virtual', true) ELSE json_build_object(" COLUMN_KEYS ") END " \
+	"'columns', coalesce((SELECT json_agg(CASE a.attgenerated " \
+	"  WHEN 'v' THEN json_build_object(" COLUMN_KEYS ", 'virtual', true) " \
+	"  WHEN 's' THEN json_build_object(" COLUMN_KEYS ", 'stored', true) ELSE json_build_object(" COLUMN_KEYS ") END " \
 	"  ORDER BY a.attnum) FROM pg_attribute a " \
 	"  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '[]'::json), " \
 	"'primary_key', coalesce((SELECT json_agg(a.attname ORDER BY array_position(i.indkey::int2[], a.attnum)) " \
@@ -260,6 +265,7 @@ struct pt_ddl
 	uint32_t   *typeoids;
 	int		   *attnums;
 	bool	   *virtuals;
+	bool	   *storeds;
 	const char **pk;
 	bool	   *is_key;
 	pt_buf		columns;		/* pt_ddl_columns_json */
@@ -290,6 +296,7 @@ pt_ddl_free(pt_ddl *d)
 	free(d->typeoids);
 	free(d->attnums);
 	free(d->virtuals);
+	free(d->storeds);
 	free(d->pk);
 	free(d->is_key);
 	pt_buf_free(&d->arena);
@@ -629,6 +636,7 @@ grow(pt_ddl *d, int n)
 	d->typeoids = pt_realloc(d->typeoids, sizeof(*d->typeoids) * (size_t) n);
 	d->attnums = pt_realloc(d->attnums, sizeof(*d->attnums) * (size_t) n);
 	d->virtuals = pt_realloc(d->virtuals, sizeof(*d->virtuals) * (size_t) n);
+	d->storeds = pt_realloc(d->storeds, sizeof(*d->storeds) * (size_t) n);
 	d->pk = pt_realloc(d->pk, sizeof(*d->pk) * (size_t) n);
 	d->is_key = pt_realloc(d->is_key, sizeof(*d->is_key) * (size_t) n);
 }
@@ -679,6 +687,7 @@ parse_column(pt_ddl *d, int i, int c)
 	d->typeoids[c] = 0;
 	d->attnums[c] = 0;
 	d->virtuals[c] = false;
+	d->storeds[c] = false;
 	for (int k = i + 1; k < end; k = skip(d, k + 1))
 	{
 		pt_text		t;
@@ -697,6 +706,8 @@ parse_column(pt_ddl *d, int i, int c)
 			d->attnums[c] = (int) tok_u32(d, k + 1);
 		if (tok_is(d, k, "virtual"))
 			d->virtuals[c] = d->toks[k + 1].type == JSMN_PRIMITIVE && d->json[d->toks[k + 1].start] == 't';
+		if (tok_is(d, k, "stored"))
+			d->storeds[c] = d->toks[k + 1].type == JSMN_PRIMITIVE && d->json[d->toks[k + 1].start] == 't';
 	}
 	return d->names[c].ptr != NULL;
 }
@@ -725,6 +736,7 @@ parse_table(pt_ddl *d, int i, pt_ddl_table *t, int *ncol, int *npk)
 			t->typeoids = d->typeoids + *ncol;
 			t->attnums = d->attnums + *ncol;
 			t->virtuals = d->virtuals + *ncol;
+			t->storeds = d->storeds + *ncol;
 			for (int c = v + 1, vend = skip(d, v); c < vend; c = skip(d, c))
 				if (!parse_column(d, c, *ncol + t->ncols++))
 					return false;

@@ -44,6 +44,7 @@ typedef struct pt_ddl_table
 	uint32_t   *typeoids;
 	int		   *attnums;
 	bool	   *virtuals;		/* virtual generated (PostgreSQL 18): in no event */
+	bool	   *storeds;		/* stored generated */
 	int			npk;
 	const char **pk;
 	pt_text		details;		/* the JSON text as sent, NUL-terminated; ptr NULL when absent */

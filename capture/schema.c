@@ -945,15 +945,54 @@ ident_stale(const pt_table_version *tv, const pt_w2j_change *ch)
 	return false;
 }
 
-/* Keep tv's replica identity current for a table without a primary key. */
+/* Does the replica identity the change says (pgoutput) agree with tv's? */
+static bool
+ident_agrees(const pt_table_version *tv, const pt_w2j_change *ch)
+{
+	if (ch->replident != tv->replident)
+		return false;
+	if (ch->replident != 'i')
+		return true;
+	if (ch->ident_key.count != tv->nident)
+		return false;
+	for (int i = 0; i < ch->ident_key.count; i++)
+		if (!in_ident(tv, &ch->ident_key.items[i].name))
+			return false;
+	return true;
+}
+
+/*
+ * The replica identity as the change says it, when the catalog read now
+ * disagrees (the table renamed, dropped or altered since the change): the
+ * stream's is the one in force then. Index columns in the order sent.
+ */
+static void
+ident_from_change(entry *e, const pt_w2j_change *ch)
+{
+	free_ident(&e->tv);
+	e->tv.replident = ch->replident;
+	e->tv.ident = pt_calloc((size_t) ch->ident_key.count + 1, sizeof(char *));
+	for (int i = 0; ch->replident == 'i' && i < ch->ident_key.count; i++)
+		e->tv.ident[e->tv.nident++] = pt_strndup(ch->ident_key.items[i].name.ptr, ch->ident_key.items[i].name.len);
+}
+
+/*
+ * Keep tv's replica identity current for a table without a primary key:
+ * from the catalog, unless the decoder says the identity (pgoutput) and
+ * the catalog disagrees with it.
+ */
 static bool
 identity(pt_schemas *s, entry *e, const pt_w2j_change *ch, pt_err *err)
 {
 	if (e->tv.npk > 0 || (ch->pk.present && ch->pk.count > 0))
 		return true;
-	if (e->ident_read && !ident_stale(&e->tv, ch))
+	if (e->ident_read && !ident_stale(&e->tv, ch) && (ch->replident == 0 || ident_agrees(&e->tv, ch)))
 		return true;
-	return read_ident(s, e, err);
+	if (!read_ident(s, e, err))
+		return false;
+	if (ch->replident != 0 && !ident_agrees(&e->tv, ch))
+		ident_from_change(e, ch);
+	return true;
 }
 
 bool
@@ -1025,14 +1064,22 @@ pt_schemas_for_snapshot(pt_schemas *s, const char *schema, const char *table, co
 
 bool
 pt_schemas_define(pt_schemas *s, const char *schema, const char *table, const pt_text *names,
-				  const char *const *types, const uint32_t *typeoids, const bool *virtuals, int ncols,
-				  const char *const *pk, int npk, const pt_table_version **tvp)
+				  const char *const *types, const uint32_t *typeoids, const bool *virtuals, const bool *storeds,
+				  int ncols, const char *const *pk, int npk, const pt_table_version **tvp)
 {
 	entry	   *e = find(s, schema, strlen(schema), table, strlen(table));
 
 	if (e == NULL)
 		e = insert(s, schema, strlen(schema), table, strlen(table));
 	clear_columns(&e->tv);
+	if (s->omits_stored)
+	{
+		free_stored(e);
+		e->stored = pt_calloc((size_t) ncols + 1, sizeof(char *));
+		for (int i = 0; i < ncols; i++)
+			if (storeds[i])
+				e->stored[e->nstored++] = pt_strndup(names[i].ptr, names[i].len);
+	}
 	for (int i = 0; i < ncols; i++)
 		add_column(&e->tv, names[i].ptr, names[i].len, types[i], typeoids[i], PT_TYPMOD_LAZY, NULL, virtuals[i]);
 	index_event_names(&e->tv);

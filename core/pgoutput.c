@@ -412,14 +412,21 @@ key_of(const pgo_relation *rel, const pt_w2j_columns *row, pgo_list *list, pt_w2
 	*out = (pt_w2j_columns) {items, count, true};
 }
 
-/* Under REPLICA IDENTITY DEFAULT the key columns are the primary key: given; otherwise not said. */
+/*
+ * Under REPLICA IDENTITY DEFAULT the key columns are the primary key:
+ * given; otherwise not said. The replica identity itself is said, and
+ * under USING INDEX the index's columns.
+ */
 static void
-primary_key(const pgo_relation *rel, pt_w2j_columns *out)
+primary_key(const pgo_relation *rel, pt_w2j_change *ch)
 {
 	if (rel->identity == 'd')
-		*out = (pt_w2j_columns) {rel->pk, rel->nkey, true};
+		ch->pk = (pt_w2j_columns) {rel->pk, rel->nkey, true};
 	else
-		*out = (pt_w2j_columns) {NULL, 0, false};
+		ch->pk = (pt_w2j_columns) {NULL, 0, false};
+	ch->replident = rel->identity;
+	if (rel->identity == 'i')
+		ch->ident_key = (pt_w2j_columns) {rel->pk, rel->nkey, true};
 }
 
 /* ---- messages ---- */
@@ -489,7 +496,7 @@ on_insert(pt_pgo_decoder *d, reader *r, pt_lsn lsn)
 	if (get_u8(r, "tuple kind") != 'N' && r->ok)
 		return bad(r, "an INSERT without its new row");
 	name_table(ch, rel);
-	primary_key(rel, &ch->pk);
+	primary_key(rel, ch);
 	return read_tuple(d, r, rel, false, &d->new_row, &ch->columns);
 }
 
@@ -513,7 +520,7 @@ on_update(pt_pgo_decoder *d, reader *r, pt_lsn lsn)
 	if (rel == NULL)
 		return false;
 	name_table(ch, rel);
-	primary_key(rel, &ch->pk);
+	primary_key(rel, ch);
 	kind = get_u8(r, "tuple kind");
 	if (r->ok && kind != 'N' && (!read_old(d, r, rel, kind, ch) || (kind = get_u8(r, "tuple kind")) != 'N'))
 		return r->ok ? bad(r, "an UPDATE without its new row") : false;
@@ -534,7 +541,7 @@ on_delete(pt_pgo_decoder *d, reader *r, pt_lsn lsn)
 	if (rel == NULL)
 		return false;
 	name_table(ch, rel);
-	primary_key(rel, &ch->pk);
+	primary_key(rel, ch);
 	return read_old(d, r, rel, get_u8(r, "tuple kind"), ch);
 }
 

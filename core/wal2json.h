@@ -78,6 +78,8 @@ typedef struct pt_w2j_change
 	pt_w2j_columns columns;		/* I, U: the new row (minus unchanged TOAST) */
 	pt_w2j_columns identity;	/* U, D: old key or old row */
 	pt_w2j_columns pk;			/* include-pk: key columns (no values) */
+	char		replident;		/* pgoutput: the table's replica identity ('d','n','f','i'), 0 unsaid */
+	pt_w2j_columns ident_key;	/* pgoutput, 'i': the identity index's columns (no values), attnum order */
 	bool		transactional;	/* M */
 	pt_w2j_str	prefix;			/* M */
 	pt_w2j_str	content;		/* M: bytes as sent, maybe not UTF-8 (a client's) */

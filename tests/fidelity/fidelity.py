@@ -360,7 +360,7 @@ class Run:
                                              "details FROM pgtrail.schemas ORDER BY schema_name, table_name, version"),
                           ("losses", "SELECT schema_name, table_name, detail FROM pgtrail.losses "
                                      "WHERE kind = 'generated_not_sent'"),
-                          ("partitioned", "SELECT DISTINCT schema_name, table_name FROM pgtrail.schemas "
+                          ("partitioned", "SELECT schema_name, table_name, version::text FROM pgtrail.schemas "
                                           "WHERE details->>'partition_key' IS NOT NULL")):
             for db in (self.src, self.src + "_pgo"):
                 c = pq.Conn(self.dsn(db))
@@ -423,12 +423,14 @@ class Run:
 
 
 def without_root_truncates(events, roots):
-    """Events without the TRUNCATE events of the partitioned tables roots,
+    """Events without the TRUNCATE events of the partitioned tables roots
+    ((schema, table, version): a name may be a partitioned table in one
+    version and a plain one in another),
     ids and hashes left out from the first one on. Returns (events, the
     first one's index or None)."""
     out, at = [], None
     for ev in events:
-        if ev[8] == "truncate" and (ev[5], ev[6]) in roots:
+        if ev[8] == "truncate" and (ev[5], ev[6], ev[7]) in roots:
             at = len(out) if at is None else at
             continue
         out.append(tuple(ev) if at is None else (None, *ev[1:16], None, None))
