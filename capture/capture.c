@@ -421,7 +421,7 @@ on_ddl(capture *c, const pt_w2j_change *ch, pt_err *err)
 
 		if (!pt_filter_match(c->filter, t->schema.ptr, t->schema.len, t->table.ptr, t->table.len))
 			continue;
-		pt_schemas_define(c->schemas, t->schema.ptr, t->table.ptr, t->names, t->types, t->typeoids,
+		pt_schemas_define(c->schemas, t->schema.ptr, t->table.ptr, t->oid, t->names, t->types, t->typeoids,
 						  t->virtuals, t->storeds, t->ncols, t->pk, t->npk, &tv);
 		if (!record_version(c, tv, pt_ddl_columns_json(c->ddl, t), t->details.ptr, err))
 			return false;

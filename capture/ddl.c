@@ -729,6 +729,8 @@ parse_table(pt_ddl *d, int i, pt_ddl_table *t, int *ncol, int *npk)
 			return false;
 		if (tok_is(d, k, "table") && !unescape_into(d, v, &t->table))
 			return false;
+		if (tok_is(d, k, "oid"))
+			t->oid = tok_u32(d, v);
 		if (tok_is(d, k, "columns") && d->toks[v].type == JSMN_ARRAY)
 		{
 			t->names = d->names + *ncol;

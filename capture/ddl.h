@@ -38,6 +38,7 @@ typedef struct pt_ddl_table
 {
 	pt_text		schema;
 	pt_text		table;
+	uint32_t	oid;			/* 0 when not said */
 	int			ncols;
 	pt_text    *names;			/* into the parser */
 	const char **types;

@@ -13,6 +13,7 @@
  */
 #include "capture/schema.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,7 @@ typedef struct entry
 	char	  **virtual;		/* the table's virtual generated columns, attnum order */
 	int			nstored;
 	char	  **stored;			/* its stored generated ones, when the decoder leaves them out */
+	uint32_t	oid;			/* the table's, as its version last said; 0 unknown */
 	struct entry *next;
 } entry;
 
@@ -65,7 +67,7 @@ struct pt_schemas
 #define LOAD_SQL \
 	"SELECT s.schema_name, s.table_name, s.version, c.value->>'name', c.value->>'type', " \
 	"coalesce(c.value->>'typeoid', '0'), array_to_json(s.primary_key)::text, " \
-	"coalesce(c.value->>'virtual', 'false') = 'true' " \
+	"coalesce(c.value->>'virtual', 'false') = 'true', coalesce(s.details->>'oid', '0') " \
 	"FROM (SELECT DISTINCT ON (schema_name, table_name) * FROM %s.schemas " \
 	"ORDER BY schema_name, table_name, version DESC) s, " \
 	"json_array_elements(s.columns) WITH ORDINALITY c(value, ord) " \
@@ -88,16 +90,21 @@ struct pt_schemas
 	"WHERE a.attrelid = to_regclass(quote_ident($1) || '.' || quote_ident($2)) " \
 	"AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated <> '' ORDER BY a.attnum"
 
-/* The replica identity; with an index, one row per index column, in index order. */
+/*
+ * The replica identity; with an index, one row per index column, in index
+ * order. The table by its OID while that exists (it keeps it through
+ * renames: capture catching up may come after one), else by its name.
+ */
 #define CATALOG_IDENT_SQL \
 	"SELECT c.relreplident::text, a.attname FROM pg_class c " \
 	"LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisreplident AND c.relreplident = 'i' " \
 	"LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY (i.indkey) " \
-	"WHERE c.oid = to_regclass(quote_ident($1) || '.' || quote_ident($2)) " \
+	"WHERE c.oid = coalesce((SELECT oid FROM pg_class WHERE oid = $3::oid), " \
+	"  to_regclass(quote_ident($1) || '.' || quote_ident($2))) " \
 	"ORDER BY array_position(i.indkey::int2[], a.attnum)"
 
 #define DETAILS_SQL \
-	"SELECT " PT_SCHEMAS_DETAILS_EXPR "::text " \
+	"SELECT " PT_SCHEMAS_DETAILS_EXPR "::text, c.oid " \
 	"FROM pg_class c WHERE c.oid = to_regclass(quote_ident($1) || '.' || quote_ident($2))"
 
 static unsigned
@@ -261,7 +268,7 @@ load(pt_schemas *s, PGconn *conn, const char *store_schema, pt_err *err)
 		return false;
 	pt_buf_printf(&sql, LOAD_SQL, q);
 	PQfreemem(q);
-	res = pt_pq_exec(conn, sql.data, PGRES_TUPLES_OK, PT_PQ_ANY, 8, err);
+	res = pt_pq_exec(conn, sql.data, PGRES_TUPLES_OK, PT_PQ_ANY, 9, err);
 	pt_buf_free(&sql);
 	if (res == NULL)
 		return false;
@@ -274,6 +281,7 @@ load(pt_schemas *s, PGconn *conn, const char *store_schema, pt_err *err)
 		{
 			e = insert(s, schema, strlen(schema), table, strlen(table));
 			e->tv.version = atoi(PQgetvalue(res, i, 2));
+			e->oid = (uint32_t) strtoul(PQgetvalue(res, i, 8), NULL, 10);
 			load_pk(&e->tv, PQgetvalue(res, i, 6));
 		}
 		add_column(&e->tv, PQgetvalue(res, i, 3), strlen(PQgetvalue(res, i, 3)),
@@ -710,18 +718,18 @@ columns_json(pt_schemas *s, const pt_table_version *tv)
 	pt_buf_putc(b, ']');
 }
 
-/* What the catalog says about the table now; NULL when it is gone. */
+/* What the catalog says about the table now (and its OID); NULL when it is gone. */
 static const char *
-details(pt_schemas *s, const pt_table_version *tv, pt_err *err)
+details(pt_schemas *s, entry *e, pt_err *err)
 {
-	const char *params[2] = {tv->schema_name, tv->table_name};
+	const char *params[2] = {e->tv.schema_name, e->tv.table_name};
 	PGconn	   *conn = catalog(s, err);
 	PGresult   *res;
 	const char *out = NULL;
 
 	if (conn == NULL)
 		return NULL;
-	res = pt_pq_exec_params(conn, DETAILS_SQL, 2, params, PGRES_TUPLES_OK, PT_PQ_ANY, 1, err);
+	res = pt_pq_exec_params(conn, DETAILS_SQL, 2, params, PGRES_TUPLES_OK, PT_PQ_ANY, 2, err);
 	if (res == NULL)
 		return NULL;
 	pt_buf_reset(&s->details);
@@ -729,6 +737,7 @@ details(pt_schemas *s, const pt_table_version *tv, pt_err *err)
 	{
 		pt_buf_puts(&s->details, PQgetvalue(res, 0, 0));
 		out = s->details.data;
+		e->oid = (uint32_t) strtoul(PQgetvalue(res, 0, 1), NULL, 10);
 	}
 	PQclear(res);
 	return out;
@@ -894,13 +903,15 @@ without_virtual(pt_schemas *s, entry *e, const pt_w2j_change **ch, bool *fit, pt
 static bool
 read_ident(pt_schemas *s, entry *e, pt_err *err)
 {
-	const char *params[2] = {e->tv.schema_name, e->tv.table_name};
+	char		oid[12];
+	const char *params[3] = {e->tv.schema_name, e->tv.table_name, oid};
 	PGconn	   *conn = catalog(s, err);
 	PGresult   *res;
 
 	if (conn == NULL)
 		return false;
-	res = pt_pq_exec_params(conn, CATALOG_IDENT_SQL, 2, params, PGRES_TUPLES_OK, PT_PQ_ANY, 2, err);
+	snprintf(oid, sizeof(oid), "%u", e->oid);
+	res = pt_pq_exec_params(conn, CATALOG_IDENT_SQL, 3, params, PGRES_TUPLES_OK, PT_PQ_ANY, 2, err);
 	if (res == NULL)
 		return false;
 	free_ident(&e->tv);
@@ -1029,7 +1040,7 @@ pt_schemas_observe(pt_schemas *s, const pt_w2j_change **chp, const pt_table_vers
 	columns_json(s, &e->tv);
 	*cols = s->columns_json.data;
 	pt_err_clear(err);
-	*det = details(s, &e->tv, err);
+	*det = details(s, e, err);
 	if (*det == NULL && err->kind != PT_ERR_NONE)
 		return false;
 	pt_log_info(s->log, "table \"%s\".\"%s\": column set version %d (%d columns)",
@@ -1063,7 +1074,7 @@ pt_schemas_for_snapshot(pt_schemas *s, const char *schema, const char *table, co
 }
 
 bool
-pt_schemas_define(pt_schemas *s, const char *schema, const char *table, const pt_text *names,
+pt_schemas_define(pt_schemas *s, const char *schema, const char *table, uint32_t oid, const pt_text *names,
 				  const char *const *types, const uint32_t *typeoids, const bool *virtuals, const bool *storeds,
 				  int ncols, const char *const *pk, int npk, const pt_table_version **tvp)
 {
@@ -1072,6 +1083,7 @@ pt_schemas_define(pt_schemas *s, const char *schema, const char *table, const pt
 	if (e == NULL)
 		e = insert(s, schema, strlen(schema), table, strlen(table));
 	clear_columns(&e->tv);
+	e->oid = oid;
 	if (s->omits_stored)
 	{
 		free_stored(e);

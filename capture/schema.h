@@ -129,10 +129,10 @@ bool		pt_schemas_for_snapshot(pt_schemas *s, const char *schema, const char *tab
  * A new version defined by a DDL message (capture/ddl.c): the given
  * columns and key replace the table's, the version number goes up by one,
  * and later changes that fit it open no other. The caller records it.
- * Strings are copied. storeds: the stored generated columns (in no event
+ * Strings are copied. oid: the table's (0 unknown). storeds: the stored generated columns (in no event
  * when the decoder leaves them out, see pt_schemas_omitting).
  */
-bool		pt_schemas_define(pt_schemas *s, const char *schema, const char *table, const pt_text *names,
+bool		pt_schemas_define(pt_schemas *s, const char *schema, const char *table, uint32_t oid, const pt_text *names,
 							  const char *const *types, const uint32_t *typeoids, const bool *virtuals,
 							  const bool *storeds, int ncols,
 							  const char *const *pk, int npk, const pt_table_version **tv);
