@@ -423,6 +423,7 @@ on_ddl(capture *c, const pt_w2j_change *ch, pt_err *err)
 			continue;
 		pt_schemas_define(c->schemas, t->schema.ptr, t->table.ptr, t->oid, t->names, t->types, t->typeoids,
 						  t->virtuals, t->storeds, t->ncols, t->pk, t->npk, &tv);
+		pt_schemas_set_identity(c->schemas, t->schema.ptr, t->table.ptr, t->replident, t->ident, t->nident);
 		if (!record_version(c, tv, pt_ddl_columns_json(c->ddl, t), t->details.ptr, err))
 			return false;
 		if (i == 0)

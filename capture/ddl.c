@@ -33,7 +33,7 @@
 #include "core/utf8.h"
 
 /* Bump when any SQL below changes: an older install is then replaced. */
-#define DDL_VERSION "pgtrail ddl capture 7"
+#define DDL_VERSION "pgtrail ddl capture 8"
 
 /* The settings that shape text output, as the replication connection pins them. */
 #define PINNED \
@@ -108,6 +108,10 @@
 	"'primary_key', coalesce((SELECT json_agg(a.attname ORDER BY array_position(i.indkey::int2[], a.attnum)) " \
 	"  FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) " \
 	"  WHERE i.indrelid = c.oid AND i.indisprimary), '[]'::json), " \
+	"'replica_identity', c.relreplident::text, " \
+	"'identity_key', coalesce((SELECT json_agg(a.attname ORDER BY array_position(i.indkey::int2[], a.attnum)) " \
+	"  FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) " \
+	"  WHERE i.indrelid = c.oid AND i.indisreplident AND c.relreplident = 'i'), '[]'::json), " \
 	"'details', " PT_SCHEMAS_DETAILS_EXPR ") " \
 	"FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = rel @T@; "
 
@@ -712,6 +716,23 @@ parse_column(pt_ddl *d, int i, int c)
 	return d->names[c].ptr != NULL;
 }
 
+/* The array of names at token v into the name array at *used on: *names, *n. */
+static bool
+parse_names(pt_ddl *d, int v, const char ***names, int *n, int *used)
+{
+	*names = d->pk + *used;
+	for (int c = v + 1, vend = skip(d, v); c < vend; c = skip(d, c))
+	{
+		pt_text		name;
+
+		if (!unescape_into(d, c, &name))
+			return false;
+		(*names)[(*n)++] = name.ptr;
+	}
+	*used += *n;
+	return true;
+}
+
 /* One entry of "tables" or "dropped"; columns go at *ncol on in the arrays. */
 static bool
 parse_table(pt_ddl *d, int i, pt_ddl_table *t, int *ncol, int *npk)
@@ -744,19 +765,14 @@ parse_table(pt_ddl *d, int i, pt_ddl_table *t, int *ncol, int *npk)
 					return false;
 			*ncol += t->ncols;
 		}
-		if (tok_is(d, k, "primary_key") && d->toks[v].type == JSMN_ARRAY)
-		{
-			t->pk = d->pk + *npk;
-			for (int c = v + 1, vend = skip(d, v); c < vend; c = skip(d, c))
-			{
-				pt_text		name;
-
-				if (!unescape_into(d, c, &name))
-					return false;
-				t->pk[t->npk++] = name.ptr;
-			}
-			*npk += t->npk;
-		}
+		if (tok_is(d, k, "primary_key") && d->toks[v].type == JSMN_ARRAY &&
+			!parse_names(d, v, &t->pk, &t->npk, npk))
+			return false;
+		if (tok_is(d, k, "replica_identity") && d->toks[v].type == JSMN_STRING && d->toks[v].end > d->toks[v].start)
+			t->replident = d->json[d->toks[v].start];
+		if (tok_is(d, k, "identity_key") && d->toks[v].type == JSMN_ARRAY &&
+			!parse_names(d, v, &t->ident, &t->nident, npk))
+			return false;
 		if (tok_is(d, k, "details") && d->toks[v].type == JSMN_OBJECT)
 			copy_raw(d, v, &t->details);
 	}

@@ -48,6 +48,9 @@ typedef struct pt_ddl_table
 	bool	   *storeds;		/* stored generated */
 	int			npk;
 	const char **pk;
+	char		replident;		/* pg_class.relreplident; 0 when not said (older messages) */
+	int			nident;			/* 'i': the identity index's columns, in index order */
+	const char **ident;
 	pt_text		details;		/* the JSON text as sent, NUL-terminated; ptr NULL when absent */
 } pt_ddl_table;
 

@@ -899,7 +899,7 @@ without_virtual(pt_schemas *s, entry *e, const pt_w2j_change **ch, bool *fit, pt
 	return f >= 0;
 }
 
-/* The table's replica identity, as the catalog says now. */
+/* The table's replica identity, as the catalog says now (if it still has the table). */
 static bool
 read_ident(pt_schemas *s, entry *e, pt_err *err)
 {
@@ -914,6 +914,12 @@ read_ident(pt_schemas *s, entry *e, pt_err *err)
 	res = pt_pq_exec_params(conn, CATALOG_IDENT_SQL, 3, params, PGRES_TUPLES_OK, PT_PQ_ANY, 2, err);
 	if (res == NULL)
 		return false;
+	if (PQntuples(res) == 0)	/* gone: the identity last known (a DDL message's) stands */
+	{
+		PQclear(res);
+		e->ident_read = true;
+		return true;
+	}
 	free_ident(&e->tv);
 	e->tv.ident = pt_calloc((size_t) PQntuples(res) + 1, sizeof(char *));
 	for (int i = 0; i < PQntuples(res); i++)
@@ -1071,6 +1077,22 @@ pt_schemas_for_snapshot(pt_schemas *s, const char *schema, const char *table, co
 	ch.table.len = strlen(e->tv.table_name);
 	chp = &ch;
 	return pt_schemas_observe(s, &chp, tvp, opened, cols, det, err);
+}
+
+void
+pt_schemas_set_identity(pt_schemas *s, const char *schema, const char *table, char replident,
+						const char *const *ident, int nident)
+{
+	entry	   *e = find(s, schema, strlen(schema), table, strlen(table));
+
+	if (e == NULL || replident == 0)
+		return;
+	free_ident(&e->tv);
+	e->tv.replident = replident;
+	e->tv.ident = pt_calloc((size_t) nident + 1, sizeof(char *));
+	for (int i = 0; i < nident; i++)
+		e->tv.ident[e->tv.nident++] = pt_strdup(ident[i]);
+	e->ident_read = true;
 }
 
 bool

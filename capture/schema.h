@@ -126,6 +126,14 @@ bool		pt_schemas_for_snapshot(pt_schemas *s, const char *schema, const char *tab
 									const char **details, pt_err *err);
 
 /*
+ * The replica identity of a table as a DDL message recorded it (replident
+ * 0: not said, nothing changes): the events' key when it has no primary
+ * key, kept until a change disagrees with it. Strings are copied.
+ */
+void		pt_schemas_set_identity(pt_schemas *s, const char *schema, const char *table, char replident,
+									const char *const *ident, int nident);
+
+/*
  * A new version defined by a DDL message (capture/ddl.c): the given
  * columns and key replace the table's, the version number goes up by one,
  * and later changes that fit it open no other. The caller records it.

@@ -10,7 +10,9 @@
 # no key on insert, the whole old row on update and delete. Replay
 # (--create-tables), --as-of and --history still work for the table.
 # The message and ddl rows FORMAT.md shows are byte for byte what capture
-# stores.
+# stores. Capture catching up after such a table was renamed or dropped
+# still keys its changes by the index (the identity its DDL message
+# recorded, or the catalog's by the table's OID; not by its name).
 set -euo pipefail
 bin=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -95,4 +97,19 @@ no_oids() { sed -E 's/"oid" : "?[0-9]+"?/"oid" : N/g'; }
 stored: $stored
 shown:  $shown"
 echo "ok: FORMAT.md's ddl example is the stored text, byte for byte (OIDs aside)"
+# catching up after the tables were renamed and dropped
+q "CREATE TABLE later_r (id int NOT NULL, v text); CREATE UNIQUE INDEX later_r_id ON later_r (id);
+   ALTER TABLE later_r REPLICA IDENTITY USING INDEX later_r_id;
+   CREATE TABLE later_d (id int NOT NULL, v text); CREATE UNIQUE INDEX later_d_id ON later_d (id);
+   ALTER TABLE later_d REPLICA IDENTITY USING INDEX later_d_id" >/dev/null
+q "INSERT INTO later_r VALUES (1, 'a'); UPDATE later_r SET v = 'b'; INSERT INTO later_d VALUES (7, 'a'); DELETE FROM later_d" >/dev/null
+end=$(q "SELECT pg_current_wal_lsn()")
+q "ALTER TABLE later_r RENAME TO later_r2; DROP TABLE later_d" >/dev/null
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --ddl on --endpos "$end" --log-level warning 2>>"$log" ||
+    fail "catch-up capture failed"
+keys=$(q "SELECT string_agg(table_name || ' ' || op || ' ' || coalesce(key::text, 'null'), ', ' ORDER BY id)
+          FROM pgtrail.events WHERE table_name IN ('later_r', 'later_d') AND op IN ('insert', 'update', 'delete')")
+[ "$keys" = 'later_r insert {"id":"1"}, later_r update {"id":"1"}, later_d insert {"id":"7"}, later_d delete {"id":"7"}' ] ||
+    fail "keys after the tables were renamed and dropped: [$keys]"
+echo "ok: a table keyed by its identity index keeps its key when capture catches up after a rename or a drop"
 echo "PASS test_identity_key"
