@@ -7,8 +7,11 @@
 # has the values and no loss; a message holding a NUL byte, which wal2json
 # cuts there, is kept whole; a stored generated column, which pgoutput sends
 # only from 18 on: before, its values are counted as lost, the versions
-# still list it, and replay computes it again (run inside
-# tests/harness/with_pg.sh).
+# still list it, and replay computes it again. A full replay of the pgoutput
+# store (NaN, -Infinity, "char", an enum array of a quoted schema) equals
+# the source; where the server can refuse wal2json (output_plugin_libraries
+# without it: as if not installed), capture through pgoutput still runs (run
+# inside tests/harness/with_pg.sh).
 set -euo pipefail
 bin=$1
 . "$(dirname "$0")/../harness/testlib.sh"
@@ -141,3 +144,51 @@ q "CREATE DATABASE gen_target" >/dev/null
 [ "$(dump gen_target "SELECT string_agg(id || ':' || b || ':' || s, ' ' ORDER BY id) FROM gen")" = "1:11:33 2:20:60" ] ||
     fail "replayed gen: $(dump gen_target "SELECT string_agg(id || ':' || b || ':' || s, ' ' ORDER BY id) FROM gen")"
 echo "ok: replay from the pgoutput store rebuilds gen with its generated column"
+
+# a full replay of the pgoutput store equals the source, NaN and all
+q "CREATE DATABASE replayed" >/dev/null
+psql -qX -v ON_ERROR_STOP=1 -d replayed -c "CREATE SCHEMA \"Odd Schema\"; CREATE TYPE \"Odd Schema\".\"Mood\" AS ENUM ('ok', 'sad')" >/dev/null
+"$bin/pgtrail-replay" --events "$(dsn_of store_pgoutput)" --target "$(dsn_of replayed)" --create-tables \
+    --tables 'public.t,public.two,"Odd Schema".full_t' --log-level warning 2> "$PGTRAIL_TEST_DIR/replay.err" ||
+    fail "replay of the pgoutput store failed: $(cat "$PGTRAIL_TEST_DIR/replay.err")"
+# its nulls are nulls: no NaN was lost, and replay does not say one may have been
+grep -q "may have been NaN" "$PGTRAIL_TEST_DIR/replay.err" && fail "replay of the pgoutput store warns of lost NaN"
+for table in t two '"Odd Schema".full_t'; do
+    rows="SELECT * FROM $table ORDER BY 1, 2"
+    cols="SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum) FROM pg_attribute
+          WHERE attrelid = '$table'::regclass AND attnum > 0 AND NOT attisdropped"
+    diff <(psql -qXAt -c "$rows") <(psql -qXAt -d replayed -c "$rows") > "$PGTRAIL_TEST_DIR/replay.diff" ||
+        fail "replayed $table differs from the source: $(head -c 600 "$PGTRAIL_TEST_DIR/replay.diff")"
+    [ "$(psql -qXAt -c "$cols")" = "$(psql -qXAt -d replayed -c "$cols")" ] ||
+        fail "replayed $table has other column types: $(psql -qXAt -d replayed -c "$cols")"
+done
+[ "$(psql -qXAt -d replayed -c "SELECT count(*) FROM t WHERE n = 'NaN' AND f = '-Infinity'")" = 1 ] ||
+    fail "NaN and -Infinity did not come back"
+echo "ok: a full replay of the pgoutput store equals the source (NaN, -Infinity, \"char\", a quoted schema's enum array)"
+
+# a server that refuses wal2json: capture through pgoutput runs
+if [ "$(q "SELECT count(*) FROM pg_settings WHERE name = 'output_plugin_libraries'")" = 1 ]; then
+    q "ALTER SYSTEM SET output_plugin_libraries = pgoutput" >/dev/null
+    q "SELECT pg_reload_conf()" >/dev/null
+    q "CREATE DATABASE store_only_pgoutput" >/dev/null
+    q "INSERT INTO t (id, f) VALUES (5000, 'Infinity')" >/dev/null
+    rc=0
+    "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --sink "$(dsn_of store_only_pgoutput)" --slot no_w2j \
+        --snapshot never --endpos 0/1 --log-level warning 2> "$PGTRAIL_TEST_DIR/no_w2j.err" || rc=$?
+    [ "$rc" != 0 ] && grep -q "output_plugin_libraries" "$PGTRAIL_TEST_DIR/no_w2j.err" ||
+        fail "wal2json was not refused (exit $rc): $(cat "$PGTRAIL_TEST_DIR/no_w2j.err")"
+    "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --sink "$(dsn_of store_only_pgoutput)" --slot only_pgo \
+        --decoder pgoutput --snapshot initial --endpos 0/1 --log-level warning || fail "pgoutput capture failed without wal2json"
+    q "UPDATE t SET f = '-Infinity' WHERE id = 5000" >/dev/null
+    end=$(q "SELECT pg_current_wal_lsn()")
+    "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --sink "$(dsn_of store_only_pgoutput)" --slot only_pgo \
+        --decoder pgoutput --endpos "$end" --log-level warning || fail "pgoutput capture failed without wal2json"
+    got=$(dump store_only_pgoutput "SELECT string_agg(op || ' ' || (row->>'f'), ', ' ORDER BY id) FROM pgtrail.events
+                                    WHERE key->>'id' = '5000'")
+    [ "$got" = "snapshot Infinity, update -Infinity" ] || fail "without wal2json: [$got]"
+    q "ALTER SYSTEM RESET output_plugin_libraries" >/dev/null
+    q "SELECT pg_reload_conf()" >/dev/null
+    echo "ok: wal2json refused by the server, capture through pgoutput snapshots and streams"
+else
+    echo "ok: (this server has no output_plugin_libraries: wal2json cannot be refused here)"
+fi
