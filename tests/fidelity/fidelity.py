@@ -373,8 +373,9 @@ class Run:
         got = [[tuple(r) for r in rows] for rows in got]
         roots = set(got[6])
         got[0], at = without_root_truncates(got[0], roots)
-        if at is not None:
+        if at is not None:  # ids part there: so do the versions' first event ids
             got[1] = [ev if i < at else (None, *ev[1:16], None, None) for i, ev in enumerate(got[1])]
+            got[2], got[3] = ([(*v[:5], None, *v[6:]) for v in got[k]] for k in (2, 3))
         if unsent:
             got[0], parted_at = without_unsent(got[0], unsent)
             got[1], _ = without_unsent(got[1], unsent, parted_at if parted_at is not None else len(got[1]))
