@@ -284,7 +284,7 @@ class Run:
     def check_full(self):
         tgt = self.tgt + "_f"
         self.createdb(tgt, prelude=False)
-        dump = subprocess.run(["pg_dump", "--schema-only", "--exclude-schema=pgtrail", "-d", self.src],
+        dump = subprocess.run(["pg_dump", "--schema-only", "--no-publications", "--exclude-schema=pgtrail", "-d", self.src],
                               capture_output=True, text=True, check=True).stdout
         subprocess.run(["psql", "-qX", "-d", tgt], input=dump, capture_output=True, text=True)
         self.prog("pgtrail-replay", "--events", self.dsn(self.src), "--target", self.dsn(tgt),
