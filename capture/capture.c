@@ -1238,7 +1238,8 @@ start_pgoutput(capture *c, pt_err *err)
 	bool		ok;
 
 	snprintf(proto, sizeof(proto), "%d", pt_pgcaps_of(c->source_conn).pgoutput_proto);
-	ok = pt_publication_ensure(c->source_conn, c->opts->publication, &stored_generated, c->log, err);
+	ok = pt_publication_ensure(c->source_conn, c->opts->publication, c->filter, &stored_generated, c->log,
+							   err);
 	if (ok)
 		pt_schemas_omitting(c->schemas, !stored_generated);
 	ok = ok && find_start(c, &start, err) && source_position(c, err) &&

@@ -38,7 +38,7 @@ const pt_config_key pt_config_keys[] = {
 	{"capture", "decoder", PT_KEY_ENUM, "wal2json", 0, 0, "wal2json|pgoutput", "decoder", CAP,
 	"logical decoding plugin: wal2json (installed on the server) or pgoutput (built into PostgreSQL; read through a publication, and without wal2json's losses of NaN and infinities)"},
 	{"capture", "publication", PT_KEY_STRING, "pgtrail", 0, 0, NULL, "publication", CAP,
-	"with decoder = pgoutput: the publication capture reads through; created FOR ALL TABLES when missing (which needs a superuser), the event store's own tables left out by capture"},
+	"with decoder = pgoutput: the publication capture reads through; created when missing (which needs a superuser): FOR TABLES IN SCHEMA the schemas [capture] tables names when every pattern names one, else FOR ALL TABLES; one capture made is kept in step with tables at each start"},
 	{"capture", "tables", PT_KEY_STRING, "", 0, 0, NULL, "tables", CAP,
 	"tables to capture: comma-separated schema.table patterns with * wildcards; empty means all"},
 	{"capture", "exclude_tables", PT_KEY_STRING, "", 0, 0, NULL, "exclude-tables", CAP,

@@ -197,3 +197,35 @@ pt_filter_match(const pt_filter *f, const char *schema, size_t schema_len, const
 		return false;
 	return !list_match(&f->exclude, schema, schema_len, table, table_len);
 }
+
+/* Is name already among the n first of names? */
+static bool
+listed(const char **names, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+const char **
+pt_filter_schemas(const pt_filter *f, int *n)
+{
+	const char **out;
+
+	*n = 0;
+	if (f->include.n == 0)
+		return NULL;
+	for (int i = 0; i < f->include.n; i++)
+		if (f->include.items[i].schema == NULL || strchr(f->include.items[i].schema, '*') != NULL)
+			return NULL;
+	out = pt_calloc((size_t) f->include.n + 1, sizeof(char *));
+	for (int i = 0; i < f->include.n; i++)
+	{
+		const char *schema = f->include.items[i].schema;
+
+		if (strcmp(schema, f->store_schema) != 0 && !listed(out, *n, schema))
+			out[(*n)++] = schema;
+	}
+	return out;
+}

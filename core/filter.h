@@ -25,4 +25,14 @@ void		pt_filter_free(pt_filter *f);
 bool		pt_filter_match(const pt_filter *f, const char *schema, size_t schema_len,
 							const char *table, size_t table_len);
 
+/*
+ * The schemas the include list names, when every include pattern names one
+ * literally (schema.table, no * in the schema part): every table captured
+ * lies in them. The store's schema is left out; each appears once, in
+ * the list's order. NULL (with *n = 0) when the list is empty or a pattern
+ * could match a table in any schema. The array is malloc'd (free it); its
+ * strings are the filter's.
+ */
+const char **pt_filter_schemas(const pt_filter *f, int *n);
+
 #endif

@@ -1,11 +1,13 @@
 /*
  * tests/unit/test_filter.c — which tables are captured: include and exclude
- * patterns, wildcards, quoting, the store's own schema, malformed lists.
+ * patterns, wildcards, quoting, the store's own schema, malformed lists,
+ * and the schemas a narrow publication covers.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -80,6 +82,42 @@ test_malformed(void **state)
 	assert_null(pt_filter_new("a b", "", "pgtrail", &err));
 }
 
+/* The schemas of pt_filter_schemas as "a,b" ("*" for NULL). */
+static void
+assert_schemas(const char *include, const char *want)
+{
+	pt_err		err;
+	pt_filter  *f = pt_filter_new(include, "", "pgtrail", &err);
+	int			n;
+	const char **schemas;
+	char		got[200] = "";
+
+	assert_non_null(f);
+	schemas = pt_filter_schemas(f, &n);
+	if (schemas == NULL)
+		strcpy(got, "*");
+	for (int i = 0; schemas && i < n; i++)
+	{
+		strcat(got, i ? "," : "");
+		strcat(got, schemas[i]);
+	}
+	assert_string_equal(got, want);
+	free(schemas);
+	pt_filter_free(f);
+}
+
+static void
+test_schemas(void **state)
+{
+	(void) state;
+	assert_schemas("", "*");
+	assert_schemas("shop.*", "shop");
+	assert_schemas("shop.orders, \"Odd Schema\".t*, shop.items, pgtrail.events", "shop,Odd Schema");
+	assert_schemas("shop.*, orders", "*");		/* a bare name: any schema */
+	assert_schemas("shop.*, s*.orders", "*");
+	assert_schemas("pgtrail.*", "");			/* only the store: nothing */
+}
+
 int
 main(void)
 {
@@ -88,6 +126,7 @@ main(void)
 		cmocka_unit_test(test_include_and_exclude),
 		cmocka_unit_test(test_quoted_names),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_schemas),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
