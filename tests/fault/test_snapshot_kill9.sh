@@ -20,12 +20,18 @@ here=$(cd "$(dirname "$0")" && pwd)
 log=$PGTRAIL_TEST_DIR/capture.log
 . "$here/../harness/testlib.sh"
 
-rows=300000
+# 100,000 rows: the snapshot's COPY runs ~1 s here (longer on a loaded
+# machine), while wait_for polls every ~0.1 s and the kill follows within
+# milliseconds; a kill that came too late (snapshot committed) would fail
+# "the store holds nothing of the killed snapshot" below, not pass quietly
+rows=100000
 q "CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL, pad text NOT NULL)" >/dev/null
 q "INSERT INTO t SELECT g, 0, repeat(md5(g::text), 4) FROM generate_series(1, $rows) g" >/dev/null
 
+# --status-interval-ms 200: the slot shows capture's confirmed position
+# within 200 ms, not up to 10 s later (the wait for it to reach $end below)
 start_capture() {
-    "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --log-level info >>"$log" 2>&1 &
+    "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --status-interval-ms 200 --log-level info >>"$log" 2>&1 &
     capture=$!
 }
 # wait_for WHAT SQL: until SQL prints t (60 s at most), capture still running
