@@ -14,6 +14,12 @@ wait_events() { # wait_events N: until the store holds N events (60 s at most)
     fail "the store did not reach $1 events"
 }
 
+insert() { # insert FROM TO: transactions of 100 rows, one psql session (not one per transaction)
+    for i in $(seq "$1" 100 "$2"); do
+        echo "INSERT INTO t SELECT g, 'v' FROM generate_series($i, $((i + 99))) g;"
+    done | psql -qX -v ON_ERROR_STOP=1 >/dev/null
+}
+
 q "CREATE TABLE t (id int PRIMARY KEY, v text)" >/dev/null
 "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --snapshot never --log-level info >"$log" 2>&1 &
 capture=$!
@@ -22,11 +28,11 @@ for _ in $(seq 1 300); do
     [ "$(q "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'pgtrail' AND active")" = 1 ] && break
     sleep 0.1
 done
-for i in $(seq 0 49); do q "INSERT INTO t SELECT g, 'v' FROM generate_series($((i * 100 + 1)), $((i * 100 + 100))) g" >/dev/null; done
+insert 1 5000
 wait_events 5001
 pg_ctl -D "$PGTRAIL_TEST_DIR/data" -m fast -w restart >/dev/null
 echo "ok: server restarted under a running capture"
-for i in $(seq 50 99); do q "INSERT INTO t SELECT g, 'v' FROM generate_series($((i * 100 + 1)), $((i * 100 + 100))) g" >/dev/null; done
+insert 5001 10000
 wait_events 10001
 kill -TERM "$capture"
 wait "$capture" || fail "capture exited with $? after SIGTERM"
