@@ -25,15 +25,20 @@ dir=$KAFKA_DIR
 q "CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL)" >/dev/null
 "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --snapshot never --endpos 0/1 --log-level warning
 
-# 750 transactions of 20 inserts, then 750 of 20 updates, ~12 s
+# 750 transactions of 20 inserts, then 750 of 20 updates, ~12 s while the
+# kills go on (~10 s); once the file $unpaced exists (after the last kill)
+# the rest runs without the pauses (pg_stat_file: the server looks for it,
+# missing_ok)
+unpaced=$PGTRAIL_TEST_DIR/unpaced
+pause="SELECT pg_sleep(0.008) WHERE (pg_stat_file('$unpaced', true)).size IS NULL;"
 {
     for i in $(seq 0 749); do
         echo "INSERT INTO t SELECT g, 0 FROM generate_series($((i * 20 + 1)), $((i * 20 + 20))) g;"
-        echo "SELECT pg_sleep(0.008);"
+        echo "$pause"
     done
     for i in $(seq 0 749); do
         echo "UPDATE t SET v = v + 1 WHERE id BETWEEN $((i * 20 + 1)) AND $((i * 20 + 20));"
-        echo "SELECT pg_sleep(0.008);"
+        echo "$pause"
     done
 } >"$dir/workload.sql"
 psql -qX -v ON_ERROR_STOP=1 -f "$dir/workload.sql" >/dev/null &
@@ -54,6 +59,8 @@ for kill in $(seq 1 6); do
     echo "kill -9 number $kill at event $(q 'SELECT coalesce(max(id), 0) FROM pgtrail.events'), slot at $(q "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'pgtrail'")"
     start_capture
 done
+echo "kills done with $(q "SELECT count(*) || ' rows inserted, ' || count(*) FILTER (WHERE v = 1) || ' updated' FROM t") of 15000 each"
+touch "$unpaced"
 wait "$writer" || fail "workload failed"
 writer=""
 end=$(q "SELECT pg_current_wal_lsn()")
