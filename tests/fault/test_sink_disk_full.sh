@@ -39,7 +39,10 @@ q "CREATE TABLE t (id int PRIMARY KEY, pad text NOT NULL)" >/dev/null
 q "CREATE TABLESPACE small LOCATION '$small'" >/dev/null
 q "ALTER TABLE pgtrail.events SET TABLESPACE small" >/dev/null
 
-"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --batch-size 1000 --log-level info >"$log" 2>&1 &
+# --status-interval-ms 200: the slot shows the catch-up within 200 ms of
+# its commit, not up to 10 s later
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --batch-size 1000 --status-interval-ms 200 \
+    --log-level info >"$log" 2>&1 &
 capture=$!
 for i in $(seq 0 39); do
     echo "INSERT INTO t SELECT g, repeat(md5(g::text), 6) FROM generate_series($((i * 1000 + 1)), $((i * 1000 + 1000))) g;"
