@@ -44,10 +44,8 @@ topic_char(unsigned char c)
 		c == '.' || c == '_' || c == '-';
 }
 
-/* A name into a topic: each character Kafka refuses (UTF-8 sequences
- * counted as one) becomes '_'. */
-static void
-put_topic_name(pt_buf *out, pt_text name)
+void
+pt_kafka_put_topic_part(pt_buf *out, pt_text name)
 {
 	const unsigned char *s = (const unsigned char *) name.ptr;
 	size_t		run = 0;
@@ -85,12 +83,12 @@ pt_kafka_topic(const char *tmpl, const char *other_topic, const pt_event *ev, pt
 		pt_buf_append(out, p, (size_t) (brace - p));
 		if (strncmp(brace, "{schema}", 8) == 0)
 		{
-			put_topic_name(out, ev->schema_name);
+			pt_kafka_put_topic_part(out, ev->schema_name);
 			p = brace + 8;
 		}
 		else if (strncmp(brace, "{table}", 7) == 0)
 		{
-			put_topic_name(out, ev->table_name);
+			pt_kafka_put_topic_part(out, ev->table_name);
 			p = brace + 7;
 		}
 		else

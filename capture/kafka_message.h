@@ -69,6 +69,10 @@ bool		pt_kafka_format_parse(const char *s, pt_kafka_format *fmt);
  */
 void		pt_kafka_topic(const char *tmpl, const char *other_topic, const pt_event *ev, pt_buf *out);
 
+/* A schema or table name as part of a topic name, appended to out: each
+ * character Kafka refuses (a UTF-8 sequence counts as one) becomes '_'. */
+void		pt_kafka_put_topic_part(pt_buf *out, pt_text name);
+
 /*
  * The message key: the event's key JSON as stored (insert, update, delete,
  * snapshot), borrowed from ev; NULL with *len 0 for a table without a key

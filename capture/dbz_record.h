@@ -1,0 +1,96 @@
+/*
+ * capture/dbz_record.h — an event as the Kafka messages Debezium's
+ * PostgreSQL connector sends for the same change, key and value byte for
+ * byte as Kafka Connect's JsonConverter writes them.
+ *
+ *   insert            one "c" record
+ *   update            one "u" record ("before" only with REPLICA IDENTITY
+ *                     FULL); when the key changed: a "d" record under the
+ *                     old key with header __debezium.newkey, its tombstone,
+ *                     and a "c" record under the new key with header
+ *                     __debezium.oldkey
+ *   delete            a "d" record and a tombstone (tombstones.on.delete)
+ *   truncate          one "t" record with a null key (when skipped.operations
+ *                     does not hold t, which by default it does)
+ *   snapshot          one "r" record, source.snapshot first / true / ...
+ *   message           one "m" record for the topic <topic.prefix>.message
+ *
+ * The value is the envelope {"before","after","source","transaction","op",
+ * "ts_ms","ts_us","ts_ns"} (with schemas on, {"schema":...,"payload":...});
+ * ts_* are the time the record is made, source.ts_* the commit time.
+ * Tables without a primary key have a null key. Columns of types Debezium
+ * leaves out are left out. A value Debezium cannot carry for its type
+ * (numeric NaN as a precise Decimal) is written as null and counted.
+ *
+ * Where pgtrail cannot know what Debezium would write, it says so in
+ * docs/OPERATIONS.md (source.version, the snapshot's txId, ...).
+ */
+#ifndef PGTRAIL_CAPTURE_DBZ_RECORD_H
+#define PGTRAIL_CAPTURE_DBZ_RECORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "capture/dbz_table.h"
+#include "capture/dbz_value.h"
+#include "core/buf.h"
+#include "core/event.h"
+#include "core/jsonobj.h"
+
+typedef struct pt_dbz_settings
+{
+	pt_dbz_modes modes;
+	const char *prefix;			/* topic.prefix: source.name, schema names, the message topic */
+	const char *db;				/* source.db */
+	bool		key_schemas;	/* key.converter.schemas.enable */
+	bool		value_schemas;	/* value.converter.schemas.enable */
+	bool		tombstones;		/* tombstones.on.delete */
+	bool		skip[4];		/* skipped.operations: c, u, d, t */
+} pt_dbz_settings;
+
+/* Parse skipped.operations ("t", "c,u", "none", ""); false naming no known op. */
+bool		pt_dbz_parse_skipped(const char *s, bool skip[4]);
+
+typedef struct pt_dbz_message
+{
+	bool		has_key;		/* false: a null key */
+	pt_buf		key;
+	bool		has_value;		/* false: a tombstone */
+	pt_buf		value;
+	const char *header;			/* __debezium.newkey / __debezium.oldkey, or NULL */
+	pt_buf		header_value;
+	bool		message_topic;	/* for <prefix>.message rather than the table's topic */
+} pt_dbz_message;
+
+#define PT_DBZ_MAX_MESSAGES 3
+
+typedef struct pt_dbz_writer
+{
+	const pt_dbz_settings *set;
+	pt_dbz_message msgs[PT_DBZ_MAX_MESSAGES];
+	int64_t		unwritable;		/* values written as null since they cannot be carried */
+	const char *unwritable_column;	/* the last of them (borrowed from its table) */
+	/* internal */
+	pt_dbz_scratch sc;
+	pt_jsonobj	row;
+	pt_jsonobj	old;
+	pt_buf		payload;
+	pt_lsn		commit_lsn;		/* of the events' transaction, and of the one before */
+	pt_lsn		prev_commit_lsn;
+	bool		in_snapshot;
+	pt_buf		snapshot_table;	/* of the last snapshot record */
+} pt_dbz_writer;
+
+void		pt_dbz_writer_init(pt_dbz_writer *w, const pt_dbz_settings *set);
+void		pt_dbz_writer_free(pt_dbz_writer *w);
+
+/*
+ * The messages of ev into w->msgs[0 .. *n) (0 for an op skipped or with
+ * no Debezium form). tab is the table version of a row event (NULL for a
+ * message). now_us is the envelope's time. False with err when the
+ * event's stored JSON is malformed.
+ */
+bool		pt_dbz_write(pt_dbz_writer *w, const pt_dbz_table *tab, const pt_event *ev, int64_t now_us,
+						 int *n, pt_err *err);
+
+#endif

@@ -1,0 +1,394 @@
+/*
+ * tests/unit/test_dbz_record.c — whole records as Debezium's PostgreSQL
+ * connector sends them: key, value and schema, byte for byte.
+ *
+ * The expectations restate Debezium's: its connector's source (the
+ * envelope and source schemas, SourceInfoTest.schemaIsCorrect, the record
+ * shapes of RecordsStreamProducerIT: key changes, tombstones, truncate,
+ * messages) and Kafka Connect's JsonConverter, for a table
+ * public.t (id int PRIMARY KEY, v text) and fixture columns of
+ * AbstractRecordsProducerTest (serial keys with default 0, NOT NULL
+ * columns, enums). Two things differ on purpose and are put in here as
+ * pgtrail writes them: source.version is pgtrail's version, and the
+ * envelope's ts_ns has microsecond precision.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "capture/dbz_record.h"
+#include "core/version.h"
+
+#define T_COLUMNS "[{\"name\":\"id\",\"type\":\"integer\",\"typeoid\":23},{\"name\":\"v\",\"type\":\"text\",\"typeoid\":25}]"
+#define T_DETAILS "{\"oid\":16390,\"columns\":[{\"name\":\"id\",\"not_null\":true,\"default\":null}," \
+	"{\"name\":\"v\",\"not_null\":false,\"default\":null}]}"
+
+#define ROW_SCHEMA(field) "{\"type\":\"struct\",\"fields\":[{\"type\":\"int32\",\"optional\":false,\"field\":\"id\"}," \
+	"{\"type\":\"string\",\"optional\":true,\"field\":\"v\"}],\"optional\":true,\"name\":\"dbserver1.public.t.Value\"," \
+	"\"field\":\"" field "\"}"
+
+#define ENVELOPE_SCHEMA "{\"type\":\"struct\",\"fields\":[" ROW_SCHEMA("before") "," ROW_SCHEMA("after") "," \
+	"{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,\"field\":\"version\"},{\"type\":\"string\",\"optional\":false,\"field\":\"connector\"},{\"type\":\"string\",\"optional\":false,\"field\":\"name\"},{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"},{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Enum\",\"version\":1,\"parameters\":{\"allowed\":\"true,first,first_in_data_collection,last_in_data_collection,last,false,incremental\"},\"default\":\"false\",\"field\":\"snapshot\"},{\"type\":\"string\",\"optional\":false,\"field\":\"db\"},{\"type\":\"string\",\"optional\":true,\"field\":\"sequence\"},{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"},{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"},{\"type\":\"string\",\"optional\":false,\"field\":\"schema\"},{\"type\":\"string\",\"optional\":false,\"field\":\"table\"},{\"type\":\"int64\",\"optional\":true,\"field\":\"txId\"},{\"type\":\"int64\",\"optional\":true,\"field\":\"lsn\"},{\"type\":\"int64\",\"optional\":true,\"field\":\"xmin\"},{\"type\":\"string\",\"optional\":true,\"field\":\"origin\"},{\"type\":\"int64\",\"optional\":true,\"field\":\"origin_lsn\"}],\"optional\":false,\"name\":\"io.debezium.connector.postgresql.Source\",\"version\":1,\"field\":\"source\"}," \
+	"{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,\"field\":\"id\"},{\"type\":\"int64\",\"optional\":false,\"field\":\"total_order\"},{\"type\":\"int64\",\"optional\":false,\"field\":\"data_collection_order\"}],\"optional\":true,\"name\":\"event.block\",\"version\":1,\"field\":\"transaction\"}," \
+	"{\"type\":\"string\",\"optional\":false,\"field\":\"op\"},{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ms\"},{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"},{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"}],\"optional\":false,\"name\":\"dbserver1.public.t.Envelope\",\"version\":2}"
+
+#define KEY_SCHEMA "{\"type\":\"struct\",\"fields\":[{\"type\":\"int32\",\"optional\":false,\"field\":\"id\"}],\"optional\":false,\"name\":\"dbserver1.public.t.Key\"}"
+
+#define SOURCE(snapshot, lsn) "{\"version\":\"" PGTRAIL_VERSION "\",\"connector\":\"postgresql\",\"name\":\"dbserver1\"," \
+	"\"ts_ms\":1717171717123,\"snapshot\":\"" snapshot "\",\"db\":\"postgres\",\"sequence\":\"[\\\"24023119\\\",\\\"" lsn "\\\"]\"," \
+	"\"ts_us\":1717171717123456,\"ts_ns\":1717171717123456000,\"schema\":\"public\",\"table\":\"t\",\"txId\":767," \
+	"\"lsn\":" lsn ",\"xmin\":null,\"origin\":null,\"origin_lsn\":null}"
+
+#define TIMES ",\"ts_ms\":1717171717200,\"ts_us\":1717171717200123,\"ts_ns\":1717171717200123000}"
+
+static const char *const t_pk[] = {"id"};
+
+typedef struct fixture
+{
+	pt_dbz_settings set;
+	pt_dbz_writer w;
+	pt_dbz_table tab;
+} fixture;
+
+static void
+setup_table(fixture *f, const char *columns, const char *const *pk, int npk, const char *details)
+{
+	pt_dbz_version_in in = {"public", "t", 1, columns, pk, npk, details};
+	pt_err		err = {0};
+
+	assert_true(pt_dbz_table_compile(&f->tab, &in, "dbserver1", &f->set.modes, NULL, NULL, &err));
+	pt_dbz_writer_init(&f->w, &f->set);
+}
+
+static int
+setup(void **state)
+{
+	static fixture f;
+
+	memset(&f, 0, sizeof(f));
+	pt_dbz_modes_default(&f.set.modes);
+	f.set.prefix = "dbserver1";
+	f.set.db = "postgres";
+	f.set.key_schemas = f.set.value_schemas = false;
+	f.set.tombstones = true;
+	assert_true(pt_dbz_parse_skipped("t", f.set.skip));
+	*state = &f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	fixture    *f = *state;
+
+	pt_dbz_table_free(&f->tab);
+	pt_dbz_writer_free(&f->w);
+	return 0;
+}
+
+/* The event of §7 of our notes: xid 767, LSN 24023128, after a commit at 24023119. */
+static pt_event
+event(pt_op op, const char *key, const char *row, const char *old)
+{
+	pt_event	ev = {0};
+
+	ev.op = op;
+	ev.lsn = 24023128;
+	ev.commit_lsn = 24023200;
+	ev.has_xid = true;
+	ev.xid = 767;
+	ev.committed_at = INT64_C(1717171717123456);
+	ev.schema_name = pt_text_c("public");
+	ev.table_name = pt_text_c("t");
+	ev.key = pt_text_c(key);
+	ev.row = pt_text_c(row);
+	ev.old = pt_text_c(old);
+	return ev;
+}
+
+/* Write ev after an event of the transaction before (committed at 24023119). */
+static int
+write(fixture *f, const pt_event *ev)
+{
+	pt_event	before = {0};
+	pt_err		err = {0};
+	int			n;
+
+	before.op = PT_OP_DDL;
+	before.commit_lsn = 24023119;
+	assert_true(pt_dbz_write(&f->w, NULL, &before, 0, &n, &err));
+	assert_true(pt_dbz_write(&f->w, &f->tab, ev, INT64_C(1717171717200123), &n, &err));
+	return n;
+}
+
+static void
+assert_buf(const pt_buf *b, const char *want)
+{
+	pt_buf		copy = PT_BUF_INIT;
+
+	pt_buf_append(&copy, b->data, b->len);
+	pt_buf_putc(&copy, '\0');
+	assert_string_equal(copy.data, want);
+	pt_buf_free(&copy);
+}
+
+static void
+test_insert_without_schemas(void **state)
+{
+	fixture    *f = *state;
+	pt_event	ev = event(PT_OP_INSERT, "{\"id\":\"1\"}", "{\"id\":\"1\",\"v\":\"hello\"}", NULL);
+
+	setup_table(f, T_COLUMNS, t_pk, 1, T_DETAILS);
+	assert_int_equal(write(f, &ev), 1);
+	assert_true(f->w.msgs[0].has_key);
+	assert_buf(&f->w.msgs[0].key, "{\"id\":1}");
+	assert_buf(&f->w.msgs[0].value, "{\"before\":null,\"after\":{\"id\":1,\"v\":\"hello\"},\"source\":"
+			   SOURCE("false", "24023128") ",\"transaction\":null,\"op\":\"c\"" TIMES);
+}
+
+static void
+test_insert_with_schemas(void **state)
+{
+	fixture    *f = *state;
+	pt_event	ev = event(PT_OP_INSERT, "{\"id\":\"1\"}", "{\"id\":\"1\",\"v\":\"hello\"}", NULL);
+
+	f->set.key_schemas = f->set.value_schemas = true;
+	setup_table(f, T_COLUMNS, t_pk, 1, T_DETAILS);
+	assert_int_equal(write(f, &ev), 1);
+	assert_buf(&f->w.msgs[0].key, "{\"schema\":" KEY_SCHEMA ",\"payload\":{\"id\":1}}");
+	assert_buf(&f->w.msgs[0].value, "{\"schema\":" ENVELOPE_SCHEMA ",\"payload\":{\"before\":null,\"after\":"
+			   "{\"id\":1,\"v\":\"hello\"},\"source\":" SOURCE("false", "24023128")
+			   ",\"transaction\":null,\"op\":\"c\"" TIMES "}");
+}
+
+/* DEFAULT identity: no before for an update; FULL: the old row. */
+static void
+test_update(void **state)
+{
+	fixture    *f = *state;
+	pt_event	ev = event(PT_OP_UPDATE, "{\"id\":\"1\"}", "{\"id\":\"1\",\"v\":\"x\"}", "{\"id\":\"1\"}");
+	pt_event	full = event(PT_OP_UPDATE, "{\"id\":\"1\"}", "{\"id\":\"1\",\"v\":\"x\"}",
+							 "{\"id\":\"1\",\"v\":\"hello\"}");
+
+	setup_table(f, T_COLUMNS, t_pk, 1, T_DETAILS);
+	assert_int_equal(write(f, &ev), 1);
+	assert_buf(&f->w.msgs[0].value, "{\"before\":null,\"after\":{\"id\":1,\"v\":\"x\"},\"source\":"
+			   SOURCE("false", "24023128") ",\"transaction\":null,\"op\":\"u\"" TIMES);
+	assert_int_equal(write(f, &full), 1);
+	assert_buf(&f->w.msgs[0].value, "{\"before\":{\"id\":1,\"v\":\"hello\"},\"after\":{\"id\":1,\"v\":\"x\"},"
+			   "\"source\":" SOURCE("false", "24023128") ",\"transaction\":null,\"op\":\"u\"" TIMES);
+}
+
+/* A delete under DEFAULT: the old key, other columns null; then a tombstone with the same key. */
+static void
+test_delete_and_tombstone(void **state)
+{
+	fixture    *f = *state;
+	pt_event	ev = event(PT_OP_DELETE, "{\"id\":\"1\"}", NULL, "{\"id\":\"1\"}");
+
+	setup_table(f, T_COLUMNS, t_pk, 1, T_DETAILS);
+	assert_int_equal(write(f, &ev), 2);
+	assert_buf(&f->w.msgs[0].key, "{\"id\":1}");
+	assert_buf(&f->w.msgs[0].value, "{\"before\":{\"id\":1,\"v\":null},\"after\":null,\"source\":"
+			   SOURCE("false", "24023128") ",\"transaction\":null,\"op\":\"d\"" TIMES);
+	assert_true(f->w.msgs[1].has_key);
+	assert_false(f->w.msgs[1].has_value);
+	assert_buf(&f->w.msgs[1].key, "{\"id\":1}");
+
+	f->set.tombstones = false;
+	assert_int_equal(write(f, &ev), 1);
+}
+
+/* UPDATE t SET id = 2 WHERE id = 1: delete, tombstone, create, with the key headers. */
+static void
+test_key_change(void **state)
+{
+	fixture    *f = *state;
+	pt_event	ev = event(PT_OP_UPDATE, "{\"id\":\"2\"}", "{\"id\":\"2\",\"v\":\"hello\"}", "{\"id\":\"1\"}");
+
+	setup_table(f, T_COLUMNS, t_pk, 1, T_DETAILS);
+	assert_int_equal(write(f, &ev), 3);
+	assert_buf(&f->w.msgs[0].key, "{\"id\":1}");
+	assert_buf(&f->w.msgs[0].value, "{\"before\":{\"id\":1,\"v\":null},\"after\":null,\"source\":"
+			   SOURCE("false", "24023128") ",\"transaction\":null,\"op\":\"d\"" TIMES);
+	assert_string_equal(f->w.msgs[0].header, "__debezium.newkey");
+	assert_buf(&f->w.msgs[0].header_value, "{\"id\":2}");
+	assert_false(f->w.msgs[1].has_value);
+	assert_buf(&f->w.msgs[1].key, "{\"id\":1}");
+	assert_string_equal(f->w.msgs[1].header, "__debezium.newkey");
+	assert_buf(&f->w.msgs[2].key, "{\"id\":2}");
+	assert_buf(&f->w.msgs[2].value, "{\"before\":null,\"after\":{\"id\":2,\"v\":\"hello\"},\"source\":"
+			   SOURCE("false", "24023128") ",\"transaction\":null,\"op\":\"c\"" TIMES);
+	assert_string_equal(f->w.msgs[2].header, "__debezium.oldkey");
+	assert_buf(&f->w.msgs[2].header_value, "{\"id\":1}");
+}
+
+/* Truncate: skipped by default; with skipped.operations=none one record, null key. */
+static void
+test_truncate(void **state)
+{
+	fixture    *f = *state;
+	pt_event	ev = event(PT_OP_TRUNCATE, NULL, NULL, NULL);
+
+	setup_table(f, T_COLUMNS, t_pk, 1, T_DETAILS);
+	assert_int_equal(write(f, &ev), 0);
+	assert_true(pt_dbz_parse_skipped("none", f->set.skip));
+	assert_int_equal(write(f, &ev), 1);
+	assert_false(f->w.msgs[0].has_key);
+	assert_buf(&f->w.msgs[0].value, "{\"before\":null,\"after\":null,\"source\":" SOURCE("false", "24023128")
+			   ",\"transaction\":null,\"op\":\"t\"" TIMES);
+	assert_false(pt_dbz_parse_skipped("x", f->set.skip));
+	assert_true(pt_dbz_parse_skipped("c,u", f->set.skip));
+	assert_true(f->set.skip[0] && f->set.skip[1] && !f->set.skip[2] && !f->set.skip[3]);
+}
+
+/* No primary key: a null key. Unchanged TOAST: the placeholder. */
+static void
+test_keyless_and_toast(void **state)
+{
+	fixture    *f = *state;
+	pt_text		unchanged[] = {{"v", 1}};
+	pt_event	ev = event(PT_OP_UPDATE, NULL, "{\"id\":\"1\"}", NULL);
+
+	ev.unchanged = unchanged;
+	ev.nunchanged = 1;
+	setup_table(f, T_COLUMNS, NULL, 0, T_DETAILS);
+	assert_int_equal(write(f, &ev), 1);
+	assert_false(f->w.msgs[0].has_key);
+	assert_buf(&f->w.msgs[0].value, "{\"before\":null,\"after\":{\"id\":1,\"v\":\"__debezium_unavailable_value\"},"
+			   "\"source\":" SOURCE("false", "24023128") ",\"transaction\":null,\"op\":\"u\"" TIMES);
+}
+
+/*
+ * numeric_table's pk SERIAL, ss SMALLSERIAL and NOT NULL columns: the
+ * schema carries "default":0; a key-only delete writes the NOT NULL
+ * column's fallback and the nullable one's default (replace.null.with.default).
+ */
+static void
+test_defaults_and_fallbacks(void **state)
+{
+	fixture    *f = *state;
+	static const char *const pk[] = {"pk"};
+	pt_event	ev = event(PT_OP_DELETE, "{\"pk\":\"7\"}", NULL, "{\"pk\":\"7\"}");
+
+	f->set.value_schemas = true;
+	setup_table(f, "[{\"name\":\"pk\",\"type\":\"integer\",\"typeoid\":23},"
+				"{\"name\":\"ss\",\"type\":\"smallint\",\"typeoid\":21},"
+				"{\"name\":\"nn\",\"type\":\"text\",\"typeoid\":25},"
+				"{\"name\":\"st\",\"type\":\"text\",\"typeoid\":25},"
+				"{\"name\":\"tsq\",\"type\":\"tsquery\",\"typeoid\":3615}]", pk, 1,
+				"{\"columns\":[{\"name\":\"pk\",\"not_null\":true,\"default\":\"nextval('t_pk_seq'::regclass)\"},"
+				"{\"name\":\"ss\",\"not_null\":true,\"default\":\"nextval('t_ss_seq'::regclass)\"},"
+				"{\"name\":\"nn\",\"not_null\":true,\"default\":null},"
+				"{\"name\":\"st\",\"not_null\":false,\"default\":\"'new'::text\"},"
+				"{\"name\":\"tsq\",\"not_null\":false,\"default\":null}]}");
+	assert_string_equal(f->tab.omitted, "tsq");
+	assert_buf(&f->tab.key_schema, "{\"type\":\"struct\",\"fields\":[{\"type\":\"int32\",\"optional\":false,"
+			   "\"default\":0,\"field\":\"pk\"}],\"optional\":false,\"name\":\"dbserver1.public.t.Key\"}");
+	assert_int_equal(write(f, &ev), 2);
+	assert_non_null(strstr(f->w.msgs[0].value.data, "{\"type\":\"int16\",\"optional\":false,\"default\":0,\"field\":\"ss\"},"
+						   "{\"type\":\"string\",\"optional\":false,\"field\":\"nn\"},"
+						   "{\"type\":\"string\",\"optional\":true,\"default\":\"new\",\"field\":\"st\"}],"));
+	assert_non_null(strstr(f->w.msgs[0].value.data, "\"payload\":{\"before\":{\"pk\":7,\"ss\":0,\"nn\":\"\",\"st\":\"new\"},"));
+}
+
+/* An enum (RecordsStreamProducerIT.shouldStreamEnumAsKnownType) and a value Debezium cannot carry. */
+static bool
+resolve_enum(void *ctx, uint32_t oid, pt_dbz_type *out, pt_err *err)
+{
+	(void) ctx;
+	(void) err;
+	assert_int_equal(oid, 16385);
+	out->kind = PT_DBZ_ENUM;
+	out->length = out->scale = -1;
+	out->enum_allowed = strdup("V1,V2");
+	return true;
+}
+
+static void
+test_enum_and_unwritable(void **state)
+{
+	fixture    *f = *state;
+	pt_dbz_version_in in = {"public", "t", 1,
+		"[{\"name\":\"id\",\"type\":\"integer\",\"typeoid\":23},{\"name\":\"e\",\"type\":\"test_type\",\"typeoid\":16385},"
+		"{\"name\":\"n\",\"type\":\"numeric\",\"typeoid\":1700}]", t_pk, 1,
+	"{\"columns\":[{\"name\":\"e\",\"not_null\":true,\"default\":\"'V2'::test_type\"}]}"};
+	pt_event	ev = event(PT_OP_INSERT, "{\"id\":\"1\"}", "{\"id\":\"1\",\"e\":\"V1\",\"n\":\"NaN\"}", NULL);
+	pt_err		err = {0};
+	int			n;
+
+	f->set.value_schemas = true;
+	assert_true(pt_dbz_table_compile(&f->tab, &in, "dbserver1", &f->set.modes, resolve_enum, NULL, &err));
+	pt_dbz_writer_init(&f->w, &f->set);
+	assert_true(pt_dbz_write(&f->w, &f->tab, &ev, 0, &n, &err));
+	assert_non_null(strstr(f->w.msgs[0].value.data, "{\"type\":\"string\",\"optional\":false,\"name\":\"io.debezium.data.Enum\","
+						   "\"version\":1,\"parameters\":{\"allowed\":\"V1,V2\"},\"default\":\"V2\",\"field\":\"e\"}"));
+	assert_non_null(strstr(f->w.msgs[0].value.data, "\"after\":{\"id\":1,\"e\":\"V1\",\"n\":null}"));
+	assert_int_equal(f->w.unwritable, 1);
+	assert_string_equal(f->w.unwritable_column, "n");
+}
+
+/* pg_logical_emit_message(true, 'audit', 'hello'): <prefix>.message, key {"prefix":...}. */
+static void
+test_message(void **state)
+{
+	fixture    *f = *state;
+	pt_event	ev = event(PT_OP_MESSAGE, NULL, "{\"prefix\":\"audit\",\"content\":\"hello\"}", NULL);
+	pt_err		err = {0};
+	int			n;
+
+	ev.schema_name = ev.table_name = (pt_text) {NULL, 0};
+	pt_dbz_writer_init(&f->w, &f->set);
+	assert_true(pt_dbz_write(&f->w, NULL, &ev, INT64_C(1717171717300000), &n, &err));
+	assert_int_equal(n, 1);
+	assert_true(f->w.msgs[0].message_topic);
+	assert_buf(&f->w.msgs[0].key, "{\"prefix\":\"audit\"}");
+	assert_non_null(strstr(f->w.msgs[0].value.data, "{\"op\":\"m\",\"ts_ms\":1717171717300,\"source\":{"));
+	assert_non_null(strstr(f->w.msgs[0].value.data, "\"schema\":\"\",\"table\":\"\",\"txId\":767,"));
+	assert_non_null(strstr(f->w.msgs[0].value.data, ",\"transaction\":null,\"message\":{\"prefix\":\"audit\",\"content\":\"aGVsbG8=\"}}"));
+}
+
+/* Snapshot records: first, then true; the first of the next table first_in_data_collection. */
+static void
+test_snapshot_markers(void **state)
+{
+	fixture    *f = *state;
+	pt_event	ev = event(PT_OP_SNAPSHOT, "{\"id\":\"1\"}", "{\"id\":\"1\",\"v\":\"a\"}", NULL);
+	pt_err		err = {0};
+	int			n;
+
+	setup_table(f, T_COLUMNS, t_pk, 1, T_DETAILS);
+	assert_true(pt_dbz_write(&f->w, &f->tab, &ev, 0, &n, &err));
+	assert_non_null(strstr(f->w.msgs[0].value.data, "\"snapshot\":\"first\""));
+	assert_non_null(strstr(f->w.msgs[0].value.data, "\"op\":\"r\""));
+	assert_true(pt_dbz_write(&f->w, &f->tab, &ev, 0, &n, &err));
+	assert_non_null(strstr(f->w.msgs[0].value.data, "\"snapshot\":\"true\""));
+	ev.table_name = pt_text_c("u");
+	assert_true(pt_dbz_write(&f->w, &f->tab, &ev, 0, &n, &err));
+	assert_non_null(strstr(f->w.msgs[0].value.data, "\"snapshot\":\"first_in_data_collection\""));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_insert_without_schemas, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_insert_with_schemas, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete_and_tombstone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keyless_and_toast, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_defaults_and_fallbacks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enum_and_unwritable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_message, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_markers, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
