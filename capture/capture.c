@@ -57,6 +57,7 @@ typedef struct capture
 	pt_builder *builder;
 	pt_filter  *filter;
 	pt_schemas *schemas;
+	pt_dbz_catalog dbz_catalog;	/* the Kafka sink's way to the source's catalog (debezium) */
 	pt_ddl	   *ddl;			/* parses DDL capture's messages */
 	pt_losses  *losses;			/* known losses, said and counted */
 	int64_t		tables_checked_us;	/* when the catalog was last asked for lossy tables */
@@ -867,6 +868,17 @@ setup_origin(capture *c)
 	pt_log_debug(c->log, "own writes carry replication origin %s (%s)", name, c->origin_oid);
 }
 
+/* The source's catalog connection, for the Kafka sink's Debezium types. */
+static PGconn *
+source_catalog(void *ctx, pt_err *err)
+{
+	capture    *c = ctx;
+
+	if (c->schemas == NULL)
+		return pt_err_set(err, PT_ERR_RUNTIME, "internal error: the catalog is not open yet"), NULL;
+	return pt_schemas_catalog(c->schemas, err);
+}
+
 /* The event table first: it numbers and hashes the events. */
 static bool
 open_sinks(capture *c, pt_err *err)
@@ -877,8 +889,9 @@ open_sinks(capture *c, pt_err *err)
 	c->nsinks = 1;
 	if (c->opts->kafka)
 	{
+		c->dbz_catalog = (pt_dbz_catalog) {source_catalog, c};
 		if (!pt_sink_kafka_open(&c->sinks[1], &c->opts->kafka_opts, PQdb(c->source_conn), c->sink_conn,
-								c->opts->schema, c->stop, c->log, err))
+								c->opts->schema, &c->dbz_catalog, c->stop, c->log, err))
 			return false;
 		c->nsinks = 2;
 	}

@@ -1,13 +1,11 @@
 /*
- * capture/kafka_message.c — an event as a Kafka message: topic, key,
- * native and Debezium values, headers (see kafka_message.h).
+ * capture/kafka_message.c — an event as a Kafka message in pgtrail's own
+ * form: topic, key, value, headers (see kafka_message.h).
  *
  * Runs once per event on the capture hot path: output goes into the
  * caller's reused buffers with pt_buf_append and hand-made number text, no
  * printf and no allocation once the buffers have grown. Stored JSON (key,
- * row, old, metadata) is copied verbatim, never parsed; the one change
- * Debezium needs in a row, placeholders for unchanged TOAST columns, is
- * made by writing members in front of the row's closing brace.
+ * row, old, metadata) is copied verbatim, never parsed.
  */
 #include "capture/kafka_message.h"
 
@@ -18,8 +16,6 @@
 #include "core/lsn.h"
 #include "core/pgtime.h"
 #include "core/version.h"
-
-#define UNAVAILABLE "\"__debezium_unavailable_value\""
 
 #define PUT_LIT(buf, lit) pt_buf_append((buf), (lit), sizeof(lit) - 1)
 
@@ -126,20 +122,6 @@ pt_kafka_key(const pt_event *ev, size_t *len)
 
 /* ---- pieces of JSON ---- */
 
-static void
-put_u64(pt_buf *out, uint64_t v)
-{
-	char		tmp[20];
-	char	   *p = tmp + sizeof(tmp);
-
-	do
-	{
-		*--p = (char) ('0' + v % 10);
-		v /= 10;
-	} while (v);
-	pt_buf_append(out, p, (size_t) (tmp + sizeof(tmp) - p));
-}
-
 /* A text as a JSON string, or null. */
 static void
 put_text(pt_buf *out, pt_text t)
@@ -241,147 +223,10 @@ put_native(pt_buf *out, const pt_event *ev)
 	pt_buf_putc(out, '}');
 }
 
-/* ---- Debezium ---- */
-
-static bool
-is_space(char c)
+void
+pt_kafka_value(const pt_event *ev, pt_buf *out)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/*
- * The row with a placeholder member for each unchanged column, written in
- * front of the object's closing brace (found from the end: the row is an
- * object stored by pgtrail, nothing else follows it but whitespace).
- */
-static void
-put_after(pt_buf *out, const pt_event *ev)
-{
-	pt_text		row = ev->row;
-	size_t		close;
-	bool		empty;
-
-	if (row.ptr == NULL || ev->nunchanged == 0)
-	{
-		put_json(out, row);
-		return;
-	}
-	close = row.len;
-	while (close > 0 && is_space(row.ptr[close - 1]))
-		close--;
-	if (close == 0 || row.ptr[close - 1] != '}')
-	{
-		/* not an object: leave it as it is rather than break it */
-		put_json(out, row);
-		return;
-	}
-	close--;
-	empty = true;
-	for (size_t i = close; i > 0; i--)
-	{
-		if (!is_space(row.ptr[i - 1]))
-		{
-			empty = row.ptr[i - 1] == '{';
-			break;
-		}
-	}
-	pt_buf_append(out, row.ptr, close);
-	for (int i = 0; i < ev->nunchanged; i++)
-	{
-		if (!empty || i > 0)
-			pt_buf_putc(out, ',');
-		put_text(out, ev->unchanged[i]);
-		pt_buf_putc(out, ':');
-		PUT_LIT(out, UNAVAILABLE);
-	}
-	pt_buf_append(out, row.ptr + close, row.len - close);
-}
-
-/* Milliseconds of a microsecond time, rounded down (also before 1970). */
-static int64_t
-usec_to_ms(int64_t usec)
-{
-	int64_t		ms = usec / 1000;
-
-	if (usec % 1000 < 0)
-		ms--;
-	return ms;
-}
-
-static void
-put_debezium(pt_buf *out, const pt_event *ev, const pt_kafka_source *src, int64_t now_ms)
-{
-	const char *op;
-
-	PUT_LIT(out, "{\"before\":");
-	if (ev->op == PT_OP_UPDATE || ev->op == PT_OP_DELETE)
-		put_json(out, ev->old);
-	else
-		PUT_LIT(out, "null");
-	PUT_LIT(out, ",\"after\":");
-	if (ev->op == PT_OP_INSERT || ev->op == PT_OP_UPDATE || ev->op == PT_OP_SNAPSHOT)
-		put_after(out, ev);
-	else
-		PUT_LIT(out, "null");
-
-	PUT_LIT(out, ",\"source\":{\"version\":\"" PGTRAIL_VERSION "\",\"connector\":\"pgtrail\",\"name\":");
-	put_text(out, pt_text_c(src ? src->slot : NULL));
-	PUT_LIT(out, ",\"ts_ms\":");
-	pt_buf_put_i64(out, usec_to_ms(ev->committed_at));
-	if (ev->op == PT_OP_SNAPSHOT)
-		PUT_LIT(out, ",\"snapshot\":\"true\",\"db\":");
-	else
-		PUT_LIT(out, ",\"snapshot\":\"false\",\"db\":");
-	put_text(out, pt_text_c(src ? src->db : NULL));
-	PUT_LIT(out, ",\"schema\":");
-	put_text(out, ev->schema_name);
-	PUT_LIT(out, ",\"table\":");
-	put_text(out, ev->table_name);
-	PUT_LIT(out, ",\"txId\":");
-	if (ev->has_xid)
-		pt_buf_put_i64(out, ev->xid);
-	else
-		PUT_LIT(out, "null");
-	PUT_LIT(out, ",\"lsn\":");
-	put_u64(out, ev->lsn);
-	PUT_LIT(out, ",\"xmin\":null},\"op\":\"");
-
-	switch (ev->op)
-	{
-		case PT_OP_INSERT: op = "c"; break;
-		case PT_OP_UPDATE: op = "u"; break;
-		case PT_OP_DELETE: op = "d"; break;
-		case PT_OP_SNAPSHOT: op = "r"; break;
-		default: op = "t"; break;
-	}
-	pt_buf_puts(out, op);
-	PUT_LIT(out, "\",\"ts_ms\":");
-	pt_buf_put_i64(out, now_ms);
-	PUT_LIT(out, ",\"transaction\":null}");
-}
-
-bool
-pt_kafka_value(pt_kafka_format fmt, const pt_event *ev, const pt_kafka_source *src,
-			   int64_t now_ms, pt_buf *out)
-{
-	if (fmt == PT_KAFKA_DEBEZIUM)
-	{
-		switch (ev->op)
-		{
-			case PT_OP_INSERT:
-			case PT_OP_UPDATE:
-			case PT_OP_DELETE:
-			case PT_OP_SNAPSHOT:
-			case PT_OP_TRUNCATE:
-				put_debezium(out, ev, src, now_ms);
-				return true;
-			default:
-				put_native(out, ev);
-				return false;
-		}
-	}
 	put_native(out, ev);
-	return true;
 }
 
 /* ---- headers ---- */

@@ -1,6 +1,6 @@
 /*
- * capture/kafka_message.h — what an event looks like as a Kafka message:
- * its topic, key, value (native or Debezium) and headers.
+ * capture/kafka_message.h — what an event looks like as a Kafka message in
+ * pgtrail's own form (native): its topic, key, value and headers.
  *
  * Pure formatting, apart from the sink (sink_kafka.c) so that the bytes a
  * consumer sees can be tested without a broker. Everything is written into
@@ -8,31 +8,9 @@
  * allocation. Nothing here parses a value: key/row/old/metadata go out as
  * the JSON text they are in the event table, byte for byte.
  *
- * Debezium form. The value is Debezium's PostgreSQL envelope as its JSON
- * converter writes it with schemas.enable=false:
- *
- *   {"before":…,"after":…,"source":{"version":"0.1.0","connector":"pgtrail",
- *    "name":SLOT,"ts_ms":COMMIT_MS,"snapshot":"true"|"false","db":DB,
- *    "schema":…,"table":…,"txId":XID|null,"lsn":LSN_AS_NUMBER,"xmin":null},
- *   "op":"c"|"u"|"d"|"r"|"t","ts_ms":NOW_MS,"transaction":null}
- *
- * with these differences from Debezium's own connector, which consumers
- * should know:
- *   - Column values keep PostgreSQL's text form as JSON strings, as in the
- *     event table: an int4 5 is "5", numeric 1.500 is "1.500", a timestamp
- *     is "2026-11-24 10:00:00.123456", bytea is "\\x00ff". Debezium writes
- *     typed numbers, epoch integers and base64; pgtrail never turns a value
- *     into a number (a double would lose digits), so `(v)::coltype` in SQL,
- *     or the column type from pgtrail.schemas, gives the value back.
- *   - "before" of an update or delete is the event's old: the old key, or
- *     the whole old row with REPLICA IDENTITY FULL; null when there is none.
- *   - Columns PostgreSQL did not send (unchanged TOAST) appear in "after" as
- *     "__debezium_unavailable_value", Debezium's own placeholder.
- *   - source.connector is "pgtrail", source.name the replication slot.
- *   - A change of a row's key is one "u" message on the new key (Debezium
- *     sends a delete, a tombstone and a create).
- * Events that are not row changes (message, ddl, gap) have no Debezium
- * form; they are written in the native form even when Debezium is asked.
+ * The debezium format is not here: Debezium's records are typed and need
+ * each table's column types (dbz_record.h); the Kafka sink still uses the
+ * topic and header functions of this file for them.
  */
 #ifndef PGTRAIL_CAPTURE_KAFKA_MESSAGE_H
 #define PGTRAIL_CAPTURE_KAFKA_MESSAGE_H
@@ -81,34 +59,16 @@ void		pt_kafka_put_topic_part(pt_buf *out, pt_text name);
  */
 const char *pt_kafka_key(const pt_event *ev, size_t *len);
 
-/* Debezium's source.db and source.name; borrowed, must outlive the calls. */
-typedef struct pt_kafka_source
-{
-	const char *db;
-	const char *slot;
-} pt_kafka_source;
-
 /*
- * The message value, appended to out (not reset).
- *
- * native: the event as one JSON object, the event table's columns in
- * their order: {"id":N,"lsn":"X/X","commit_lsn":"X/X","xid":N|null,
- * "committed_at":"YYYY-MM-DD HH:MM:SS.ffffff+00","schema_name":S|null,
- * "table_name":S|null,"schema_version":N|null,"op":"update","key":J,
- * "row":J,"old":J,"unchanged":[S,…],"actor":S|null,"action":S|null,
- * "metadata":J,"prev_hash":"hex","hash":"hex"} where J is the stored JSON
- * text verbatim, or null.
- *
- * debezium: the envelope described at the top of this file; now_ms (the
- * envelope's ts_ms, milliseconds since the epoch) is passed in so tests
- * are repeatable. src is only read for Debezium (NULL db/slot give null).
- *
- * Returns true when the value is in fmt, false when fmt was Debezium and
- * ev has no Debezium form (message, ddl, gap): the native form was written
- * instead. Either way out holds a complete value.
+ * The message value, appended to out (not reset): the event as one JSON
+ * object, the event table's columns in their order: {"id":N,"lsn":"X/X",
+ * "commit_lsn":"X/X","xid":N|null,"committed_at":"YYYY-MM-DD HH:MM:SS.ffffff+00",
+ * "schema_name":S|null,"table_name":S|null,"schema_version":N|null,
+ * "op":"update","key":J,"row":J,"old":J,"unchanged":[S,…],"actor":S|null,
+ * "action":S|null,"metadata":J,"prev_hash":"hex","hash":"hex"} where J is
+ * the stored JSON text verbatim, or null.
  */
-bool		pt_kafka_value(pt_kafka_format fmt, const pt_event *ev, const pt_kafka_source *src,
-						   int64_t now_ms, pt_buf *out);
+void		pt_kafka_value(const pt_event *ev, pt_buf *out);
 
 /*
  * The headers every message carries, in this order: pgtrail.event_id,

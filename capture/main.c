@@ -82,6 +82,58 @@ fill_kafka(const pt_config *cfg, pt_capture_opts *o, const char ***props)
 	k->stop_timeout_ms = (int) pt_config_get_int(cfg, "capture", "stop_timeout_s") * 1000;
 }
 
+/* The value-shaping settings of the debezium format, as Debezium names them. */
+static void
+fill_modes(const pt_config *cfg, pt_dbz_modes *m)
+{
+	static const char *const modes[] = {"decimal.handling.mode", "time.precision.mode", "binary.handling.mode",
+	"interval.handling.mode", "hstore.handling.mode"};
+
+	pt_dbz_modes_default(m);
+	/* the values were checked against the choices when loaded */
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		pt_dbz_modes_set(m, modes[i], pt_config_get(cfg, "kafka", modes[i]));
+	m->money_digits = (int) pt_config_get_int(cfg, "kafka", "money.fraction.digits");
+}
+
+/*
+ * The debezium format's settings ([kafka] topic.prefix, ...). Unless
+ * [kafka] topic is set, its topics are Debezium's, <topic.prefix>.<schema>.<table>
+ * (*topic, allocated here, freed by main).
+ */
+static bool
+fill_debezium(const pt_config *cfg, pt_kafka_opts *k, char **topic, pt_err *err)
+{
+	pt_dbz_settings *d = &k->dbz;
+	const char *prefix = pt_config_get(cfg, "kafka", "topic.prefix");
+
+	fill_modes(cfg, &d->modes);
+	d->prefix = prefix;
+	d->key_schemas = pt_config_get_bool(cfg, "kafka", "key.converter.schemas.enable");
+	d->value_schemas = pt_config_get_bool(cfg, "kafka", "value.converter.schemas.enable");
+	d->tombstones = pt_config_get_bool(cfg, "kafka", "tombstones.on.delete");
+	if (prefix[0] == '\0' || strspn(prefix, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(prefix))
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "[kafka] topic.prefix \"%s\" is not a Kafka topic name", prefix);
+		pt_err_hint(err, "use ASCII letters, digits, '.', '_' and '-' only, as Debezium requires");
+		return false;
+	}
+	if (!pt_dbz_parse_skipped(pt_config_get(cfg, "kafka", "skipped.operations"), d->skip))
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "[kafka] skipped.operations \"%s\" names an unknown operation",
+				   pt_config_get(cfg, "kafka", "skipped.operations"));
+		pt_err_hint(err, "list c, u, d and t separated by commas, or none");
+		return false;
+	}
+	if (strcmp(k->format, "debezium") == 0 && strcmp(pt_config_origin(cfg, "kafka", "topic"), "default") == 0)
+	{
+		*topic = pt_malloc(strlen(prefix) + sizeof(".{schema}.{table}"));
+		sprintf(*topic, "%s.{schema}.{table}", prefix);
+		k->topic = *topic;
+	}
+	return true;
+}
+
 /* The signing key, when one is configured ([capture] signing_key). */
 static bool
 load_signing_key(const pt_config *cfg, pt_signing_key **key, pt_log *log, pt_err *err)
@@ -139,6 +191,7 @@ main(int argc, char **argv)
 	pt_log	   *log = NULL;
 	pt_signing_key *key = NULL;
 	const char **kafka_props = NULL;
+	char	   *dbz_topic = NULL;
 	pt_err		err,
 				warning;
 	bool		ok = false;
@@ -166,7 +219,8 @@ main(int argc, char **argv)
 	log = pt_config_log(cfg, "pgtrail-capture");
 	if (pt_config_cmdline_secret(cfg, &warning))
 		pt_log_err(log, PT_LOG_WARNING, &warning);
-	if (open_metrics(cfg, &opts, &err) && load_signing_key(cfg, &key, log, &err))
+	if (fill_debezium(cfg, &opts.kafka_opts, &dbz_topic, &err) && open_metrics(cfg, &opts, &err) &&
+		load_signing_key(cfg, &key, log, &err))
 	{
 		opts.checkpoints.key = key;
 		ok = pt_capture_run(&opts, log, pt_signals_install(), &err);
@@ -180,6 +234,7 @@ main(int argc, char **argv)
 	pt_metrics_close(opts.metrics);
 	pt_signing_key_free(key);
 	free(kafka_props);
+	free(dbz_topic);
 	pt_log_free(log);
 	pt_config_free(cfg);
 	return rc;

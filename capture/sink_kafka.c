@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture/dbz_registry.h"
 #include "capture/kafka_message.h"
 #include "config/config.h"
 #include "core/buf.h"
@@ -70,7 +71,13 @@ typedef struct kafka_sink
 	char	   *schema;
 	rd_kafka_t *rk;
 	pt_kafka_format format;
-	pt_kafka_source source;
+
+	/* debezium: the settings, every table version, the record writer */
+	pt_dbz_settings dbz_set;
+	pt_dbz_registry *registry;
+	pt_dbz_writer dbz;
+	pt_buf		message_topic;	/* <topic.prefix>.message */
+	int64_t		unwritable_said;	/* values written as null, as last logged */
 
 	chunk	   *spare;			/* chunks to reuse */
 	int			nspare;
@@ -390,17 +397,25 @@ make_conf(kafka_sink *ks, pt_err *err)
  * full. value must stay where it is until the message is delivered (it
  * lives in its batch's chunks).
  */
+/* produce, with one more header after pgtrail's when extra is given (a Debezium key change's). */
 static bool
-produce(kafka_sink *ks, const char *topic, const char *key, size_t keylen, const char *value,
-		size_t valuelen, const pt_event *ev, uint64_t seq, pt_err *err)
+produce_with(kafka_sink *ks, const char *topic, const char *key, size_t keylen, const char *value,
+			 size_t valuelen, const pt_event *ev, const pt_dbz_message *extra, uint64_t seq, pt_err *err)
 {
-	const char *names[PT_KAFKA_MAX_HEADERS];
-	const char *values[PT_KAFKA_MAX_HEADERS];
-	size_t		lens[PT_KAFKA_MAX_HEADERS];
-	rd_kafka_vu_t vu[5 + PT_KAFKA_MAX_HEADERS];
+	const char *names[PT_KAFKA_MAX_HEADERS + 1];
+	const char *values[PT_KAFKA_MAX_HEADERS + 1];
+	size_t		lens[PT_KAFKA_MAX_HEADERS + 1];
+	rd_kafka_vu_t vu[6 + PT_KAFKA_MAX_HEADERS];
 	int			n = 0;
 	int			nh = ev ? pt_kafka_headers(ev, &ks->scratch, names, values, lens) : 0;
 	rd_kafka_error_t *error;
+
+	if (extra != NULL && extra->header != NULL)
+	{
+		names[nh] = extra->header;
+		values[nh] = extra->header_value.data;
+		lens[nh++] = extra->header_value.len;
+	}
 
 	vu[n].vtype = RD_KAFKA_VTYPE_TOPIC;
 	vu[n++].u.cstr = topic;
@@ -451,9 +466,16 @@ produce(kafka_sink *ks, const char *topic, const char *key, size_t keylen, const
 	return true;
 }
 
-/* The event's message (and, after a delete, a tombstone) in batch seq. */
 static bool
-produce_event(kafka_sink *ks, const pt_event *ev, pending *p, pt_err *err)
+produce(kafka_sink *ks, const char *topic, const char *key, size_t keylen, const char *value,
+		size_t valuelen, const pt_event *ev, uint64_t seq, pt_err *err)
+{
+	return produce_with(ks, topic, key, keylen, value, valuelen, ev, NULL, seq, err);
+}
+
+/* The event's message (and, after a delete, a tombstone) in batch seq, in pgtrail's form. */
+static bool
+produce_native(kafka_sink *ks, const pt_event *ev, pending *p, pt_err *err)
 {
 	size_t		keylen;
 	const char *key = pt_kafka_key(ev, &keylen);
@@ -461,13 +483,11 @@ produce_event(kafka_sink *ks, const pt_event *ev, pending *p, pt_err *err)
 	pt_buf_reset(&ks->topic);
 	pt_buf_reset(&ks->value);
 	pt_kafka_topic(ks->opts->topic, ks->opts->other_topic, ev, &ks->topic);
-	pt_kafka_value(ks->format, ev, &ks->source, pt_now_us() / 1000, &ks->value);
+	pt_kafka_value(ev, &ks->value);
 	if (!produce(ks, ks->topic.data, key, keylen, chunk_put(ks, p, ks->value.data, ks->value.len),
 				 ks->value.len, ev, p->seq, err))
 		return false;
 	p->outstanding++;
-	if (ev->id > p->last_id)
-		p->last_id = ev->id;
 	if (ks->opts->tombstones && ev->op == PT_OP_DELETE && key != NULL)
 	{
 		if (!produce(ks, ks->topic.data, key, keylen, NULL, 0, ev, p->seq, err))
@@ -475,6 +495,70 @@ produce_event(kafka_sink *ks, const pt_event *ev, pending *p, pt_err *err)
 		p->outstanding++;
 	}
 	return true;
+}
+
+/* Say what a table version's Debezium records leave out, and values written as null. */
+static void
+say_losses(kafka_sink *ks, const pt_event *ev, const pt_dbz_table *tab, bool first)
+{
+	if (first && tab != NULL && tab->omitted != NULL)
+		pt_log_warning(ks->log, "kafka: debezium records of %s.%s (version %d) leave out columns %s: "
+					   "Debezium's PostgreSQL connector does not write their types", tab->schema_name,
+					   tab->table_name, tab->version, tab->omitted);
+	if (ks->dbz.unwritable == ks->unwritable_said)
+		return;
+	if (ks->unwritable_said == 0 || ks->dbz.unwritable / 1000 != ks->unwritable_said / 1000)
+		pt_log_warning(ks->log, "kafka: event %lld: a value of %.*s.%.*s column %s has no Debezium form "
+					   "(numeric NaN or infinity as a precise Decimal) and is written as null (%lld so far); "
+					   "decimal.handling.mode = string carries them", (long long) ev->id,
+					   (int) ev->schema_name.len, ev->schema_name.ptr, (int) ev->table_name.len,
+					   ev->table_name.ptr, ks->dbz.unwritable_column, (long long) ks->dbz.unwritable);
+	ks->unwritable_said = ks->dbz.unwritable;
+}
+
+/* The event's Debezium records in batch seq (events with no Debezium form: pgtrail's). */
+static bool
+produce_debezium(kafka_sink *ks, const pt_event *ev, pending *p, pt_err *err)
+{
+	const pt_dbz_table *tab;
+	bool		first;
+	int			n;
+
+	if (ev->op == PT_OP_DDL || ev->op == PT_OP_GAP || ev->op == PT_OP_SCHEMA)
+		return produce_native(ks, ev, p, err);
+	if (!pt_dbz_registry_get(ks->registry, ev, &tab, &first, err))
+		return false;
+	if (tab == NULL && ev->op != PT_OP_MESSAGE)
+		return pt_err_set(err, PT_ERR_INTEGRITY, "event %lld: no schema version %d of %.*s.%.*s is known",
+						  (long long) ev->id, ev->schema_version, (int) ev->schema_name.len, ev->schema_name.ptr,
+						  (int) ev->table_name.len, ev->table_name.ptr);
+	if (!pt_dbz_write(&ks->dbz, tab, ev, pt_now_us(), &n, err))
+		return false;
+	say_losses(ks, ev, tab, first);
+	pt_buf_reset(&ks->topic);
+	pt_kafka_topic(ks->opts->topic, ks->opts->other_topic, ev, &ks->topic);
+	for (int i = 0; i < n; i++)
+	{
+		const pt_dbz_message *m = &ks->dbz.msgs[i];
+		const char *value = m->has_value ? chunk_put(ks, p, m->value.data, m->value.len) : NULL;
+
+		if (!produce_with(ks, m->message_topic ? ks->message_topic.data : ks->topic.data,
+						  m->has_key ? m->key.data : NULL, m->has_key ? m->key.len : 0, value, m->value.len,
+						  ev, m, p->seq, err))
+			return false;
+		p->outstanding++;
+	}
+	return true;
+}
+
+static bool
+produce_event(kafka_sink *ks, const pt_event *ev, pending *p, pt_err *err)
+{
+	if (ev->id > p->last_id)
+		p->last_id = ev->id;
+	if (ks->format == PT_KAFKA_DEBEZIUM)
+		return produce_debezium(ks, ev, p, err);
+	return produce_native(ks, ev, p, err);
 }
 
 /* ---- the sink ops ---- */
@@ -758,6 +842,9 @@ kafka_close(void *state)
 	free_chunks(ks->spare);
 	free(ks->ring);
 	free(ks->schema);
+	pt_dbz_registry_free(ks->registry);
+	pt_dbz_writer_free(&ks->dbz);
+	pt_buf_free(&ks->message_topic);
 	pt_buf_free(&ks->topic);
 	pt_buf_free(&ks->value);
 	pt_buf_free(&ks->scratch);
@@ -826,6 +913,8 @@ kafka_resume(void *state, pt_lsn slot_confirmed, pt_err *err)
 	int64_t		first;
 	int64_t		saved;
 
+	if (ks->registry != NULL && !pt_dbz_registry_load(ks->registry, ks->conn, ks->schema, err))
+		return false;
 	if (!pt_store_load_state(ks->conn, ks->schema, ks->opts->slot, &st, err))
 		return false;
 	ks->durable = slot_confirmed;
@@ -845,11 +934,26 @@ kafka_resume(void *state, pt_lsn slot_confirmed, pt_err *err)
 	return send_again(ks, first, st.confirmed_lsn, err);
 }
 
+/* debezium: a new table version, kept for its events' records */
+static bool
+kafka_schema_version(void *state, const char *schema_name, const char *table_name, int version,
+					 const char *columns, const char *const *primary_key, int npk, const char *details, pt_err *err)
+{
+	kafka_sink *ks = state;
+	pt_dbz_version_in in = {schema_name, table_name, version, columns, primary_key, npk, details};
+
+	(void) err;
+	if (ks->registry != NULL)
+		pt_dbz_registry_add(ks->registry, &in);
+	return true;
+}
+
 static const pt_sink_ops kafka_ops = {
 	.name = "kafka",
 	.begin = kafka_begin,
 	.add = kafka_add,
 	.commit = kafka_commit,
+	.schema_version = kafka_schema_version,
 	.abort = kafka_abort,
 	.close = kafka_close,
 	.poll = kafka_poll,
@@ -861,9 +965,25 @@ static const pt_sink_ops kafka_ops = {
 	.figures = kafka_figures,
 };
 
+/* The debezium format's state: Debezium's settings with source.db, the versions, the writer. */
+static void
+open_debezium(kafka_sink *ks, const char *db, pt_dbz_catalog *catalog)
+{
+	ks->dbz_set = ks->opts->dbz;
+	ks->dbz_set.db = db;
+	ks->registry = pt_dbz_registry_new(ks->dbz_set.prefix, &ks->dbz_set.modes, catalog);
+	pt_dbz_writer_init(&ks->dbz, &ks->dbz_set);
+	pt_buf_puts(&ks->message_topic, ks->dbz_set.prefix);
+	pt_buf_puts(&ks->message_topic, ".message");
+	if (ks->dbz_set.modes.decimal == PT_DBZ_DECIMAL_DOUBLE)
+		pt_log_warning(ks->log, "kafka: decimal.handling.mode = double: numeric and money values go out as "
+					   "doubles, which keep about 16 significant digits; precise (the default) or string keeps them all");
+}
+
 bool
 pt_sink_kafka_open(pt_sink *sink, const pt_kafka_opts *opts, const char *db, PGconn *conn,
-				   const char *schema, volatile sig_atomic_t *stop, pt_log *log, pt_err *err)
+				   const char *schema, pt_dbz_catalog *catalog, volatile sig_atomic_t *stop, pt_log *log,
+				   pt_err *err)
 {
 	kafka_sink *ks = pt_calloc(1, sizeof(*ks));
 	rd_kafka_conf_t *conf;
@@ -874,8 +994,6 @@ pt_sink_kafka_open(pt_sink *sink, const pt_kafka_opts *opts, const char *db, PGc
 	ks->log = log;
 	ks->conn = conn;
 	ks->schema = pt_strdup(schema);
-	ks->source.db = db;
-	ks->source.slot = opts->slot;
 	ks->last_stats_us = pt_now_us();
 	pt_buf_init(&ks->topic);
 	pt_buf_init(&ks->value);
@@ -886,6 +1004,8 @@ pt_sink_kafka_open(pt_sink *sink, const pt_kafka_opts *opts, const char *db, PGc
 		pt_err_hint(err, "[kafka] format is native or debezium");
 		goto error;
 	}
+	if (ks->format == PT_KAFKA_DEBEZIUM)
+		open_debezium(ks, db, catalog);
 	if ((conf = make_conf(ks, err)) == NULL)
 		goto error;
 	ks->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));

@@ -31,6 +31,8 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 
+#include "capture/dbz_catalog.h"
+#include "capture/dbz_record.h"
 #include "capture/sink.h"
 #include "core/log.h"
 
@@ -45,6 +47,7 @@ typedef struct pt_kafka_opts
 	const char *anchor_topic;	/* checkpoints, "" = none */
 	const char *slot;			/* the slot (its state row; Debezium's source.name) */
 	int			stop_timeout_ms;	/* once a stop is asked for, wait this long for acknowledgements at most */
+	pt_dbz_settings dbz;		/* debezium: Debezium's own settings (source.db is set by the sink) */
 } pt_kafka_opts;
 
 /*
@@ -56,10 +59,12 @@ typedef struct pt_kafka_opts
  * a full queue, closing) lasts past opts->stop_timeout_ms; what is not
  * acknowledged then stays unconfirmed in the slot and is sent again at the
  * next start. Giving up on room in a full queue fails with SQLSTATE 57014
- * (query_canceled): a stop, not a fault.
+ * (query_canceled): a stop, not a fault. catalog (borrowed) reads types
+ * of the source's own for the debezium format.
  * False with err (kind CONFIG for a property librdkafka refuses).
  */
 bool		pt_sink_kafka_open(pt_sink *sink, const pt_kafka_opts *opts, const char *db, PGconn *conn,
-							   const char *schema, volatile sig_atomic_t *stop, pt_log *log, pt_err *err);
+							   const char *schema, pt_dbz_catalog *catalog, volatile sig_atomic_t *stop,
+							   pt_log *log, pt_err *err);
 
 #endif

@@ -22,16 +22,8 @@
 #include "core/version.h"
 
 #define COMMITTED_AT INT64_C(1795514400123456)	/* 2026-11-24 10:00:00.123456+00 */
-#define NOW_MS INT64_C(1795514401000)
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 #define HASH "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-#define SOURCE(ts_ms, snap, schema, table, txid, lsn) \
-	"\"source\":{\"version\":\"" PGTRAIL_VERSION "\",\"connector\":\"pgtrail\",\"name\":\"pgtrail\"," \
-	"\"ts_ms\":" ts_ms ",\"snapshot\":\"" snap "\",\"db\":\"shop\",\"schema\":" schema \
-	",\"table\":" table ",\"txId\":" txid ",\"lsn\":" lsn ",\"xmin\":null}"
-
-static const pt_kafka_source src = {"shop", "pgtrail"};
-
 static const pt_text unchanged_cols[] = {{"notes", 5}, {"blob", 4}};
 
 /* public.orders, event 42, in transaction 771 at 0/16B3748; op and JSON set by each test */
@@ -116,13 +108,13 @@ assert_json(const char *s, size_t len)
 	}
 }
 
-/* The value of ev in fmt is exactly expected, and valid JSON. */
+/* The value of ev is exactly expected, and valid JSON. */
 static void
-assert_value(pt_kafka_format fmt, const pt_event *ev, bool in_fmt, const char *expected)
+assert_value(const pt_event *ev, const char *expected)
 {
 	pt_buf		out = PT_BUF_INIT;
 
-	assert_int_equal(pt_kafka_value(fmt, ev, &src, NOW_MS, &out), in_fmt);
+	pt_kafka_value(ev, &out);
 	assert_string_equal(out.data, expected);
 	assert_int_equal(out.len, strlen(expected));
 	assert_json(out.data, out.len);
@@ -160,7 +152,7 @@ test_native_update(void **state)
 	ev.actor = pt_text_c("alice");
 	ev.action = pt_text_c("refund");
 	ev.metadata = pt_text_c("{\"ticket\": 12, \"ticket\": 1.50}");	/* verbatim, duplicates and all */
-	assert_value(PT_KAFKA_NATIVE, &ev, true,
+	assert_value(&ev,
 				 "{\"id\":42,\"lsn\":\"0/16B3748\",\"commit_lsn\":\"0/16B3780\",\"xid\":771,"
 				 "\"committed_at\":\"2026-11-24 10:00:00.123456+00\",\"schema_name\":\"public\","
 				 "\"table_name\":\"orders\",\"schema_version\":2,\"op\":\"update\","
@@ -189,7 +181,7 @@ test_native_escapes(void **state)
 	ev.unchanged = odd;
 	ev.nunchanged = 1;
 	memset(ev.prev_hash, 0xff, PT_HASH_LEN);
-	assert_value(PT_KAFKA_NATIVE, &ev, true,
+	assert_value(&ev,
 				 "{\"id\":1,\"lsn\":\"0/16B3748\",\"commit_lsn\":\"0/16B3780\",\"xid\":null,"
 				 "\"committed_at\":\"2026-11-24 10:00:00.123456+00\",\"schema_name\":\"Billing Dept\","
 				 "\"table_name\":\"Invoice \\\"Lines\\\"\",\"schema_version\":null,\"op\":\"snapshot\","
@@ -200,9 +192,9 @@ test_native_escapes(void **state)
 				 "\"hash\":\"" HASH "\"}");
 }
 
-/* A gap: no table, no xid, metadata only; Debezium has no form for it. */
+/* A gap: no table, no xid, metadata only. */
 static void
-test_native_gap_and_fallback(void **state)
+test_native_gap(void **state)
 {
 	pt_event	ev = order_event(PT_OP_GAP, NULL, NULL, NULL);
 	const char *expected =
@@ -218,131 +210,7 @@ test_native_gap_and_fallback(void **state)
 	ev.schema_name.ptr = NULL;
 	ev.table_name.ptr = NULL;
 	ev.metadata = pt_text_c("{\"reason\":\"slot lost\"}");
-	assert_value(PT_KAFKA_NATIVE, &ev, true, expected);
-	assert_value(PT_KAFKA_DEBEZIUM, &ev, false, expected);
-
-	/* message and ddl fall back to native too */
-	ev.op = PT_OP_MESSAGE;
-	ev.row = pt_text_c("{\"prefix\":\"app\",\"content\":\"hi\"}");
-	{
-		pt_buf		out = PT_BUF_INIT;
-
-		assert_false(pt_kafka_value(PT_KAFKA_DEBEZIUM, &ev, &src, NOW_MS, &out));
-		assert_non_null(strstr(out.data, "\"op\":\"message\",\"key\":null,"
-							   "\"row\":{\"prefix\":\"app\",\"content\":\"hi\"}"));
-		assert_json(out.data, out.len);
-		pt_buf_reset(&out);
-		ev.op = PT_OP_DDL;
-		assert_false(pt_kafka_value(PT_KAFKA_DEBEZIUM, &ev, &src, NOW_MS, &out));
-		assert_non_null(strstr(out.data, "\"op\":\"ddl\""));
-		assert_json(out.data, out.len);
-		pt_buf_free(&out);
-	}
-}
-
-static void
-test_debezium_insert(void **state)
-{
-	pt_event	ev = order_event(PT_OP_INSERT, "{\"id\":\"7\"}",
-								 "{\"id\":\"7\",\"total\":\"1.500\",\"note\":null}", NULL);
-
-	(void) state;
-	assert_value(PT_KAFKA_DEBEZIUM, &ev, true,
-				 "{\"before\":null,\"after\":{\"id\":\"7\",\"total\":\"1.500\",\"note\":null},"
-				 SOURCE("1795514400123", "false", "\"public\"", "\"orders\"", "771", "23803720")
-				 ",\"op\":\"c\",\"ts_ms\":1795514401000,\"transaction\":null}");
-}
-
-static void
-test_debezium_update(void **state)
-{
-	pt_event	ev = order_event(PT_OP_UPDATE, "{\"id\":\"7\"}",
-								 "{\"id\":\"7\",\"total\":\"2.000\"}", "{\"id\":\"7\"}");
-
-	(void) state;
-	ev.unchanged = unchanged_cols;
-	ev.nunchanged = 2;
-	assert_value(PT_KAFKA_DEBEZIUM, &ev, true,
-				 "{\"before\":{\"id\":\"7\"},\"after\":{\"id\":\"7\",\"total\":\"2.000\","
-				 "\"notes\":\"__debezium_unavailable_value\",\"blob\":\"__debezium_unavailable_value\"},"
-				 SOURCE("1795514400123", "false", "\"public\"", "\"orders\"", "771", "23803720")
-				 ",\"op\":\"u\",\"ts_ms\":1795514401000,\"transaction\":null}");
-
-	/* no old (default identity, key unchanged): before is null */
-	ev.old.ptr = NULL;
-	ev.nunchanged = 0;
-	assert_value(PT_KAFKA_DEBEZIUM, &ev, true,
-				 "{\"before\":null,\"after\":{\"id\":\"7\",\"total\":\"2.000\"},"
-				 SOURCE("1795514400123", "false", "\"public\"", "\"orders\"", "771", "23803720")
-				 ",\"op\":\"u\",\"ts_ms\":1795514401000,\"transaction\":null}");
-}
-
-/* Placeholders in an empty row, after trailing whitespace, with names to escape. */
-static void
-test_debezium_placeholder_edges(void **state)
-{
-	static const pt_text odd[] = {{"we\"ird", 6}, {"b", 1}};
-	pt_event	ev = order_event(PT_OP_UPDATE, NULL, "{ }", NULL);
-	pt_buf		out = PT_BUF_INIT;
-
-	(void) state;
-	ev.unchanged = odd;
-	ev.nunchanged = 2;
-	assert_true(pt_kafka_value(PT_KAFKA_DEBEZIUM, &ev, &src, NOW_MS, &out));
-	assert_non_null(strstr(out.data, "\"after\":{ \"we\\\"ird\":\"__debezium_unavailable_value\","
-						   "\"b\":\"__debezium_unavailable_value\"},"));
-	assert_json(out.data, out.len);
-
-	pt_buf_reset(&out);
-	ev.row = pt_text_c("{\"a\":\"}\" }\n");
-	ev.nunchanged = 1;
-	assert_true(pt_kafka_value(PT_KAFKA_DEBEZIUM, &ev, &src, NOW_MS, &out));
-	assert_non_null(strstr(out.data, "\"after\":{\"a\":\"}\" ,\"we\\\"ird\":\"__debezium_unavailable_value\"}\n,"));
-	pt_buf_free(&out);
-}
-
-static void
-test_debezium_delete(void **state)
-{
-	pt_event	ev = order_event(PT_OP_DELETE, "{\"id\":\"7\"}", NULL,
-								 "{\"id\":\"7\",\"total\":\"2.000\",\"note\":\"x\"}");
-
-	(void) state;
-	assert_value(PT_KAFKA_DEBEZIUM, &ev, true,
-				 "{\"before\":{\"id\":\"7\",\"total\":\"2.000\",\"note\":\"x\"},\"after\":null,"
-				 SOURCE("1795514400123", "false", "\"public\"", "\"orders\"", "771", "23803720")
-				 ",\"op\":\"d\",\"ts_ms\":1795514401000,\"transaction\":null}");
-}
-
-static void
-test_debezium_snapshot(void **state)
-{
-	pt_event	ev = order_event(PT_OP_SNAPSHOT, "{\"id\":\"7\"}", "{\"id\":\"7\"}", NULL);
-
-	(void) state;
-	ev.has_xid = false;
-	assert_value(PT_KAFKA_DEBEZIUM, &ev, true,
-				 "{\"before\":null,\"after\":{\"id\":\"7\"},"
-				 SOURCE("1795514400123", "true", "\"public\"", "\"orders\"", "null", "23803720")
-				 ",\"op\":\"r\",\"ts_ms\":1795514401000,\"transaction\":null}");
-}
-
-/* Truncate; escaped names; the largest LSN as a number; times before 1970. */
-static void
-test_debezium_truncate(void **state)
-{
-	pt_event	ev = order_event(PT_OP_TRUNCATE, NULL, NULL, NULL);
-
-	(void) state;
-	ev.schema_name = pt_text_c("Billing Dept");
-	ev.table_name = pt_text_c("Invoice \"Lines\"");
-	ev.lsn = UINT64_MAX;
-	ev.committed_at = -1;		/* 1969-12-31 23:59:59.999999: ms -1, not 0 */
-	assert_value(PT_KAFKA_DEBEZIUM, &ev, true,
-				 "{\"before\":null,\"after\":null,"
-				 SOURCE("-1", "false", "\"Billing Dept\"", "\"Invoice \\\"Lines\\\"\"", "771",
-						"18446744073709551615")
-				 ",\"op\":\"t\",\"ts_ms\":1795514401000,\"transaction\":null}");
+	assert_value(&ev, expected);
 }
 
 /* Once the buffer has grown, formatting the next event does not reallocate. */
@@ -357,14 +225,13 @@ test_buffer_reuse(void **state)
 	(void) state;
 	ev.unchanged = unchanged_cols;
 	ev.nunchanged = 2;
-	pt_kafka_value(PT_KAFKA_DEBEZIUM, &ev, &src, NOW_MS, &out);
-	pt_kafka_value(PT_KAFKA_NATIVE, &ev, &src, NOW_MS, &out);
+	pt_kafka_value(&ev, &out);
 	data = out.data;
 	cap = out.cap;
 	for (int i = 0; i < 100; i++)
 	{
 		pt_buf_reset(&out);
-		pt_kafka_value(i % 2 ? PT_KAFKA_NATIVE : PT_KAFKA_DEBEZIUM, &ev, &src, NOW_MS, &out);
+		pt_kafka_value(&ev, &out);
 	}
 	assert_ptr_equal(out.data, data);
 	assert_int_equal(out.cap, cap);
@@ -517,13 +384,7 @@ main(void)
 		cmocka_unit_test(test_format_parse),
 		cmocka_unit_test(test_native_update),
 		cmocka_unit_test(test_native_escapes),
-		cmocka_unit_test(test_native_gap_and_fallback),
-		cmocka_unit_test(test_debezium_insert),
-		cmocka_unit_test(test_debezium_update),
-		cmocka_unit_test(test_debezium_placeholder_edges),
-		cmocka_unit_test(test_debezium_delete),
-		cmocka_unit_test(test_debezium_snapshot),
-		cmocka_unit_test(test_debezium_truncate),
+		cmocka_unit_test(test_native_gap),
 		cmocka_unit_test(test_buffer_reuse),
 		cmocka_unit_test(test_topic),
 		cmocka_unit_test(test_key),
