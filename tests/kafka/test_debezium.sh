@@ -14,7 +14,8 @@
 #      Debezium leaves out (tsquery) is not in the record.
 #   2. An upsert replica: a consumer that follows Debezium's documented
 #      semantics (c/u/r: upsert "after", keeping the current value where it
-#      says __debezium_unavailable_value; d and tombstones: delete the key;
+#      says __debezium_unavailable_value, for a key change the row under the
+#      old key the headers name; d and tombstones: delete the key;
 #      t: empty the table; a keyless table by its "before" image) keeps a
 #      copy of every table of a workload with key changes, deletes,
 #      truncates, unchanged TOAST values and a keyless table; at the end the
@@ -228,3 +229,116 @@ for table, (after, schemas) in EXPECTED.items():
 assert "tsq" not in json.loads(by_table["custom_table"][0]["payload"])["payload"]["after"], "tsquery not left out"
 print("ok: the tsquery column is left out, as Debezium leaves it out")
 PY
+
+# ---- 2. an upsert replica ----
+psql -qX -v ON_ERROR_STOP=1 <<'SQL'
+CREATE SCHEMA app;
+CREATE TABLE app.items (id int PRIMARY KEY, name text, qty int NOT NULL DEFAULT 0, price numeric(10,2), body text);
+ALTER TABLE app.items ALTER body SET STORAGE EXTERNAL;
+CREATE TABLE app.notes (region text, n int, note text, PRIMARY KEY (region, n));
+CREATE TABLE app.keyless (msg text, n int);
+ALTER TABLE app.keyless REPLICA IDENTITY FULL;
+CREATE TABLE app.pairs (k int PRIMARY KEY, v text);
+-- rows before the first start: snapshot records
+INSERT INTO app.items SELECT g, 'item ' || g, g, g * 1.25, CASE WHEN g % 3 = 0 THEN repeat(md5(g::text), 100) END
+    FROM generate_series(1, 30) g;
+INSERT INTO app.notes VALUES ('eu', 1, 'a'), ('us', 1, 'b');
+INSERT INTO app.keyless VALUES ('old', 0), ('old', 0);
+INSERT INTO app.pairs VALUES (1, 'one');
+SQL
+rep=(--source "$dsn" --slot rep --schema rep --tables 'app.*' --kafka-brokers "$KAFKA_BOOTSTRAP"
+     --kafka-format debezium -X topic.prefix=rep -X skipped.operations=none --log-level warning)
+"$bin/pgtrail-capture" "${rep[@]}" --endpos 0/1 2>>"$work/rep.log" || fail "replica: first start: $(cat "$work/rep.log")"
+psql -qX -v ON_ERROR_STOP=1 <<'SQL'
+INSERT INTO app.items SELECT g, 'item ' || g, g, g * 1.25, CASE WHEN g % 3 = 0 THEN repeat(md5(g::text), 100) END
+    FROM generate_series(31, 60) g;
+UPDATE app.items SET qty = qty + 100 WHERE id % 2 = 0;          -- unchanged TOAST bodies
+UPDATE app.items SET id = id + 1000 WHERE id % 7 = 0;           -- key changes (bodies unchanged too)
+DELETE FROM app.items WHERE id % 5 = 0;
+UPDATE app.items SET price = NULL, name = 'renamed' WHERE id % 11 = 1;
+BEGIN;
+UPDATE app.notes SET region = 'asia' WHERE region = 'eu';       -- a key change in a composite key
+INSERT INTO app.notes VALUES ('eu', 2, 'c'), ('eu', 3, NULL);
+DELETE FROM app.notes WHERE region = 'us';
+COMMIT;
+INSERT INTO app.keyless VALUES ('x', 1), ('y', 2), ('y', 2);
+UPDATE app.keyless SET n = 5 WHERE msg = 'x';
+DELETE FROM app.keyless WHERE msg = 'old';
+INSERT INTO app.pairs VALUES (2, 'two');
+TRUNCATE app.pairs;
+INSERT INTO app.pairs VALUES (3, 'three'), (4, 'four');
+UPDATE app.pairs SET k = 5 WHERE k = 4;
+UPDATE app.items SET body = 'short now' WHERE id = 3;
+SQL
+end=$(q "SELECT pg_current_wal_lsn()")
+"$bin/pgtrail-capture" "${rep[@]}" --endpos "$end" 2>>"$work/rep.log" || fail "replica: capture: $(cat "$work/rep.log")"
+# the source's final state, as Debezium's snapshot records (a new slot)
+fin=(--source "$dsn" --slot fin --schema fin --tables 'app.*' --kafka-brokers "$KAFKA_BOOTSTRAP"
+     --kafka-format debezium -X topic.prefix=fin --log-level warning)
+"$bin/pgtrail-capture" "${fin[@]}" --endpos 0/1 2>>"$work/fin.log" || fail "final snapshot: $(cat "$work/fin.log")"
+consume_prefix rep.app. "$work/rep.jsonl"
+consume_prefix fin.app. "$work/fin.jsonl"
+python3 - "$work/rep.jsonl" "$work/fin.jsonl" <<'PY' || fail "the upsert replica differs from the source"
+import json, sys
+UNAVAILABLE = "__debezium_unavailable_value"
+load = lambda p: [json.loads(l) for l in open(p, encoding="utf-8") if l.strip()]
+rep, fin = load(sys.argv[1]), load(sys.argv[2])
+canon = lambda o: json.dumps(o, sort_keys=True, ensure_ascii=False)
+
+def replicate(msgs):
+    """Debezium's documented consumer semantics, one topic (one partition) in offset order;
+    a key change's unchanged TOAST values are the row's under the old key (the headers link them)."""
+    tables, counts = {}, {"newkey": 0, "oldkey": 0, "placeholders": 0, "truncates": 0, "tombstones": 0}
+    moved = {}   # a key change's row, by its new key: a create's unchanged values come from it
+    for m in sorted(msgs, key=lambda m: (m["topic"], m["partition"], m["offset"])):
+        t = tables.setdefault(m["topic"].split(".")[-1], {"keyed": {}, "rows": []})
+        h = dict(zip((m.get("headers") or [])[0::2], (m.get("headers") or [])[1::2]))
+        counts["newkey"] += "__debezium.newkey" in h
+        counts["oldkey"] += "__debezium.oldkey" in h
+        key = canon(json.loads(m["key"])["payload"]) if m["key"] is not None else None
+        if m["payload"] is None:
+            counts["tombstones"] += 1
+            t["keyed"].pop(key, None)
+            continue
+        v = json.loads(m["payload"])["payload"]
+        op, before, after = v["op"], v["before"], v["after"]
+        if op == "t":
+            counts["truncates"] += 1
+            t["keyed"].clear()
+            t["rows"].clear()
+        elif key is None and op in "ud":          # keyless: by the before image (REPLICA IDENTITY FULL)
+            t["rows"].remove(before)
+            if op == "u":
+                t["rows"].append(after)
+        elif key is None:
+            t["rows"].append(after)
+        elif op == "d":
+            row = t["keyed"].pop(key, None)
+            if "__debezium.newkey" in h:
+                moved[(m["topic"], canon(json.loads(h["__debezium.newkey"])))] = row
+        else:
+            old = t["keyed"].get(key)
+            if "__debezium.oldkey" in h:
+                old = moved.pop((m["topic"], key))
+            for c, val in list(after.items()):
+                if val == UNAVAILABLE:
+                    counts["placeholders"] += 1
+                    assert old is not None, f"{m['topic']} {key}: a placeholder for a row the replica lacks"
+                    after[c] = old[c]
+            t["keyed"][key] = after
+    return {n: sorted(canon(r) for r in list(t["keyed"].values()) + t["rows"]) for n, t in tables.items()}, counts
+
+got, counts = replicate(rep)
+want, _ = replicate(fin)
+assert sorted(got) == sorted(want) == ["items", "keyless", "notes", "pairs"], (sorted(got), sorted(want))
+for table in want:
+    assert got[table] == want[table], f"{table}:\n replica {got[table][:5]}...\n source  {want[table][:5]}..."
+    print(f"ok: {table}: the replica's {len(want[table])} rows equal the source's")
+# 8 key changes of items (7..56 step 7 but 35 deleted later still changed), notes 1, pairs 1: each d + tombstone
+# carry newkey, each c oldkey
+assert counts["oldkey"] == 10 and counts["newkey"] == 20, counts
+assert counts["placeholders"] > 0 and counts["truncates"] == 1, counts
+print(f"ok: {counts['oldkey']} key changes as delete, tombstone and create with the key headers; "
+      f"{counts['placeholders']} unchanged TOAST values kept; a truncate; {counts['tombstones']} tombstones")
+PY
+echo "PASS"
