@@ -374,7 +374,10 @@ make_conf(kafka_sink *ks, pt_err *err)
 		conf_set(conf, "acks", "all", err) &&
 		conf_set(conf, "log.queue", "true", err) &&
 		(given(o, "message.timeout.ms") || conf_set(conf, "message.timeout.ms", "0", err)) &&
-		(given(o, "linger.ms") || conf_set(conf, "linger.ms", DEFAULT_LINGER_MS, err));
+		(given(o, "linger.ms") || conf_set(conf, "linger.ms", DEFAULT_LINGER_MS, err)) &&
+		/* Debezium's keys on the partitions Java's producer puts them on */
+		(ks->format != PT_KAFKA_DEBEZIUM || given(o, "partitioner") ||
+		 conf_set(conf, "partitioner", "murmur2_random", err));
 
 	for (int i = 0; ok && i < o->nprops; i++)
 		ok = conf_set(conf, o->props[2 * i], o->props[2 * i + 1], err);
@@ -395,9 +398,9 @@ make_conf(kafka_sink *ks, pt_err *err)
 /*
  * Produce one message (value NULL: a tombstone), waiting while the queue is
  * full. value must stay where it is until the message is delivered (it
- * lives in its batch's chunks).
+ * lives in its batch's chunks). extra, when given, adds its header after
+ * pgtrail's (a Debezium key change's).
  */
-/* produce, with one more header after pgtrail's when extra is given (a Debezium key change's). */
 static bool
 produce_with(kafka_sink *ks, const char *topic, const char *key, size_t keylen, const char *value,
 			 size_t valuelen, const pt_event *ev, const pt_dbz_message *extra, uint64_t seq, pt_err *err)
