@@ -81,9 +81,9 @@ const pt_config_key pt_config_keys[] = {
 	{"kafka", "other_topic", PT_KEY_STRING, "pgtrail._events", 0, 0, NULL, NULL, CAP,
 	"Kafka topic of the events that belong to no table (message, gap)"},
 	{"kafka", "format", PT_KEY_ENUM, "native", 0, 0, "native|debezium", "kafka-format", CAP,
-	"Kafka message value: the event as JSON (native), or Debezium's before/after/source/op envelope (debezium)"},
+	"Kafka messages: the event as JSON (native), or Debezium's PostgreSQL connector's records, typed, with their Connect schemas (debezium; shaped by the keys below)"},
 	{"kafka", "tombstones", PT_KEY_BOOL, "off", 0, 0, NULL, "kafka-tombstones", CAP,
-	"after each delete, send a message with the same key and a null value (for compacted topics)"},
+	"native: after each delete, send a message with the same key and a null value, for compacted topics (debezium: tombstones.on.delete)"},
 	{"kafka", "anchor_topic", PT_KEY_STRING, "", 0, 0, NULL, "kafka-anchor-topic", CAP,
 	"publish every checkpoint to this Kafka topic too (empty = no)"},
 
