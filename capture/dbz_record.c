@@ -550,3 +550,28 @@ pt_dbz_write(pt_dbz_writer *w, const pt_dbz_table *tab, const pt_event *ev, int6
 		return true;
 	return write_row_event(w, tab, ev, now_us, n, err);
 }
+
+/* ---- heartbeats ---- */
+
+void
+pt_dbz_heartbeat(pt_dbz_writer *w, int64_t now_us)
+{
+	int			n = 0;
+	pt_dbz_message *msg = message(w, &n);
+
+	msg->has_key = msg->has_value = true;
+	if (w->set->key_schemas)
+		PUT_LIT(&msg->key, "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,"
+				"\"field\":\"serverName\"}],\"optional\":false,\"name\":\"io.debezium.connector.common.ServerNameKey\","
+				"\"version\":1},\"payload\":");
+	PUT_LIT(&msg->key, "{\"serverName\":");
+	pt_dbz_put_string(&msg->key, w->set->prefix, strlen(w->set->prefix));
+	pt_buf_puts(&msg->key, w->set->key_schemas ? "}}" : "}");
+	if (w->set->value_schemas)
+		PUT_LIT(&msg->value, "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"int64\",\"optional\":false,"
+				"\"field\":\"ts_ms\"}],\"optional\":false,\"name\":\"io.debezium.connector.common.Heartbeat\","
+				"\"version\":1},\"payload\":");
+	pt_buf_printf(&msg->value, "{\"ts_ms\":%lld}", (long long) (now_us / 1000));
+	if (w->set->value_schemas)
+		pt_buf_putc(&msg->value, '}');
+}

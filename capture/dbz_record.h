@@ -46,6 +46,7 @@ typedef struct pt_dbz_settings
 	bool		value_schemas;	/* value.converter.schemas.enable */
 	bool		tombstones;		/* tombstones.on.delete */
 	bool		skip[4];		/* skipped.operations: c, u, d, t */
+	int			heartbeat_ms;	/* heartbeat.interval.ms (0: none) */
 } pt_dbz_settings;
 
 /* Parse skipped.operations ("t", "c,u", "none", ""); false naming no known op. */
@@ -92,5 +93,11 @@ void		pt_dbz_writer_free(pt_dbz_writer *w);
  */
 bool		pt_dbz_write(pt_dbz_writer *w, const pt_dbz_table *tab, const pt_event *ev, int64_t now_us,
 						 int *n, pt_err *err);
+
+/*
+ * A heartbeat record (for __debezium-heartbeat.<prefix>, partition 0):
+ * key {"serverName":<prefix>} and value {"ts_ms":now}, in w->msgs[0].
+ */
+void		pt_dbz_heartbeat(pt_dbz_writer *w, int64_t now_us);
 
 #endif

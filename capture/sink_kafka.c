@@ -26,6 +26,7 @@
 #define BUSY_MESSAGES 50000		/* queued messages above which capture stops reading */
 #define STATS_EVERY_US (60 * INT64_C(1000000))
 #define SAVE_EVERY_US INT64_C(1000000)	/* how often the acknowledged position is written down */
+#define HEARTBEAT_OPAQUE UINTPTR_MAX	/* a heartbeat's message: in no batch */
 
 /*
  * librdkafka's 5 ms makes small produce requests: measured with
@@ -78,6 +79,8 @@ typedef struct kafka_sink
 	pt_dbz_writer dbz;
 	pt_buf		message_topic;	/* <topic.prefix>.message */
 	int64_t		unwritable_said;	/* values written as null, as last logged */
+	pt_buf		heartbeat_topic;	/* __debezium-heartbeat.<topic.prefix> */
+	int64_t		heartbeat_us;	/* when the last heartbeat was sent (or the sink opened) */
 
 	chunk	   *spare;			/* chunks to reuse */
 	int			nspare;
@@ -285,9 +288,17 @@ static void
 on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
 {
 	kafka_sink *ks = opaque;
-	pending    *p = ring_find(ks, (uint64_t) (uintptr_t) msg->_private);
+	pending    *p;
 
 	(void) rk;
+	if ((uintptr_t) msg->_private == HEARTBEAT_OPAQUE)
+	{
+		if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR)
+			pt_log_warning(ks->log, "kafka: a heartbeat was not delivered to \"%s\": %s",
+						   rd_kafka_topic_name(msg->rkt), rd_kafka_err2str(msg->err));
+		return;
+	}
+	p = ring_find(ks, (uint64_t) (uintptr_t) msg->_private);
 	if (p != NULL)
 		p->outstanding--;
 	if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR)
@@ -694,11 +705,37 @@ log_stats(kafka_sink *ks, bool force)
 	ks->delivered_at_stats = ks->delivered;
 }
 
+/*
+ * debezium: a heartbeat record once heartbeat.interval.ms has passed, to
+ * partition 0 as Debezium sends it. Outside the batches: a heartbeat that
+ * cannot be queued now (a full queue) is skipped, one that fails is said.
+ */
+static void
+heartbeat(kafka_sink *ks)
+{
+	int64_t		now = pt_now_us();
+	const pt_dbz_message *m = &ks->dbz.msgs[0];
+	rd_kafka_resp_err_t rc;
+
+	if (ks->registry == NULL || ks->dbz_set.heartbeat_ms <= 0 ||
+		now - ks->heartbeat_us < (int64_t) ks->dbz_set.heartbeat_ms * 1000)
+		return;
+	ks->heartbeat_us = now;
+	pt_dbz_heartbeat(&ks->dbz, now);
+	rc = rd_kafka_producev(ks->rk, RD_KAFKA_V_TOPIC(ks->heartbeat_topic.data), RD_KAFKA_V_PARTITION(0),
+						   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+						   RD_KAFKA_V_KEY(m->key.data, m->key.len), RD_KAFKA_V_VALUE(m->value.data, m->value.len),
+						   RD_KAFKA_V_OPAQUE((void *) HEARTBEAT_OPAQUE), RD_KAFKA_V_END);
+	if (rc != RD_KAFKA_RESP_ERR_NO_ERROR && rc != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+		pt_log_warning(ks->log, "kafka: could not queue a heartbeat: %s", rd_kafka_err2str(rc));
+}
+
 static bool
 kafka_poll(void *state, int timeout_ms, pt_err *err)
 {
 	kafka_sink *ks = state;
 
+	heartbeat(ks);
 	rd_kafka_poll(ks->rk, timeout_ms);
 	ring_advance(ks);
 	log_stats(ks, false);
@@ -848,6 +885,7 @@ kafka_close(void *state)
 	pt_dbz_registry_free(ks->registry);
 	pt_dbz_writer_free(&ks->dbz);
 	pt_buf_free(&ks->message_topic);
+	pt_buf_free(&ks->heartbeat_topic);
 	pt_buf_free(&ks->topic);
 	pt_buf_free(&ks->value);
 	pt_buf_free(&ks->scratch);
@@ -978,6 +1016,9 @@ open_debezium(kafka_sink *ks, const char *db, pt_dbz_catalog *catalog)
 	pt_dbz_writer_init(&ks->dbz, &ks->dbz_set);
 	pt_buf_puts(&ks->message_topic, ks->dbz_set.prefix);
 	pt_buf_puts(&ks->message_topic, ".message");
+	pt_buf_puts(&ks->heartbeat_topic, "__debezium-heartbeat.");
+	pt_buf_puts(&ks->heartbeat_topic, ks->dbz_set.prefix);
+	ks->heartbeat_us = pt_now_us();
 	if (ks->dbz_set.modes.decimal == PT_DBZ_DECIMAL_DOUBLE)
 		pt_log_warning(ks->log, "kafka: decimal.handling.mode = double: numeric and money values go out as "
 					   "doubles, which keep about 16 significant digits; precise (the default) or string keeps them all");

@@ -106,6 +106,8 @@ const pt_config_key pt_config_keys[] = {
 	"debezium: after each delete (and each key change) a message with the key and a null value, for compacted topics"},
 	{"kafka", "skipped.operations", PT_KEY_STRING, "t", 0, 0, NULL, NULL, CAP,
 	"debezium: operations not published, comma-separated c, u, d, t (or none); they stay in the event table"},
+	{"kafka", "heartbeat.interval.ms", PT_KEY_INT, "0", 0, 86400000, NULL, NULL, CAP,
+	"debezium: every so many milliseconds a heartbeat record on __debezium-heartbeat.<topic.prefix> (0: none)"},
 	{"kafka", "key.converter.schemas.enable", PT_KEY_BOOL, "true", 0, 0, NULL, NULL, CAP,
 	"debezium: keys as Kafka Connect's JsonConverter writes them with schemas: {\"schema\":...,\"payload\":...} (false: the payload alone)"},
 	{"kafka", "value.converter.schemas.enable", PT_KEY_BOOL, "true", 0, 0, NULL, NULL, CAP,

@@ -273,7 +273,8 @@ INSERT INTO app.keyless VALUES ('old', 0), ('old', 0);
 INSERT INTO app.pairs VALUES (1, 'one');
 SQL
 rep=(--source "$dsn" --slot rep --schema rep --tables 'app.*' --kafka-brokers "$KAFKA_BOOTSTRAP"
-     --kafka-format debezium -X topic.prefix=rep -X skipped.operations=none --log-level warning)
+     --kafka-format debezium -X topic.prefix=rep -X skipped.operations=none -X heartbeat.interval.ms=10
+     --log-level warning)
 "$bin/pgtrail-capture" "${rep[@]}" --endpos 0/1 2>>"$work/rep.log" || fail "replica: first start: $(cat "$work/rep.log")"
 psql -qX -v ON_ERROR_STOP=1 <<'SQL'
 INSERT INTO app.items SELECT g, 'item ' || g, g, g * 1.25, CASE WHEN g % 3 = 0 THEN repeat(md5(g::text), 100) END
@@ -304,6 +305,20 @@ fin=(--source "$dsn" --slot fin --schema fin --tables 'app.*' --kafka-brokers "$
 "$bin/pgtrail-capture" "${fin[@]}" --endpos 0/1 2>>"$work/fin.log" || fail "final snapshot: $(cat "$work/fin.log")"
 consume_prefix rep.app. "$work/rep.jsonl"
 consume_prefix fin.app. "$work/fin.jsonl"
+kafka_consume __debezium-heartbeat.rep "$work/heartbeats.jsonl"
+python3 - "$work/heartbeats.jsonl" <<'PY' || fail "heartbeats"
+import json, sys
+hb = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert hb, "no heartbeat with heartbeat.interval.ms = 10"
+for m in hb:
+    assert m["partition"] == 0, m
+    assert m["key"] == ('{"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"serverName"}],'
+                        '"optional":false,"name":"io.debezium.connector.common.ServerNameKey","version":1},'
+                        '"payload":{"serverName":"rep"}}'), m["key"]
+    assert json.loads(m["payload"])["schema"]["name"] == "io.debezium.connector.common.Heartbeat", m
+    assert json.loads(m["payload"])["payload"]["ts_ms"] > 1.7e12, m
+print(f"ok: {len(hb)} heartbeats on __debezium-heartbeat.rep, partition 0, Debezium's key and value")
+PY
 python3 - "$work/rep.jsonl" "$work/fin.jsonl" <<'PY' || fail "the upsert replica differs from the source"
 import json, sys
 UNAVAILABLE = "__debezium_unavailable_value"

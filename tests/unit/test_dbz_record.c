@@ -373,6 +373,26 @@ test_snapshot_markers(void **state)
 	assert_non_null(strstr(f->w.msgs[0].value.data, "\"snapshot\":\"first_in_data_collection\""));
 }
 
+/* HeartbeatImpl's record: ServerNameKey and Heartbeat, version 1 each. */
+static void
+test_heartbeat(void **state)
+{
+	fixture    *f = *state;
+
+	pt_dbz_writer_init(&f->w, &f->set);
+	pt_dbz_heartbeat(&f->w, INT64_C(1717171717300999));
+	assert_buf(&f->w.msgs[0].key, "{\"serverName\":\"dbserver1\"}");
+	assert_buf(&f->w.msgs[0].value, "{\"ts_ms\":1717171717300}");
+	f->set.key_schemas = f->set.value_schemas = true;
+	pt_dbz_heartbeat(&f->w, INT64_C(1717171717300999));
+	assert_buf(&f->w.msgs[0].key, "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,"
+			   "\"field\":\"serverName\"}],\"optional\":false,\"name\":\"io.debezium.connector.common.ServerNameKey\","
+			   "\"version\":1},\"payload\":{\"serverName\":\"dbserver1\"}}");
+	assert_buf(&f->w.msgs[0].value, "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"int64\",\"optional\":false,"
+			   "\"field\":\"ts_ms\"}],\"optional\":false,\"name\":\"io.debezium.connector.common.Heartbeat\","
+			   "\"version\":1},\"payload\":{\"ts_ms\":1717171717300}}");
+}
+
 int
 main(void)
 {
@@ -388,6 +408,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_enum_and_unwritable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_markers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_heartbeat, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
