@@ -145,8 +145,7 @@ put_struct(pt_dbz_writer *w, pt_buf *out, const pt_dbz_table *tab, const pt_json
 
 		if (i > 0)
 			pt_buf_putc(out, ',');
-		pt_dbz_put_string(out, c->name, c->name_len);
-		pt_buf_putc(out, ':');
+		pt_buf_append(out, c->member, c->member_len);
 		put_column(w, out, c, o, find_member(o, c, &hint), ev);
 	}
 	pt_buf_putc(out, '}');
@@ -190,6 +189,27 @@ key_changed(const pt_dbz_table *tab, const pt_jsonobj *old, const pt_jsonobj *ro
 
 /* ---- the envelope ---- */
 
+/* Milliseconds of a microsecond time, rounded down (also before 1970). */
+static int64_t
+floor_ms(int64_t usec)
+{
+	return usec / 1000 - (usec % 1000 < 0);
+}
+
+static void
+put_u64(pt_buf *out, uint64_t v)
+{
+	char		tmp[20];
+	char	   *p = tmp + sizeof(tmp);
+
+	do
+	{
+		*--p = (char) ('0' + v % 10);
+		v /= 10;
+	} while (v);
+	pt_buf_append(out, p, (size_t) (tmp + sizeof(tmp) - p));
+}
+
 static void
 put_lsn_text(pt_buf *out, pt_lsn lsn)
 {
@@ -207,8 +227,11 @@ put_source(pt_dbz_writer *w, pt_buf *out, const pt_event *ev, const char *snapsh
 
 	PUT_LIT(out, "{\"version\":\"" PGTRAIL_VERSION "\",\"connector\":\"postgresql\",\"name\":");
 	pt_dbz_put_string(out, s->prefix, strlen(s->prefix));
-	pt_buf_printf(out, ",\"ts_ms\":%lld,\"snapshot\":\"%s\",\"db\":", (long long) (ev->committed_at / 1000 -
-				  (ev->committed_at % 1000 < 0)), snapshot);
+	PUT_LIT(out, ",\"ts_ms\":");
+	pt_buf_put_i64(out, floor_ms(ev->committed_at));
+	PUT_LIT(out, ",\"snapshot\":\"");
+	pt_buf_puts(out, snapshot);
+	PUT_LIT(out, "\",\"db\":");
 	pt_dbz_put_string(out, s->db ? s->db : "", s->db ? strlen(s->db) : 0);
 	PUT_LIT(out, ",\"sequence\":\"[");
 	if (w->prev_commit_lsn == 0)
@@ -217,8 +240,11 @@ put_source(pt_dbz_writer *w, pt_buf *out, const pt_event *ev, const char *snapsh
 		put_lsn_text(out, w->prev_commit_lsn);
 	pt_buf_putc(out, ',');
 	put_lsn_text(out, ev->lsn);
-	pt_buf_printf(out, "]\",\"ts_us\":%lld,\"ts_ns\":%lld,\"schema\":", (long long) ev->committed_at,
-				  (long long) ev->committed_at * 1000);
+	PUT_LIT(out, "]\",\"ts_us\":");
+	pt_buf_put_i64(out, ev->committed_at);
+	PUT_LIT(out, ",\"ts_ns\":");
+	pt_buf_put_i64(out, ev->committed_at * 1000);
+	PUT_LIT(out, ",\"schema\":");
 	pt_dbz_put_string(out, ev->schema_name.ptr ? ev->schema_name.ptr : "", ev->schema_name.len);
 	PUT_LIT(out, ",\"table\":");
 	pt_dbz_put_string(out, ev->table_name.ptr ? ev->table_name.ptr : "", ev->table_name.len);
@@ -227,8 +253,9 @@ put_source(pt_dbz_writer *w, pt_buf *out, const pt_event *ev, const char *snapsh
 		pt_buf_put_i64(out, ev->xid);
 	else
 		PUT_LIT(out, "null");
-	pt_buf_printf(out, ",\"lsn\":%llu,\"xmin\":null,\"origin\":null,\"origin_lsn\":null}",
-				  (unsigned long long) ev->lsn);
+	PUT_LIT(out, ",\"lsn\":");
+	put_u64(out, ev->lsn);
+	PUT_LIT(out, ",\"xmin\":null,\"origin\":null,\"origin_lsn\":null}");
 }
 
 typedef struct envelope
@@ -243,10 +270,13 @@ typedef struct envelope
 static void
 put_times(pt_buf *out, int64_t now_us)
 {
-	int64_t		ms = now_us / 1000 - (now_us % 1000 < 0);
-
-	pt_buf_printf(out, ",\"ts_ms\":%lld,\"ts_us\":%lld,\"ts_ns\":%lld}", (long long) ms, (long long) now_us,
-				  (long long) now_us * 1000);
+	PUT_LIT(out, ",\"ts_ms\":");
+	pt_buf_put_i64(out, floor_ms(now_us));
+	PUT_LIT(out, ",\"ts_us\":");
+	pt_buf_put_i64(out, now_us);
+	PUT_LIT(out, ",\"ts_ns\":");
+	pt_buf_put_i64(out, now_us * 1000);
+	pt_buf_putc(out, '}');
 }
 
 static void
@@ -271,7 +301,9 @@ put_envelope(pt_dbz_writer *w, pt_buf *out, const pt_dbz_table *tab, const pt_ev
 		PUT_LIT(out, "null");
 	PUT_LIT(out, ",\"source\":");
 	put_source(w, out, ev, e->snapshot);
-	pt_buf_printf(out, ",\"transaction\":null,\"op\":\"%c\"", e->op);
+	PUT_LIT(out, ",\"transaction\":null,\"op\":\"");
+	pt_buf_putc(out, e->op);
+	pt_buf_putc(out, '"');
 	put_times(out, now_us);
 	if (w->set->value_schemas)
 		pt_buf_putc(out, '}');

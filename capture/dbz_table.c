@@ -139,6 +139,11 @@ add_column(pt_dbz_table *tab, const pt_dbz_version_in *in, pt_jsonobj *c, const 
 		return false;
 	}
 	col.optional = !det.not_null;
+	pt_dbz_put_string(&def, col.name, col.name_len);
+	pt_buf_putc(&def, ':');
+	col.member = pt_strdup(def.data);
+	col.member_len = def.len;
+	pt_buf_reset(&def);
 	if (pt_dbz_default_json(det.default_expr, (uint32_t) strtoul(c->values[ko].ptr, NULL, 10), &col.type, m, sc, &def))
 		col.default_json = pt_strdup(def.data);
 	free(det.default_expr);
@@ -282,6 +287,7 @@ pt_dbz_table_free(pt_dbz_table *tab)
 	for (int i = 0; i < tab->ncols; i++)
 	{
 		free(tab->cols[i].name);
+		free(tab->cols[i].member);
 		free(tab->cols[i].default_json);
 		pt_dbz_type_free(&tab->cols[i].type);
 	}

@@ -24,6 +24,8 @@ typedef struct pt_dbz_column
 {
 	char	   *name;
 	size_t		name_len;
+	char	   *member;			/* "name": as the JSON member's start, escaped once */
+	size_t		member_len;
 	pt_dbz_type type;
 	bool		optional;		/* nullable */
 	char	   *default_json;	/* Connect JSON of its default, NULL: none */

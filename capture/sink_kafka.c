@@ -24,6 +24,7 @@
 #include "core/store.h"
 
 #define BUSY_MESSAGES 50000		/* queued messages above which capture stops reading */
+#define BUSY_BYTES (64 * 1024 * 1024)	/* or message values held (Debezium's records with schemas are large) */
 #define STATS_EVERY_US (60 * INT64_C(1000000))
 #define SAVE_EVERY_US INT64_C(1000000)	/* how often the acknowledged position is written down */
 #define HEARTBEAT_OPAQUE UINTPTR_MAX	/* a heartbeat's message: in no batch */
@@ -84,6 +85,7 @@ typedef struct kafka_sink
 
 	chunk	   *spare;			/* chunks to reuse */
 	int			nspare;
+	size_t		held;			/* bytes of the chunks batches in flight hold */
 
 	/* batches in flight, oldest first (a ring) */
 	pending    *ring;
@@ -170,6 +172,7 @@ release_chunks(kafka_sink *ks, pending *p)
 		chunk	   *c = p->chunks;
 
 		p->chunks = c->next;
+		ks->held -= c->cap;
 		if (ks->nspare >= MAX_SPARE_CHUNKS || c->cap != CHUNK_SIZE)
 		{
 			free(c);			/* after a peak (an outage), memory goes back */
@@ -218,6 +221,7 @@ chunk_put(kafka_sink *ks, pending *p, const char *bytes, size_t len)
 		c->used = 0;
 		c->next = p->chunks;
 		p->chunks = c;
+		ks->held += c->cap;
 	}
 	at = c->data + c->used;
 	memcpy(at, bytes, len);
@@ -761,7 +765,7 @@ kafka_busy(void *state)
 {
 	kafka_sink *ks = state;
 
-	return rd_kafka_outq_len(ks->rk) > BUSY_MESSAGES;
+	return rd_kafka_outq_len(ks->rk) > BUSY_MESSAGES || ks->held > BUSY_BYTES;
 }
 
 static bool
