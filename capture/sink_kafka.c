@@ -547,9 +547,13 @@ produce_debezium(kafka_sink *ks, const pt_event *ev, pending *p, pt_err *err)
 	if (!pt_dbz_registry_get(ks->registry, ev, &tab, &first, err))
 		return false;
 	if (tab == NULL && ev->op != PT_OP_MESSAGE)
-		return pt_err_set(err, PT_ERR_INTEGRITY, "event %lld: no schema version %d of %.*s.%.*s is known",
-						  (long long) ev->id, ev->schema_version, (int) ev->schema_name.len, ev->schema_name.ptr,
-						  (int) ev->table_name.len, ev->table_name.ptr);
+	{
+		/* cannot happen (every row event follows a recorded version); never a reason to stop */
+		pt_log_warning(ks->log, "kafka: event %lld: no schema version %d of %.*s.%.*s is known; sent in pgtrail's "
+					   "own form", (long long) ev->id, ev->schema_version, (int) ev->schema_name.len,
+					   ev->schema_name.ptr, (int) ev->table_name.len, ev->table_name.ptr);
+		return produce_native(ks, ev, p, err);
+	}
 	if (!pt_dbz_write(&ks->dbz, tab, ev, pt_now_us(), &n, err))
 		return false;
 	say_losses(ks, ev, tab, first);
