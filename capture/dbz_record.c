@@ -210,14 +210,13 @@ put_u64(pt_buf *out, uint64_t v)
 	pt_buf_append(out, p, (size_t) (tmp + sizeof(tmp) - p));
 }
 
+/* An LSN as a decimal JSON string inside the JSON string source.sequence. */
 static void
 put_lsn_text(pt_buf *out, pt_lsn lsn)
 {
-	char		tmp[24];
-
-	pt_buf_puts(out, "\\\"");
-	pt_buf_puts(out, pt_format_i64((int64_t) lsn, tmp));
-	pt_buf_puts(out, "\\\"");
+	PUT_LIT(out, "\\\"");
+	put_u64(out, lsn);
+	PUT_LIT(out, "\\\"");
 }
 
 static void

@@ -229,8 +229,9 @@ pt_dbz_parse_timestamp(const char *s, size_t len, int64_t *usec, pt_dbz_inf *inf
 		return false;
 	if (!read_era(&c, &y) || !at_end(&c))
 		return false;
-	*usec = days_from_civil(y, m, d) * PT_USEC_PER_DAY + clock - offset * 1000000;
-	return true;
+	/* false past int64 microseconds (294277 AD and beyond): written as null and counted */
+	return !__builtin_mul_overflow(days_from_civil(y, m, d), PT_USEC_PER_DAY, usec) &&
+		!__builtin_add_overflow(*usec, clock - offset * 1000000, usec);
 }
 
 bool
@@ -313,15 +314,21 @@ put_clock(pt_buf *out, int64_t usec, int digits)
 void
 pt_dbz_put_iso_timestamp(pt_buf *out, int64_t usec, int digits)
 {
-	int64_t		days = floor_div(usec, PT_USEC_PER_DAY);
+	int64_t		days = usec / PT_USEC_PER_DAY;
+	int64_t		tod = usec % PT_USEC_PER_DAY;	/* (days * PT_USEC_PER_DAY can overflow) */
 	int64_t		y;
 	int			m,
 				d;
 
+	if (tod < 0)
+	{
+		tod += PT_USEC_PER_DAY;
+		days--;
+	}
 	civil_from_days(days, &y, &m, &d);
 	put_year(out, y);
 	pt_buf_printf(out, "-%02d-%02dT", m, d);
-	put_clock(out, usec - days * PT_USEC_PER_DAY, digits);
+	put_clock(out, tod, digits);
 	pt_buf_putc(out, 'Z');
 }
 
