@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "capture/dbz_geometry.h"
 #include "capture/dbz_value.h"
 
 typedef struct logical
@@ -128,11 +129,25 @@ put_parameters(pt_buf *out, const pt_dbz_type *t, const pt_dbz_modes *m)
 	}
 }
 
+static bool
+geometric(pt_dbz_kind k)
+{
+	return k == PT_DBZ_POINT || k == PT_DBZ_BOX || k == PT_DBZ_LSEG || k == PT_DBZ_PATH || k == PT_DBZ_POLYGON ||
+		k == PT_DBZ_CIRCLE || k == PT_DBZ_LINE;
+}
+
 /* A scalar's schema object without its closing brace. */
 static void
 put_scalar_schema(pt_buf *out, const pt_dbz_type *t, const pt_dbz_modes *m, bool optional)
 {
-	logical		l = scalar_logical(t, m);
+	logical		l;
+
+	if (geometric(t->kind))
+	{
+		pt_dbz_put_geometry_schema(out, t->kind, optional);
+		return;
+	}
+	l = scalar_logical(t, m);
 
 	pt_buf_puts(out, "{\"type\":\"");
 	pt_buf_puts(out, l.type);

@@ -28,8 +28,8 @@ static const oid_kind scalars[] = {
 	{3904, PT_DBZ_STRING}, {3906, PT_DBZ_STRING}, {3908, PT_DBZ_STRING}, {3910, PT_DBZ_STRING},
 	{3912, PT_DBZ_STRING}, {3926, PT_DBZ_STRING},
 	/* left out by Debezium unless include.unknown.datatypes (not offered) */
-	{600, PT_DBZ_OMITTED}, {601, PT_DBZ_OMITTED}, {602, PT_DBZ_OMITTED}, {603, PT_DBZ_OMITTED},
-	{604, PT_DBZ_OMITTED}, {628, PT_DBZ_OMITTED}, {718, PT_DBZ_OMITTED}, {3615, PT_DBZ_OMITTED},
+	{600, PT_DBZ_POINT}, {601, PT_DBZ_LSEG}, {602, PT_DBZ_PATH}, {603, PT_DBZ_BOX},
+	{604, PT_DBZ_POLYGON}, {628, PT_DBZ_LINE}, {718, PT_DBZ_CIRCLE}, {3615, PT_DBZ_OMITTED},
 	{3220, PT_DBZ_OMITTED}, {4072, PT_DBZ_OMITTED},
 };
 
@@ -46,9 +46,9 @@ static const array_of arrays[] = {
 	{1014, 1042}, {1015, 1043}, {1182, 1082}, {1183, 1083}, {1115, 1114}, {1185, 1184},
 	{1270, 1266}, {1231, 1700}, {2951, 2950}, {3643, 3614}, {3807, 3802}, {3905, 3904},
 	{3907, 3906}, {3909, 3908}, {3911, 3910}, {3913, 3912}, {3927, 3926}, {1016, 20},
-	/* money[], name[], interval[], varbit[], bit[], xml[], point[] ...: left out */
+	/* money[], name[], interval[], varbit[], bit[], xml[], the geometric arrays ...: left out */
 	{791, 0}, {1003, 0}, {1187, 0}, {1563, 0}, {1561, 0}, {143, 0}, {1017, 0}, {1018, 0},
-	{1019, 0}, {1020, 0}, {629, 0}, {719, 0}, {2201, 0},
+	{1019, 0}, {1020, 0}, {1027, 0}, {629, 0}, {719, 0}, {2201, 0},
 };
 
 static bool

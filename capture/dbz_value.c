@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "capture/dbz_geometry.h"
 #include "capture/dbz_hstore.h"
 #include "capture/dbz_number.h"
 #include "capture/dbz_time.h"
@@ -512,6 +513,14 @@ put_scalar(pt_buf *out, const pt_dbz_type *t, const pt_dbz_modes *m, const char 
 			return put_interval(out, m, s, len);
 		case PT_DBZ_HSTORE:
 			return pt_dbz_put_hstore(out, s, len, m->hstore_map, sc);
+		case PT_DBZ_POINT:
+		case PT_DBZ_BOX:
+		case PT_DBZ_LSEG:
+		case PT_DBZ_PATH:
+		case PT_DBZ_POLYGON:
+		case PT_DBZ_CIRCLE:
+		case PT_DBZ_LINE:
+			return pt_dbz_put_geometry(out, t->kind, s, len, sc);
 		case PT_DBZ_OMITTED:
 		case PT_DBZ_NULL_STRING:
 			return false;
@@ -630,6 +639,11 @@ fallback_text(const pt_dbz_type *t, const pt_dbz_modes *m)
 		case PT_DBZ_TIMETZ: return "\"00:00:00Z\"";
 		case PT_DBZ_INTERVAL: return m->interval_string ? "\"P0Y0M0DT0H0M0S\"" : "0";
 		case PT_DBZ_HSTORE: return m->hstore_map ? "{}" : "\"{}\"";
+		case PT_DBZ_POINT: return "{\"x\":0.0,\"y\":0.0,\"wkb\":\"AQEAAAAAAAAAAAAAAAAAAAAAAAAA\",\"srid\":null}";
+		case PT_DBZ_CIRCLE:
+			return "{\"center\":{\"x\":0.0,\"y\":0.0,\"wkb\":\"AQEAAAAAAAAAAAAAAAAAAAAAAAAA\",\"srid\":null},\"radius\":0.0}";
+		case PT_DBZ_BOX: case PT_DBZ_LSEG: case PT_DBZ_PATH: case PT_DBZ_POLYGON: case PT_DBZ_LINE:
+			return "null";		/* (Debezium's geometric fallbacks are not reproduced) */
 		case PT_DBZ_NUMERIC:
 			if (dec_double)
 				return "0.0";

@@ -4,8 +4,9 @@
 #
 #   1. Debezium's own fixtures: the tables of its PostgreSQL connector's
 #      tests (postgres_create_tables.ddl: numeric, decimal, string, cash,
-#      text, time, array, bit, enum, hstore, domain, ltree, tsquery) with the
-#      literals its tests insert, captured with schemas on; each row's
+#      text, time, array, bit, enum, hstore, domain, ltree, tsquery, geom) with the
+#      literals its tests insert, and the geometric types, captured with
+#      schemas on; each row's
 #      "after" is byte for byte the value Debezium's tests expect
 #      (AbstractRecordsProducerTest's schemasAndValuesFor* lists, as
 #      JsonConverter writes them), and each column's field schema is the
@@ -61,6 +62,7 @@ CREATE TABLE fx.enum_table (pk INT PRIMARY KEY, value fx.test_type NOT NULL DEFA
 CREATE TABLE fx.hstore_table_mul (pk SERIAL PRIMARY KEY, hs hstore, hsarr hstore[]);
 CREATE DOMAIN fx.numeric82 AS numeric(8,2);
 CREATE TABLE fx.custom_table (pk SERIAL PRIMARY KEY, lt ltree, n fx.numeric82, tsq tsquery);
+CREATE TABLE fx.geom_table (pk SERIAL PRIMARY KEY, p POINT, bx BOX, ls LSEG, pa PATH, po POLYGON, ci CIRCLE, li LINE);
 SQL
 
 fx=(--source "$dsn" --slot fx --tables 'fx.*' --snapshot never --kafka-brokers "$KAFKA_BOOTSTRAP"
@@ -97,6 +99,8 @@ INSERT INTO fx.enum_table (pk, value, value_array) VALUES (1, 'V1', '{V1,V2}');
 INSERT INTO fx.hstore_table_mul (hs, hsarr) VALUES ('"key1" => "val1","key2" => "val2","key3" => "val3"',
     array['"key4" => "val4","key5" => NULL'::hstore, '"key6" => "val6"']);
 INSERT INTO fx.custom_table (lt, n, tsq) VALUES ('Top.Collections.Pictures.Astronomy.Galaxies', 12.5, 'fat <-> cat');
+INSERT INTO fx.geom_table (p, bx, ls, pa, po, ci, li) VALUES ('(1,1)'::point, '(0,0),(1,1)', '((0,0),(0,1))',
+    '((0,0),(0,1),(0,2))', '((0,0),(0,1),(1,0),(0,0))', '10,4,10', '(0,0),(0,1)');
 SQL
 end=$(q "SELECT pg_current_wal_lsn()")
 "$bin/pgtrail-capture" "${fx[@]}" --endpos "$end" 2>>"$work/fx.log" || fail "fixtures: capture: $(cat "$work/fx.log")"
@@ -193,6 +197,26 @@ EXPECTED = {
   '{"pk":1,"hs":"{\\"key1\\":\\"val1\\",\\"key2\\":\\"val2\\",\\"key3\\":\\"val3\\"}",'
   '"hsarr":["{\\"key5\\":null,\\"key4\\":\\"val4\\"}","{\\"key6\\":\\"val6\\"}"]}',
   ['{"type":"string","optional":true,"name":"io.debezium.data.Json","version":1,"field":"hs"}']),
+ "geom_table": (
+  '{"pk":1,"p":{"x":1.0,"y":1.0,"wkb":"AQEAAAAAAAAAAADwPwAAAAAAAPA/","srid":null},'
+  '"bx":{"wkb":"AQMAAAABAAAABQAAAAAAAAAAAPA/AAAAAAAA8D8AAAAAAADwPwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA8D8'
+  'AAAAAAADwPwAAAAAAAPA/","srid":null,"extensions":{"type":"box"}},'
+  '"ls":{"wkb":"AQIAAAACAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA8D8=","srid":null,"extensions":{"type":"lseg"}},'
+  '"pa":{"wkb":"AQIAAAADAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA8D8AAAAAAAAAAAAAAAAAAABA","srid":null,'
+  '"extensions":{"type":"path","closed":"true"}},'
+  '"po":{"wkb":"AQMAAAABAAAABAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAPA/AAAAAAAA8D8AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",'
+  '"srid":null,"extensions":{"type":"polygon"}},'
+  '"ci":{"center":{"x":10.0,"y":4.0,"wkb":"AQEAAAAAAAAAAAAkQAAAAAAAABBA","srid":null},"radius":10.0},'
+  '"li":{"a":-1.0,"b":0.0,"c":0.0}}',
+  ['{"type":"struct","fields":[{"type":"double","optional":false,"field":"x"},{"type":"double","optional":false,'
+   '"field":"y"},{"type":"bytes","optional":true,"field":"wkb"},{"type":"int32","optional":true,"field":"srid"}],'
+   '"optional":true,"name":"io.debezium.data.geometry.Point","version":1,"doc":"Geometry (POINT)","field":"p"}',
+   '{"type":"struct","fields":[{"type":"bytes","optional":false,"field":"wkb"},{"type":"int32","optional":true,'
+   '"field":"srid"},{"type":"map","keys":{"type":"string","optional":false},"values":{"type":"string",'
+   '"optional":false},"optional":true,"field":"extensions"}],"optional":true,'
+   '"name":"io.debezium.data.geometry.Geometry","version":2,"doc":"Geometry","field":"bx"}',
+   '"optional":true,"name":"io.debezium.data.geometry.Circle","version":1,"doc":"Geometry (CIRCLE)","field":"ci"}',
+   '"optional":true,"name":"io.debezium.data.geometry.Line","version":1,"doc":"Geometry (LINE)","field":"li"}']),
  "custom_table": (
   '{"pk":1,"lt":"Top.Collections.Pictures.Astronomy.Galaxies","n":"BOI="}',
   ['{"type":"string","optional":true,"name":"io.debezium.data.Ltree","version":1,"field":"lt"}',

@@ -351,6 +351,29 @@ test_hstore(void **state)
 			  "[\"{\\\"key5\\\":null,\\\"key4\\\":\\\"val4\\\"}\",\"{\\\"key6\\\":\\\"val6\\\"}\"]");
 }
 
+/* geom_table and the geometric domains of RecordsStreamProducerIT (PostgreSQL's text of each literal) */
+static void
+test_geometry(void **state)
+{
+	(void) state;
+	expect(600, "point", "(1,1)", "{\"x\":1.0,\"y\":1.0,\"wkb\":\"AQEAAAAAAAAAAADwPwAAAAAAAPA/\",\"srid\":null}");
+	expect(603, "box", "(1,1),(0,0)",
+		   "{\"wkb\":\"AQMAAAABAAAABQAAAAAAAAAAAPA/AAAAAAAA8D8AAAAAAADwPwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA8D8"
+		   "AAAAAAADwPwAAAAAAAPA/\",\"srid\":null,\"extensions\":{\"type\":\"box\"}}");
+	expect(601, "lseg", "[(0,0),(0,1)]", "{\"wkb\":\"AQIAAAACAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA8D8=\","
+		   "\"srid\":null,\"extensions\":{\"type\":\"lseg\"}}");
+	expect(602, "path", "((0,0),(0,1),(0,2))", "{\"wkb\":\"AQIAAAADAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA8D8AAAAAAAAAAAAAAAAAAABA\","
+		   "\"srid\":null,\"extensions\":{\"type\":\"path\",\"closed\":\"true\"}}");
+	/* the ring (0,0),(0,1),(1,0),(0,0): 01, type 3, 1 ring of 4 points, 8 doubles */
+	expect(604, "polygon", "((0,0),(0,1),(1,0),(0,0))",
+		   "{\"wkb\":\"AQMAAAABAAAABAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAPA/AAAAAAAA8D8AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\","
+		   "\"srid\":null,\"extensions\":{\"type\":\"polygon\"}}");
+	expect(718, "circle", "<(10,4),10>",
+		   "{\"center\":{\"x\":10.0,\"y\":4.0,\"wkb\":\"AQEAAAAAAAAAAAAkQAAAAAAAABBA\",\"srid\":null},\"radius\":10.0}");
+	expect(628, "line", "{-1,0,0}", "{\"a\":-1.0,\"b\":0.0,\"c\":0.0}");
+	refused(600, "point", "(1,x)");
+}
+
 /* types Debezium leaves out, fallbacks of NOT NULL columns without data, TOAST placeholders */
 static void
 test_omitted_fallback_unavailable(void **state)
@@ -413,6 +436,7 @@ main(void)
 		cmocka_unit_test(test_time_modes),
 		cmocka_unit_test(test_intervals),
 		cmocka_unit_test(test_hstore),
+		cmocka_unit_test(test_geometry),
 		cmocka_unit_test(test_omitted_fallback_unavailable),
 	};
 
