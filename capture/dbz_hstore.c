@@ -139,6 +139,14 @@ java_hash(const char *s, size_t len)
 	return (int32_t) h;
 }
 
+uint32_t
+pt_dbz_hashmap_bucket(const char *key, size_t len, uint32_t cap)
+{
+	uint32_t	h = (uint32_t) java_hash(key, len);
+
+	return (h ^ (h >> 16)) & (cap - 1);
+}
+
 static int
 by_bucket(const void *a, const void *b)
 {
@@ -159,11 +167,7 @@ hashmap_order(pair *pairs, int n, const pt_buf *text)
 	while ((double) n > 0.75 * cap)
 		cap *= 2;
 	for (int i = 0; i < n; i++)
-	{
-		uint32_t	h = (uint32_t) java_hash(text->data + pairs[i].key, pairs[i].key_len);
-
-		pairs[i].bucket = (h ^ (h >> 16)) & (cap - 1);
-	}
+		pairs[i].bucket = pt_dbz_hashmap_bucket(text->data + pairs[i].key, pairs[i].key_len, cap);
 	qsort(pairs, (size_t) n, sizeof(pair), by_bucket);
 }
 

@@ -16,10 +16,18 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "capture/dbz_value.h"
 
 /* The Connect JSON of hstore text s[0..len) into out; false when malformed. */
 bool		pt_dbz_put_hstore(pt_buf *out, const char *s, size_t len, bool as_map, pt_dbz_scratch *sc);
+
+/*
+ * The bucket of key in a java.util.HashMap of cap buckets (a power of
+ * two): the rule above, also the order of a transaction's data
+ * collections (dbz_txn.c).
+ */
+uint32_t	pt_dbz_hashmap_bucket(const char *key, size_t len, uint32_t cap);
 
 #endif

@@ -64,6 +64,7 @@ pt_dbz_writer_free(pt_dbz_writer *w)
 	pt_jsonobj_free(&w->old);
 	pt_buf_free(&w->payload);
 	pt_buf_free(&w->snapshot_table);
+	pt_dbz_txn_free(&w->txn);
 }
 
 /* ---- rows ---- */
@@ -260,6 +261,7 @@ put_source(pt_dbz_writer *w, pt_buf *out, const pt_event *ev, const char *snapsh
 typedef struct envelope
 {
 	char		op;
+	bool		block;			/* a transaction block (provide.transaction.metadata) */
 	const pt_jsonobj *before;	/* NULL: null */
 	const int  *before_cols;	/* the columns the old row has values for: NULL all */
 	const pt_jsonobj *after;
@@ -300,7 +302,12 @@ put_envelope(pt_dbz_writer *w, pt_buf *out, const pt_dbz_table *tab, const pt_ev
 		PUT_LIT(out, "null");
 	PUT_LIT(out, ",\"source\":");
 	put_source(w, out, ev, e->snapshot);
-	PUT_LIT(out, ",\"transaction\":null,\"op\":\"");
+	PUT_LIT(out, ",\"transaction\":");
+	if (e->block)
+		pt_dbz_txn_block(&w->txn, ev->schema_name, ev->table_name, ev->lsn, out);
+	else
+		PUT_LIT(out, "null");
+	PUT_LIT(out, ",\"op\":\"");
 	pt_buf_putc(out, e->op);
 	pt_buf_putc(out, '"');
 	put_times(out, now_us);
@@ -333,7 +340,8 @@ message(pt_dbz_writer *w, int *n)
 {
 	pt_dbz_message *msg = &w->msgs[(*n)++];
 
-	msg->has_key = msg->has_value = msg->message_topic = false;
+	msg->has_key = msg->has_value = false;
+	msg->topic = PT_DBZ_TOPIC_TABLE;
 	msg->header = NULL;
 	pt_buf_reset(&msg->key);
 	pt_buf_reset(&msg->value);
@@ -346,10 +354,12 @@ add_record(pt_dbz_writer *w, const pt_dbz_table *tab, const pt_event *ev, const 
 		   const pt_jsonobj *key_of, int64_t now_us, int *n)
 {
 	pt_dbz_message *msg = message(w, n);
+	envelope	with = *e;
 
+	with.block = w->txn.open && ev->op != PT_OP_SNAPSHOT;
 	msg->has_key = key_of != NULL && put_key(w, &msg->key, tab, key_of);
 	msg->has_value = true;
-	put_envelope(w, &msg->value, tab, ev, e, now_us);
+	put_envelope(w, &msg->value, tab, ev, &with, now_us);
 }
 
 static void
@@ -377,8 +387,8 @@ put_key_header(pt_dbz_writer *w, pt_dbz_message *msg, const char *name, const pt
 static void
 add_key_change(pt_dbz_writer *w, const pt_dbz_table *tab, const pt_event *ev, int64_t now_us, int *n)
 {
-	envelope	del = {'d', &w->old, NULL, NULL, "false"};
-	envelope	create = {'c', NULL, NULL, &w->row, "false"};
+	envelope	del = {'d', false, &w->old, NULL, NULL, "false"};
+	envelope	create = {'c', false, NULL, NULL, &w->row, "false"};
 
 	if (!w->set->skip[2])
 	{
@@ -405,7 +415,7 @@ parse(pt_jsonobj *o, pt_text t, pt_err *err)
 static bool
 write_update(pt_dbz_writer *w, const pt_dbz_table *tab, const pt_event *ev, int64_t now_us, int *n, pt_err *err)
 {
-	envelope	e = {'u', NULL, NULL, &w->row, "false"};
+	envelope	e = {'u', false, NULL, NULL, &w->row, "false"};
 
 	if (!parse(&w->row, ev->row, err) || !parse(&w->old, ev->old, err))
 		return false;
@@ -424,7 +434,7 @@ write_update(pt_dbz_writer *w, const pt_dbz_table *tab, const pt_event *ev, int6
 static bool
 write_delete(pt_dbz_writer *w, const pt_dbz_table *tab, const pt_event *ev, int64_t now_us, int *n, pt_err *err)
 {
-	envelope	e = {'d', &w->old, NULL, NULL, "false"};
+	envelope	e = {'d', false, &w->old, NULL, NULL, "false"};
 
 	if (w->set->skip[2])
 		return true;
@@ -454,7 +464,7 @@ static bool
 write_row_event(pt_dbz_writer *w, const pt_dbz_table *tab, const pt_event *ev, int64_t now_us, int *n,
 				pt_err *err)
 {
-	envelope	e = {'c', NULL, NULL, &w->row, "false"};
+	envelope	e = {'c', false, NULL, NULL, &w->row, "false"};
 
 	if (ev->op != PT_OP_SNAPSHOT)
 		w->in_snapshot = false;
@@ -473,7 +483,7 @@ write_row_event(pt_dbz_writer *w, const pt_dbz_table *tab, const pt_event *ev, i
 		case PT_OP_DELETE:
 			return write_delete(w, tab, ev, now_us, n, err);
 		case PT_OP_TRUNCATE:
-			e = (envelope) {'t', NULL, NULL, NULL, "false"};
+			e = (envelope) {'t', false, NULL, NULL, NULL, "false"};
 			if (!w->set->skip[3])
 				add_record(w, tab, ev, &e, NULL, now_us, n);
 			return true;
@@ -535,7 +545,8 @@ write_message(pt_dbz_writer *w, const pt_event *ev, int64_t now_us, int *n, pt_e
 	ke = pt_jsonobj_find(&w->row, "encoding", 8);
 	prefix = kp >= 0 ? w->row.values[kp] : (pt_text) {NULL, 0};
 	msg = message(w, n);
-	msg->message_topic = msg->has_key = msg->has_value = true;
+	msg->has_key = msg->has_value = true;
+	msg->topic = PT_DBZ_TOPIC_MESSAGE;
 	if (w->set->key_schemas)
 		PUT_LIT(&msg->key, "{\"schema\":" PT_DBZ_MESSAGE_KEY_SCHEMA ",\"payload\":");
 	PUT_LIT(&msg->key, "{\"prefix\":");
@@ -570,6 +581,44 @@ follow_commits(pt_dbz_writer *w, const pt_event *ev)
 	w->commit_lsn = ev->commit_lsn;
 }
 
+void
+pt_dbz_end_transaction(pt_dbz_writer *w, int *n)
+{
+	pt_dbz_message *msg;
+
+	*n = 0;
+	if (!w->txn.open)
+		return;
+	msg = message(w, n);
+	msg->topic = PT_DBZ_TOPIC_TRANSACTION;
+	msg->has_key = msg->has_value = true;
+	pt_dbz_txn_end(&w->txn, w->set->key_schemas, w->set->value_schemas, &msg->key, &msg->value);
+}
+
+void
+pt_dbz_forget_transaction(pt_dbz_writer *w)
+{
+	w->txn.open = false;
+}
+
+/* The END of the transaction before ev's and the BEGIN of ev's, as they fall due. */
+static void
+transaction_bounds(pt_dbz_writer *w, const pt_event *ev, int *n)
+{
+	pt_dbz_message *msg;
+
+	if (!w->set->tx_metadata || ev->op == PT_OP_SNAPSHOT || ev->op == PT_OP_MESSAGE || !ev->has_xid)
+		return;
+	if (pt_dbz_txn_other(&w->txn, ev))
+		pt_dbz_end_transaction(w, n);
+	if (w->txn.open)
+		return;
+	msg = message(w, n);
+	msg->topic = PT_DBZ_TOPIC_TRANSACTION;
+	msg->has_key = msg->has_value = true;
+	pt_dbz_txn_begin(&w->txn, ev, w->set->key_schemas, w->set->value_schemas, &msg->key, &msg->value);
+}
+
 bool
 pt_dbz_write(pt_dbz_writer *w, const pt_dbz_table *tab, const pt_event *ev, int64_t now_us, int *n, pt_err *err)
 {
@@ -579,6 +628,7 @@ pt_dbz_write(pt_dbz_writer *w, const pt_dbz_table *tab, const pt_event *ev, int6
 		return write_message(w, ev, now_us, n, err);
 	if (tab == NULL)
 		return true;
+	transaction_bounds(w, ev, n);
 	return write_row_event(w, tab, ev, now_us, n, err);
 }
 

@@ -15,6 +15,10 @@
  *   snapshot          one "r" record, source.snapshot first / true / ...
  *   message           one "m" record for the topic <topic.prefix>.message
  *
+ * With provide.transaction.metadata, a transaction's first record is
+ * preceded by its BEGIN record and followed, at the next transaction or the
+ * batch's end, by its END record (dbz_txn.h).
+ *
  * The value is the envelope {"before","after","source","transaction","op",
  * "ts_ms","ts_us","ts_ns"} (with schemas on, {"schema":...,"payload":...});
  * ts_* are the time the record is made, source.ts_* the commit time.
@@ -32,6 +36,7 @@
 #include <stdint.h>
 
 #include "capture/dbz_table.h"
+#include "capture/dbz_txn.h"
 #include "capture/dbz_value.h"
 #include "core/buf.h"
 #include "core/event.h"
@@ -47,10 +52,18 @@ typedef struct pt_dbz_settings
 	bool		tombstones;		/* tombstones.on.delete */
 	bool		skip[4];		/* skipped.operations: c, u, d, t */
 	int			heartbeat_ms;	/* heartbeat.interval.ms (0: none) */
+	bool		tx_metadata;	/* provide.transaction.metadata */
 } pt_dbz_settings;
 
 /* Parse skipped.operations ("t", "c,u", "none", ""); false naming no known op. */
 bool		pt_dbz_parse_skipped(const char *s, bool skip[4]);
+
+typedef enum pt_dbz_topic
+{
+	PT_DBZ_TOPIC_TABLE,			/* the table's topic */
+	PT_DBZ_TOPIC_MESSAGE,		/* <prefix>.message */
+	PT_DBZ_TOPIC_TRANSACTION	/* <prefix>.transaction */
+} pt_dbz_topic;
 
 typedef struct pt_dbz_message
 {
@@ -60,10 +73,11 @@ typedef struct pt_dbz_message
 	pt_buf		value;
 	const char *header;			/* __debezium.newkey / __debezium.oldkey, or NULL */
 	pt_buf		header_value;
-	bool		message_topic;	/* for <prefix>.message rather than the table's topic */
+	pt_dbz_topic topic;
 } pt_dbz_message;
 
-#define PT_DBZ_MAX_MESSAGES 3
+/* END of a transaction, BEGIN of the next, a key change's three records */
+#define PT_DBZ_MAX_MESSAGES 5
 
 typedef struct pt_dbz_writer
 {
@@ -80,6 +94,7 @@ typedef struct pt_dbz_writer
 	pt_lsn		prev_commit_lsn;
 	bool		in_snapshot;
 	pt_buf		snapshot_table;	/* of the last snapshot record */
+	pt_dbz_txn	txn;			/* provide.transaction.metadata */
 } pt_dbz_writer;
 
 void		pt_dbz_writer_init(pt_dbz_writer *w, const pt_dbz_settings *set);
@@ -93,6 +108,15 @@ void		pt_dbz_writer_free(pt_dbz_writer *w);
  */
 bool		pt_dbz_write(pt_dbz_writer *w, const pt_dbz_table *tab, const pt_event *ev, int64_t now_us,
 						 int *n, pt_err *err);
+
+/*
+ * The END record of the transaction in progress, if any (provide.transaction.metadata),
+ * into w->msgs[0 .. *n): at the end of a sink batch, which ends with a
+ * whole transaction. pt_dbz_forget_transaction drops it (a batch rolled
+ * back: its transaction comes again).
+ */
+void		pt_dbz_end_transaction(pt_dbz_writer *w, int *n);
+void		pt_dbz_forget_transaction(pt_dbz_writer *w);
 
 /*
  * A heartbeat record (for __debezium-heartbeat.<prefix>, partition 0):

@@ -79,6 +79,7 @@ typedef struct kafka_sink
 	pt_dbz_registry *registry;
 	pt_dbz_writer dbz;
 	pt_buf		message_topic;	/* <topic.prefix>.message */
+	pt_buf		transaction_topic;	/* <topic.prefix>.transaction */
 	int64_t		unwritable_said;	/* values written as null, as last logged */
 	pt_buf		heartbeat_topic;	/* __debezium-heartbeat.<topic.prefix> */
 	int64_t		heartbeat_us;	/* when the last heartbeat was sent (or the sink opened) */
@@ -534,6 +535,38 @@ say_losses(kafka_sink *ks, const pt_event *ev, const pt_dbz_table *tab, bool fir
 	ks->unwritable_said = ks->dbz.unwritable;
 }
 
+/* The writer's records msgs[0 .. n) in batch p (ev: their event, for pgtrail's headers; NULL: none). */
+static bool
+produce_records(kafka_sink *ks, const pt_event *ev, int n, pending *p, pt_err *err)
+{
+	for (int i = 0; i < n; i++)
+	{
+		const pt_dbz_message *m = &ks->dbz.msgs[i];
+		const char *value = m->has_value ? chunk_put(ks, p, m->value.data, m->value.len) : NULL;
+		const char *topic = m->topic == PT_DBZ_TOPIC_MESSAGE ? ks->message_topic.data :
+			m->topic == PT_DBZ_TOPIC_TRANSACTION ? ks->transaction_topic.data : ks->topic.data;
+
+		/* transaction records carry no headers, as Debezium's */
+		if (!produce_with(ks, topic, m->has_key ? m->key.data : NULL, m->has_key ? m->key.len : 0, value,
+						  m->value.len, m->topic == PT_DBZ_TOPIC_TRANSACTION ? NULL : ev, m, p->seq, err))
+			return false;
+		p->outstanding++;
+	}
+	return true;
+}
+
+/* debezium: the END record of the batch's last transaction, before the batch ends. */
+static bool
+end_transaction(kafka_sink *ks, pending *p, pt_err *err)
+{
+	int			n;
+
+	if (ks->registry == NULL || p == NULL)
+		return true;
+	pt_dbz_end_transaction(&ks->dbz, &n);
+	return produce_records(ks, NULL, n, p, err);
+}
+
 /* The event's Debezium records in batch seq (events with no Debezium form: pgtrail's). */
 static bool
 produce_debezium(kafka_sink *ks, const pt_event *ev, pending *p, pt_err *err)
@@ -559,18 +592,7 @@ produce_debezium(kafka_sink *ks, const pt_event *ev, pending *p, pt_err *err)
 	say_losses(ks, ev, tab, first);
 	pt_buf_reset(&ks->topic);
 	pt_kafka_topic(ks->opts->topic, ks->opts->other_topic, ev, &ks->topic);
-	for (int i = 0; i < n; i++)
-	{
-		const pt_dbz_message *m = &ks->dbz.msgs[i];
-		const char *value = m->has_value ? chunk_put(ks, p, m->value.data, m->value.len) : NULL;
-
-		if (!produce_with(ks, m->message_topic ? ks->message_topic.data : ks->topic.data,
-						  m->has_key ? m->key.data : NULL, m->has_key ? m->key.len : 0, value, m->value.len,
-						  ev, m, p->seq, err))
-			return false;
-		p->outstanding++;
-	}
-	return true;
+	return produce_records(ks, ev, n, p, err);
 }
 
 static bool
@@ -670,6 +692,8 @@ kafka_commit(void *state, pt_lsn confirmed, pt_err *err)
 	kafka_sink *ks = state;
 	pending    *p = open_batch(ks);
 
+	if (!end_transaction(ks, p, err))
+		return false;
 	if (p != NULL)
 	{
 		p->committed = true;
@@ -694,6 +718,8 @@ kafka_abort(void *state)
 	/* its messages may arrive anyway; the retry sends the same ones again */
 	if (p != NULL)
 		p->aborted = true;
+	if (ks->registry != NULL)
+		pt_dbz_forget_transaction(&ks->dbz);
 	ring_advance(ks);
 }
 
@@ -893,6 +919,7 @@ kafka_close(void *state)
 	pt_dbz_registry_free(ks->registry);
 	pt_dbz_writer_free(&ks->dbz);
 	pt_buf_free(&ks->message_topic);
+	pt_buf_free(&ks->transaction_topic);
 	pt_buf_free(&ks->heartbeat_topic);
 	pt_buf_free(&ks->topic);
 	pt_buf_free(&ks->value);
@@ -948,6 +975,7 @@ send_again(kafka_sink *ks, int64_t first, pt_lsn end, pt_err *err)
 	/* schema events stay in the event table: Kafka never saw them */
 	while (ok && (ok = pt_store_reader_next(reader, &ev, &done, err)) && !done)
 		ok = ev.op == PT_OP_SCHEMA || produce_event(ks, &ev, p, err);
+	ok = ok && end_transaction(ks, p, err);
 	pt_store_reader_close(reader);
 	p->committed = true;
 	p->end = end;
@@ -1024,6 +1052,8 @@ open_debezium(kafka_sink *ks, const char *db, pt_dbz_catalog *catalog)
 	pt_dbz_writer_init(&ks->dbz, &ks->dbz_set);
 	pt_buf_puts(&ks->message_topic, ks->dbz_set.prefix);
 	pt_buf_puts(&ks->message_topic, ".message");
+	pt_buf_puts(&ks->transaction_topic, ks->dbz_set.prefix);
+	pt_buf_puts(&ks->transaction_topic, ".transaction");
 	pt_buf_puts(&ks->heartbeat_topic, "__debezium-heartbeat.");
 	pt_buf_puts(&ks->heartbeat_topic, ks->dbz_set.prefix);
 	ks->heartbeat_us = pt_now_us();

@@ -108,6 +108,8 @@ const pt_config_key pt_config_keys[] = {
 	"debezium: operations not published, comma-separated c, u, d, t (or none); they stay in the event table"},
 	{"kafka", "heartbeat.interval.ms", PT_KEY_INT, "0", 0, 86400000, NULL, NULL, CAP,
 	"debezium: every so many milliseconds a heartbeat record on __debezium-heartbeat.<topic.prefix> (0: none)"},
+	{"kafka", "provide.transaction.metadata", PT_KEY_BOOL, "false", 0, 0, NULL, NULL, CAP,
+	"debezium: BEGIN and END records of each transaction on <topic.prefix>.transaction, and each record's transaction block"},
 	{"kafka", "key.converter.schemas.enable", PT_KEY_BOOL, "true", 0, 0, NULL, NULL, CAP,
 	"debezium: keys as Kafka Connect's JsonConverter writes them with schemas: {\"schema\":...,\"payload\":...} (false: the payload alone)"},
 	{"kafka", "value.converter.schemas.enable", PT_KEY_BOOL, "true", 0, 0, NULL, NULL, CAP,

@@ -21,7 +21,9 @@
 #      copy of every table of a workload with key changes, deletes,
 #      truncates, unchanged TOAST values and a keyless table; at the end the
 #      copy equals the source, as a fresh snapshot in the debezium format
-#      writes it. Key changes come as delete, tombstone and create with the
+#      writes it. With provide.transaction.metadata, every transaction has
+#      its BEGIN and END records and every record its block; heartbeats
+#      arrive on their topic. Key changes come as delete, tombstone and create with the
 #      __debezium.newkey / __debezium.oldkey headers.
 set -euo pipefail
 bin=$1
@@ -298,6 +300,7 @@ INSERT INTO app.pairs VALUES (1, 'one');
 SQL
 rep=(--source "$dsn" --slot rep --schema rep --tables 'app.*' --kafka-brokers "$KAFKA_BOOTSTRAP"
      --kafka-format debezium -X topic.prefix=rep -X skipped.operations=none -X heartbeat.interval.ms=10
+     -X provide.transaction.metadata=true
      --log-level warning)
 "$bin/pgtrail-capture" "${rep[@]}" --endpos 0/1 2>>"$work/rep.log" || fail "replica: first start: $(cat "$work/rep.log")"
 psql -qX -v ON_ERROR_STOP=1 <<'SQL'
@@ -330,6 +333,36 @@ fin=(--source "$dsn" --slot fin --schema fin --tables 'app.*' --kafka-brokers "$
 consume_prefix rep.app. "$work/rep.jsonl"
 consume_prefix fin.app. "$work/fin.jsonl"
 kafka_consume __debezium-heartbeat.rep "$work/heartbeats.jsonl"
+kafka_consume rep.transaction "$work/transactions.jsonl"
+python3 - "$work/rep.jsonl" "$work/transactions.jsonl" <<'PY' || fail "transaction metadata"
+import json, sys
+load = lambda p: [json.loads(l) for l in open(p, encoding="utf-8") if l.strip()]
+data, txs = load(sys.argv[1]), load(sys.argv[2])
+per_tx = {}
+for m in data:
+    if m["payload"] is None:
+        continue
+    v = json.loads(m["payload"])["payload"]
+    if v["op"] == "r":
+        assert v["transaction"] is None, v
+        continue
+    b = v["transaction"]
+    assert b is not None and b["id"] == f"{v['source']['txId']}:{v['source']['lsn']}", v
+    t = per_tx.setdefault(v["source"]["txId"], {"n": 0, "tables": {}, "orders": []})
+    t["n"] += 1
+    t["orders"].append(b["total_order"])
+    name = f"{v['source']['schema']}.{v['source']['table']}"
+    t["tables"][name] = t["tables"].get(name, 0) + 1
+begins = [json.loads(m["payload"])["payload"] for m in txs if '"status":"BEGIN"' in m["payload"]]
+ends = [json.loads(m["payload"])["payload"] for m in txs if '"status":"END"' in m["payload"]]
+assert len(begins) == len(ends) == len(per_tx), (len(begins), len(ends), len(per_tx))
+for e in ends:
+    xid = int(e["id"].split(":")[0])
+    t = per_tx[xid]
+    assert e["event_count"] == t["n"] and sorted(t["orders"]) == list(range(1, t["n"] + 1)), (e, t)
+    assert {c["data_collection"]: c["event_count"] for c in e["data_collections"]} == t["tables"], (e, t)
+print(f"ok: {len(per_tx)} transactions: a BEGIN and an END each, every record's block, END's counts per table")
+PY
 python3 - "$work/heartbeats.jsonl" <<'PY' || fail "heartbeats"
 import json, sys
 hb = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]

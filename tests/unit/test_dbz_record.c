@@ -346,7 +346,7 @@ test_message(void **state)
 	pt_dbz_writer_init(&f->w, &f->set);
 	assert_true(pt_dbz_write(&f->w, NULL, &ev, INT64_C(1717171717300000), &n, &err));
 	assert_int_equal(n, 1);
-	assert_true(f->w.msgs[0].message_topic);
+	assert_int_equal(f->w.msgs[0].topic, PT_DBZ_TOPIC_MESSAGE);
 	assert_buf(&f->w.msgs[0].key, "{\"prefix\":\"audit\"}");
 	assert_non_null(strstr(f->w.msgs[0].value.data, "{\"op\":\"m\",\"ts_ms\":1717171717300,\"source\":{"));
 	assert_non_null(strstr(f->w.msgs[0].value.data, "\"schema\":\"\",\"table\":\"\",\"txId\":767,"));
@@ -371,6 +371,58 @@ test_snapshot_markers(void **state)
 	ev.table_name = pt_text_c("u");
 	assert_true(pt_dbz_write(&f->w, &f->tab, &ev, 0, &n, &err));
 	assert_non_null(strstr(f->w.msgs[0].value.data, "\"snapshot\":\"first_in_data_collection\""));
+}
+
+/*
+ * provide.transaction.metadata: BEGIN before the transaction's first
+ * record, each record's block (id "<xid>:<its lsn>", total and per-table
+ * order), END at the next transaction (or the batch's end) with the
+ * counts per table (TransactionMonitor, PostgresTransactionMonitor).
+ */
+static void
+test_transaction_metadata(void **state)
+{
+	fixture    *f = *state;
+	pt_event	ev = event(PT_OP_INSERT, "{\"id\":\"1\"}", "{\"id\":\"1\",\"v\":\"a\"}", NULL);
+	pt_err		err = {0};
+	int			n;
+
+	f->set.tx_metadata = true;
+	setup_table(f, T_COLUMNS, t_pk, 1, T_DETAILS);
+	assert_true(pt_dbz_write(&f->w, &f->tab, &ev, INT64_C(1717171717200123), &n, &err));
+	assert_int_equal(n, 2);
+	assert_int_equal(f->w.msgs[0].topic, PT_DBZ_TOPIC_TRANSACTION);
+	assert_buf(&f->w.msgs[0].key, "{\"id\":\"767:24023128\"}");
+	assert_buf(&f->w.msgs[0].value, "{\"status\":\"BEGIN\",\"id\":\"767:24023128\",\"event_count\":null,"
+			   "\"data_collections\":null,\"ts_ms\":1717171717123}");
+	assert_non_null(strstr(f->w.msgs[1].value.data, ",\"transaction\":{\"id\":\"767:24023128\",\"total_order\":1,"
+						   "\"data_collection_order\":1},\"op\":\"c\""));
+	ev.lsn = 24023300;
+	ev.table_name = pt_text_c("m");
+	assert_true(pt_dbz_write(&f->w, &f->tab, &ev, 0, &n, &err));
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(f->w.msgs[0].value.data, "{\"id\":\"767:24023300\",\"total_order\":2,\"data_collection_order\":1}"));
+	ev.table_name = pt_text_c("t");
+	assert_true(pt_dbz_write(&f->w, &f->tab, &ev, 0, &n, &err));
+	assert_non_null(strstr(f->w.msgs[0].value.data, "\"total_order\":3,\"data_collection_order\":2}"));
+
+	/* the next transaction: END of this one first, then BEGIN */
+	ev.xid = 768;
+	ev.commit_lsn = 24024000;
+	ev.lsn = 24023900;
+	assert_true(pt_dbz_write(&f->w, &f->tab, &ev, 0, &n, &err));
+	assert_int_equal(n, 3);
+	assert_buf(&f->w.msgs[0].key, "{\"id\":\"767:24023200\"}");
+	/* HashMap order, not arrival order: "public.m" (bucket 2) before "public.t" (bucket 5) */
+	assert_buf(&f->w.msgs[0].value, "{\"status\":\"END\",\"id\":\"767:24023200\",\"event_count\":3,"
+			   "\"data_collections\":[{\"data_collection\":\"public.m\",\"event_count\":1},"
+			   "{\"data_collection\":\"public.t\",\"event_count\":2}],\"ts_ms\":1717171717123}");
+	assert_buf(&f->w.msgs[1].key, "{\"id\":\"768:24023900\"}");
+	pt_dbz_end_transaction(&f->w, &n);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(f->w.msgs[0].value.data, "\"status\":\"END\",\"id\":\"768:24024000\",\"event_count\":1,"));
+	pt_dbz_end_transaction(&f->w, &n);
+	assert_int_equal(n, 0);
 }
 
 /* HeartbeatImpl's record: ServerNameKey and Heartbeat, version 1 each. */
@@ -409,6 +461,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_markers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transaction_metadata, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
