@@ -1,8 +1,8 @@
 /*
  * capture/dbz_time.c — date, time and interval texts (see dbz_time.h).
  *
- * Dates are days since the epoch by Howard Hinnant's civil-calendar
- * formulas; everything else is microseconds. The interval follows
+ * Dates are days since the epoch (core/pgtime.h's calendar); everything
+ * else is microseconds. The interval follows
  * pgjdbc's PGInterval token by token (its seconds are a double, rounded
  * to microseconds), since Debezium's numbers come from there.
  */
@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/pgtime.h"
 
 typedef struct cursor
 {
@@ -71,42 +73,6 @@ floor_div(int64_t a, int64_t b)
 	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-static int64_t
-days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t		era,
-				yoe,
-				doy,
-				doe;
-
-	y -= m <= 2;
-	era = floor_div(y, 400);
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void
-civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-	int64_t		era,
-				doe,
-				yoe,
-				doy,
-				mp;
-
-	z += 719468;
-	era = floor_div(z, 146097);
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int) (doy - (153 * mp + 2) / 5 + 1);
-	*m = (int) (mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
 /* "YYYY-MM-DD" (years of four digits or more), era not yet applied. */
 static bool
 read_ymd(cursor *c, int64_t *y, int64_t *m, int64_t *d)
@@ -156,7 +122,7 @@ pt_dbz_parse_date(const char *s, size_t len, int64_t *days, pt_dbz_inf *inf)
 		return true;
 	if (!read_ymd(&c, &y, &m, &d) || !read_era(&c, &y) || !at_end(&c))
 		return false;
-	*days = days_from_civil(y, m, d);
+	*days = pt_days_from_civil(y, m, d);
 	return true;
 }
 
@@ -230,7 +196,7 @@ pt_dbz_parse_timestamp(const char *s, size_t len, int64_t *usec, pt_dbz_inf *inf
 	if (!read_era(&c, &y) || !at_end(&c))
 		return false;
 	/* false past int64 microseconds (294277 AD and beyond): written as null and counted */
-	return !__builtin_mul_overflow(days_from_civil(y, m, d), PT_USEC_PER_DAY, usec) &&
+	return !__builtin_mul_overflow(pt_days_from_civil(y, m, d), PT_USEC_PER_DAY, usec) &&
 		!__builtin_add_overflow(*usec, clock - offset * 1000000, usec);
 }
 
@@ -277,7 +243,7 @@ pt_dbz_put_iso_date(pt_buf *out, int64_t days)
 	int			m,
 				d;
 
-	civil_from_days(days, &y, &m, &d);
+	pt_civil_from_days(days, &y, &m, &d);
 	put_year(out, y);
 	pt_buf_printf(out, "-%02d-%02dZ", m, d);
 }
@@ -325,7 +291,7 @@ pt_dbz_put_iso_timestamp(pt_buf *out, int64_t usec, int digits)
 		tod += PT_USEC_PER_DAY;
 		days--;
 	}
-	civil_from_days(days, &y, &m, &d);
+	pt_civil_from_days(days, &y, &m, &d);
 	put_year(out, y);
 	pt_buf_printf(out, "-%02d-%02dT", m, d);
 	put_clock(out, tod, digits);

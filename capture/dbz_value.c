@@ -19,6 +19,7 @@
 #include "capture/dbz_number.h"
 #include "capture/dbz_time.h"
 #include "core/base64.h"
+#include "core/hex.h"
 
 #define UNAVAILABLE "__debezium_unavailable_value"
 
@@ -265,33 +266,18 @@ put_money(pt_buf *out, const pt_dbz_modes *m, const char *s, size_t len, pt_dbz_
 
 /* ---- bytes and bits ---- */
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool
 put_bytea(pt_buf *out, const pt_dbz_modes *m, const char *s, size_t len, pt_dbz_scratch *sc)
 {
-	if (len < 2 || s[0] != '\\' || s[1] != 'x' || len % 2 != 0)
+	size_t		n = len >= 2 ? (len - 2) / 2 : 0;
+
+	if (len < 2 || len % 2 != 0 || s[0] != '\\' || s[1] != 'x')
 		return false;
 	pt_buf_reset(&sc->bytes);
-	for (size_t i = 2; i < len; i += 2)
-	{
-		int			hi = hex_value(s[i]),
-					lo = hex_value(s[i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return false;
-		pt_buf_putc(&sc->bytes, (char) (hi << 4 | lo));
-	}
+	pt_buf_reserve(&sc->bytes, n + 1);
+	if (!pt_hex_decode(s + 2, n, (uint8_t *) sc->bytes.data))
+		return false;
+	sc->bytes.len = n;
 	if (m->binary == PT_DBZ_BINARY_HEX)
 		pt_dbz_put_string(out, s + 2, len - 2);
 	else

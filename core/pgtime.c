@@ -10,8 +10,8 @@
 #define SECS_PER_DAY INT64_C(86400)
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's method). */
-static int64_t
-days_from_civil(int64_t y, int64_t m, int64_t d)
+int64_t
+pt_days_from_civil(int64_t y, int64_t m, int64_t d)
 {
 	int64_t		era,
 				yoe,
@@ -26,8 +26,8 @@ days_from_civil(int64_t y, int64_t m, int64_t d)
 	return era * 146097 + doe - 719468;
 }
 
-static void
-civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+void
+pt_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
 	int64_t		era,
 				doe,
@@ -148,7 +148,7 @@ pt_time_parse(const char *s, size_t len, int64_t *usec)
 		return false;
 	if (year < 1 || mon < 1 || mon > 12 || day < 1 || day > 31 || hh > 23 || mi > 59 || ss > 60)
 		return false;
-	secs = days_from_civil(year, mon, day) * SECS_PER_DAY + hh * 3600 + mi * 60 + ss - offset_sec;
+	secs = pt_days_from_civil(year, mon, day) * SECS_PER_DAY + hh * 3600 + mi * 60 + ss - offset_sec;
 	*usec = secs * USECS_PER_SEC + frac;
 	return true;
 }
@@ -187,7 +187,7 @@ pt_time_format(int64_t usec, char *buf)
 		rem += SECS_PER_DAY;
 		days--;
 	}
-	civil_from_days(days, &year, &mon, &day);
+	pt_civil_from_days(days, &year, &mon, &day);
 	if (year < 0 || year > 9999)
 		return snprintf(buf, PT_TIME_BUFLEN, "%04lld-%02d-%02d %02d:%02d:%02d.%06lld+00",
 						(long long) year, mon, day, (int) (rem / 3600), (int) (rem / 60 % 60),

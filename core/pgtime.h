@@ -23,4 +23,11 @@ bool		pt_time_parse(const char *s, size_t len, int64_t *usec);
  * buf must hold PT_TIME_BUFLEN bytes; returns the length. */
 int			pt_time_format(int64_t usec, char *buf);
 
+/*
+ * The proleptic Gregorian calendar with astronomical years (1 BC is 0):
+ * days since 1970-01-01 of a date, and the date of a day number.
+ */
+int64_t		pt_days_from_civil(int64_t y, int64_t m, int64_t d);
+void		pt_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+
 #endif
