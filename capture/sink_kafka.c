@@ -11,6 +11,7 @@
 #include "capture/sink_kafka.h"
 
 #include <librdkafka/rdkafka.h>
+#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +83,7 @@ typedef struct kafka_sink
 	pt_buf		transaction_topic;	/* <topic.prefix>.transaction */
 	int64_t		unwritable_said;	/* values written as null, as last logged */
 	pt_buf		heartbeat_topic;	/* __debezium-heartbeat.<topic.prefix> */
+	char		run_id[37];		/* __debezium.context.runId: a random UUID per start */
 	int64_t		heartbeat_us;	/* when the last heartbeat was sent (or the sink opened) */
 
 	chunk	   *spare;			/* chunks to reuse */
@@ -412,6 +414,29 @@ make_conf(kafka_sink *ks, pt_err *err)
 /* ---- producing ---- */
 
 /*
+ * Debezium's extended headers of a data record (extended.headers.enabled,
+ * on by default since 3.2), after names[0 .. nh); the new count.
+ */
+static int
+context_headers(kafka_sink *ks, const char **names, const char **values, size_t *lens, int nh)
+{
+	const char *const context[4][2] = {
+		{"__debezium.context.connectorLogicalName", ks->dbz_set.prefix},
+		{"__debezium.context.taskId", "0"},
+		{"__debezium.context.connectorName", "postgresql"},
+		{"__debezium.context.runId", ks->run_id},
+	};
+
+	for (int i = 0; i < 4; i++, nh++)
+	{
+		names[nh] = context[i][0];
+		values[nh] = context[i][1];
+		lens[nh] = strlen(context[i][1]);
+	}
+	return nh;
+}
+
+/*
  * Produce one message (value NULL: a tombstone), waiting while the queue is
  * full. value must stay where it is until the message is delivered (it
  * lives in its batch's chunks). extra, when given, adds its header after
@@ -421,10 +446,10 @@ static bool
 produce_with(kafka_sink *ks, const char *topic, const char *key, size_t keylen, const char *value,
 			 size_t valuelen, const pt_event *ev, const pt_dbz_message *extra, uint64_t seq, pt_err *err)
 {
-	const char *names[PT_KAFKA_MAX_HEADERS + 1];
-	const char *values[PT_KAFKA_MAX_HEADERS + 1];
-	size_t		lens[PT_KAFKA_MAX_HEADERS + 1];
-	rd_kafka_vu_t vu[6 + PT_KAFKA_MAX_HEADERS];
+	const char *names[PT_KAFKA_MAX_HEADERS + 5];
+	const char *values[PT_KAFKA_MAX_HEADERS + 5];
+	size_t		lens[PT_KAFKA_MAX_HEADERS + 5];
+	rd_kafka_vu_t vu[10 + PT_KAFKA_MAX_HEADERS];
 	int			n = 0;
 	int			nh = ev ? pt_kafka_headers(ev, &ks->scratch, names, values, lens) : 0;
 	rd_kafka_error_t *error;
@@ -435,6 +460,8 @@ produce_with(kafka_sink *ks, const char *topic, const char *key, size_t keylen, 
 		values[nh] = extra->header_value.data;
 		lens[nh++] = extra->header_value.len;
 	}
+	if (extra != NULL && extra->topic == PT_DBZ_TOPIC_TABLE)
+		nh = context_headers(ks, names, values, lens, nh);
 
 	vu[n].vtype = RD_KAFKA_VTYPE_TOPIC;
 	vu[n++].u.cstr = topic;
@@ -1042,6 +1069,20 @@ static const pt_sink_ops kafka_ops = {
 	.figures = kafka_figures,
 };
 
+/* A random (version 4) UUID, as Debezium's runId. */
+static void
+make_run_id(char out[37])
+{
+	unsigned char b[16];
+
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		memset(b, 0, sizeof(b));	/* (OpenSSL without entropy: a fixed id, not a fault) */
+	b[6] = (unsigned char) ((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char) ((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+			 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
 /* The debezium format's state: Debezium's settings with source.db, the versions, the writer. */
 static void
 open_debezium(kafka_sink *ks, const char *db, pt_dbz_catalog *catalog)
@@ -1057,6 +1098,7 @@ open_debezium(kafka_sink *ks, const char *db, pt_dbz_catalog *catalog)
 	pt_buf_puts(&ks->heartbeat_topic, "__debezium-heartbeat.");
 	pt_buf_puts(&ks->heartbeat_topic, ks->dbz_set.prefix);
 	ks->heartbeat_us = pt_now_us();
+	make_run_id(ks->run_id);
 	if (ks->dbz_set.modes.decimal == PT_DBZ_DECIMAL_DOUBLE)
 		pt_log_warning(ks->log, "kafka: decimal.handling.mode = double: numeric and money values go out as "
 					   "doubles, which keep about 16 significant digits; precise (the default) or string keeps them all");

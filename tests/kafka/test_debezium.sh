@@ -362,6 +362,18 @@ for e in ends:
     assert e["event_count"] == t["n"] and sorted(t["orders"]) == list(range(1, t["n"] + 1)), (e, t)
     assert {c["data_collection"]: c["event_count"] for c in e["data_collections"]} == t["tables"], (e, t)
 print(f"ok: {len(per_tx)} transactions: a BEGIN and an END each, every record's block, END's counts per table")
+# Debezium's extended headers on every data record (tombstones too), none on transaction records
+import re
+runs = set()
+for m in data:
+    h = dict(zip(m["headers"][0::2], m["headers"][1::2]))
+    assert h["__debezium.context.connectorLogicalName"] == "rep" and h["__debezium.context.taskId"] == "0" \
+        and h["__debezium.context.connectorName"] == "postgresql", h
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", h["__debezium.context.runId"]), h
+    runs.add(h["__debezium.context.runId"])
+assert len(runs) == 2, f"{len(runs)} run ids for two runs (first start's snapshot, then the workload)"
+assert not any(m.get("headers") for m in txs), "headers on transaction records"
+print(f"ok: the four __debezium.context.* headers on all {len(data)} data records, one runId per start")
 PY
 python3 - "$work/heartbeats.jsonl" <<'PY' || fail "heartbeats"
 import json, sys
