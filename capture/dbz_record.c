@@ -65,6 +65,11 @@ pt_dbz_writer_free(pt_dbz_writer *w)
 	pt_buf_free(&w->payload);
 	pt_buf_free(&w->snapshot_table);
 	pt_dbz_txn_free(&w->txn);
+	pt_buf_free(&w->held_msg.key);
+	pt_buf_free(&w->held_msg.value);
+	pt_buf_free(&w->held_msg.header_value);
+	pt_buf_free(&w->held_names);
+	pt_buf_free(&w->released_names);
 }
 
 /* ---- rows ---- */
@@ -230,6 +235,7 @@ put_source(pt_dbz_writer *w, pt_buf *out, const pt_event *ev, const char *snapsh
 	PUT_LIT(out, ",\"ts_ms\":");
 	pt_buf_put_i64(out, floor_ms(ev->committed_at));
 	PUT_LIT(out, ",\"snapshot\":\"");
+	w->marker_at = out->len;
 	pt_buf_puts(out, snapshot);
 	PUT_LIT(out, "\",\"db\":");
 	pt_dbz_put_string(out, s->db ? s->db : "", s->db ? strlen(s->db) : 0);
@@ -342,6 +348,7 @@ message(pt_dbz_writer *w, int *n)
 
 	msg->has_key = msg->has_value = false;
 	msg->topic = PT_DBZ_TOPIC_TABLE;
+	msg->event = NULL;
 	msg->header = NULL;
 	pt_buf_reset(&msg->key);
 	pt_buf_reset(&msg->value);
@@ -446,18 +453,103 @@ write_delete(pt_dbz_writer *w, const pt_dbz_table *tab, const pt_event *ev, int6
 	return true;
 }
 
-/* first, first_in_data_collection or true (records are not held back to mark the last ones) */
-static const char *
-snapshot_marker(pt_dbz_writer *w, const pt_event *ev)
+static void
+swap_messages(pt_dbz_message *a, pt_dbz_message *b)
 {
-	bool		same_table = w->in_snapshot && w->snapshot_table.len == ev->table_name.len &&
-		memcmp(w->snapshot_table.data, ev->table_name.ptr, ev->table_name.len) == 0;
-	const char *marker = !w->in_snapshot ? "first" : same_table ? "true" : "first_in_data_collection";
+	pt_dbz_message t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+static void
+swap_bufs(pt_buf *a, pt_buf *b)
+{
+	pt_buf		t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* The held record's marker: "true" (where it stands) becomes marker. */
+static void
+set_marker(pt_buf *value, size_t at, const char *marker)
+{
+	size_t		len = strlen(marker);
+
+	pt_buf_reserve(value, len);
+	memmove(value->data + at + len, value->data + at + 4, value->len - at - 4);
+	memcpy(value->data + at, marker, len);
+	value->len = value->len + len - 4;
+	value->data[value->len] = '\0';
+}
+
+/*
+ * The held snapshot record, with the marker Debezium's resolver gives it
+ * now that the next event (NULL: none) is known: last, first,
+ * last_in_data_collection, first_in_data_collection, true, in that order.
+ */
+static void
+release_held(pt_dbz_writer *w, const pt_event *next, int *n)
+{
+	bool		more = next != NULL && next->op == PT_OP_SNAPSHOT;
+	bool		same_table = more && w->snapshot_table.len == next->table_name.len &&
+		memcmp(w->snapshot_table.data, next->table_name.ptr, next->table_name.len) == 0;
+	pt_dbz_message *msg;
+
+	if (!w->held)
+		return;
+	msg = message(w, n);
+	swap_messages(msg, &w->held_msg);
+	/* (held_event is the next held record's) */
+	w->released_event = w->held_event;
+	swap_bufs(&w->released_names, &w->held_names);
+	w->released_event.schema_name.ptr = w->released_names.data;
+	w->released_event.table_name.ptr = w->released_names.data + w->released_event.schema_name.len;
+	msg->event = &w->released_event;
+	set_marker(&msg->value, w->marker_at, !more ? "last" : w->held_first ? "first" :
+			   !same_table ? "last_in_data_collection" : w->held_first_in_table ? "first_in_data_collection" : "true");
+	w->held = false;
+}
+
+/* The snapshot record just made (the last message) is held back. */
+static void
+hold_last(pt_dbz_writer *w, const pt_event *ev, bool first, bool first_in_table, int *n)
+{
+	swap_messages(&w->msgs[--*n], &w->held_msg);
+	w->held = true;
+	w->held_first = first;
+	w->held_first_in_table = first_in_table;
+	w->held_event = *ev;
+	pt_buf_reset(&w->held_names);
+	pt_buf_append(&w->held_names, ev->schema_name.ptr, ev->schema_name.len);
+	pt_buf_append(&w->held_names, ev->table_name.ptr, ev->table_name.len);
+	/* (offsets: the buffer moves when it is swapped; release points them again) */
+	w->held_event.schema_name = (pt_text) {NULL, ev->schema_name.len};
+	w->held_event.table_name = (pt_text) {NULL, ev->table_name.len};
+	w->held_event.key = w->held_event.row = w->held_event.old = (pt_text) {NULL, 0};
+	w->held_event.actor = w->held_event.action = w->held_event.metadata = (pt_text) {NULL, 0};
+	w->held_event.unchanged = NULL;
+	w->held_event.nunchanged = 0;
+}
+
+static bool
+write_snapshot(pt_dbz_writer *w, const pt_dbz_table *tab, const pt_event *ev, int64_t now_us, int *n,
+			   pt_err *err)
+{
+	envelope	e = {'r', false, NULL, NULL, &w->row, "true"};
+	bool		first = !w->in_snapshot;
+	bool		first_in_table = first || w->snapshot_table.len != ev->table_name.len ||
+		memcmp(w->snapshot_table.data, ev->table_name.ptr, ev->table_name.len) != 0;
 
 	w->in_snapshot = true;
 	pt_buf_reset(&w->snapshot_table);
 	pt_buf_append(&w->snapshot_table, ev->table_name.ptr, ev->table_name.len);
-	return marker;
+	if (!parse(&w->row, ev->row, err))
+		return false;
+	add_record(w, tab, ev, &e, &w->row, now_us, n);
+	hold_last(w, ev, first, first_in_table, n);
+	return true;
 }
 
 static bool
@@ -466,8 +558,6 @@ write_row_event(pt_dbz_writer *w, const pt_dbz_table *tab, const pt_event *ev, i
 {
 	envelope	e = {'c', false, NULL, NULL, &w->row, "false"};
 
-	if (ev->op != PT_OP_SNAPSHOT)
-		w->in_snapshot = false;
 	switch (ev->op)
 	{
 		case PT_OP_INSERT:
@@ -475,9 +565,7 @@ write_row_event(pt_dbz_writer *w, const pt_dbz_table *tab, const pt_event *ev, i
 				return true;
 			break;
 		case PT_OP_SNAPSHOT:
-			e.op = 'r';
-			e.snapshot = snapshot_marker(w, ev);
-			break;
+			return write_snapshot(w, tab, ev, now_us, n, err);
 		case PT_OP_UPDATE:
 			return write_update(w, tab, ev, now_us, n, err);
 		case PT_OP_DELETE:
@@ -581,12 +669,12 @@ follow_commits(pt_dbz_writer *w, const pt_event *ev)
 	w->commit_lsn = ev->commit_lsn;
 }
 
-void
-pt_dbz_end_transaction(pt_dbz_writer *w, int *n)
+/* The END record of the transaction in progress, if any. */
+static void
+end_transaction(pt_dbz_writer *w, int *n)
 {
 	pt_dbz_message *msg;
 
-	*n = 0;
 	if (!w->txn.open)
 		return;
 	msg = message(w, n);
@@ -596,9 +684,20 @@ pt_dbz_end_transaction(pt_dbz_writer *w, int *n)
 }
 
 void
-pt_dbz_forget_transaction(pt_dbz_writer *w)
+pt_dbz_finish(pt_dbz_writer *w, int *n)
+{
+	*n = 0;
+	release_held(w, NULL, n);
+	w->in_snapshot = false;
+	end_transaction(w, n);
+}
+
+void
+pt_dbz_forget(pt_dbz_writer *w)
 {
 	w->txn.open = false;
+	w->held = false;
+	w->in_snapshot = false;
 }
 
 /* The END of the transaction before ev's and the BEGIN of ev's, as they fall due. */
@@ -610,7 +709,7 @@ transaction_bounds(pt_dbz_writer *w, const pt_event *ev, int *n)
 	if (!w->set->tx_metadata || ev->op == PT_OP_SNAPSHOT || ev->op == PT_OP_MESSAGE || !ev->has_xid)
 		return;
 	if (pt_dbz_txn_other(&w->txn, ev))
-		pt_dbz_end_transaction(w, n);
+		end_transaction(w, n);
 	if (w->txn.open)
 		return;
 	msg = message(w, n);
@@ -624,6 +723,9 @@ pt_dbz_write(pt_dbz_writer *w, const pt_dbz_table *tab, const pt_event *ev, int6
 {
 	*n = 0;
 	follow_commits(w, ev);
+	release_held(w, ev, n);
+	if (ev->op != PT_OP_SNAPSHOT)
+		w->in_snapshot = false;
 	if (ev->op == PT_OP_MESSAGE)
 		return write_message(w, ev, now_us, n, err);
 	if (tab == NULL)

@@ -12,7 +12,10 @@
  *   delete            a "d" record and a tombstone (tombstones.on.delete)
  *   truncate          one "t" record with a null key (when skipped.operations
  *                     does not hold t, which by default it does)
- *   snapshot          one "r" record, source.snapshot first / true / ...
+ *   snapshot          one "r" record, source.snapshot first, true,
+ *                     first_in_data_collection, last_in_data_collection or
+ *                     last: each is held back until the next event (or the
+ *                     batch's end) tells which
  *   message           one "m" record for the topic <topic.prefix>.message
  *
  * With provide.transaction.metadata, a transaction's first record is
@@ -74,10 +77,11 @@ typedef struct pt_dbz_message
 	const char *header;			/* __debezium.newkey / __debezium.oldkey, or NULL */
 	pt_buf		header_value;
 	pt_dbz_topic topic;
+	const pt_event *event;		/* whose table and pgtrail headers it has (NULL: the event written) */
 } pt_dbz_message;
 
-/* END of a transaction, BEGIN of the next, a key change's three records */
-#define PT_DBZ_MAX_MESSAGES 5
+/* a held snapshot record, END of a transaction, BEGIN of the next, a key change's three records */
+#define PT_DBZ_MAX_MESSAGES 6
 
 typedef struct pt_dbz_writer
 {
@@ -95,6 +99,16 @@ typedef struct pt_dbz_writer
 	bool		in_snapshot;
 	pt_buf		snapshot_table;	/* of the last snapshot record */
 	pt_dbz_txn	txn;			/* provide.transaction.metadata */
+	/* a snapshot record, held back until the next event says its marker */
+	bool		held;
+	pt_dbz_message held_msg;
+	pt_event	held_event;		/* its event's numbers and table (headers, topic) */
+	pt_buf		held_names;		/* its schema and table names, held_event's */
+	pt_event	released_event;	/* those of the one released by the last call */
+	pt_buf		released_names;
+	size_t		marker_at;		/* where its marker ("true" while held) stands in its value */
+	bool		held_first;		/* the snapshot's first record */
+	bool		held_first_in_table;
 } pt_dbz_writer;
 
 void		pt_dbz_writer_init(pt_dbz_writer *w, const pt_dbz_settings *set);
@@ -110,13 +124,14 @@ bool		pt_dbz_write(pt_dbz_writer *w, const pt_dbz_table *tab, const pt_event *ev
 						 int *n, pt_err *err);
 
 /*
- * The END record of the transaction in progress, if any (provide.transaction.metadata),
- * into w->msgs[0 .. *n): at the end of a sink batch, which ends with a
- * whole transaction. pt_dbz_forget_transaction drops it (a batch rolled
- * back: its transaction comes again).
+ * What a sink batch's end completes, into w->msgs[0 .. *n): the snapshot
+ * record held back (its marker now "last") and the END record of the
+ * transaction in progress (provide.transaction.metadata). A batch holds
+ * whole transactions and whole snapshots. pt_dbz_forget drops both (a batch
+ * rolled back: it comes again).
  */
-void		pt_dbz_end_transaction(pt_dbz_writer *w, int *n);
-void		pt_dbz_forget_transaction(pt_dbz_writer *w);
+void		pt_dbz_finish(pt_dbz_writer *w, int *n);
+void		pt_dbz_forget(pt_dbz_writer *w);
 
 /*
  * A heartbeat record (for __debezium-heartbeat.<prefix>, partition 0):

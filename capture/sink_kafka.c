@@ -81,6 +81,7 @@ typedef struct kafka_sink
 	pt_dbz_writer dbz;
 	pt_buf		message_topic;	/* <topic.prefix>.message */
 	pt_buf		transaction_topic;	/* <topic.prefix>.transaction */
+	pt_buf		scratch_topic;	/* a held record's */
 	int64_t		unwritable_said;	/* values written as null, as last logged */
 	pt_buf		heartbeat_topic;	/* __debezium-heartbeat.<topic.prefix> */
 	char		run_id[37];		/* __debezium.context.runId: a random UUID per start */
@@ -573,24 +574,33 @@ produce_records(kafka_sink *ks, const pt_event *ev, int n, pending *p, pt_err *e
 		const char *topic = m->topic == PT_DBZ_TOPIC_MESSAGE ? ks->message_topic.data :
 			m->topic == PT_DBZ_TOPIC_TRANSACTION ? ks->transaction_topic.data : ks->topic.data;
 
-		/* transaction records carry no headers, as Debezium's */
+		if (m->event != NULL && m->topic == PT_DBZ_TOPIC_TABLE)
+		{
+			/* a record held back: its own table's topic */
+			pt_buf_reset(&ks->scratch_topic);
+			pt_kafka_topic(ks->opts->topic, ks->opts->other_topic, m->event, &ks->scratch_topic);
+			topic = ks->scratch_topic.data;
+		}
+
+		/* transaction records carry no headers, as Debezium's; a held snapshot record its own event's */
 		if (!produce_with(ks, topic, m->has_key ? m->key.data : NULL, m->has_key ? m->key.len : 0, value,
-						  m->value.len, m->topic == PT_DBZ_TOPIC_TRANSACTION ? NULL : ev, m, p->seq, err))
+						  m->value.len, m->topic == PT_DBZ_TOPIC_TRANSACTION ? NULL : m->event ? m->event : ev,
+						  m, p->seq, err))
 			return false;
 		p->outstanding++;
 	}
 	return true;
 }
 
-/* debezium: the END record of the batch's last transaction, before the batch ends. */
+/* debezium: what the batch's end completes (a held snapshot record, a transaction's END), in the batch. */
 static bool
-end_transaction(kafka_sink *ks, pending *p, pt_err *err)
+finish_batch(kafka_sink *ks, pending *p, pt_err *err)
 {
 	int			n;
 
 	if (ks->registry == NULL || p == NULL)
 		return true;
-	pt_dbz_end_transaction(&ks->dbz, &n);
+	pt_dbz_finish(&ks->dbz, &n);
 	return produce_records(ks, NULL, n, p, err);
 }
 
@@ -719,7 +729,7 @@ kafka_commit(void *state, pt_lsn confirmed, pt_err *err)
 	kafka_sink *ks = state;
 	pending    *p = open_batch(ks);
 
-	if (!end_transaction(ks, p, err))
+	if (!finish_batch(ks, p, err))
 		return false;
 	if (p != NULL)
 	{
@@ -746,7 +756,7 @@ kafka_abort(void *state)
 	if (p != NULL)
 		p->aborted = true;
 	if (ks->registry != NULL)
-		pt_dbz_forget_transaction(&ks->dbz);
+		pt_dbz_forget(&ks->dbz);
 	ring_advance(ks);
 }
 
@@ -947,6 +957,7 @@ kafka_close(void *state)
 	pt_dbz_writer_free(&ks->dbz);
 	pt_buf_free(&ks->message_topic);
 	pt_buf_free(&ks->transaction_topic);
+	pt_buf_free(&ks->scratch_topic);
 	pt_buf_free(&ks->heartbeat_topic);
 	pt_buf_free(&ks->topic);
 	pt_buf_free(&ks->value);
@@ -1002,7 +1013,7 @@ send_again(kafka_sink *ks, int64_t first, pt_lsn end, pt_err *err)
 	/* schema events stay in the event table: Kafka never saw them */
 	while (ok && (ok = pt_store_reader_next(reader, &ev, &done, err)) && !done)
 		ok = ev.op == PT_OP_SCHEMA || produce_event(ks, &ev, p, err);
-	ok = ok && end_transaction(ks, p, err);
+	ok = ok && finish_batch(ks, p, err);
 	pt_store_reader_close(reader);
 	p->committed = true;
 	p->end = end;

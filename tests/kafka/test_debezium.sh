@@ -332,6 +332,29 @@ fin=(--source "$dsn" --slot fin --schema fin --tables 'app.*' --kafka-brokers "$
 "$bin/pgtrail-capture" "${fin[@]}" --endpos 0/1 2>>"$work/fin.log" || fail "final snapshot: $(cat "$work/fin.log")"
 consume_prefix rep.app. "$work/rep.jsonl"
 consume_prefix fin.app. "$work/fin.jsonl"
+python3 - "$work/fin.jsonl" <<'PY' || fail "snapshot markers"
+import json, sys
+msgs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
+recs = []
+for m in msgs:
+    if m["payload"] is None:
+        continue
+    h = dict(zip(m["headers"][0::2], m["headers"][1::2]))
+    v = json.loads(m["payload"])["payload"]
+    recs.append((int(h["pgtrail.event_id"]), v["source"]["table"], v["source"]["snapshot"], v["op"]))
+recs.sort()
+assert all(op == "r" for *_, op in recs) and len(recs) > 10, recs[:3]
+want = []
+for i, (_, table, _, _) in enumerate(recs):
+    first, last = i == 0, i == len(recs) - 1
+    first_t = first or recs[i - 1][1] != table
+    last_t = last or recs[i + 1][1] != table
+    want.append("last" if last else "first" if first else "last_in_data_collection" if last_t
+                else "first_in_data_collection" if first_t else "true")
+got = [marker for _, _, marker, _ in recs]
+assert got == want, f"markers {got}\n expected {want}"
+print(f"ok: {len(recs)} snapshot records marked first, first/last_in_data_collection, true and last as Debezium marks them")
+PY
 kafka_consume __debezium-heartbeat.rep "$work/heartbeats.jsonl"
 kafka_consume rep.transaction "$work/transactions.jsonl"
 python3 - "$work/rep.jsonl" "$work/transactions.jsonl" <<'PY' || fail "transaction metadata"

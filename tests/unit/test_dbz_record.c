@@ -353,24 +353,68 @@ test_message(void **state)
 	assert_non_null(strstr(f->w.msgs[0].value.data, ",\"transaction\":null,\"message\":{\"prefix\":\"audit\",\"content\":\"aGVsbG8=\"}}"));
 }
 
-/* Snapshot records: first, then true; the first of the next table first_in_data_collection. */
+/*
+ * Snapshot markers (SnapshotMarkerResolver, the buffering receiver): each
+ * record is held until the next event says what it is.
+ */
+static const char *
+marker_of(const pt_dbz_message *m)
+{
+	static char	got[32];
+	const char *at = strstr(m->value.data, "\"snapshot\":\"");
+	const char *end;
+
+	assert_non_null(at);
+	at += 12;
+	end = strchr(at, '"');
+	snprintf(got, sizeof(got), "%.*s", (int) (end - at), at);
+	return got;
+}
+
 static void
 test_snapshot_markers(void **state)
 {
 	fixture    *f = *state;
 	pt_event	ev = event(PT_OP_SNAPSHOT, "{\"id\":\"1\"}", "{\"id\":\"1\",\"v\":\"a\"}", NULL);
+	pt_event	insert = event(PT_OP_INSERT, "{\"id\":\"1\"}", "{\"id\":\"1\",\"v\":\"a\"}", NULL);
 	pt_err		err = {0};
 	int			n;
 
 	setup_table(f, T_COLUMNS, t_pk, 1, T_DETAILS);
+	ev.id = 1;
 	assert_true(pt_dbz_write(&f->w, &f->tab, &ev, 0, &n, &err));
-	assert_non_null(strstr(f->w.msgs[0].value.data, "\"snapshot\":\"first\""));
+	assert_int_equal(n, 0);		/* held */
+	ev.id = 2;
+	assert_true(pt_dbz_write(&f->w, &f->tab, &ev, 0, &n, &err));
+	assert_int_equal(n, 1);
+	assert_string_equal(marker_of(&f->w.msgs[0]), "first");
 	assert_non_null(strstr(f->w.msgs[0].value.data, "\"op\":\"r\""));
-	assert_true(pt_dbz_write(&f->w, &f->tab, &ev, 0, &n, &err));
-	assert_non_null(strstr(f->w.msgs[0].value.data, "\"snapshot\":\"true\""));
+	assert_int_equal(f->w.msgs[0].event->id, 1);	/* its own event's headers */
 	ev.table_name = pt_text_c("u");
 	assert_true(pt_dbz_write(&f->w, &f->tab, &ev, 0, &n, &err));
-	assert_non_null(strstr(f->w.msgs[0].value.data, "\"snapshot\":\"first_in_data_collection\""));
+	assert_string_equal(marker_of(&f->w.msgs[0]), "last_in_data_collection");
+	/* its own table (for its topic), not the next record's */
+	assert_int_equal(f->w.msgs[0].event->table_name.len, 1);
+	assert_memory_equal(f->w.msgs[0].event->table_name.ptr, "t", 1);
+	assert_memory_equal(f->w.msgs[0].event->schema_name.ptr, "public", 6);
+	assert_true(pt_dbz_write(&f->w, &f->tab, &ev, 0, &n, &err));
+	assert_string_equal(marker_of(&f->w.msgs[0]), "first_in_data_collection");
+	assert_true(pt_dbz_write(&f->w, &f->tab, &ev, 0, &n, &err));
+	assert_string_equal(marker_of(&f->w.msgs[0]), "true");
+	assert_true(pt_dbz_write(&f->w, &f->tab, &insert, 0, &n, &err));
+	assert_int_equal(n, 2);
+	assert_string_equal(marker_of(&f->w.msgs[0]), "last");
+	assert_string_equal(marker_of(&f->w.msgs[1]), "false");
+	assert_null(f->w.msgs[1].event);
+
+	/* a snapshot of one row, ended by the batch: last */
+	assert_true(pt_dbz_write(&f->w, &f->tab, &ev, 0, &n, &err));
+	assert_int_equal(n, 0);
+	pt_dbz_finish(&f->w, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(marker_of(&f->w.msgs[0]), "last");
+	pt_dbz_finish(&f->w, &n);
+	assert_int_equal(n, 0);
 }
 
 /*
@@ -418,10 +462,10 @@ test_transaction_metadata(void **state)
 			   "\"data_collections\":[{\"data_collection\":\"public.m\",\"event_count\":1},"
 			   "{\"data_collection\":\"public.t\",\"event_count\":2}],\"ts_ms\":1717171717123}");
 	assert_buf(&f->w.msgs[1].key, "{\"id\":\"768:24023900\"}");
-	pt_dbz_end_transaction(&f->w, &n);
+	pt_dbz_finish(&f->w, &n);
 	assert_int_equal(n, 1);
 	assert_non_null(strstr(f->w.msgs[0].value.data, "\"status\":\"END\",\"id\":\"768:24024000\",\"event_count\":1,"));
-	pt_dbz_end_transaction(&f->w, &n);
+	pt_dbz_finish(&f->w, &n);
 	assert_int_equal(n, 0);
 }
 
