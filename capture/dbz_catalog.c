@@ -52,7 +52,8 @@ from_row(PGconn *conn, PGresult *res, int depth, pt_dbz_type *out, bool *is_doma
 	{
 		if (!resolve_any(conn, elem, depth, out, &elem_domain, err))
 			return false;
-		if (elem_domain || out->array)
+		/* arrays of domains and of PostGIS types (':'-separated) are left out */
+		if (elem_domain || out->array || out->kind == PT_DBZ_POSTGIS_GEOMETRY || out->kind == PT_DBZ_POSTGIS_GEOGRAPHY)
 			out->kind = PT_DBZ_OMITTED;
 		out->array = true;
 		return true;

@@ -12,6 +12,7 @@
 
 #include "capture/dbz_number.h"
 #include "core/base64.h"
+#include "core/hex.h"
 #include "core/mem.h"
 
 #define MAX_POINTS_INLINE 64
@@ -204,12 +205,53 @@ shape_wkb(pt_dbz_kind k, const char *s, const numbers *ns, pt_buf *wkb, const ch
 	return np > 0;
 }
 
+static uint32_t
+read_u32(const uint8_t *b, bool little)
+{
+	return little ? (uint32_t) b[0] | (uint32_t) b[1] << 8 | (uint32_t) b[2] << 16 | (uint32_t) b[3] << 24
+		: (uint32_t) b[3] | (uint32_t) b[2] << 8 | (uint32_t) b[1] << 16 | (uint32_t) b[0] << 24;
+}
+
+/*
+ * A PostGIS value: its hex EWKB as the WKB (unchanged, SRID and all, as
+ * Debezium's PostgisGeometry keeps it) and the SRID when the type word
+ * says it has one.
+ */
+static bool
+put_postgis(pt_buf *out, pt_dbz_kind k, const char *s, size_t len, pt_dbz_scratch *sc)
+{
+	const uint8_t *b;
+	bool		little;
+
+	if (len < 10 || len % 2 != 0)
+		return false;
+	pt_buf_reset(&sc->bytes);
+	pt_buf_reserve(&sc->bytes, len / 2 + 1);
+	if (!pt_hex_decode(s, len / 2, (uint8_t *) sc->bytes.data))
+		return false;
+	sc->bytes.len = len / 2;
+	b = (const uint8_t *) sc->bytes.data;
+	little = b[0] == 1;
+	pt_buf_puts(out, "{\"wkb\":");
+	put_wkb(out, &sc->bytes);
+	if ((read_u32(b + 1, little) & 0x20000000) != 0 && sc->bytes.len >= 9)
+		pt_buf_printf(out, ",\"srid\":%d", (int32_t) read_u32(b + 5, little));
+	else
+		pt_buf_puts(out, ",\"srid\":null");
+	pt_buf_puts(out, k == PT_DBZ_POSTGIS_GEOMETRY ? ",\"extensions\":null}" : "}");
+	return true;
+}
+
 bool
 pt_dbz_put_geometry(pt_buf *out, pt_dbz_kind k, const char *s, size_t len, pt_dbz_scratch *sc)
 {
 	numbers		ns;
 	const char *ext = NULL;
-	bool		ok = read_numbers(s, len, &ns) && ns.count % 2 == (k == PT_DBZ_CIRCLE || k == PT_DBZ_LINE);
+	bool		ok;
+
+	if (k == PT_DBZ_POSTGIS_GEOMETRY || k == PT_DBZ_POSTGIS_GEOGRAPHY)
+		return put_postgis(out, k, s, len, sc);
+	ok = read_numbers(s, len, &ns) && ns.count % 2 == (k == PT_DBZ_CIRCLE || k == PT_DBZ_LINE);
 
 	if (ok && k == PT_DBZ_POINT)
 		ok = ns.count == 2 && put_point(out, ns.n, &sc->bytes);
@@ -265,6 +307,12 @@ pt_dbz_put_geometry_schema(pt_buf *out, pt_dbz_kind k, bool optional)
 						",\"optional\":false," POINT_NAME ",\"field\":\"center\"},"
 						"{\"type\":\"double\",\"optional\":false,\"field\":\"radius\"}],\"optional\":true,"
 						"\"name\":\"io.debezium.data.geometry.Circle\",\"version\":1,\"doc\":\"Geometry (CIRCLE)\"");
+			break;
+		case PT_DBZ_POSTGIS_GEOGRAPHY:
+			pt_buf_puts(out, "{\"type\":\"struct\",\"fields\":[{\"type\":\"bytes\",\"optional\":false,\"field\":\"wkb\"},"
+						"{\"type\":\"int32\",\"optional\":true,\"field\":\"srid\"}]");
+			pt_buf_puts(out, optional ? ",\"optional\":true" : ",\"optional\":false");
+			pt_buf_puts(out, ",\"name\":\"io.debezium.data.geometry.Geography\",\"version\":1,\"doc\":\"Geography\"");
 			break;
 		case PT_DBZ_LINE:
 			pt_buf_puts(out, "{\"type\":\"struct\",\"fields\":[{\"type\":\"double\",\"optional\":false,\"field\":\"a\"},"

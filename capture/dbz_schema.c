@@ -133,7 +133,7 @@ static bool
 geometric(pt_dbz_kind k)
 {
 	return k == PT_DBZ_POINT || k == PT_DBZ_BOX || k == PT_DBZ_LSEG || k == PT_DBZ_PATH || k == PT_DBZ_POLYGON ||
-		k == PT_DBZ_CIRCLE || k == PT_DBZ_LINE;
+		k == PT_DBZ_CIRCLE || k == PT_DBZ_LINE || k == PT_DBZ_POSTGIS_GEOMETRY || k == PT_DBZ_POSTGIS_GEOGRAPHY;
 }
 
 /* A scalar's schema object without its closing brace. */

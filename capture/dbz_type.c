@@ -192,7 +192,8 @@ pt_dbz_type_extension(const char *typname, pt_dbz_type *out)
 		{"hstore", PT_DBZ_HSTORE}, {"citext", PT_DBZ_STRING}, {"ltree", PT_DBZ_LTREE},
 		{"isbn", PT_DBZ_STRING}, {"isbn13", PT_DBZ_STRING}, {"ean13", PT_DBZ_STRING},
 		{"ismn", PT_DBZ_STRING}, {"ismn13", PT_DBZ_STRING}, {"issn", PT_DBZ_STRING},
-		{"issn13", PT_DBZ_STRING}, {"upc", PT_DBZ_STRING},
+		{"issn13", PT_DBZ_STRING}, {"upc", PT_DBZ_STRING}, {"geometry", PT_DBZ_POSTGIS_GEOMETRY},
+		{"geography", PT_DBZ_POSTGIS_GEOGRAPHY},
 	};
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)

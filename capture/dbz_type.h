@@ -8,8 +8,8 @@
  * arrays of them) are read from the source's catalog by dbz_catalog.c and
  * described with the same struct. A kind of PT_DBZ_OMITTED is a type
  * Debezium's PostgreSQL connector leaves out of its records (tsquery,
- * pg_lsn, money[], interval[], arrays of the geometric types, ... and for
- * now PostGIS's types, said once per table at start).
+ * pg_lsn, money[], interval[], arrays of the geometric types, ...; said
+ * once per table at start).
  */
 #ifndef PGTRAIL_CAPTURE_DBZ_TYPE_H
 #define PGTRAIL_CAPTURE_DBZ_TYPE_H
@@ -51,6 +51,8 @@ typedef enum pt_dbz_kind
 	PT_DBZ_POLYGON,
 	PT_DBZ_CIRCLE,
 	PT_DBZ_LINE,
+	PT_DBZ_POSTGIS_GEOMETRY,	/* PostGIS geometry and geography: hex EWKB */
+	PT_DBZ_POSTGIS_GEOGRAPHY,
 	PT_DBZ_NULL_STRING			/* name: a string field whose streamed value is always null */
 } pt_dbz_kind;
 

@@ -506,6 +506,8 @@ put_scalar(pt_buf *out, const pt_dbz_type *t, const pt_dbz_modes *m, const char 
 		case PT_DBZ_POLYGON:
 		case PT_DBZ_CIRCLE:
 		case PT_DBZ_LINE:
+		case PT_DBZ_POSTGIS_GEOMETRY:
+		case PT_DBZ_POSTGIS_GEOGRAPHY:
 			return pt_dbz_put_geometry(out, t->kind, s, len, sc);
 		case PT_DBZ_OMITTED:
 		case PT_DBZ_NULL_STRING:
@@ -628,6 +630,8 @@ fallback_text(const pt_dbz_type *t, const pt_dbz_modes *m)
 		case PT_DBZ_POINT: return "{\"x\":0.0,\"y\":0.0,\"wkb\":\"AQEAAAAAAAAAAAAAAAAAAAAAAAAA\",\"srid\":null}";
 		case PT_DBZ_CIRCLE:
 			return "{\"center\":{\"x\":0.0,\"y\":0.0,\"wkb\":\"AQEAAAAAAAAAAAAAAAAAAAAAAAAA\",\"srid\":null},\"radius\":0.0}";
+		case PT_DBZ_POSTGIS_GEOMETRY: return "{\"wkb\":\"AQcAAAAAAAAA\",\"srid\":null,\"extensions\":null}";
+		case PT_DBZ_POSTGIS_GEOGRAPHY: return "{\"wkb\":\"AQcAAAAAAAAA\",\"srid\":null}";	/* GEOMETRYCOLLECTION EMPTY */
 		case PT_DBZ_BOX: case PT_DBZ_LSEG: case PT_DBZ_PATH: case PT_DBZ_POLYGON: case PT_DBZ_LINE:
 			return "null";		/* (Debezium's geometric fallbacks are not reproduced) */
 		case PT_DBZ_NUMERIC:

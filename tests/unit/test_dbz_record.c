@@ -333,6 +333,39 @@ test_enum_and_unwritable(void **state)
 	assert_string_equal(f->w.unwritable_column, "n");
 }
 
+/* PostGIS columns (postgis_table): Geometry version 2 (optional always), Geography version 1. */
+static bool
+resolve_postgis(void *ctx, uint32_t oid, pt_dbz_type *out, pt_err *err)
+{
+	(void) ctx;
+	(void) err;
+	return pt_dbz_type_extension(oid == 20000 ? "geometry" : "geography", out);
+}
+
+static void
+test_postgis_schemas(void **state)
+{
+	fixture    *f = *state;
+	pt_dbz_version_in in = {"public", "t", 1,
+		"[{\"name\":\"id\",\"type\":\"integer\",\"typeoid\":23},{\"name\":\"p\",\"type\":\"geometry\",\"typeoid\":20000},"
+		"{\"name\":\"ml\",\"type\":\"geography\",\"typeoid\":20001}]", t_pk, 1,
+	"{\"columns\":[{\"name\":\"p\",\"not_null\":true,\"default\":null},{\"name\":\"ml\",\"not_null\":true,\"default\":null}]}"};
+	pt_err		err = {0};
+
+	assert_true(pt_dbz_table_compile(&f->tab, &in, "dbserver1", &f->set.modes, resolve_postgis, NULL, &err));
+	assert_non_null(strstr(f->tab.envelope_schema.data,
+						   "{\"type\":\"struct\",\"fields\":[{\"type\":\"bytes\",\"optional\":false,\"field\":\"wkb\"},"
+						   "{\"type\":\"int32\",\"optional\":true,\"field\":\"srid\"},{\"type\":\"map\",\"keys\":"
+						   "{\"type\":\"string\",\"optional\":false},\"values\":{\"type\":\"string\",\"optional\":false},"
+						   "\"optional\":true,\"field\":\"extensions\"}],\"optional\":true,"
+						   "\"name\":\"io.debezium.data.geometry.Geometry\",\"version\":2,\"doc\":\"Geometry\",\"field\":\"p\"}"));
+	assert_non_null(strstr(f->tab.envelope_schema.data,
+						   "{\"type\":\"struct\",\"fields\":[{\"type\":\"bytes\",\"optional\":false,\"field\":\"wkb\"},"
+						   "{\"type\":\"int32\",\"optional\":true,\"field\":\"srid\"}],\"optional\":false,"
+						   "\"name\":\"io.debezium.data.geometry.Geography\",\"version\":1,\"doc\":\"Geography\",\"field\":\"ml\"}"));
+	pt_dbz_writer_init(&f->w, &f->set);
+}
+
 /* pg_logical_emit_message(true, 'audit', 'hello'): <prefix>.message, key {"prefix":...}. */
 static void
 test_message(void **state)
@@ -503,6 +536,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_defaults_and_fallbacks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enum_and_unwritable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_message, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_postgis_schemas, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_markers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transaction_metadata, setup, teardown),

@@ -374,6 +374,29 @@ test_geometry(void **state)
 	refused(600, "point", "(1,x)");
 }
 
+/* postgis_table: geometry 'SRID=3187;POINT(174.9479 -36.7208)', geography 'MULTILINESTRING(...)' (PostGIS's hex EWKB) */
+static void
+test_postgis(void **state)
+{
+	pt_dbz_modes m;
+	pt_dbz_type geometry = {0},
+				geography = {0};
+	pt_buf		out = PT_BUF_INIT;
+
+	(void) state;
+	pt_dbz_modes_default(&m);
+	assert_true(pt_dbz_type_extension("geometry", &geometry));
+	assert_true(pt_dbz_type_extension("geography", &geography));
+	expect_in(&geometry, &m, "0101000020730C00001C7C613255DE6540787AA52C435C42C0",
+			  "{\"wkb\":\"AQEAACBzDAAAHHxhMlXeZUB4eqUsQ1xCwA==\",\"srid\":3187,\"extensions\":null}");
+	expect_in(&geography, &m, "0105000020E610000001000000010200000002000000A779C7293A2465400B462575025A46C0"
+			  "C66D3480B7FC6440C3D32B65195246C0",
+			  "{\"wkb\":\"AQUAACDmEAAAAQAAAAECAAAAAgAAAKd5xyk6JGVAC0YldQJaRsDGbTSAt/xkQMPTK2UZUkbA\",\"srid\":4326}");
+	expect_in(&geometry, &m, "010700000000000000", "{\"wkb\":\"AQcAAAAAAAAA\",\"srid\":null,\"extensions\":null}");
+	assert_false(pt_dbz_put_value(&out, &geometry, &m, "01ZZ", 4, &scratch));
+	pt_buf_free(&out);
+}
+
 /* types Debezium leaves out, fallbacks of NOT NULL columns without data, TOAST placeholders */
 static void
 test_omitted_fallback_unavailable(void **state)
@@ -437,6 +460,7 @@ main(void)
 		cmocka_unit_test(test_intervals),
 		cmocka_unit_test(test_hstore),
 		cmocka_unit_test(test_geometry),
+		cmocka_unit_test(test_postgis),
 		cmocka_unit_test(test_omitted_fallback_unavailable),
 	};
 
