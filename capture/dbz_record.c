@@ -471,6 +471,17 @@ swap_bufs(pt_buf *a, pt_buf *b)
 	*b = t;
 }
 
+/* Is ev of the table of the last snapshot record (schema '\0' table)? */
+static bool
+same_snapshot_table(const pt_dbz_writer *w, const pt_event *ev)
+{
+	size_t		s = ev->schema_name.len;
+
+	return w->snapshot_table.len == s + 1 + ev->table_name.len &&
+		memcmp(w->snapshot_table.data, ev->schema_name.ptr, s) == 0 && w->snapshot_table.data[s] == '\0' &&
+		memcmp(w->snapshot_table.data + s + 1, ev->table_name.ptr, ev->table_name.len) == 0;
+}
+
 /* The held record's marker: "true" (where it stands) becomes marker. */
 static void
 set_marker(pt_buf *value, size_t at, const char *marker)
@@ -493,8 +504,7 @@ static void
 release_held(pt_dbz_writer *w, const pt_event *next, int *n)
 {
 	bool		more = next != NULL && next->op == PT_OP_SNAPSHOT;
-	bool		same_table = more && w->snapshot_table.len == next->table_name.len &&
-		memcmp(w->snapshot_table.data, next->table_name.ptr, next->table_name.len) == 0;
+	bool		same_table = more && same_snapshot_table(w, next);
 	pt_dbz_message *msg;
 
 	if (!w->held)
@@ -539,11 +549,12 @@ write_snapshot(pt_dbz_writer *w, const pt_dbz_table *tab, const pt_event *ev, in
 {
 	envelope	e = {'r', false, NULL, NULL, &w->row, "true"};
 	bool		first = !w->in_snapshot;
-	bool		first_in_table = first || w->snapshot_table.len != ev->table_name.len ||
-		memcmp(w->snapshot_table.data, ev->table_name.ptr, ev->table_name.len) != 0;
+	bool		first_in_table = first || !same_snapshot_table(w, ev);
 
 	w->in_snapshot = true;
 	pt_buf_reset(&w->snapshot_table);
+	pt_buf_append(&w->snapshot_table, ev->schema_name.ptr, ev->schema_name.len);
+	pt_buf_putc(&w->snapshot_table, '\0');
 	pt_buf_append(&w->snapshot_table, ev->table_name.ptr, ev->table_name.len);
 	if (!parse(&w->row, ev->row, err))
 		return false;
@@ -700,22 +711,36 @@ pt_dbz_forget(pt_dbz_writer *w)
 	w->in_snapshot = false;
 }
 
-/* The END of the transaction before ev's and the BEGIN of ev's, as they fall due. */
+/*
+ * The END of the open transaction when ev is not of it (a message without
+ * a transaction ends it too, as in Debezium), and the BEGIN of ev's own
+ * for a row event.
+ */
 static void
 transaction_bounds(pt_dbz_writer *w, const pt_event *ev, int *n)
 {
 	pt_dbz_message *msg;
 
-	if (!w->set->tx_metadata || ev->op == PT_OP_SNAPSHOT || ev->op == PT_OP_MESSAGE || !ev->has_xid)
+	if (!w->set->tx_metadata || ev->op == PT_OP_SNAPSHOT)
 		return;
-	if (pt_dbz_txn_other(&w->txn, ev))
+	if (w->txn.open && (!ev->has_xid || pt_dbz_txn_other(&w->txn, ev)))
 		end_transaction(w, n);
-	if (w->txn.open)
+	if (w->txn.open || !ev->has_xid || ev->op == PT_OP_MESSAGE)
 		return;
 	msg = message(w, n);
 	msg->topic = PT_DBZ_TOPIC_TRANSACTION;
 	msg->has_key = msg->has_value = true;
 	pt_dbz_txn_begin(&w->txn, ev, w->set->key_schemas, w->set->value_schemas, &msg->key, &msg->value);
+}
+
+void
+pt_dbz_before_other(pt_dbz_writer *w, const pt_event *ev, int *n)
+{
+	*n = 0;
+	release_held(w, ev, n);
+	w->in_snapshot = false;
+	if (w->set->tx_metadata && w->txn.open && (!ev->has_xid || pt_dbz_txn_other(&w->txn, ev)))
+		end_transaction(w, n);
 }
 
 bool
@@ -726,11 +751,11 @@ pt_dbz_write(pt_dbz_writer *w, const pt_dbz_table *tab, const pt_event *ev, int6
 	release_held(w, ev, n);
 	if (ev->op != PT_OP_SNAPSHOT)
 		w->in_snapshot = false;
+	transaction_bounds(w, ev, n);
 	if (ev->op == PT_OP_MESSAGE)
 		return write_message(w, ev, now_us, n, err);
 	if (tab == NULL)
 		return true;
-	transaction_bounds(w, ev, n);
 	return write_row_event(w, tab, ev, now_us, n, err);
 }
 

@@ -131,6 +131,13 @@ bool		pt_dbz_write(pt_dbz_writer *w, const pt_dbz_table *tab, const pt_event *ev
  * rolled back: it comes again).
  */
 void		pt_dbz_finish(pt_dbz_writer *w, int *n);
+
+/*
+ * Before an event with no Debezium record (ddl, gap: pgtrail's own form on
+ * the other topic) goes out: what it completes, as pt_dbz_finish, so that
+ * records keep their order.
+ */
+void		pt_dbz_before_other(pt_dbz_writer *w, const pt_event *ev, int *n);
 void		pt_dbz_forget(pt_dbz_writer *w);
 
 /*

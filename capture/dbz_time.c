@@ -421,6 +421,8 @@ pt_dbz_parse_interval(const char *s, size_t len, pt_dbz_interval *iv)
 	size_t		i = 0;
 
 	memset(iv, 0, sizeof(*iv));
+	if ((len == 8 && memcmp(s, "infinity", 8) == 0) || (len == 9 && memcmp(s, "-infinity", 9) == 0))
+		return false;			/* PostgreSQL 17's infinite intervals: no MicroDuration or ISO form */
 	for (int k = 1; i < len; k++)
 	{
 		size_t		start;

@@ -520,16 +520,25 @@ produce(kafka_sink *ks, const char *topic, const char *key, size_t keylen, const
 	return produce_with(ks, topic, key, keylen, value, valuelen, ev, NULL, seq, err);
 }
 
-/* The event's message (and, after a delete, a tombstone) in batch seq, in pgtrail's form. */
+/*
+ * The event's message (and, after a delete, a tombstone) in batch seq, in
+ * pgtrail's form; to [kafka] other_topic when other is set.
+ */
 static bool
-produce_native(kafka_sink *ks, const pt_event *ev, pending *p, pt_err *err)
+produce_native(kafka_sink *ks, const pt_event *ev, pending *p, bool other, pt_err *err)
 {
 	size_t		keylen;
-	const char *key = pt_kafka_key(ev, &keylen);
+	const char *key = other ? NULL : pt_kafka_key(ev, &keylen);
 
 	pt_buf_reset(&ks->topic);
 	pt_buf_reset(&ks->value);
-	pt_kafka_topic(ks->opts->topic, ks->opts->other_topic, ev, &ks->topic);
+	if (other)
+	{
+		keylen = 0;
+		pt_buf_puts(&ks->topic, ks->opts->other_topic);
+	}
+	else
+		pt_kafka_topic(ks->opts->topic, ks->opts->other_topic, ev, &ks->topic);
 	pt_kafka_value(ev, &ks->value);
 	if (!produce(ks, ks->topic.data, key, keylen, chunk_put(ks, p, ks->value.data, ks->value.len),
 				 ks->value.len, ev, p->seq, err))
@@ -556,8 +565,9 @@ say_losses(kafka_sink *ks, const pt_event *ev, const pt_dbz_table *tab, bool fir
 		return;
 	if (ks->unwritable_said == 0 || ks->dbz.unwritable / 1000 != ks->unwritable_said / 1000)
 		pt_log_warning(ks->log, "kafka: event %lld: a value of %.*s.%.*s column %s has no Debezium form "
-					   "(numeric NaN or infinity as a precise Decimal) and is written as null (%lld so far); "
-					   "decimal.handling.mode = string carries them", (long long) ev->id,
+					   "(numeric NaN or infinity as a precise Decimal, an infinite interval, a timestamp past "
+					   "int64 microseconds, a multi-dimensional array) and is written as null (%lld so far); "
+					   "decimal.handling.mode = string carries numeric NaN and infinity", (long long) ev->id,
 					   (int) ev->schema_name.len, ev->schema_name.ptr, (int) ev->table_name.len,
 					   ev->table_name.ptr, ks->dbz.unwritable_column, (long long) ks->dbz.unwritable);
 	ks->unwritable_said = ks->dbz.unwritable;
@@ -604,6 +614,24 @@ finish_batch(kafka_sink *ks, pending *p, pt_err *err)
 	return produce_records(ks, NULL, n, p, err);
 }
 
+/*
+ * debezium: an event Debezium has no record for (ddl, gap), in pgtrail's
+ * form on [kafka] other_topic, never on a table's topic (whose consumers
+ * expect Debezium's records only); after what it completes.
+ */
+static bool
+produce_other(kafka_sink *ks, const pt_event *ev, pending *p, pt_err *err)
+{
+	int			n;
+
+	if (ev->op == PT_OP_SCHEMA)
+		return true;			/* (schema events stay in the event table) */
+	pt_dbz_before_other(&ks->dbz, ev, &n);
+	pt_buf_reset(&ks->topic);
+	pt_kafka_topic(ks->opts->topic, ks->opts->other_topic, ev, &ks->topic);
+	return produce_records(ks, ev, n, p, err) && produce_native(ks, ev, p, true, err);
+}
+
 /* The event's Debezium records in batch seq (events with no Debezium form: pgtrail's). */
 static bool
 produce_debezium(kafka_sink *ks, const pt_event *ev, pending *p, pt_err *err)
@@ -613,16 +641,16 @@ produce_debezium(kafka_sink *ks, const pt_event *ev, pending *p, pt_err *err)
 	int			n;
 
 	if (ev->op == PT_OP_DDL || ev->op == PT_OP_GAP || ev->op == PT_OP_SCHEMA)
-		return produce_native(ks, ev, p, err);
+		return produce_other(ks, ev, p, err);
 	if (!pt_dbz_registry_get(ks->registry, ev, &tab, &first, err))
 		return false;
 	if (tab == NULL && ev->op != PT_OP_MESSAGE)
 	{
 		/* cannot happen (every row event follows a recorded version); never a reason to stop */
 		pt_log_warning(ks->log, "kafka: event %lld: no schema version %d of %.*s.%.*s is known; sent in pgtrail's "
-					   "own form", (long long) ev->id, ev->schema_version, (int) ev->schema_name.len,
+					   "own form to the other topic", (long long) ev->id, ev->schema_version, (int) ev->schema_name.len,
 					   ev->schema_name.ptr, (int) ev->table_name.len, ev->table_name.ptr);
-		return produce_native(ks, ev, p, err);
+		return produce_other(ks, ev, p, err);
 	}
 	if (!pt_dbz_write(&ks->dbz, tab, ev, pt_now_us(), &n, err))
 		return false;
@@ -639,7 +667,7 @@ produce_event(kafka_sink *ks, const pt_event *ev, pending *p, pt_err *err)
 		p->last_id = ev->id;
 	if (ks->format == PT_KAFKA_DEBEZIUM)
 		return produce_debezium(ks, ev, p, err);
-	return produce_native(ks, ev, p, err);
+	return produce_native(ks, ev, p, false, err);
 }
 
 /* ---- the sink ops ---- */

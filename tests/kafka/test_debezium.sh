@@ -300,7 +300,7 @@ INSERT INTO app.pairs VALUES (1, 'one');
 SQL
 rep=(--source "$dsn" --slot rep --schema rep --tables 'app.*' --kafka-brokers "$KAFKA_BOOTSTRAP"
      --kafka-format debezium -X topic.prefix=rep -X skipped.operations=none -X heartbeat.interval.ms=10
-     -X provide.transaction.metadata=true
+     -X provide.transaction.metadata=true --ddl on -X other_topic=rep._events
      --log-level warning)
 "$bin/pgtrail-capture" "${rep[@]}" --endpos 0/1 2>>"$work/rep.log" || fail "replica: first start: $(cat "$work/rep.log")"
 psql -qX -v ON_ERROR_STOP=1 <<'SQL'
@@ -323,6 +323,9 @@ TRUNCATE app.pairs;
 INSERT INTO app.pairs VALUES (3, 'three'), (4, 'four');
 UPDATE app.pairs SET k = 5 WHERE k = 4;
 UPDATE app.items SET body = 'short now' WHERE id = 3;
+ALTER TABLE app.notes ADD COLUMN extra int DEFAULT 7;            -- a ddl event: not on the table's topic
+INSERT INTO app.notes VALUES ('eu', 4, 'd', 8);
+SELECT pg_logical_emit_message(false, 'audit', 'outside a transaction');
 SQL
 end=$(q "SELECT pg_current_wal_lsn()")
 "$bin/pgtrail-capture" "${rep[@]}" --endpos "$end" 2>>"$work/rep.log" || fail "replica: capture: $(cat "$work/rep.log")"
@@ -357,6 +360,16 @@ print(f"ok: {len(recs)} snapshot records marked first, first/last_in_data_collec
 PY
 kafka_consume __debezium-heartbeat.rep "$work/heartbeats.jsonl"
 kafka_consume rep.transaction "$work/transactions.jsonl"
+kafka_consume rep._events "$work/other.jsonl"
+python3 - "$work/other.jsonl" "$work/rep.jsonl" <<'PY' || fail "ddl events"
+import json, sys
+other = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
+ddl = [json.loads(m["payload"]) for m in other if json.loads(m["payload"]).get("op") == "ddl"]
+assert any(d["table_name"] == "notes" for d in ddl), other
+for m in (json.loads(l) for l in open(sys.argv[2], encoding="utf-8") if l.strip()):
+    assert m["payload"] is None or "payload" in json.loads(m["payload"]), f"not a Debezium record on {m['topic']}"
+print(f"ok: {len(ddl)} ddl events on the other topic in pgtrail's form; table topics hold Debezium's records only")
+PY
 python3 - "$work/rep.jsonl" "$work/transactions.jsonl" <<'PY' || fail "transaction metadata"
 import json, sys
 load = lambda p: [json.loads(l) for l in open(p, encoding="utf-8") if l.strip()]
@@ -420,7 +433,8 @@ canon = lambda o: json.dumps(o, sort_keys=True, ensure_ascii=False)
 
 def replicate(msgs):
     """Debezium's documented consumer semantics, one topic (one partition) in offset order;
-    a key change's unchanged TOAST values are the row's under the old key (the headers link them)."""
+    a key change's unchanged TOAST values are the row's under the old key (the headers link them);
+    a new column comes with its schema's default, as a sink's auto.evolve adds it."""
     tables, counts = {}, {"newkey": 0, "oldkey": 0, "placeholders": 0, "truncates": 0, "tombstones": 0}
     moved = {}   # a key change's row, by its new key: a create's unchanged values come from it
     for m in sorted(msgs, key=lambda m: (m["topic"], m["partition"], m["offset"])):
@@ -433,8 +447,17 @@ def replicate(msgs):
             counts["tombstones"] += 1
             t["keyed"].pop(key, None)
             continue
-        v = json.loads(m["payload"])["payload"]
+        full = json.loads(m["payload"])
+        v = full["payload"]
         op, before, after = v["op"], v["before"], v["after"]
+        # a column the table did not have: added to the rows kept, with its schema's default
+        # (what a JDBC sink's auto.evolve does: ALTER TABLE ... ADD COLUMN ... DEFAULT)
+        fields = next(f for f in full["schema"]["fields"] if f["field"] == "after")["fields"]
+        for f in fields:
+            if f["field"] not in t.setdefault("columns", {f["field"] for f in fields}):
+                t["columns"].add(f["field"])
+                for row in list(t["keyed"].values()) + t["rows"]:
+                    row.setdefault(f["field"], f.get("default"))
         if op == "t":
             counts["truncates"] += 1
             t["keyed"].clear()

@@ -440,6 +440,16 @@ test_snapshot_markers(void **state)
 	assert_string_equal(marker_of(&f->w.msgs[1]), "false");
 	assert_null(f->w.msgs[1].event);
 
+	/* tables of the same name in two schemas are two data collections */
+	ev.schema_name = pt_text_c("s1");
+	assert_true(pt_dbz_write(&f->w, &f->tab, &ev, 0, &n, &err));
+	assert_true(pt_dbz_write(&f->w, &f->tab, &ev, 0, &n, &err));
+	ev.schema_name = pt_text_c("s2");
+	assert_true(pt_dbz_write(&f->w, &f->tab, &ev, 0, &n, &err));
+	assert_string_equal(marker_of(&f->w.msgs[0]), "last_in_data_collection");
+	pt_dbz_finish(&f->w, &n);
+	assert_string_equal(marker_of(&f->w.msgs[0]), "last");
+
 	/* a snapshot of one row, ended by the batch: last */
 	assert_true(pt_dbz_write(&f->w, &f->tab, &ev, 0, &n, &err));
 	assert_int_equal(n, 0);
@@ -495,9 +505,18 @@ test_transaction_metadata(void **state)
 			   "\"data_collections\":[{\"data_collection\":\"public.m\",\"event_count\":1},"
 			   "{\"data_collection\":\"public.t\",\"event_count\":2}],\"ts_ms\":1717171717123}");
 	assert_buf(&f->w.msgs[1].key, "{\"id\":\"768:24023900\"}");
-	pt_dbz_finish(&f->w, &n);
-	assert_int_equal(n, 1);
-	assert_non_null(strstr(f->w.msgs[0].value.data, "\"status\":\"END\",\"id\":\"768:24024000\",\"event_count\":1,"));
+	/* a message outside any transaction ends the open one (Debezium's monitor does so) */
+	{
+		pt_event	msg = event(PT_OP_MESSAGE, NULL, "{\"prefix\":\"p\",\"content\":\"x\"}", NULL);
+
+		msg.has_xid = false;
+		assert_true(pt_dbz_write(&f->w, NULL, &msg, 0, &n, &err));
+		assert_int_equal(n, 2);
+		assert_int_equal(f->w.msgs[0].topic, PT_DBZ_TOPIC_TRANSACTION);
+		assert_non_null(strstr(f->w.msgs[0].value.data, "\"status\":\"END\",\"id\":\"768:24024000\",\"event_count\":1,"));
+		assert_int_equal(f->w.msgs[1].topic, PT_DBZ_TOPIC_MESSAGE);
+		assert_non_null(strstr(f->w.msgs[1].value.data, "\"transaction\":null"));
+	}
 	pt_dbz_finish(&f->w, &n);
 	assert_int_equal(n, 0);
 }
