@@ -475,13 +475,14 @@ pt_config_load_file(pt_config *cfg, const char *path, pt_err *err)
 
 /* ---- environment ---- */
 
-static void
-env_name(const pt_config_key *k, char *out, size_t outlen)
+void
+pt_config_env_name(const pt_config_key *k, char *out, size_t outlen)
 {
 	size_t		n = (size_t) snprintf(out, outlen, "PGTRAIL_%s_%s", k->section, k->name);
 
+	/* upper case; a key named with dots (Debezium's names) with '_' for each, as a shell can set it */
 	for (size_t i = 0; i < n && i < outlen; i++)
-		out[i] = (char) toupper((unsigned char) out[i]);
+		out[i] = out[i] == '.' ? '_' : (char) toupper((unsigned char) out[i]);
 }
 
 /* The key of the table that variable name var (nlen bytes) sets, or -1. */
@@ -492,7 +493,7 @@ env_key_index(const char *var, size_t nlen)
 	{
 		char		name[128];
 
-		env_name(&pt_config_keys[i], name, sizeof(name));
+		pt_config_env_name(&pt_config_keys[i], name, sizeof(name));
 		if (strlen(name) == nlen && strncmp(name, var, nlen) == 0)
 			return i;
 	}

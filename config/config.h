@@ -74,6 +74,9 @@ extern const pt_config_key pt_config_keys[];
 
 /* The flag (without "--") that sets key k in program, or NULL. */
 const char *pt_config_key_flag(const pt_config_key *k, pt_program program);
+
+/* The environment variable that sets k: PGTRAIL_SECTION_KEY, dots as '_'. */
+void		pt_config_env_name(const pt_config_key *k, char *out, size_t outlen);
 extern const int pt_config_nkeys;
 
 typedef struct pt_config pt_config;

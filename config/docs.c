@@ -31,15 +31,6 @@ type_text(const pt_config_key *k, char *buf, size_t len)
 	return "";
 }
 
-static void
-env_name(const pt_config_key *k, char *out, size_t outlen)
-{
-	size_t		n = (size_t) snprintf(out, outlen, "PGTRAIL_%s_%s", k->section, k->name);
-
-	for (size_t i = 0; i < n && i < outlen; i++)
-		out[i] = (char) toupper((unsigned char) out[i]);
-}
-
 /* The flags that pass librdkafka properties through (capture only). */
 static void
 usage_kafka(FILE *out)
@@ -194,7 +185,7 @@ pt_config_write_markdown(FILE *out)
 			fprintf(out, "| key | flag | environment | type | default | meaning |\n"
 					"| --- | --- | --- | --- | --- | --- |\n");
 		}
-		env_name(k, env, sizeof(env));
+		pt_config_env_name(k, env, sizeof(env));
 		alias = NULL;
 		for (int a = 0; a < pt_config_naliases; a++)
 			if (strcmp(pt_config_aliases[a].section, k->section) == 0 && strcmp(pt_config_aliases[a].name, k->name) == 0)

@@ -62,6 +62,25 @@ test_defaults(void **state)
 	pt_config_free(cfg);
 }
 
+/* A [kafka] key named with dots (Debezium's) from its variable: dots as '_'. */
+static void
+test_dotted_key_from_environment(void **state)
+{
+	pt_config  *cfg = pt_config_new();
+	pt_config_args args;
+	pt_err		err;
+	char	   *envp[] = {"PGTRAIL_KAFKA_TOPIC_PREFIX=dbserver1", "PGTRAIL_KAFKA_TOMBSTONES_ON_DELETE=off", NULL};
+	char	   *argv[] = {"pgtrail-capture", NULL};
+
+	(void) state;
+	assert_true(load(cfg, 1, argv, envp, &args, &err));
+	assert_string_equal(pt_config_get(cfg, "kafka", "topic.prefix"), "dbserver1");
+	assert_string_equal(pt_config_origin(cfg, "kafka", "topic.prefix"), "environment variable PGTRAIL_KAFKA_TOPIC_PREFIX");
+	assert_false(pt_config_get_bool(cfg, "kafka", "tombstones.on.delete"));
+	assert_int_equal(pt_config_kafka_count(cfg), 0);	/* not passed to librdkafka */
+	pt_config_free(cfg);
+}
+
 static void
 test_precedence(void **state)
 {
@@ -740,6 +759,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_precedence),
+		cmocka_unit_test(test_dotted_key_from_environment),
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_env_and_flag_errors),
 		cmocka_unit_test(test_bools_and_help),
