@@ -56,6 +56,7 @@ typedef struct pt_dbz_settings
 	bool		skip[4];		/* skipped.operations: c, u, d, t */
 	int			heartbeat_ms;	/* heartbeat.interval.ms (0: none) */
 	bool		tx_metadata;	/* provide.transaction.metadata */
+	bool		context_headers;	/* extended.headers.enabled */
 } pt_dbz_settings;
 
 /* Parse skipped.operations ("t", "c,u", "none", ""); false naming no known op. */

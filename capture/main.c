@@ -114,6 +114,7 @@ fill_debezium(const pt_config *cfg, pt_kafka_opts *k, char **topic, pt_err *err)
 	d->tombstones = pt_config_get_bool(cfg, "kafka", "tombstones.on.delete");
 	d->heartbeat_ms = (int) pt_config_get_int(cfg, "kafka", "heartbeat.interval.ms");
 	d->tx_metadata = pt_config_get_bool(cfg, "kafka", "provide.transaction.metadata");
+	d->context_headers = pt_config_get_bool(cfg, "kafka", "extended.headers.enabled");
 	if (prefix[0] == '\0' || strspn(prefix, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(prefix))
 	{
 		pt_err_set(err, PT_ERR_CONFIG, "[kafka] topic.prefix \"%s\" is not a Kafka topic name", prefix);

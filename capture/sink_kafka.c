@@ -461,7 +461,7 @@ produce_with(kafka_sink *ks, const char *topic, const char *key, size_t keylen, 
 		values[nh] = extra->header_value.data;
 		lens[nh++] = extra->header_value.len;
 	}
-	if (extra != NULL && extra->topic == PT_DBZ_TOPIC_TABLE)
+	if (extra != NULL && extra->topic == PT_DBZ_TOPIC_TABLE && ks->dbz_set.context_headers)
 		nh = context_headers(ks, names, values, lens, nh);
 
 	vu[n].vtype = RD_KAFKA_VTYPE_TOPIC;

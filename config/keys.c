@@ -110,6 +110,8 @@ const pt_config_key pt_config_keys[] = {
 	"debezium: every so many milliseconds a heartbeat record on __debezium-heartbeat.<topic.prefix> (0: none)"},
 	{"kafka", "provide.transaction.metadata", PT_KEY_BOOL, "false", 0, 0, NULL, NULL, CAP,
 	"debezium: BEGIN and END records of each transaction on <topic.prefix>.transaction, and each record's transaction block"},
+	{"kafka", "extended.headers.enabled", PT_KEY_BOOL, "true", 0, 0, NULL, NULL, CAP,
+	"debezium: the four __debezium.context.* headers on every data record (each header costs producer time)"},
 	{"kafka", "key.converter.schemas.enable", PT_KEY_BOOL, "true", 0, 0, NULL, NULL, CAP,
 	"debezium: keys as Kafka Connect's JsonConverter writes them with schemas: {\"schema\":...,\"payload\":...} (false: the payload alone)"},
 	{"kafka", "value.converter.schemas.enable", PT_KEY_BOOL, "true", 0, 0, NULL, NULL, CAP,
