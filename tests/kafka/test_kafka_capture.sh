@@ -322,8 +322,11 @@ big = json.loads(got[big_id][0]["payload"])
 assert len(big["row"]["data"]) == 5000, "the big row"
 print(f"ok: after a restart without the limit every event id is in Kafka ({len(msgs)} messages, {len(ids)} events)")
 PY
+# (past the last stored transaction's commit: $end2 itself may lie past it, when the
+# server wrote WAL of its own, a running-xacts record, before it was read)
+last_commit=$(PGDATABASE=store_big q "SELECT max(commit_lsn) FROM pgtrail.events")
 eq "the slot moved past everything after the restart" \
-   "SELECT confirmed_flush_lsn >= '$end2' FROM pg_replication_slots WHERE slot_name = 'big'" "t"
+   "SELECT confirmed_flush_lsn > '$last_commit' FROM pg_replication_slots WHERE slot_name = 'big'" "t"
 
 # 4. the same refusal in a first start's snapshot (row 3 of app.blobs is too
 # large): the first batch reaches Kafka only from the event table, after its
