@@ -15,7 +15,7 @@
  * Each table's three statements are prepared once, on its first change. It
  * is a baseline for the benchmark's table shape (a primary key, no unchanged
  * TOAST columns, no TRUNCATE), not a general replayer: ddl and message
- * events are skipped, truncate and gap events stop it.
+ * events (and schema events) are skipped, truncate and gap events stop it.
  *
  *   bench_naive_apply EVENTS_DSN TARGET_DSN [MAX_EVENT_ID [SCHEMA]]
  *
@@ -252,7 +252,7 @@ main(int argc, char **argv)
 			const char *params[2];
 			table_stmts *t;
 
-			if (strcmp(op, "message") == 0 || strcmp(op, "ddl") == 0)
+			if (strcmp(op, "message") == 0 || strcmp(op, "ddl") == 0 || strcmp(op, "schema") == 0)
 			{
 				skipped++;
 				continue;

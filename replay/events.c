@@ -7,7 +7,10 @@
  * versions that open at an event are applied to the target there with
  * --create-tables (created, evolved, renamed, dropped). A DDL event with a
  * rewrite empties the rewritten tables, a gap every table: the snapshot
- * events that follow refill them.
+ * events that follow refill them. Row changes of tables a key finds rows
+ * of go into the window (window.h), collapsed per key; the window is
+ * applied before anything it cannot collapse (DDL, TRUNCATE, gaps, schema
+ * versions opening, a change it refuses), so those keep their order.
  */
 #include "replay/run.h"
 
@@ -121,7 +124,7 @@ reach_version(replay *r, pt_ttable *tt, const pt_rtable *rt, const pt_rversion *
 		return false;
 	if (tt->exists && (tt->version == rv->version || tt->version == 0))
 		return true;			/* there already (or not ours to change) */
-	if (!pt_apply_flush(r->ap, err))
+	if (!pt_replay_flush_window(r, err) || !pt_apply_flush(r->ap, err))
 		return false;
 	pt_apply_forget(r->ap, tt);
 	if (!tt->exists && !follow_rename(r, tt, rt, rv, emptied, err))
@@ -417,6 +420,39 @@ pt_events_empty_table(replay *r, pt_ttable *tt, int64_t event_id, pt_err *err)
 	return ok;
 }
 
+/*
+ * Into the window, when it takes this change (*taken); when it refuses it,
+ * the window is applied first and the change goes on its own. A change
+ * that contradicts the window fails: the range is replayed again in order,
+ * which names the event (run.h: redo_at).
+ */
+static bool
+into_window(replay *r, pt_ttable *tt, const pt_event *ev, bool *taken, pt_err *err)
+{
+	pt_window_verdict v;
+
+	*taken = false;
+	if (r->win == NULL || ev->id <= r->ordered_until || !pt_window_takes(tt))
+		return true;
+	if (ev->op == PT_OP_INSERT || ev->op == PT_OP_SNAPSHOT)
+		v = pt_window_insert(r->win, tt, &r->set, ev->id);
+	else if (ev->op == PT_OP_UPDATE)
+		v = pt_window_update(r->win, tt, &r->set, &r->where, ev->id);
+	else
+		v = pt_window_delete(r->win, tt, &r->where, ev->id);
+	if (v == PT_WINDOW_REFUSED)
+		return pt_replay_flush_window(r, err);
+	if (v == PT_WINDOW_CONFLICT)
+	{
+		r->redo_at = ev->id;
+		return pt_err_set(err, PT_ERR_INTEGRITY, "event %lld does not fit the changes to %s before it",
+						  (long long) ev->id, tt->qname);
+	}
+	*taken = true;
+	r->window_last = ev->id;
+	return !pt_window_full(r->win) || pt_replay_flush_window(r, err);
+}
+
 static bool
 apply_row(replay *r, const pt_event *ev, pt_err *err)
 {
@@ -426,7 +462,8 @@ apply_row(replay *r, const pt_event *ev, pt_err *err)
 	const pt_rtable *rt;
 	const pt_rversion *rv;
 	pt_ttable  *tt;
-	bool		by_key;
+	bool		by_key,
+				taken;
 
 	if (!pt_events_wanted(r, schema, table))
 		return true;
@@ -455,7 +492,7 @@ apply_row(replay *r, const pt_event *ev, pt_err *err)
 		case PT_OP_INSERT:
 		case PT_OP_SNAPSHOT:
 			return to_values(r, tt, rt, version, ev->row, true, false, &r->obj, &r->set, err) &&
-				pt_apply_insert(r->ap, tt, &r->set, ev->id, err);
+				into_window(r, tt, ev, &taken, err) && (taken || pt_apply_insert(r->ap, tt, &r->set, ev->id, err));
 		case PT_OP_UPDATE:
 			if (!to_values(r, tt, rt, version, ev->row, true, true, &r->obj, &r->set, err) ||
 				!to_values(r, tt, rt, version, ev->old.ptr ? ev->old : ev->key, false, false, &r->obj2, &r->where, err))
@@ -463,12 +500,14 @@ apply_row(replay *r, const pt_event *ev, pt_err *err)
 			key_only(tt, r->obj2.n, &r->where, &by_key);
 			if (r->set.n == 0)
 				return true;	/* nothing the target holds changed */
-			return pt_apply_change(r->ap, tt, &r->set, &r->where, by_key, ev->id, err);
+			return into_window(r, tt, ev, &taken, err) &&
+				(taken || pt_apply_change(r->ap, tt, &r->set, &r->where, by_key, ev->id, err));
 		case PT_OP_DELETE:
 			if (!to_values(r, tt, rt, version, ev->old.ptr ? ev->old : ev->key, false, false, &r->obj2, &r->where, err))
 				return false;
 			key_only(tt, r->obj2.n, &r->where, &by_key);
-			return pt_apply_change(r->ap, tt, NULL, &r->where, by_key, ev->id, err);
+			return into_window(r, tt, ev, &taken, err) &&
+				(taken || pt_apply_change(r->ap, tt, NULL, &r->where, by_key, ev->id, err));
 		case PT_OP_TRUNCATE:
 			return pt_events_empty_table(r, tt, ev->id, err);
 		default:
@@ -688,10 +727,22 @@ known_version(replay *r, const pt_event *ev, pt_err *err)
 					  "store's schemas table", (long long) ev->id, ev->schema_version, r->sname.data, r->tname.data);
 }
 
+/* Will this event change a table's shape or empty it (the window must be applied first)? */
+static bool
+breaks_window(const replay *r, const pt_event *ev)
+{
+	bool		opens = r->opts->create_tables && r->next_opening < r->nopenings &&
+		r->openings[r->next_opening].event_id <= ev->id;
+
+	return opens || ev->op == PT_OP_DDL || ev->op == PT_OP_GAP || ev->op == PT_OP_TRUNCATE;
+}
+
 bool
 pt_events_apply(replay *r, const pt_event *ev, pt_err *err)
 {
 	if (!known_version(r, ev, err))
+		return false;
+	if (r->win && breaks_window(r, ev) && !pt_replay_flush_window(r, err))
 		return false;
 	switch (ev->op)
 	{

@@ -66,6 +66,7 @@ fill_opts(const pt_config *cfg, pt_replay_opts *o, pt_err *err)
 	o->follow = pt_config_get_bool(cfg, "replay", "follow");
 	o->poll_interval_ms = (int) pt_config_get_int(cfg, "replay", "poll_interval_ms");
 	o->batch_size = (int) pt_config_get_int(cfg, "replay", "batch_size");
+	o->window_mb = (int) pt_config_get_int(cfg, "replay", "window_mb");
 	o->progress_tty = isatty(STDERR_FILENO);
 	if (!fill_until(cfg, o, err))
 		return false;

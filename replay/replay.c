@@ -60,6 +60,18 @@ batch_begin(replay *r, pt_err *err)
 	return true;
 }
 
+/* Apply the window's net effect; when it fails, the range is replayed in order up to its last event. */
+bool
+pt_replay_flush_window(replay *r, pt_err *err)
+{
+	if (r->win == NULL || pt_window_empty(r->win))
+		return true;
+	if (pt_apply_flush(r->ap, err) && pt_window_flush(r->win, err))
+		return true;
+	r->redo_at = r->window_last;
+	return false;
+}
+
 static bool
 batch_commit(replay *r, pt_err *err)
 {
@@ -73,10 +85,12 @@ batch_commit(replay *r, pt_err *err)
 	pt_hex_encode(r->applied_hash, PT_HASH_LEN, hash + 2);
 	hash[sizeof(hash) - 1] = '\0';
 	/* every statement's result (and row count) is checked before COMMIT is sent */
-	if (!pt_apply_flush(r->ap, err) || !pt_apply_sql(r->ap, r->save_sql, 4, params, 0, err) ||
+	if (!pt_replay_flush_window(r, err) || !pt_apply_flush(r->ap, err) || !pt_apply_sql(r->ap, r->save_sql, 4, params, 0, err) ||
 		!pt_apply_sql(r->ap, "COMMIT", 0, NULL, 0, err) || !pt_apply_flush(r->ap, err))
 		return false;
 	r->batch_open = false;
+	r->nevents_committed = r->nevents;
+	r->ntxns_committed = r->ntxns;
 	r->committed.event_id = r->applied_id;
 	memcpy(r->committed.hash, r->applied_hash, PT_HASH_LEN);
 	return true;
@@ -89,9 +103,13 @@ batch_abort(replay *r)
 	PGresult   *res;
 
 	pt_apply_flush(r->ap, &ignored);
+	if (r->win)
+		pt_window_discard(r->win);
 	res = PQexec(r->target, "ROLLBACK");
 	PQclear(res);
 	r->batch_open = false;
+	r->nevents = r->nevents_committed;
+	r->ntxns = r->ntxns_committed;
 	r->applied_id = r->committed.event_id;
 	memcpy(r->applied_hash, r->committed.hash, PT_HASH_LEN);
 	/* the target's tables may have changed shape (or name) in the rolled-back
@@ -478,6 +496,7 @@ cleanup(replay *r)
 		r->tables = next;
 	}
 	pt_apply_free(r->ap);
+	pt_window_free(r->win);
 	pt_versions_free(r->versions);
 	pt_trust_free(r);
 	free(r->openings);
@@ -503,6 +522,31 @@ cleanup(replay *r)
 	pt_pq_close(r->target);
 }
 
+/*
+ * A window could not be applied (the target refused a set-based statement,
+ * or the log contradicts the window): the batch was rolled back, and the
+ * same events go again one statement each, up to where it failed, which
+ * either succeeds (the window's order of statements was what failed, e.g.
+ * a unique index other than the key) or names the event the target does
+ * not fit. Windows resume after that point.
+ */
+static bool
+redo_in_order(replay *r, int64_t *broken_txn, pt_err *err)
+{
+	while (r->redo_at > r->ordered_until && *broken_txn == 0)
+	{
+		pt_log_info(r->log, "events %lld to %lld go again one by one: %s", (long long) r->committed.event_id + 1,
+					(long long) r->redo_at, err->message);
+		r->ordered_until = r->redo_at;
+		r->redo_at = 0;
+		pt_err_clear(err);
+		if (replay_range(r, r->stop_id, broken_txn, err))
+			return true;
+	}
+	r->redo_at = 0;
+	return false;
+}
+
 /* One round: replay up to the stop point; a broken chain still leaves the
  * target at the last good transaction before it is reported. */
 static bool
@@ -517,7 +561,7 @@ round_trip(replay *r, pt_err *err)
 					   (long long) r->stop_id);
 	if (r->stop_id <= r->committed.event_id)
 		return true;
-	if (replay_range(r, r->stop_id, &broken_txn, err))
+	if (replay_range(r, r->stop_id, &broken_txn, err) || redo_in_order(r, &broken_txn, err))
 		return true;
 	if (broken_txn == 0 || broken_txn - 1 <= r->committed.event_id)
 		return false;
@@ -553,6 +597,8 @@ prepare(replay *r, pt_err *err)
 	if (r->target == NULL)
 		return true;			/* --dry-run without a target */
 	r->ap = pt_apply_new(r->target);
+	if (r->opts->window_mb > 0)
+		r->win = pt_window_new(r->target, (size_t) r->opts->window_mb * 1024 * 1024);
 	if ((r->save_sql = pt_position_save_sql(r->target, r->opts->state_schema, err)) == NULL ||
 		!load_position(r, err))
 		return false;

@@ -52,6 +52,7 @@ typedef struct pt_replay_opts
 	bool		follow;
 	int			poll_interval_ms;
 	int			batch_size;
+	int			window_mb;		/* 0: no windows, a statement per change */
 	bool		progress_tty;	/* draw a progress line (stderr is a terminal) */
 } pt_replay_opts;
 

@@ -23,6 +23,7 @@
 #include "replay/replay.h"
 #include "replay/target.h"
 #include "replay/versions.h"
+#include "replay/window.h"
 
 typedef struct pt_pin pt_pin;
 typedef struct pt_keyring pt_keyring;
@@ -56,6 +57,10 @@ typedef struct replay
 	pt_mapping *mapping;
 	pt_filter  *filter;
 	pt_apply   *ap;
+	pt_window  *win;			/* NULL: every change a statement of its own */
+	int64_t		window_last;	/* the last event the window took */
+	int64_t		ordered_until;	/* events up to here go one by one (a window failed there) */
+	int64_t		redo_at;		/* a window failed: replay again, in order, up to here */
 	char	   *save_sql;
 	pt_ttable  *tables;
 	opening    *openings;		/* by event id */
@@ -98,6 +103,8 @@ typedef struct replay
 	int64_t		first_id;
 	int64_t		nevents;
 	int64_t		ntxns;
+	int64_t		nevents_committed;	/* nevents and ntxns at the last commit */
+	int64_t		ntxns_committed;
 	int64_t		started_us;
 	int64_t		last_progress_us;
 	pt_lsn		last_lsn;
@@ -210,6 +217,9 @@ bool		pt_trust_prove_log(PGconn *conn, const char *schema, const char *public_ke
 							   pt_log *log, pt_err *err);
 
 /* ---- replay.c ---- */
+
+/* Apply the window's net effect (out of the pipeline); a failure sets redo_at. */
+bool		pt_replay_flush_window(replay *r, pt_err *err);
 
 /* The schema version each table replay made is at, from the target. */
 bool		pt_replay_load_table_versions(replay *r, pt_err *err);

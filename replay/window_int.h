@@ -1,0 +1,79 @@
+/*
+ * replay/window_int.h — the window's insides, shared by window.c (taking
+ * changes in) and window_flush.c (writing the net effect). Private to
+ * those two files.
+ *
+ * Per table, one wrow per key the window touched, its key bytes and the
+ * current image's column values in the table's arena, and an open-addressed
+ * index from key hash to row. A row's image is ncols slots: a value, SQL
+ * NULL, or not set (the window knows nothing of that column: the target
+ * keeps its value).
+ */
+#ifndef PGTRAIL_REPLAY_WINDOW_INT_H
+#define PGTRAIL_REPLAY_WINDOW_INT_H
+
+#include "core/buf.h"
+#include "replay/window.h"
+
+#define SLOT_NULL (-1)
+#define SLOT_UNSET (-2)
+
+typedef struct wslot
+{
+	size_t		off;			/* into the table's arena */
+	int64_t		len;			/* or SLOT_NULL, SLOT_UNSET */
+} wslot;
+
+typedef struct wrow
+{
+	uint64_t	hash;
+	size_t		key_off;		/* key bytes in the arena: each key column's length (4 bytes) and text */
+	uint32_t	key_len;
+	bool		existed;		/* the target held the key before the window */
+	bool		present;		/* the target holds it after the window */
+	bool		replaced;		/* existed, left, and a whole new row came to the key */
+	int64_t		event_id;		/* the last change to it */
+} wrow;
+
+typedef struct wtable
+{
+	pt_ttable  *tt;
+	int			ncols;			/* tt->ncols when the first change came */
+	wrow	   *rows;
+	int			nrows;
+	int			rowcap;
+	wslot	   *slots;			/* nrows * ncols */
+	uint32_t   *index;			/* row + 1, 0 empty; indexcap a power of two */
+	uint32_t	indexcap;
+	pt_buf		arena;
+	struct wtable *next;
+} wtable;
+
+struct pt_window
+{
+	PGconn	   *conn;
+	size_t		max_bytes;
+	size_t		bytes;			/* arenas, rows, slots and indexes */
+	wtable	   *tables;
+	pt_buf		key;			/* the key being looked up */
+	pt_buf		old_key;		/* a key change's old key */
+	int64_t		nstages;		/* staging tables made (their names) */
+	int64_t		changes;
+	int64_t		rows;
+	pt_buf		sql;
+	pt_buf		copy;
+};
+
+/* Slot c of row i. */
+static inline wslot *
+wt_slot(wtable *wt, int i, int c)
+{
+	return &wt->slots[(size_t) i * (size_t) wt->ncols + (size_t) c];
+}
+
+/* ---- window_flush.c ---- */
+
+/* Write wt's net effect: deletes, updates, inserts (see window.h). */
+bool		pt_window_flush_table(pt_window *w, wtable *wt, pt_err *err);
+
+#endif
