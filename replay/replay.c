@@ -463,6 +463,9 @@ summary(replay *r, bool ok)
 	pt_log_info(r->log, "replayed %lld events (%lld transactions) in %.1f s, %.0f events/s; the target is at event "
 				"%lld (commit %s, %s)", (long long) r->nevents, (long long) r->ntxns, secs,
 				secs > 0 ? (double) r->nevents / secs : 0.0, (long long) r->committed.event_id, lsn, at);
+	if (r->win && pt_window_changes(r->win) > 0)
+		pt_log_info(r->log, "net effect: %lld row changes collapsed in windows into %lld rows written set-based",
+					(long long) pt_window_changes(r->win), (long long) pt_window_rows(r->win));
 	if (r->skipped > 0)
 		pt_log_info(r->log, "%lld events of tables dropped before the stop point were not applied (the target "
 					"needs no such tables)", (long long) r->skipped);
