@@ -3,18 +3,21 @@
  */
 #include "core/hex.h"
 
+#include <stdint.h>
 #include <string.h>
+
+/* Each byte's digit value, or -1: one load per digit on the hot path (hashes of every event read). */
+static const int8_t digit_of[256] = {
+	['0'] = 0 + 1, ['1'] = 1 + 1, ['2'] = 2 + 1, ['3'] = 3 + 1, ['4'] = 4 + 1, ['5'] = 5 + 1, ['6'] = 6 + 1,
+	['7'] = 7 + 1, ['8'] = 8 + 1, ['9'] = 9 + 1, ['a'] = 10 + 1, ['b'] = 11 + 1, ['c'] = 12 + 1, ['d'] = 13 + 1,
+	['e'] = 14 + 1, ['f'] = 15 + 1, ['A'] = 10 + 1, ['B'] = 11 + 1, ['C'] = 12 + 1, ['D'] = 13 + 1, ['E'] = 14 + 1,
+	['F'] = 15 + 1,
+};
 
 int
 pt_hex_digit(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return digit_of[(unsigned char) c] - 1;	/* stored plus one: 0 means not a digit */
 }
 
 void
@@ -33,16 +36,17 @@ pt_hex_encode(const uint8_t *bytes, size_t n, char *out)
 bool
 pt_hex_decode(const char *hex, size_t n, uint8_t *out)
 {
+	int			bad = 0;
+
 	for (size_t i = 0; i < n; i++)
 	{
-		int			hi = pt_hex_digit(hex[2 * i]);
-		int			lo = pt_hex_digit(hex[2 * i + 1]);
+		int			hi = digit_of[(unsigned char) hex[2 * i]] - 1;
+		int			lo = digit_of[(unsigned char) hex[2 * i + 1]] - 1;
 
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i] = (uint8_t) (hi << 4 | lo);
+		bad |= hi | lo;			/* negative when either is not a digit */
+		out[i] = (uint8_t) ((unsigned) hi << 4 | (unsigned) lo);
 	}
-	return true;
+	return bad >= 0;
 }
 
 bool

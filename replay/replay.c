@@ -464,8 +464,10 @@ summary(replay *r, bool ok)
 				"%lld (commit %s, %s)", (long long) r->nevents, (long long) r->ntxns, secs,
 				secs > 0 ? (double) r->nevents / secs : 0.0, (long long) r->committed.event_id, lsn, at);
 	if (r->win && pt_window_changes(r->win) > 0)
-		pt_log_info(r->log, "net effect: %lld row changes collapsed in windows into %lld rows written set-based",
-					(long long) pt_window_changes(r->win), (long long) pt_window_rows(r->win));
+		pt_log_info(r->log, "net effect: %lld row changes collapsed in windows into %lld rows written set-based "
+					"(%lld windows, %.1f s writing them)", (long long) pt_window_changes(r->win),
+					(long long) pt_window_rows(r->win), (long long) pt_window_flushes(r->win),
+					(double) pt_window_flush_us(r->win) / 1e6);
 	if (r->skipped > 0)
 		pt_log_info(r->log, "%lld events of tables dropped before the stop point were not applied (the target "
 					"needs no such tables)", (long long) r->skipped);

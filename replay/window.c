@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/mem.h"
 
 #define INDEX_MIN 1024
@@ -83,6 +84,18 @@ pt_window_rows(const pt_window *w)
 	return w->rows;
 }
 
+int64_t
+pt_window_flushes(const pt_window *w)
+{
+	return w->flushes;
+}
+
+int64_t
+pt_window_flush_us(const pt_window *w)
+{
+	return w->flush_us;
+}
+
 /* Empty every table (their memory is kept for the next window, up to the budget). */
 void
 pt_window_discard(pt_window *w)
@@ -100,10 +113,13 @@ bool
 pt_window_flush(pt_window *w, pt_err *err)
 {
 	bool		ok = true;
+	int64_t		start = pt_now_us();
 
 	for (wtable *wt = w->tables; ok && wt; wt = wt->next)
 		ok = wt->nrows == 0 || pt_window_flush_table(w, wt, err);
 	pt_window_discard(w);
+	w->flushes++;
+	w->flush_us += pt_now_us() - start;
 	return ok;
 }
 
@@ -207,14 +223,13 @@ index_put(wtable *wt, uint64_t hash, int row)
 
 /* Keep the index at most half full. */
 static void
-index_grow(pt_window *w, wtable *wt)
+index_grow(wtable *wt)
 {
 	uint32_t	cap = wt->indexcap ? wt->indexcap * 2 : INDEX_MIN;
 
 	if ((uint32_t) wt->nrows * 2 < wt->indexcap)
 		return;
 	free(wt->index);
-	w->bytes += sizeof(uint32_t) * (cap - wt->indexcap);
 	wt->index = pt_calloc(cap, sizeof(uint32_t));
 	wt->indexcap = cap;
 	for (int i = 0; i < wt->nrows; i++)
@@ -231,19 +246,18 @@ add_row(pt_window *w, wtable *wt, uint64_t hash)
 	{
 		int			cap = wt->rowcap ? wt->rowcap * 2 : 256;
 
-		w->bytes += (sizeof(wrow) + sizeof(wslot) * (size_t) wt->ncols) * (size_t) (cap - wt->rowcap);
 		wt->rows = pt_realloc(wt->rows, sizeof(wrow) * (size_t) cap);
 		wt->slots = pt_realloc(wt->slots, sizeof(wslot) * (size_t) cap * (size_t) wt->ncols);
 		wt->rowcap = cap;
 	}
-	index_grow(w, wt);
+	index_grow(wt);
 	row = &wt->rows[wt->nrows];
 	memset(row, 0, sizeof(*row));
 	row->hash = hash;
 	row->key_off = wt->arena.len;
 	row->key_len = (uint32_t) w->key.len;
 	pt_buf_append(&wt->arena, w->key.data, w->key.len);
-	w->bytes += w->key.len;
+	w->bytes += w->key.len + sizeof(wrow) + sizeof(wslot) * (size_t) wt->ncols + 2 * sizeof(uint32_t);
 	for (int c = 0; c < wt->ncols; c++)
 		wt_slot(wt, wt->nrows, c)->len = SLOT_UNSET;
 	index_put(wt, hash, wt->nrows);

@@ -25,7 +25,9 @@
  * caller replays the window's changes in order, which names the event.
  *
  * Memory: the window's keys and values are copied into per-table arenas;
- * pt_window_full says when they reach the budget given to pt_window_new.
+ * pt_window_full says when what the window uses (arenas, rows, indexes)
+ * reaches the budget given to pt_window_new. Buffers grow by doubling and
+ * are kept for the next window: at most twice the budget stays allocated.
  */
 #ifndef PGTRAIL_REPLAY_WINDOW_H
 #define PGTRAIL_REPLAY_WINDOW_H
@@ -76,8 +78,10 @@ bool		pt_window_flush(pt_window *w, pt_err *err);
 /* Forget the window's changes (the batch was rolled back). */
 void		pt_window_discard(pt_window *w);
 
-/* Figures since the window was made: changes taken, rows written. */
+/* Figures since the window was made: changes taken, rows written, windows written, microseconds writing. */
 int64_t		pt_window_changes(const pt_window *w);
 int64_t		pt_window_rows(const pt_window *w);
+int64_t		pt_window_flushes(const pt_window *w);
+int64_t		pt_window_flush_us(const pt_window *w);
 
 #endif

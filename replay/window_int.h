@@ -53,13 +53,15 @@ struct pt_window
 {
 	PGconn	   *conn;
 	size_t		max_bytes;
-	size_t		bytes;			/* arenas, rows, slots and indexes */
+	size_t		bytes;			/* in use: arenas, rows, slots and indexes (their capacity may be twice that) */
 	wtable	   *tables;
 	pt_buf		key;			/* the key being looked up */
 	pt_buf		old_key;		/* a key change's old key */
 	int64_t		nstages;		/* staging tables made (their names) */
 	int64_t		changes;
 	int64_t		rows;
+	int64_t		flushes;
+	int64_t		flush_us;		/* time spent writing */
 	pt_buf		sql;
 	pt_buf		copy;
 };

@@ -13,6 +13,7 @@
 #include "core/buf.h"
 #include "core/copytext.h"
 #include "core/err.h"
+#include "core/hex.h"
 #include "core/json.h"
 #include "core/lsn.h"
 #include "core/pgtime.h"
@@ -172,6 +173,35 @@ test_copy_roundtrip(void **state)
 	pt_buf_free(&b);
 }
 
+/* Hex digits either case; anything else refused, wherever it stands. */
+static void
+test_hex(void **state)
+{
+	uint8_t		out[4];
+	char		bad[9];
+
+	(void) state;
+	assert_true(pt_hex_decode("00ffA5c3", 4, out));
+	assert_int_equal(out[0], 0x00);
+	assert_int_equal(out[1], 0xff);
+	assert_int_equal(out[2], 0xa5);
+	assert_int_equal(out[3], 0xc3);
+	for (int at = 0; at < 8; at++)
+		for (const char *c = "gG/:@` \\xz"; *c; c++)
+		{
+			memcpy(bad, "00ffa5c3", 9);
+			bad[at] = *c;
+			assert_false(pt_hex_decode(bad, 4, out));
+		}
+	assert_int_equal(pt_hex_digit('7'), 7);
+	assert_int_equal(pt_hex_digit('F'), 15);
+	assert_int_equal(pt_hex_digit('g'), -1);
+	assert_int_equal(pt_hex_digit('\0'), -1);
+	assert_true(pt_hex_decode_bytea("\\x0a0B", 2, out));
+	assert_int_equal(out[1], 0x0b);
+	assert_false(pt_hex_decode_bytea("\\x0a0", 2, out));
+}
+
 static void
 test_err(void **state)
 {
@@ -195,6 +225,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lsn),
+		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_json_escaping),
 		cmocka_unit_test(test_bytes_not_text),
