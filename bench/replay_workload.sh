@@ -129,10 +129,10 @@ run_replay() {
     t0=$(date +%s.%N)
     if [ -x /usr/bin/time ]; then
         /usr/bin/time -f %M -o "$dir/replay.rss" \
-            "$bin/pgtrail-replay" --events "$PGTRAIL_TEST_DSN" --target "$(dsn "$db")" --log-level warning
+            "$bin/pgtrail-replay" --events "$PGTRAIL_TEST_DSN" --target "$(dsn "$db")" --log-level info 2>>"$dir/replay.log"
         rss_kb=$(awk -v a="$rss_kb" '{ print ($1 > a ? $1 : a) }' "$dir/replay.rss")
     else
-        "$bin/pgtrail-replay" --events "$PGTRAIL_TEST_DSN" --target "$(dsn "$db")" --log-level warning
+        "$bin/pgtrail-replay" --events "$PGTRAIL_TEST_DSN" --target "$(dsn "$db")" --log-level info 2>>"$dir/replay.log"
     fi
     t=$(secs "$t0")
     [ "$(q -d "$db" -c "SELECT last_event_id FROM pgtrail_replay.position")" = "$(q -c "SELECT max(id) FROM pgtrail.events")" ] \
@@ -191,3 +191,5 @@ printf 'read the log: %7d events in %6.2f s (COPY of pgtrail.events to /dev/null
 printf 'ratio replay time to COPY time of the final rows: %.2fx (target <= 2, aim 1.2)\n' "$(div "$t_replay" "$t_copy")"
 printf 'ratio replay/naive (events/s): %.1f (target >= 20)\n' "$(div "$r_replay" "$r_naive")"
 printf 'ratio replay time to reading the log: %.2fx; peak RSS %s (target < 64 MB)\n' "$(div "$t_replay" "$t_read")" "$rss"
+# replay's own account of its last run: events/s inside the process, what the windows collapsed and their time
+grep -E "info: (replayed|net effect)" "$dir/replay.log" | tail -n 2 | sed 's/^pgtrail-replay: info: /replay (last run): /'

@@ -69,6 +69,13 @@ pt_replay_flush_window(replay *r, pt_err *err)
 	if (pt_apply_flush(r->ap, err) && pt_window_flush(r->win, err))
 		return true;
 	r->redo_at = r->window_last;
+	if (strcmp(err->sqlstate, SQLSTATE_INSUFFICIENT_PRIVILEGE) == 0)
+	{
+		/* no temporary tables for staging: every change a statement of its own from here on */
+		pt_log_warning(r->log, "windows are off for this run: %s; to replay faster, GRANT TEMPORARY ON DATABASE "
+					   "to the replay role", err->message);
+		r->redo_at = INT64_MAX;
+	}
 	return false;
 }
 

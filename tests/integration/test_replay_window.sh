@@ -19,9 +19,10 @@
 #   - a TRUNCATE between inserts; a rewrite (ALTER COLUMN TYPE ... USING,
 #     re-snapshot) between updates.
 # Replayed with --create-tables once with windows and once with every
-# change a statement (--window-mb 0): both targets equal the source, and
-# the first says its windows collapsed changes and that one window went
-# again in order.
+# change a statement (--window-mb 0), and by a role that may not make
+# temporary tables (windows off, with a warning): every target equals the
+# source, and the first says its windows collapsed changes; a window the
+# target refuses goes again in order.
 set -euo pipefail
 bin=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -81,23 +82,41 @@ SQL
 [ "$(q "SELECT count(*) FROM pgtrail.events WHERE op = 'truncate'")" = 1 ] || fail "the log has no truncate event"
 dump_skip_schemas=public dump_db postgres "$work/source.dump"
 
-new_target w1
-replay --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for w1)" --create-tables --log-level info
-[ "$rc" = 0 ] || fail "replay with windows: exit $rc: $(cat "$err_file")"
-dump_skip_schemas=public dump_db w1 "$work/w1.dump"
-same_dump "replay with windows equals the source" "$work/source.dump" "$work/w1.dump"
-grep -q "net effect: [0-9]* row changes collapsed in windows into [0-9]* rows written set-based" "$err_file" ||
-    fail "replay did not say its windows collapsed changes: $(cat "$err_file")"
-changes=$(sed -n 's/.*net effect: \([0-9]*\) row changes collapsed in windows into \([0-9]*\) rows.*/\1 \2/p' "$err_file")
-set -- $changes
-[ "$2" -lt "$1" ] || fail "the windows wrote $2 rows for $1 changes: nothing collapsed"
-echo "ok: the windows took $1 changes and wrote $2 rows"
+# one window for the whole log (the default batch), then windows of a few
+# transactions (--batch-size 40), whose changes meet rows earlier windows wrote:
+# DELETE ... USING and UPDATE ... FROM through staging tables
+for batch in 200000 40; do
+    new_target "w1_$batch"
+    replay --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for "w1_$batch")" --create-tables --batch-size "$batch" \
+        --log-level info
+    [ "$rc" = 0 ] || fail "replay with windows, batches of $batch: exit $rc: $(cat "$err_file")"
+    dump_skip_schemas=public dump_db "w1_$batch" "$work/w1.dump"
+    same_dump "replay with windows (batches of $batch events) equals the source" "$work/source.dump" "$work/w1.dump"
+    grep -q "net effect: [0-9]* row changes collapsed in windows into [0-9]* rows written set-based" "$err_file" ||
+        fail "replay did not say its windows collapsed changes: $(cat "$err_file")"
+    changes=$(sed -n 's/.*net effect: \([0-9]*\) row changes collapsed in windows into \([0-9]*\) rows.*/\1 \2/p' "$err_file")
+    set -- $changes
+    [ "$2" -lt "$1" ] || fail "the windows wrote $2 rows for $1 changes: nothing collapsed"
+    echo "ok: batches of $batch: the windows took $1 changes and wrote $2 rows"
+done
 new_target w0
 replay --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for w0)" --create-tables --window-mb 0 --log-level info
 [ "$rc" = 0 ] || fail "replay without windows: exit $rc: $(cat "$err_file")"
 ! grep -q "net effect" "$err_file" || fail "--window-mb 0 still used windows"
 dump_skip_schemas=public dump_db w0 "$work/w0.dump"
 same_dump "replay without windows equals the source" "$work/source.dump" "$work/w0.dump"
+# a target role that may not make temporary tables: windows off, said, and the same result
+new_target w3
+q "REVOKE TEMPORARY ON DATABASE w3 FROM PUBLIC; CREATE ROLE replayer LOGIN;
+   GRANT CREATE ON DATABASE w3 TO replayer; GRANT SET ON PARAMETER session_replication_role TO replayer" >/dev/null
+replay --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for w3) user=replayer" --create-tables --batch-size 40 \
+    --log-level info
+[ "$rc" = 0 ] || fail "replay without TEMPORARY: exit $rc: $(cat "$err_file")"
+grep -q "warning: windows are off for this run: .*GRANT TEMPORARY ON DATABASE" "$err_file" ||
+    fail "replay without TEMPORARY did not say its windows are off: $(cat "$err_file")"
+dump_skip_schemas=public dump_db w3 "$work/w3.dump"
+same_dump "replay by a role without TEMPORARY equals the source" "$work/source.dump" "$work/w3.dump"
+
 # the unique swap: app.uq's schema restored, its rows replayed up to the swap, then on to the end
 before=$(q "SELECT min(id) - 1 FROM pgtrail.events WHERE table_name = 'uq' AND op = 'update'")
 new_target w2
