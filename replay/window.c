@@ -57,10 +57,56 @@ pt_window_takes(const pt_ttable *tt)
 	return tt->npk > 0 && !tt->key_deferrable && tt->root == NULL;
 }
 
-bool
-pt_window_full(const pt_window *w)
+/* Row overhead counted per row (see add_row). */
+static size_t
+row_bytes(const wtable *wt)
 {
-	return w->bytes >= w->max_bytes;
+	return sizeof(wrow) + sizeof(wslot) * (size_t) wt->ncols + 2 * sizeof(uint32_t);
+}
+
+/*
+ * Copy the keys and current values of wt into a fresh arena: an update
+ * leaves the values it replaced behind, and a row updated many times
+ * would otherwise fill the window with them. Returns the bytes in use.
+ */
+static size_t
+compact_table(wtable *wt)
+{
+	pt_buf		fresh = PT_BUF_INIT;
+
+	for (int i = 0; i < wt->nrows; i++)
+	{
+		wrow	   *row = &wt->rows[i];
+		size_t		key_off = fresh.len;
+
+		pt_buf_append(&fresh, wt->arena.data + row->key_off, row->key_len);
+		row->key_off = key_off;
+		for (int c = 0; c < wt->ncols; c++)
+		{
+			wslot	   *s = wt_slot(wt, i, c);
+			size_t		off = fresh.len;
+
+			if (s->len < 0)
+				continue;
+			pt_buf_append(&fresh, wt->arena.data + s->off, (size_t) s->len);
+			s->off = off;
+		}
+	}
+	pt_buf_free(&wt->arena);
+	wt->arena = fresh;
+	return fresh.len + row_bytes(wt) * (size_t) wt->nrows;
+}
+
+/* Over the budget? Compacted first: full only when what is live still fills three quarters of it. */
+bool
+pt_window_full(pt_window *w)
+{
+	if (w->bytes < w->max_bytes)
+		return false;
+	w->bytes = 0;
+	for (wtable *wt = w->tables; wt; wt = wt->next)
+		w->bytes += compact_table(wt);
+	return w->bytes >= w->max_bytes / 4 * 3;
 }
 
 bool
@@ -257,7 +303,7 @@ add_row(pt_window *w, wtable *wt, uint64_t hash)
 	row->key_off = wt->arena.len;
 	row->key_len = (uint32_t) w->key.len;
 	pt_buf_append(&wt->arena, w->key.data, w->key.len);
-	w->bytes += w->key.len + sizeof(wrow) + sizeof(wslot) * (size_t) wt->ncols + 2 * sizeof(uint32_t);
+	w->bytes += w->key.len + row_bytes(wt);
 	for (int c = 0; c < wt->ncols; c++)
 		wt_slot(wt, wt->nrows, c)->len = SLOT_UNSET;
 	index_put(wt, hash, wt->nrows);

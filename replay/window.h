@@ -26,8 +26,9 @@
  *
  * Memory: the window's keys and values are copied into per-table arenas;
  * pt_window_full says when what the window uses (arenas, rows, indexes)
- * reaches the budget given to pt_window_new. Buffers grow by doubling and
- * are kept for the next window: at most twice the budget stays allocated.
+ * reaches the budget given to pt_window_new; values updates replaced are
+ * dropped (the arenas compacted) before it says so. Buffers grow by
+ * doubling and are kept for the next window.
  */
 #ifndef PGTRAIL_REPLAY_WINDOW_H
 #define PGTRAIL_REPLAY_WINDOW_H
@@ -63,7 +64,7 @@ pt_window_verdict pt_window_update(pt_window *w, pt_ttable *tt, const pt_values 
 								   int64_t event_id);
 pt_window_verdict pt_window_delete(pt_window *w, pt_ttable *tt, const pt_values *where, int64_t event_id);
 
-bool		pt_window_full(const pt_window *w);
+bool		pt_window_full(pt_window *w);
 bool		pt_window_empty(const pt_window *w);
 
 /*

@@ -131,7 +131,7 @@ rebuild(drift *d, bool to_end, pt_err *err)
 	ro.verify = false;			/* verify checks the chain itself */
 	ro.poll_interval_ms = 200;
 	/* replay's defaults: windows of net effect, applied set-based (replay/window.h) */
-	ro.batch_size = 200000;
+	ro.batch_size = 1000000;
 	ro.window_mb = 32;
 	if (pt_replay_run(&ro, d->log, d->stop, err))
 		return true;

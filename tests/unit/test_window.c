@@ -4,7 +4,8 @@
  * collapses, changes that contradict the window (a key inserted twice, a
  * row updated or moved after its delete, a key change onto a taken key),
  * key changes it cannot carry exactly (a row it holds only in part) and the
- * ones it can, null keys, and the memory budget. Writing the net effect is
+ * ones it can, null keys, and the memory budget (values updates replaced
+ * do not count against it). Writing the net effect is
  * checked against PostgreSQL by tests/integration/test_replay_window.sh and
  * the fidelity fuzzer.
  */
@@ -159,6 +160,18 @@ test_budget(void **state)
 	assert_true(n > 100);
 	pt_window_discard(w);
 	assert_false(pt_window_full(w));
+	/* updates of a few rows leave the values they replaced behind: dropped, never full */
+	for (int i = 0; i < 20000; i++)
+	{
+		pt_values	where = {0};
+
+		snprintf(key, sizeof(key), "%d", i % 10);
+		values(&where, 1, (const char *[]) {key});
+		values(&set, 3, (const char *[]) {key, "a value that takes some room", "-"});
+		assert_int_equal(pt_window_update(w, &tt, &set, &where, i + 1), PT_WINDOW_TAKEN);
+		assert_false(pt_window_full(w));
+		pt_values_free(&where);
+	}
 	pt_values_free(&set);
 	pt_window_free(w);
 }
