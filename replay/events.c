@@ -303,7 +303,7 @@ to_values(replay *r, pt_ttable *tt, const pt_rtable *rt, int version, pt_text js
 			name = now;
 			len = strlen(name);
 		}
-		idx = pt_target_column(tt, name, len);
+		idx = pt_target_column(tt, name, len, k);
 		if (idx < 0)
 		{
 			if (!tt->warned_missing)

@@ -183,11 +183,20 @@ pt_target_load(PGconn *conn, pt_ttable *tt, pt_err *err)
 	return load_root(conn, tt, err);
 }
 
-int
-pt_target_column(const pt_ttable *tt, const char *name, size_t len)
+static bool
+column_is(const pt_ttable *tt, int i, const char *name, size_t len)
 {
+	return len > 0 && tt->cols[i].name[0] == name[0] && strncmp(tt->cols[i].name, name, len) == 0 &&
+		tt->cols[i].name[len] == '\0';
+}
+
+int
+pt_target_column(const pt_ttable *tt, const char *name, size_t len, int hint)
+{
+	if (hint >= 0 && hint < tt->ncols && column_is(tt, hint, name, len))
+		return hint;
 	for (int i = 0; i < tt->ncols; i++)
-		if (strncmp(tt->cols[i].name, name, len) == 0 && tt->cols[i].name[len] == '\0')
+		if (column_is(tt, i, name, len))
 			return i;
 	return -1;
 }
@@ -427,7 +436,7 @@ sync_not_null(PGconn *conn, pt_ttable *tt, const pt_rversion *rv, bool set, pt_l
 	for (int i = 0; ok && i < rv->ncols; i++)
 	{
 		const pt_rcolumn *c = &rv->cols[i];
-		int			have = pt_target_column(tt, c->name, strlen(c->name));
+		int			have = pt_target_column(tt, c->name, strlen(c->name), -1);
 
 		if (have < 0 || keeps_not_null(c) != set || tt->cols[have].not_null == set || (!set && in_key(tt, have)))
 			continue;
@@ -566,12 +575,12 @@ change_column(evolve *e, const pt_rcolumn *was, const pt_rcolumn *now)
 {
 	char	   *qold = pt_pq_ident(e->conn, was->name, e->err);
 	char	   *qnew = qold ? pt_pq_ident(e->conn, now->name, e->err) : NULL;
-	int			have = pt_target_column(e->tt, now->name, strlen(now->name));
+	int			have = pt_target_column(e->tt, now->name, strlen(now->name), -1);
 	pt_buf		act = PT_BUF_INIT;
 	bool		ok = qnew != NULL;
 
 	if (ok && strcmp(was->name, now->name) != 0 && have < 0 &&
-		pt_target_column(e->tt, was->name, strlen(was->name)) >= 0)
+		pt_target_column(e->tt, was->name, strlen(was->name), -1) >= 0)
 	{
 		pt_buf_printf(&act, "RENAME COLUMN %s TO %s", qold, qnew);
 		ok = alter(e, act.data, NULL);
@@ -662,14 +671,14 @@ evolve_columns(evolve *e, const pt_rversion *from, const pt_rversion *to)
 			kept[s] = true;
 			ok = change_column(e, &from->cols[c], &to->cols[s]);
 		}
-		else if (pt_target_column(e->tt, from->cols[c].name, strlen(from->cols[c].name)) >= 0)
+		else if (pt_target_column(e->tt, from->cols[c].name, strlen(from->cols[c].name), -1) >= 0)
 			ok = with_ident(e, "DROP COLUMN ", from->cols[c].name, "");
 	}
 	warn_unproven(e, from, to, kept);
 	/* what the table has now: a column dropped above may come back under its name */
 	ok = ok && pt_target_load(e->conn, e->tt, e->err);
 	for (int s = 0; ok && s < to->ncols; s++)
-		if (!kept[s] && pt_target_column(e->tt, to->cols[s].name, strlen(to->cols[s].name)) < 0)
+		if (!kept[s] && pt_target_column(e->tt, to->cols[s].name, strlen(to->cols[s].name), -1) < 0)
 			ok = add_column(e, &to->cols[s]);
 	free(kept);
 	return ok;

@@ -65,8 +65,8 @@ void		pt_ttable_free(pt_ttable *tt);
 /* Read the table's columns and key from the target's catalog (exists false when missing). */
 bool		pt_target_load(PGconn *conn, pt_ttable *tt, pt_err *err);
 
-/* Index of the target column named name, or -1. */
-int			pt_target_column(const pt_ttable *tt, const char *name, size_t len);
+/* Index of the target column named name, or -1; hint is where it likely is (the k-th member of a row, say), or -1. */
+int			pt_target_column(const pt_ttable *tt, const char *name, size_t len, int hint);
 
 /*
  * Create the table as version rv says (columns with types, NOT NULL,

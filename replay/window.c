@@ -61,7 +61,7 @@ pt_window_takes(const pt_ttable *tt)
 static size_t
 row_bytes(const wtable *wt)
 {
-	return sizeof(wrow) + sizeof(wslot) * (size_t) wt->ncols + 2 * sizeof(uint32_t);
+	return sizeof(wrow) + sizeof(wslot) * (size_t) wt->ncols + 2 * sizeof(uint64_t);
 }
 
 /*
@@ -149,7 +149,7 @@ pt_window_discard(pt_window *w)
 	for (wtable *wt = w->tables; wt; wt = wt->next)
 	{
 		wt->nrows = 0;
-		memset(wt->index, 0, sizeof(uint32_t) * wt->indexcap);
+		memset(wt->index, 0, sizeof(uint64_t) * wt->indexcap);
 		pt_buf_reset(&wt->arena);
 	}
 	w->bytes = 0;
@@ -245,15 +245,17 @@ find_row(const wtable *wt, const pt_buf *key, uint64_t hash)
 		return -1;
 	for (uint32_t at = (uint32_t) hash & (wt->indexcap - 1);; at = (at + 1) & (wt->indexcap - 1))
 	{
-		uint32_t	slot = wt->index[at];
+		uint64_t	entry = wt->index[at];
 		const wrow *row;
 
-		if (slot == 0)
+		if (entry == 0)
 			return -1;
-		row = &wt->rows[slot - 1];
+		if ((entry >> 32) != (hash >> 32))
+			continue;
+		row = &wt->rows[(uint32_t) entry - 1];
 		if (row->hash == hash && row->key_len == key->len &&
 			memcmp(wt->arena.data + row->key_off, key->data, key->len) == 0)
-			return (int) slot - 1;
+			return (int) (uint32_t) entry - 1;
 	}
 }
 
@@ -264,7 +266,7 @@ index_put(wtable *wt, uint64_t hash, int row)
 
 	while (wt->index[at] != 0)
 		at = (at + 1) & (wt->indexcap - 1);
-	wt->index[at] = (uint32_t) row + 1;
+	wt->index[at] = (hash >> 32 << 32) | ((uint64_t) row + 1);
 }
 
 /* Keep the index at most half full. */
@@ -276,7 +278,7 @@ index_grow(wtable *wt)
 	if ((uint32_t) wt->nrows * 2 < wt->indexcap)
 		return;
 	free(wt->index);
-	wt->index = pt_calloc(cap, sizeof(uint32_t));
+	wt->index = pt_calloc(cap, sizeof(uint64_t));
 	wt->indexcap = cap;
 	for (int i = 0; i < wt->nrows; i++)
 		index_put(wt, wt->rows[i].hash, i);

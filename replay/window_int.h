@@ -5,7 +5,8 @@
  *
  * Per table, one wrow per key the window touched, its key bytes and the
  * current image's column values in the table's arena, and an open-addressed
- * index from key hash to row. A row's image is ncols slots: a value, SQL
+ * index from key hash to row (holding half the hash, so a probe that
+ * misses rarely touches the row). A row's image is ncols slots: a value, SQL
  * NULL, or not set (the window knows nothing of that column: the target
  * keeps its value).
  */
@@ -43,7 +44,7 @@ typedef struct wtable
 	int			nrows;
 	int			rowcap;
 	wslot	   *slots;			/* nrows * ncols */
-	uint32_t   *index;			/* row + 1, 0 empty; indexcap a power of two */
+	uint64_t   *index;			/* the hash's high 32 bits, row + 1 below (0 empty); indexcap a power of two */
 	uint32_t	indexcap;
 	pt_buf		arena;
 	struct wtable *next;
