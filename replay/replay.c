@@ -471,10 +471,10 @@ summary(replay *r, bool ok)
 				"%lld (commit %s, %s)", (long long) r->nevents, (long long) r->ntxns, secs,
 				secs > 0 ? (double) r->nevents / secs : 0.0, (long long) r->committed.event_id, lsn, at);
 	if (r->win && pt_window_changes(r->win) > 0)
-		pt_log_info(r->log, "net effect: %lld row changes collapsed in windows into %lld rows written set-based "
-					"(%lld windows, %.1f s writing them)", (long long) pt_window_changes(r->win),
-					(long long) pt_window_rows(r->win), (long long) pt_window_flushes(r->win),
-					(double) pt_window_flush_us(r->win) / 1e6);
+		pt_log_info(r->log, "net effect: %lld row changes collapsed in windows into %lld rows written, %lld of them "
+					"set-based (%lld windows, %.1f s writing them)", (long long) pt_window_changes(r->win),
+					(long long) pt_window_rows(r->win), (long long) pt_window_rows_set_based(r->win),
+					(long long) pt_window_flushes(r->win), (double) pt_window_flush_us(r->win) / 1e6);
 	if (r->skipped > 0)
 		pt_log_info(r->log, "%lld events of tables dropped before the stop point were not applied (the target "
 					"needs no such tables)", (long long) r->skipped);
@@ -610,7 +610,7 @@ prepare(replay *r, pt_err *err)
 		return true;			/* --dry-run without a target */
 	r->ap = pt_apply_new(r->target);
 	if (r->opts->window_mb > 0)
-		r->win = pt_window_new(r->target, (size_t) r->opts->window_mb * 1024 * 1024);
+		r->win = pt_window_new(r->target, r->ap, (size_t) r->opts->window_mb * 1024 * 1024);
 	if ((r->save_sql = pt_position_save_sql(r->target, r->opts->state_schema, err)) == NULL ||
 		!load_position(r, err))
 		return false;

@@ -11,13 +11,15 @@
 #include "core/mem.h"
 
 #define INDEX_MIN 1024
+#define SMALL_TABLE_ROWS 200	/* fewer rows to write than this: statements, not staging */
 
 pt_window *
-pt_window_new(PGconn *conn, size_t max_bytes)
+pt_window_new(PGconn *conn, pt_apply *ap, size_t max_bytes)
 {
 	pt_window  *w = pt_calloc(1, sizeof(*w));
 
 	w->conn = conn;
+	w->ap = ap;
 	w->max_bytes = max_bytes;
 	return w;
 }
@@ -48,6 +50,8 @@ pt_window_free(pt_window *w)
 	pt_buf_free(&w->old_key);
 	pt_buf_free(&w->sql);
 	pt_buf_free(&w->copy);
+	pt_values_free(&w->set);
+	pt_values_free(&w->where);
 	free(w);
 }
 
@@ -131,6 +135,12 @@ pt_window_rows(const pt_window *w)
 }
 
 int64_t
+pt_window_rows_set_based(const pt_window *w)
+{
+	return w->rows_set_based;
+}
+
+int64_t
 pt_window_flushes(const pt_window *w)
 {
 	return w->flushes;
@@ -161,8 +171,14 @@ pt_window_flush(pt_window *w, pt_err *err)
 	bool		ok = true;
 	int64_t		start = pt_now_us();
 
+	/* small tables as pipelined statements, checked; then the others set-based */
 	for (wtable *wt = w->tables; ok && wt; wt = wt->next)
-		ok = wt->nrows == 0 || pt_window_flush_table(w, wt, err);
+		if (wt->nrows > 0 && pt_window_table_rows(wt) < SMALL_TABLE_ROWS)
+			ok = pt_window_send_table(w, wt, err);
+	ok = ok && pt_apply_flush(w->ap, err);
+	for (wtable *wt = w->tables; ok && wt; wt = wt->next)
+		if (wt->nrows > 0 && pt_window_table_rows(wt) >= SMALL_TABLE_ROWS)
+			ok = pt_window_flush_table(w, wt, err);
 	pt_window_discard(w);
 	w->flushes++;
 	w->flush_us += pt_now_us() - start;

@@ -12,7 +12,10 @@
  * (pt_window_flush) every table gets, in this order, one DELETE ... USING
  * a staging table, one UPDATE ... FROM one per set of columns updated, and
  * COPY of the rows inserted: statements per table and window, not per
- * change. The staging tables are temporary and dropped at commit.
+ * change. The staging tables are temporary and dropped at commit. A table
+ * with only a few rows to write (a small window: a follower's poll, one
+ * source transaction with --batch-size 1) gets apply.h's pipelined
+ * statements instead, one per row, which cost less than a staging table.
  *
  * Only tables whose rows a key finds alone can be collapsed
  * (pt_window_takes): a primary key in the target, not deferrable (a swap
@@ -51,8 +54,8 @@ typedef enum pt_window_verdict
 	PT_WINDOW_CONFLICT			/* the change contradicts the window: replay it in order */
 } pt_window_verdict;
 
-/* A window writing into conn (borrowed), holding at most max_bytes. */
-pt_window  *pt_window_new(PGconn *conn, size_t max_bytes);
+/* A window writing into conn through ap (both borrowed; ap on conn), holding at most max_bytes. */
+pt_window  *pt_window_new(PGconn *conn, pt_apply *ap, size_t max_bytes);
 void		pt_window_free(pt_window *w);
 
 /* Can changes of tt be collapsed (a key finds its one row)? */
@@ -82,6 +85,7 @@ void		pt_window_discard(pt_window *w);
 /* Figures since the window was made: changes taken, rows written, windows written, microseconds writing. */
 int64_t		pt_window_changes(const pt_window *w);
 int64_t		pt_window_rows(const pt_window *w);
+int64_t		pt_window_rows_set_based(const pt_window *w);	/* of those, through staging tables and COPY */
 int64_t		pt_window_flushes(const pt_window *w);
 int64_t		pt_window_flush_us(const pt_window *w);
 

@@ -12,7 +12,8 @@
  * types, so every value is read by its type's input, as the statement
  * path does), filled by COPY and dropped at commit. Every statement's row
  * count must be the window's: anything else means the target does not
- * hold what the log says.
+ * hold what the log says. A table with few rows to write goes through
+ * apply.h's pipelined statements instead (pt_window_send_table), by key.
  */
 #include "replay/window_int.h"
 
@@ -408,13 +409,83 @@ pt_window_flush_table(pt_window *w, wtable *wt, pt_err *err)
 	ok = ok && flush_deletes(&f, ndel, err) && flush_shapes(&f, W_UPDATE, nupd, err) &&
 		flush_shapes(&f, W_INSERT, nins, err);
 	if (ok)
+	{
 		w->rows += ndel + nupd + nins;
+		w->rows_set_based += ndel + nupd + nins;
+	}
 	else
 		pt_err_prefix(err, "applying a window of changes");
 	for (int c = 0; c < wt->ncols; c++)
 		PQfreemem(f.qcols[c]);
 	free(f.qcols);
 	free(f.want);
+	free(f.key);
+	return ok;
+}
+
+int64_t
+pt_window_table_rows(const wtable *wt)
+{
+	return count_kind(wt, W_DELETE) + count_kind(wt, W_UPDATE) + count_kind(wt, W_INSERT);
+}
+
+/* Row i as apply's values: its key (in key order) as where, the columns it sets as set. */
+static void
+row_values(flush *f, int i, wkind kind, pt_values *set, pt_values *where)
+{
+	int			part;
+
+	split_key(f, i);
+	pt_values_reset(where);
+	pt_values_reset(set);
+	for (int p = 0; p < f->wt->tt->npk; p++)
+		pt_values_add(where, f->wt->tt->pk[p], f->key[p]);
+	for (int c = 0; c < f->wt->ncols; c++)
+	{
+		const wslot *s = wt_slot(f->wt, i, c);
+
+		if (is_key(f->wt->tt, c, &part))
+		{
+			if (kind == W_INSERT)
+				pt_values_add(set, c, f->key[part]);
+			continue;
+		}
+		if (s->len == SLOT_UNSET)
+			continue;
+		pt_values_add(set, c, s->len < 0 ? (pt_text) {NULL, 0} : (pt_text) {f->wt->arena.data + s->off,
+					  (size_t) s->len});
+	}
+}
+
+/* One row's statement: DELETE or UPDATE by key, or INSERT. */
+static bool
+send_row(flush *f, int i, wkind kind, pt_err *err)
+{
+	pt_window  *w = f->w;
+	int64_t		event_id = f->wt->rows[i].event_id;
+
+	row_values(f, i, kind, &w->set, &w->where);
+	if (kind == W_DELETE)
+		return pt_apply_change(w->ap, f->wt->tt, NULL, &w->where, true, event_id, err);
+	if (kind == W_UPDATE)
+		return w->set.n == 0 || pt_apply_change(w->ap, f->wt->tt, &w->set, &w->where, true, event_id, err);
+	return pt_apply_insert(w->ap, f->wt->tt, &w->set, event_id, err);
+}
+
+bool
+pt_window_send_table(pt_window *w, wtable *wt, pt_err *err)
+{
+	flush		f = {w, wt, NULL, NULL, pt_calloc((size_t) wt->tt->npk + 1, sizeof(pt_text))};
+	static const wkind order[] = {W_DELETE, W_UPDATE, W_INSERT};
+	bool		ok = true;
+
+	for (int k = 0; ok && k < 3; k++)
+		for (int i = 0; ok && i < wt->nrows; i++)
+			if (row_is(&wt->rows[i], order[k]))
+			{
+				ok = send_row(&f, i, order[k], err);
+				w->rows += ok;
+			}
 	free(f.key);
 	return ok;
 }

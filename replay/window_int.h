@@ -53,6 +53,7 @@ typedef struct wtable
 struct pt_window
 {
 	PGconn	   *conn;
+	pt_apply   *ap;				/* small tables' statements */
 	size_t		max_bytes;
 	size_t		bytes;			/* in use: arenas, rows, slots and indexes (their capacity may be twice that) */
 	wtable	   *tables;
@@ -61,10 +62,13 @@ struct pt_window
 	int64_t		nstages;		/* staging tables made (their names) */
 	int64_t		changes;
 	int64_t		rows;
+	int64_t		rows_set_based;	/* of rows: through staging tables and COPY */
 	int64_t		flushes;
 	int64_t		flush_us;		/* time spent writing */
 	pt_buf		sql;
 	pt_buf		copy;
+	pt_values	set;			/* a row's values, for apply's statements */
+	pt_values	where;
 };
 
 /* Slot c of row i. */
@@ -76,7 +80,13 @@ wt_slot(wtable *wt, int i, int c)
 
 /* ---- window_flush.c ---- */
 
-/* Write wt's net effect: deletes, updates, inserts (see window.h). */
+/* Rows of wt that change the target (deletes, updates, inserts). */
+int64_t		pt_window_table_rows(const wtable *wt);
+
+/* Write wt's net effect set-based: deletes, updates, inserts (see window.h). */
 bool		pt_window_flush_table(pt_window *w, wtable *wt, pt_err *err);
+
+/* Queue wt's net effect as apply's pipelined statements, one per row. */
+bool		pt_window_send_table(pt_window *w, wtable *wt, pt_err *err);
 
 #endif

@@ -70,7 +70,7 @@ static void
 test_conflicts(void **state)
 {
 	pt_ttable	tt = table();
-	pt_window  *w = pt_window_new(NULL, 1 << 20);
+	pt_window  *w = pt_window_new(NULL, NULL, 1 << 20);
 	pt_values	set = {0},
 				where = {0};
 
@@ -103,7 +103,7 @@ static void
 test_key_changes(void **state)
 {
 	pt_ttable	tt = table();
-	pt_window  *w = pt_window_new(NULL, 1 << 20);
+	pt_window  *w = pt_window_new(NULL, NULL, 1 << 20);
 	pt_values	set = {0},
 				where = {0};
 
@@ -144,7 +144,7 @@ static void
 test_budget(void **state)
 {
 	pt_ttable	tt = table();
-	pt_window  *w = pt_window_new(NULL, 64 * 1024);
+	pt_window  *w = pt_window_new(NULL, NULL, 64 * 1024);
 	pt_values	set = {0};
 	char		key[16];
 	int			n = 0;
