@@ -195,9 +195,13 @@ table_of(pt_window *w, pt_ttable *tt)
 	for (wt = w->tables; wt; wt = wt->next)
 		if (wt->tt == tt)
 			break;
-	if (wt && (wt->nrows == 0 || wt->ncols == tt->ncols))
+	if (wt && wt->ncols == tt->ncols)
+		return wt;
+	if (wt && wt->nrows == 0)
 	{
+		/* the table's columns changed between windows: the slots follow */
 		wt->ncols = tt->ncols;
+		wt->slots = pt_realloc(wt->slots, sizeof(wslot) * (size_t) wt->rowcap * (size_t) wt->ncols + 1);
 		return wt;
 	}
 	if (wt)

@@ -5,7 +5,7 @@
  * row updated or moved after its delete, a key change onto a taken key),
  * key changes it cannot carry exactly (a row it holds only in part) and the
  * ones it can, null keys, and the memory budget (values updates replaced
- * do not count against it). Writing the net effect is
+ * do not count against it), a table whose columns change between windows. Writing the net effect is
  * checked against PostgreSQL by tests/integration/test_replay_window.sh and
  * the fidelity fuzzer.
  */
@@ -176,6 +176,35 @@ test_budget(void **state)
 	pt_window_free(w);
 }
 
+/* A table's columns change between windows (ADD COLUMN): the next window has room for all of them. */
+static void
+test_columns_change(void **state)
+{
+	pt_ttable	tt = table();
+	pt_window  *w = pt_window_new(NULL, NULL, 1 << 22);
+	pt_values	set = {0};
+	char		key[16];
+
+	(void) state;
+	tt.ncols = 2;
+	for (int i = 1; i <= 10; i++)
+	{
+		snprintf(key, sizeof(key), "%d", i);
+		values(&set, 2, (const char *[]) {key, "a"});
+		assert_int_equal(pt_window_insert(w, &tt, &set, i), PT_WINDOW_TAKEN);
+	}
+	pt_window_discard(w);
+	tt.ncols = 3;
+	for (int i = 11; i <= 400; i++)
+	{
+		snprintf(key, sizeof(key), "%d", i);
+		values(&set, 3, (const char *[]) {key, "a", "b"});
+		assert_int_equal(pt_window_insert(w, &tt, &set, i), PT_WINDOW_TAKEN);
+	}
+	pt_values_free(&set);
+	pt_window_free(w);
+}
+
 int
 main(void)
 {
@@ -184,6 +213,7 @@ main(void)
 		cmocka_unit_test(test_conflicts),
 		cmocka_unit_test(test_key_changes),
 		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_columns_change),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
