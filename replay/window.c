@@ -171,6 +171,10 @@ pt_window_flush(pt_window *w, pt_err *err)
 	bool		ok = true;
 	int64_t		start = pt_now_us();
 
+	for (wtable *wt = w->tables; ok && wt; wt = wt->next)
+		if (wt->nrows > 0 && wt->ncols != wt->tt->ncols)
+			ok = pt_err_set(err, PT_ERR_INTEGRITY, "table %s changed its columns within a window of changes",
+							wt->tt->qname);	/* the caller replays the window's changes in order */
 	/* small tables as pipelined statements, checked; then the others set-based */
 	for (wtable *wt = w->tables; ok && wt; wt = wt->next)
 		if (wt->nrows > 0 && pt_window_table_rows(wt) < SMALL_TABLE_ROWS)
