@@ -66,7 +66,9 @@ pt_replay_flush_window(replay *r, pt_err *err)
 {
 	if (r->win == NULL || pt_window_empty(r->win))
 		return true;
-	if (pt_apply_flush(r->ap, err) && pt_window_flush(r->win, err))
+	if (!pt_apply_flush(r->ap, err))
+		return false;			/* a statement of its own failed: no window involved */
+	if (pt_window_flush(r->win, err))
 		return true;
 	r->redo_at = r->window_last;
 	if (strcmp(err->sqlstate, SQLSTATE_INSUFFICIENT_PRIVILEGE) == 0)
@@ -98,9 +100,34 @@ batch_commit(replay *r, pt_err *err)
 	r->batch_open = false;
 	r->nevents_committed = r->nevents;
 	r->ntxns_committed = r->ntxns;
+	r->skipped_committed = r->skipped;
+	for (pt_ttable *tt = r->tables; tt; tt = tt->next)
+	{
+		tt->known_loss_committed = tt->known_loss;
+		tt->possible_loss_committed = tt->possible_loss;
+	}
+	if (r->win)
+		pt_window_committed(r->win);
 	r->committed.event_id = r->applied_id;
 	memcpy(r->committed.hash, r->applied_hash, PT_HASH_LEN);
 	return true;
+}
+
+/*
+ * The schema versions that opened in a rolled-back batch open again when
+ * its events are applied again: the openings after the committed position,
+ * from the store (a reload mid-batch may have dropped earlier ones).
+ */
+static void
+rewind_openings(replay *r)
+{
+	pt_err		err;
+
+	r->next_opening = 0;
+	while (r->next_opening < r->nopenings && r->openings[r->next_opening].event_id <= r->committed.event_id)
+		r->next_opening++;
+	if (!pt_events_load_versions(r, &err))
+		pt_log_warning(r->log, "could not read the schema versions again after a rollback: %s", err.message);
 }
 
 static void
@@ -115,8 +142,11 @@ batch_abort(replay *r)
 	res = PQexec(r->target, "ROLLBACK");
 	PQclear(res);
 	r->batch_open = false;
+	if (r->win)
+		pt_window_committed(r->win);	/* its staging tables went with the transaction */
 	r->nevents = r->nevents_committed;
 	r->ntxns = r->ntxns_committed;
+	r->skipped = r->skipped_committed;
 	r->applied_id = r->committed.event_id;
 	memcpy(r->applied_hash, r->committed.hash, PT_HASH_LEN);
 	/* the target's tables may have changed shape (or name) in the rolled-back
@@ -125,10 +155,13 @@ batch_abort(replay *r)
 	{
 		tt->loaded = false;
 		tt->version = 0;
+		tt->known_loss = tt->known_loss_committed;
+		tt->possible_loss = tt->possible_loss_committed;
 		pt_apply_forget(r->ap, tt);
 	}
 	if (!pt_replay_load_table_versions(r, &ignored))
 		pt_log_warning(r->log, "could not read table versions back after a rollback: %s", ignored.message);
+	rewind_openings(r);
 }
 
 /* ---- progress ---- */
@@ -543,7 +576,7 @@ cleanup(replay *r)
  * not fit. Windows resume after that point.
  */
 static bool
-redo_in_order(replay *r, int64_t *broken_txn, pt_err *err)
+redo_in_order(replay *r, int64_t stop_id, int64_t *broken_txn, pt_err *err)
 {
 	while (r->redo_at > r->ordered_until && *broken_txn == 0)
 	{
@@ -552,7 +585,7 @@ redo_in_order(replay *r, int64_t *broken_txn, pt_err *err)
 		r->ordered_until = r->redo_at;
 		r->redo_at = 0;
 		pt_err_clear(err);
-		if (replay_range(r, r->stop_id, broken_txn, err))
+		if (replay_range(r, stop_id, broken_txn, err))
 			return true;
 	}
 	r->redo_at = 0;
@@ -564,7 +597,8 @@ redo_in_order(replay *r, int64_t *broken_txn, pt_err *err)
 static bool
 round_trip(replay *r, pt_err *err)
 {
-	int64_t		broken_txn;
+	int64_t		broken_txn,
+				good_end;
 	pt_err		first;
 
 	if (r->stop_id < r->committed.event_id && !r->opts->follow)
@@ -573,12 +607,13 @@ round_trip(replay *r, pt_err *err)
 					   (long long) r->stop_id);
 	if (r->stop_id <= r->committed.event_id)
 		return true;
-	if (replay_range(r, r->stop_id, &broken_txn, err) || redo_in_order(r, &broken_txn, err))
+	if (replay_range(r, r->stop_id, &broken_txn, err) || redo_in_order(r, r->stop_id, &broken_txn, err))
 		return true;
 	if (broken_txn == 0 || broken_txn - 1 <= r->committed.event_id)
 		return false;
 	first = *err;
-	if (!replay_range(r, broken_txn - 1, &broken_txn, err))
+	good_end = broken_txn - 1;
+	if (!replay_range(r, good_end, &broken_txn, err) && !redo_in_order(r, good_end, &broken_txn, err))
 		return false;
 	*err = first;
 	pt_err_detail(err, "the target holds everything before that transaction (up to event %lld)",

@@ -103,8 +103,9 @@ typedef struct replay
 	int64_t		first_id;
 	int64_t		nevents;
 	int64_t		ntxns;
-	int64_t		nevents_committed;	/* nevents and ntxns at the last commit */
+	int64_t		nevents_committed;	/* nevents, ntxns and skipped at the last commit */
 	int64_t		ntxns_committed;
+	int64_t		skipped_committed;
 	int64_t		started_us;
 	int64_t		last_progress_us;
 	pt_lsn		last_lsn;

@@ -24,13 +24,26 @@ pt_window_new(PGconn *conn, pt_apply *ap, size_t max_bytes)
 	return w;
 }
 
+/* Free a table's rows, slots, index and arena (an empty window table). */
 static void
-table_free(wtable *wt)
+free_rows(wtable *wt)
 {
 	free(wt->rows);
 	free(wt->slots);
 	free(wt->index);
 	pt_buf_free(&wt->arena);
+	wt->rows = NULL;
+	wt->slots = NULL;
+	wt->index = NULL;
+	wt->rowcap = 0;
+	wt->indexcap = 0;
+}
+
+static void
+table_free(wtable *wt)
+{
+	free_rows(wt);
+	pt_window_forget_stages(wt);
 	free(wt);
 }
 
@@ -156,13 +169,31 @@ pt_window_flush_us(const pt_window *w)
 void
 pt_window_discard(pt_window *w)
 {
+	size_t		kept = 0;
+
 	for (wtable *wt = w->tables; wt; wt = wt->next)
 	{
+		size_t		held = wt->arena.cap + sizeof(uint64_t) * wt->indexcap +
+			(sizeof(wrow) + sizeof(wslot) * (size_t) wt->ncols) * (size_t) wt->rowcap;
+
 		wt->nrows = 0;
-		memset(wt->index, 0, sizeof(uint64_t) * wt->indexcap);
 		pt_buf_reset(&wt->arena);
+		if (kept + held <= w->max_bytes / 4)
+		{
+			memset(wt->index, 0, sizeof(uint64_t) * wt->indexcap);
+			kept += held;
+			continue;
+		}
+		free_rows(wt);			/* the next window allocates again what it needs */
 	}
 	w->bytes = 0;
+}
+
+void
+pt_window_committed(pt_window *w)
+{
+	for (wtable *wt = w->tables; wt; wt = wt->next)
+		pt_window_forget_stages(wt);
 }
 
 bool
@@ -203,7 +234,8 @@ table_of(pt_window *w, pt_ttable *tt)
 		return wt;
 	if (wt && wt->nrows == 0)
 	{
-		/* the table's columns changed between windows: the slots follow */
+		/* the table's columns changed between windows: the slots (and staging tables) follow */
+		pt_window_forget_stages(wt);
 		wt->ncols = tt->ncols;
 		wt->slots = pt_realloc(wt->slots, sizeof(wslot) * (size_t) wt->rowcap * (size_t) wt->ncols + 1);
 		return wt;

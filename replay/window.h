@@ -12,7 +12,9 @@
  * (pt_window_flush) every table gets, in this order, one DELETE ... USING
  * a staging table, one UPDATE ... FROM one per set of columns updated, and
  * COPY of the rows inserted: statements per table and window, not per
- * change. The staging tables are temporary and dropped at commit. A table
+ * change. The staging tables are temporary, made once per table and set
+ * of columns in a target transaction (emptied for each use), and dropped
+ * at commit. A table
  * with only a few rows to write (a small window: a follower's poll, one
  * source transaction with --batch-size 1) gets apply.h's pipelined
  * statements instead, one per row, which cost less than a staging table.
@@ -31,7 +33,9 @@
  * pt_window_full says when what the window uses (arenas, rows, indexes)
  * reaches the budget given to pt_window_new; values updates replaced are
  * dropped (the arenas compacted) before it says so. Buffers grow by
- * doubling and are kept for the next window.
+ * doubling; after a window, they are kept for the next one only up to a
+ * quarter of the budget in all, so memory stays at about twice the budget
+ * however many tables the log has.
  */
 #ifndef PGTRAIL_REPLAY_WINDOW_H
 #define PGTRAIL_REPLAY_WINDOW_H
@@ -81,6 +85,9 @@ bool		pt_window_flush(pt_window *w, pt_err *err);
 
 /* Forget the window's changes (the batch was rolled back). */
 void		pt_window_discard(pt_window *w);
+
+/* The target transaction ended (committed or rolled back): its staging tables are gone. */
+void		pt_window_committed(pt_window *w);
 
 /* Figures since the window was made: changes taken, rows written, windows written, microseconds writing. */
 int64_t		pt_window_changes(const pt_window *w);

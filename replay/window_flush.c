@@ -191,18 +191,49 @@ put_columns(flush *f, pt_buf *sql, const char *alias, bool stage)
 	}
 }
 
-/* A staging table of the wanted columns, in the target's types; its name into name. */
+void
+pt_window_forget_stages(wtable *wt)
+{
+	for (int i = 0; i < wt->nstages; i++)
+		free(wt->stages[i].cols);
+	free(wt->stages);
+	wt->stages = NULL;
+	wt->nstages = 0;
+}
+
+/*
+ * An empty staging table of the wanted columns, in the target's types; its
+ * name into name. One per set of columns and transaction: made the first
+ * time (locks are held to the transaction's end, so a stage per use would
+ * pile them up), emptied the next.
+ */
 static bool
 make_stage(flush *f, char *name, size_t size, pt_err *err)
 {
+	wtable	   *wt = f->wt;
 	pt_buf	   *sql = &f->w->sql;
+	wstage	   *stage;
 
-	snprintf(name, size, "pg_temp.pgtrail_stage_%lld", (long long) ++f->w->nstages);
 	pt_buf_reset(sql);
+	for (int i = 0; i < wt->nstages; i++)
+		if (memcmp(wt->stages[i].cols, f->want, sizeof(bool) * (size_t) wt->ncols) == 0)
+		{
+			snprintf(name, size, "%s", wt->stages[i].name);
+			pt_buf_printf(sql, "TRUNCATE %s", name);
+			return pt_pq_command(f->w->conn, sql->data, err);
+		}
+	snprintf(name, size, "pg_temp.pgtrail_stage_%lld", (long long) ++f->w->stage_names);
 	pt_buf_printf(sql, "CREATE TEMP TABLE %s ON COMMIT DROP AS SELECT ", name + strlen("pg_temp."));
 	put_columns(f, sql, "t", true);
-	pt_buf_printf(sql, " FROM ONLY %s t WITH NO DATA", f->wt->tt->qname);
-	return pt_pq_command(f->w->conn, sql->data, err);
+	pt_buf_printf(sql, " FROM ONLY %s t WITH NO DATA", wt->tt->qname);
+	if (!pt_pq_command(f->w->conn, sql->data, err))
+		return false;
+	wt->stages = pt_realloc(wt->stages, sizeof(wstage) * (size_t) (wt->nstages + 1));
+	stage = &wt->stages[wt->nstages++];
+	stage->cols = pt_malloc(sizeof(bool) * (size_t) wt->ncols + 1);
+	memcpy(stage->cols, f->want, sizeof(bool) * (size_t) wt->ncols);
+	snprintf(stage->name, sizeof(stage->name), "%s", name);
+	return true;
 }
 
 /* Fill the stage with the rows of kind and shape; *count rows. */

@@ -36,6 +36,13 @@ typedef struct wrow
 	int64_t		event_id;		/* the last change to it */
 } wrow;
 
+/* A staging table made in the target's open transaction, for a set of columns. */
+typedef struct wstage
+{
+	bool	   *cols;			/* ncols flags */
+	char		name[64];
+} wstage;
+
 typedef struct wtable
 {
 	pt_ttable  *tt;
@@ -47,6 +54,8 @@ typedef struct wtable
 	uint64_t   *index;			/* the hash's high 32 bits, row + 1 below (0 empty); indexcap a power of two */
 	uint32_t	indexcap;
 	pt_buf		arena;
+	wstage	   *stages;			/* made in this target transaction (dropped at its end) */
+	int			nstages;
 	struct wtable *next;
 } wtable;
 
@@ -59,7 +68,7 @@ struct pt_window
 	wtable	   *tables;
 	pt_buf		key;			/* the key being looked up */
 	pt_buf		old_key;		/* a key change's old key */
-	int64_t		nstages;		/* staging tables made (their names) */
+	int64_t		stage_names;	/* staging tables made (their names) */
 	int64_t		changes;
 	int64_t		rows;
 	int64_t		rows_set_based;	/* of rows: through staging tables and COPY */
@@ -79,6 +88,9 @@ wt_slot(wtable *wt, int i, int c)
 }
 
 /* ---- window_flush.c ---- */
+
+/* Forget wt's staging tables (the transaction that made them ended, or its columns changed). */
+void		pt_window_forget_stages(wtable *wt);
 
 /* Rows of wt that change the target (deletes, updates, inserts). */
 int64_t		pt_window_table_rows(const wtable *wt);

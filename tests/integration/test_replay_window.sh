@@ -17,7 +17,9 @@
 #     (into a restored schema, which has the unique index, the rows
 #     replayed up to the swap first);
 #   - a TRUNCATE between inserts; a rewrite (ALTER COLUMN TYPE ... USING,
-#     re-snapshot) between updates.
+#     re-snapshot) between updates;
+#   - tables created (and altered) that never get a row, in a batch whose
+#     window the target then refuses: replayed again, they are still made.
 # Replayed with --create-tables once with windows and once with every
 # change a statement (--window-mb 0), and by a role that may not make
 # temporary tables (windows off, with a warning): every target equals the
@@ -44,6 +46,9 @@ INSERT INTO app.swap SELECT g, 'swap ' || g FROM generate_series(1, 10) g;
 INSERT INTO app.plain SELECT g, 'v' || g, repeat('x', 3000) || g, g FROM generate_series(1, 1000) g;
 INSERT INTO app.uq VALUES (1, 'a@example.org'), (2, 'b@example.org');
 INSERT INTO app.rw SELECT g, g FROM generate_series(1, 50) g;
+CREATE TABLE app.empty (id int PRIMARY KEY, v text);
+CREATE TABLE app.side (id int PRIMARY KEY);
+ALTER TABLE app.side ADD COLUMN c int;
 BEGIN;
 UPDATE app.plain SET v = v || '!' WHERE id <= 500;
 UPDATE app.swap SET id = 11 - id;
