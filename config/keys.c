@@ -143,7 +143,7 @@ const pt_config_key pt_config_keys[] = {
 	"in follow mode, how often to look for new events (milliseconds)"},
 	{"replay", "batch_size", PT_KEY_INT, "1000000", 1, 10000000, NULL, "batch-size", REP,
 	"events per target transaction; a batch closes at the first source transaction boundary after this many (1: each source transaction is committed on its own)"},
-	{"replay", "window_mb", PT_KEY_INT, "32", 0, 4096, NULL, "window-mb", REP,
+	{"replay", "window_mb", PT_KEY_INT, "24", 0, 4096, NULL, "window-mb", REP,
 	"memory for collapsing a batch's changes to their net effect per key, applied set-based (DELETE USING, UPDATE FROM, COPY); the window is applied early when full; 0 applies every change as a statement of its own"},
 	{"replay", "state_schema", PT_KEY_STRING, "pgtrail_replay", 0, 0, NULL, "state-schema", REP,
 	"schema in the target that keeps replay's position, so the next run continues there"},

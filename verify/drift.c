@@ -132,7 +132,7 @@ rebuild(drift *d, bool to_end, pt_err *err)
 	ro.poll_interval_ms = 200;
 	/* replay's defaults: windows of net effect, applied set-based (replay/window.h) */
 	ro.batch_size = 1000000;
-	ro.window_mb = 32;
+	ro.window_mb = 24;
 	if (pt_replay_run(&ro, d->log, d->stop, err))
 		return true;
 	pt_err_prefix(err, "drift: could not rebuild the log's state in the scratch database");
