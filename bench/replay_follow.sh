@@ -14,7 +14,7 @@ dir=$PGTRAIL_TEST_DIR
 q() { psql -qXAt -v ON_ERROR_STOP=1 "$@"; }
 secs_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { print b - a }'; }
 tables=(pgbench_accounts pgbench_branches pgbench_tellers pgbench_history)
-digest() { local t; for t in "${tables[@]}"; do q -d "$1" -c "COPY (SELECT * FROM $t ORDER BY 1, 2, 3) TO STDOUT" | md5sum; done; }
+digest() { local t; for t in "${tables[@]}"; do q -d "$1" -c "COPY (SELECT * FROM $t x ORDER BY x::text) TO STDOUT" | md5sum; done; }
 
 pgbench -i -s 1 -q >/dev/null 2>&1
 q -c "CREATE DATABASE follower"
@@ -51,6 +51,7 @@ head=$(q -c "SELECT max(id) FROM pgtrail.events")
 until [ "$(position)" -ge "$head" ]; do sleep 0.1; done
 t_rep=$(secs_since "$t0")
 kill -TERM "$replay" "$capture"; wait "$replay" "$capture" || true
+for t in "${tables[@]}"; do [ "$(q -d follower -c "COPY (SELECT * FROM $t x ORDER BY x::text) TO STDOUT" | md5sum)" = "$(q -c "COPY (SELECT * FROM $t x ORDER BY x::text) TO STDOUT" | md5sum)" ] || echo "differs: $t" >&2; done
 events=$((head - start_id))
 rate=$(awk -v e="$events" -v s="$secs" 'BEGIN { printf "%.0f", e / s }')
 [ "$(digest follower)" = "$(digest postgres)" ] || { echo "the follower's tables differ from the source's" >&2; exit 1; }
