@@ -10,7 +10,9 @@
 # bench/capture_workload.sh measures pgtrail-capture against pg_recvlogical
 # and the two ways of keeping capture's own writes out of decoding;
 # bench/replay_workload.sh measures pgtrail-replay against the naive
-# one-statement-per-change client and COPY of the final rows;
+# one-statement-per-change client, COPY of the final rows and reading the
+# log, on a mixed and an update-heavy log; bench/replay_follow.sh measures how
+# far a replay --follow falls behind capture under pgbench;
 # bench/verify_workload.sh measures pgtrail-verify --full against COPY of the
 # same events to /dev/null; bench/kafka_workload.sh measures pgtrail-capture
 # publishing to Kafka (pt_mock_kafka) against the same capture without
@@ -28,7 +30,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/tests/harness/with_pg.sh" "$root/bench/workload.sh" "$root/build/bin" "${1:-1000000}"
 "$root/tests/harness/with_pg.sh" "$root/bench/capture_workload.sh" "$root/build/bin" "${2:-1000000}"
 "$root/tests/harness/with_pg.sh" "$root/bench/pgbench_follow.sh" "$root/build/bin" "${3:-60}"
-"$root/tests/harness/with_pg.sh" "$root/bench/replay_workload.sh" "$root/build/bin" "${4:-1000000}" "${5:-100000}"
+"$root/tests/harness/with_pg.sh" "$root/bench/replay_workload.sh" "$root/build/bin" "${4:-1000000}" "${5:-100000}" mixed
+"$root/tests/harness/with_pg.sh" "$root/bench/replay_workload.sh" "$root/build/bin" "${4:-1000000}" "${5:-100000}" updates
+"$root/tests/harness/with_pg.sh" "$root/bench/replay_follow.sh" "$root/build/bin" "${3:-60}"
 "$root/tests/harness/with_pg.sh" "$root/bench/verify_workload.sh" "$root/build/bin" "${6:-1000000}"
 "$root/tests/harness/with_pg.sh" "$root/bench/kafka_workload.sh" "$root/build/bin" "${7:-1000000}"
 "$root/tests/harness/with_pg.sh" "$root/bench/metrics_workload.sh" "$root/build/bin" "${8:-500000}"
