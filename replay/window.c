@@ -180,7 +180,8 @@ pt_window_discard(pt_window *w)
 		pt_buf_reset(&wt->arena);
 		if (kept + held <= w->max_bytes / 4)
 		{
-			memset(wt->index, 0, sizeof(uint64_t) * wt->indexcap);
+			if (wt->index)		/* none after free_rows */
+				memset(wt->index, 0, sizeof(uint64_t) * wt->indexcap);
 			kept += held;
 			continue;
 		}
