@@ -112,12 +112,12 @@ bool
 pt_time_parse(const char *s, size_t len, int64_t *usec)
 {
 	size_t		pos = 0;
-	int			year,
-				mon,
-				day,
-				hh,
-				mi,
-				ss,
+	int			year = 0,
+				mon = 0,
+				day = 0,
+				hh = 0,
+				mi = 0,
+				ss = 0,
 				frac = 0;
 	int64_t		offset_sec,
 				secs;
