@@ -145,6 +145,8 @@ const pt_config_key pt_config_keys[] = {
 	"events per target transaction; a batch closes at the first source transaction boundary after this many (1: each source transaction is committed on its own)"},
 	{"replay", "window_mb", PT_KEY_INT, "24", 0, 4096, NULL, "window-mb", REP,
 	"memory for collapsing a batch's changes to their net effect per key, applied set-based (DELETE USING, UPDATE FROM, COPY); the window is applied early when full; 0 applies every change as a statement of its own"},
+	{"replay", "jobs", PT_KEY_INT, "1", 1, 64, NULL, "jobs", REP,
+	"target connections a window's tables are written on at once, as pg_restore --jobs: each table's share commits with a position of its own, so a kill -9 still applies nothing twice; 1 writes everything on one connection"},
 	{"replay", "state_schema", PT_KEY_STRING, "pgtrail_replay", 0, 0, NULL, "state-schema", REP,
 	"schema in the target that keeps replay's position, so the next run continues there"},
 	{"replay", "map", PT_KEY_STRING, "", 0, 0, NULL, "map", REP,

@@ -56,6 +56,7 @@ pt_events_table(replay *r, const char *schema, const char *table, int version, p
 			return tt;
 	if ((tt = pt_ttable_new(schema, table, ts, tn, r->target, err)) == NULL)
 		return NULL;
+	tt->applied_through = pt_replay_through(r, ts, tn);
 	tt->next = r->tables;
 	r->tables = tt;
 	return tt;
@@ -126,6 +127,7 @@ reach_version(replay *r, pt_ttable *tt, const pt_rtable *rt, const pt_rversion *
 		return true;			/* there already (or not ours to change) */
 	if (!pt_replay_flush_window(r, err) || !pt_apply_flush(r->ap, err))
 		return false;
+	r->batch_direct = true;		/* the table changes in the batch: no lane may see it before its commit */
 	pt_apply_forget(r->ap, tt);
 	if (!tt->exists && !follow_rename(r, tt, rt, rv, emptied, err))
 		return false;
@@ -433,7 +435,10 @@ into_window(replay *r, pt_ttable *tt, const pt_event *ev, bool *taken, pt_err *e
 
 	*taken = false;
 	if (r->win == NULL || ev->id <= r->ordered_until || !pt_window_takes(tt))
+	{
+		r->batch_direct = true;	/* applied on its own, in the batch */
 		return true;
+	}
 	if (ev->op == PT_OP_INSERT || ev->op == PT_OP_SNAPSHOT)
 		v = pt_window_insert(r->win, tt, &r->set, ev->id);
 	else if (ev->op == PT_OP_UPDATE)
@@ -441,7 +446,7 @@ into_window(replay *r, pt_ttable *tt, const pt_event *ev, bool *taken, pt_err *e
 	else
 		v = pt_window_delete(r->win, tt, &r->where, ev->id);
 	if (v == PT_WINDOW_REFUSED)
-		return pt_replay_flush_window(r, err);
+		return pt_replay_flush_window(r, err);	/* and the change goes on its own */
 	if (v == PT_WINDOW_CONFLICT)
 	{
 		r->redo_at = ev->id;
@@ -450,7 +455,7 @@ into_window(replay *r, pt_ttable *tt, const pt_event *ev, bool *taken, pt_err *e
 	}
 	*taken = true;
 	r->window_last = ev->id;
-	return !pt_window_full(r->win) || pt_replay_flush_window(r, err);
+	return !(r->window_full || pt_window_full(r->win)) || pt_replay_window_full(r, err);
 }
 
 static bool
@@ -476,6 +481,8 @@ apply_row(replay *r, const pt_event *ev, pt_err *err)
 	}
 	if ((tt = pt_events_table(r, schema, table, version, err)) == NULL || !pt_events_loaded(r, tt, err))
 		return false;
+	if (ev->id <= tt->applied_through)
+		return true;			/* a --jobs connection committed it (window_jobs.h) */
 	if (r->opts->create_tables && rv && !reach_version(r, tt, rt, rv, false, err))
 		return false;
 	if (!tt->exists)
@@ -742,6 +749,8 @@ pt_events_apply(replay *r, const pt_event *ev, pt_err *err)
 {
 	if (!known_version(r, ev, err))
 		return false;
+	if (breaks_window(r, ev))
+		r->batch_direct = true;	/* it changes the target on its own, in the batch */
 	if (r->win && breaks_window(r, ev) && !pt_replay_flush_window(r, err))
 		return false;
 	switch (ev->op)

@@ -67,6 +67,7 @@ fill_opts(const pt_config *cfg, pt_replay_opts *o, pt_err *err)
 	o->poll_interval_ms = (int) pt_config_get_int(cfg, "replay", "poll_interval_ms");
 	o->batch_size = (int) pt_config_get_int(cfg, "replay", "batch_size");
 	o->window_mb = (int) pt_config_get_int(cfg, "replay", "window_mb");
+	o->jobs = (int) pt_config_get_int(cfg, "replay", "jobs");
 	o->progress_tty = isatty(STDERR_FILENO);
 	if (!fill_until(cfg, o, err))
 		return false;

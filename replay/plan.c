@@ -246,6 +246,7 @@ pt_plan_clean(replay *r, pt_err *err)
 		!pt_pq_command(r->target, "COMMIT", err))
 		return false;
 	memset(&r->committed, 0, sizeof(r->committed));
+	pt_replay_forget_throughs(r);
 	pt_log_info(r->log, "--clean: replayed tables emptied, replaying from the first event");
 	return true;
 }

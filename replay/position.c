@@ -17,7 +17,9 @@
 	" last_hash bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now()); " \
 	"CREATE TABLE IF NOT EXISTS %1$s.tables (store text NOT NULL, schema_name text NOT NULL, " \
 	" table_name text NOT NULL, version int NOT NULL, PRIMARY KEY (store, schema_name, table_name)); " \
-	"ALTER TABLE %1$s.position ADD COLUMN IF NOT EXISTS tables text"
+	"ALTER TABLE %1$s.position ADD COLUMN IF NOT EXISTS tables text; " \
+	"CREATE TABLE IF NOT EXISTS %1$s.table_positions (store text NOT NULL, schema_name text NOT NULL, " \
+	" table_name text NOT NULL, last_event_id bigint NOT NULL, PRIMARY KEY (store, schema_name, table_name))"
 
 /* sql with the quoted state schema for %1$s; NULL when quoting failed. */
 static char *
@@ -108,19 +110,19 @@ pt_position_reset(PGconn *conn, const char *state_schema, const char *store, pt_
 	const char *params[1] = {store};
 	char	   *sql = WITH_SCHEMA(conn, state_schema,
 								  "DELETE FROM %1$s.position WHERE store = $1; ", err);
-	char	   *sql2 = WITH_SCHEMA(conn, state_schema, "DELETE FROM %1$s.tables WHERE store = $1", err);
+	char	   *sql2 = WITH_SCHEMA(conn, state_schema, "DELETE FROM %1$s.tables WHERE store = $1; ", err);
+	char	   *sql3 = WITH_SCHEMA(conn, state_schema, "DELETE FROM %1$s.table_positions WHERE store = $1", err);
 	PGresult   *res = NULL;
-	bool		ok = sql && sql2;
+	char	   *each[3] = {sql, sql2, sql3};
+	bool		ok = sql && sql2 && sql3;
 
-	if (ok && (res = pt_pq_exec_params(conn, sql, 1, params, PGRES_COMMAND_OK, PT_PQ_ANY, PT_PQ_ANY, err)) == NULL)
-		ok = false;
-	PQclear(res);
-	res = NULL;
-	if (ok && (res = pt_pq_exec_params(conn, sql2, 1, params, PGRES_COMMAND_OK, PT_PQ_ANY, PT_PQ_ANY, err)) == NULL)
-		ok = false;
-	PQclear(res);
-	free(sql);
-	free(sql2);
+	for (int i = 0; ok && i < 3; i++)
+	{
+		ok = (res = pt_pq_exec_params(conn, each[i], 1, params, PGRES_COMMAND_OK, PT_PQ_ANY, PT_PQ_ANY, err)) != NULL;
+		PQclear(res);
+	}
+	for (int i = 0; i < 3; i++)
+		free(each[i]);
 	return ok;
 }
 
@@ -156,6 +158,34 @@ pt_position_tables(PGconn *conn, const char *state_schema, const char *store, pt
 	if (sql == NULL)
 		return NULL;
 	res = pt_pq_exec_params(conn, sql, 1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 3, err);
+	free(sql);
+	return res;
+}
+
+char *
+pt_position_table_save_sql(PGconn *conn, const char *state_schema, pt_err *err)
+{
+	return WITH_SCHEMA(conn, state_schema,
+					   "INSERT INTO %1$s.table_positions (store, schema_name, table_name, last_event_id) "
+					   "VALUES ($1, $2, $3, $4) ON CONFLICT (store, schema_name, table_name) DO UPDATE SET "
+					   "last_event_id = excluded.last_event_id", err);
+}
+
+PGresult *
+pt_position_table_positions(PGconn *conn, const char *state_schema, const char *store, int64_t after,
+							pt_err *err)
+{
+	char		id[24];
+	const char *params[2] = {store, id};
+	char	   *sql = WITH_SCHEMA(conn, state_schema,
+								  "SELECT schema_name, table_name, last_event_id FROM %1$s.table_positions "
+								  "WHERE store = $1 AND last_event_id > $2", err);
+	PGresult   *res;
+
+	if (sql == NULL)
+		return NULL;
+	snprintf(id, sizeof(id), "%lld", (long long) after);
+	res = pt_pq_exec_params(conn, sql, 2, params, PGRES_TUPLES_OK, PT_PQ_ANY, 3, err);
 	free(sql);
 	return res;
 }

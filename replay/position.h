@@ -7,6 +7,13 @@
  * (and checks that the log still chains from that hash), so a target can
  * follow the source across runs. With --create-tables it also records the
  * schema version each replayed table is at, so later runs evolve it.
+ *
+ * With --jobs, a window's tables are also written by other connections,
+ * each committing its tables in a transaction of its own with their own
+ * positions (table_positions: every event of that target table up to
+ * last_event_id is in the target). Until the main position passes them,
+ * a run skips those tables' events up to there: a kill -9 between the
+ * lanes' commits applies nothing twice.
  */
 #ifndef PGTRAIL_REPLAY_POSITION_H
 #define PGTRAIL_REPLAY_POSITION_H
@@ -45,7 +52,7 @@ bool		pt_position_load(PGconn *conn, const char *state_schema, const char *store
  * (\x hex). The caller runs it inside the batch's transaction. */
 char	   *pt_position_save_sql(PGconn *conn, const char *state_schema, pt_err *err);
 
-/* Forget the position and table versions of store (--clean). */
+/* Forget the position, table versions and table positions of store (--clean). */
 bool		pt_position_reset(PGconn *conn, const char *state_schema, const char *store, pt_err *err);
 
 /* The version a replayed table is at (0 = dropped / unknown). */
@@ -55,5 +62,13 @@ bool		pt_position_save_table(PGconn *conn, const char *state_schema, const char 
 /* Every recorded table version of store; the caller PQclear()s the result
  * (columns: schema_name, table_name, version). */
 PGresult   *pt_position_tables(PGconn *conn, const char *state_schema, const char *store, pt_err *err);
+
+/* SQL that saves a table's own position (--jobs): $1 store, $2 schema, $3 table (in the target), $4 event id. */
+char	   *pt_position_table_save_sql(PGconn *conn, const char *state_schema, pt_err *err);
+
+/* The tables of store whose own position is past event `after`; the caller
+ * PQclear()s the result (columns: schema_name, table_name, last_event_id). */
+PGresult   *pt_position_table_positions(PGconn *conn, const char *state_schema, const char *store, int64_t after,
+										pt_err *err);
 
 #endif

@@ -57,7 +57,23 @@ batch_begin(replay *r, pt_err *err)
 		return false;
 	r->batch_open = true;
 	r->batch_events = 0;
+	r->batch_direct = false;
+	r->window_full = false;
 	return true;
+}
+
+/* A window failed: the range is replayed in order up to its last event. */
+static void
+window_failed(replay *r, const pt_err *err)
+{
+	r->redo_at = r->window_last;
+	if (strcmp(err->sqlstate, SQLSTATE_INSUFFICIENT_PRIVILEGE) == 0)
+	{
+		/* no temporary tables for staging: every change a statement of its own from here on */
+		pt_log_warning(r->log, "windows are off for this run: %s; to replay faster, GRANT TEMPORARY ON DATABASE "
+					   "to the replay role", err->message);
+		r->redo_at = INT64_MAX;
+	}
 }
 
 /* Apply the window's net effect; when it fails, the range is replayed in order up to its last event. */
@@ -68,16 +84,41 @@ pt_replay_flush_window(replay *r, pt_err *err)
 		return true;
 	if (!pt_apply_flush(r->ap, err))
 		return false;			/* a statement of its own failed: no window involved */
+	r->batch_direct = true;		/* its rows are locked by the batch: no lane may write them now */
+	r->window_full = false;
 	if (pt_window_flush(r->win, err))
 		return true;
-	r->redo_at = r->window_last;
-	if (strcmp(err->sqlstate, SQLSTATE_INSUFFICIENT_PRIVILEGE) == 0)
+	window_failed(r, err);
+	return false;
+}
+
+bool
+pt_replay_window_full(replay *r, pt_err *err)
+{
+	/* with --jobs the batch commits when the source transaction ends, the lanes writing the
+	 * window (unless the batch wrote something else: then the next one starts clean); a
+	 * transaction that fills half a window more before it ends: now */
+	if (r->jobs && !r->window_full)
 	{
-		/* no temporary tables for staging: every change a statement of its own from here on */
-		pt_log_warning(r->log, "windows are off for this run: %s; to replay faster, GRANT TEMPORARY ON DATABASE "
-					   "to the replay role", err->message);
-		r->redo_at = INT64_MAX;
+		r->window_full = true;
+		return true;
 	}
+	if (r->window_full && !pt_window_overfull(r->win))
+		return true;
+	return pt_replay_flush_window(r, err);
+}
+
+/* At the batch's end: with --jobs, when nothing of the batch went to the target outside the window, across the lanes. */
+static bool
+flush_window_at_commit(replay *r, pt_err *err)
+{
+	if (r->jobs == NULL || r->batch_direct || r->win == NULL || pt_window_empty(r->win))
+		return pt_replay_flush_window(r, err);
+	if (!pt_apply_flush(r->ap, err))
+		return false;
+	if (pt_window_flush_jobs(r->win, r->jobs, r->applied_id, err))
+		return true;
+	window_failed(r, err);
 	return false;
 }
 
@@ -94,7 +135,7 @@ batch_commit(replay *r, pt_err *err)
 	pt_hex_encode(r->applied_hash, PT_HASH_LEN, hash + 2);
 	hash[sizeof(hash) - 1] = '\0';
 	/* every statement's result (and row count) is checked before COMMIT is sent */
-	if (!pt_replay_flush_window(r, err) || !pt_apply_flush(r->ap, err) || !pt_apply_sql(r->ap, r->save_sql, 4, params, 0, err) ||
+	if (!flush_window_at_commit(r, err) || !pt_apply_flush(r->ap, err) || !pt_apply_sql(r->ap, r->save_sql, 4, params, 0, err) ||
 		!pt_apply_sql(r->ap, "COMMIT", 0, NULL, 0, err) || !pt_apply_flush(r->ap, err))
 		return false;
 	r->batch_open = false;
@@ -155,6 +196,12 @@ batch_abort(replay *r)
 	{
 		tt->loaded = false;
 		tt->version = 0;
+		if (tt->applied_through > r->committed.event_id)
+		{
+			/* a --jobs lane committed its changes: their figures stand */
+			tt->known_loss_committed = tt->known_loss;
+			tt->possible_loss_committed = tt->possible_loss;
+		}
 		tt->known_loss = tt->known_loss_committed;
 		tt->possible_loss = tt->possible_loss_committed;
 		pt_apply_forget(r->ap, tt);
@@ -214,7 +261,7 @@ txn_end(replay *r, pt_err *err)
 		return true;
 	r->in_txn = false;
 	r->ntxns++;
-	if (r->batch_events >= r->opts->batch_size && pt_trust_may_commit(r, r->range_stop))
+	if ((r->batch_events >= r->opts->batch_size || r->window_full) && pt_trust_may_commit(r, r->range_stop))
 		return batch_commit(r, err);
 	return true;
 }
@@ -374,6 +421,33 @@ pt_replay_check_filter(replay *r, pt_err *err)
 	return false;
 }
 
+/* --jobs: the other target connections, each skipping triggers as the first does. */
+static bool
+connect_lanes(replay *r, pt_err *err)
+{
+	if (r->opts->jobs <= 1 || r->opts->dry_run)
+		return true;
+	if (r->opts->window_mb == 0)
+	{
+		pt_log_warning(r->log, "--jobs %d has no effect with --window-mb 0: the lanes write windows",
+					   r->opts->jobs);
+		return true;
+	}
+	r->lanes = pt_calloc((size_t) r->opts->jobs, sizeof(PGconn *));
+	for (int i = 0; i < r->opts->jobs - 1; i++)
+	{
+		bool		ok = (r->lanes[i] = pt_pq_connect(r->opts->target_dsn, "pgtrail-replay", err)) != NULL;
+
+		r->nlanes += ok;
+		if (!ok || !pt_pq_command(r->lanes[i], "SET session_replication_role = replica", err))
+		{
+			pt_err_prefix(err, "target (--jobs connection %d)", i + 2);
+			return false;
+		}
+	}
+	return true;
+}
+
 static bool
 connect_all(replay *r, pt_err *err)
 {
@@ -422,6 +496,57 @@ connect_all(replay *r, pt_err *err)
 		pt_err_prefix(err, "target");
 		return false;
 	}
+	return connect_lanes(r, err);
+}
+
+int64_t
+pt_replay_through(const replay *r, const char *schema, const char *table)
+{
+	for (int i = 0; i < r->nthroughs; i++)
+		if (strcmp(r->throughs[i].schema, schema) == 0 && strcmp(r->throughs[i].table, table) == 0)
+			return r->throughs[i].event_id;
+	return 0;
+}
+
+void
+pt_replay_forget_throughs(replay *r)
+{
+	for (int i = 0; i < r->nthroughs; i++)
+	{
+		free(r->throughs[i].schema);
+		free(r->throughs[i].table);
+	}
+	free(r->throughs);
+	r->throughs = NULL;
+	r->nthroughs = 0;
+	for (pt_ttable *tt = r->tables; tt; tt = tt->next)
+		tt->applied_through = 0;
+}
+
+/* The tables a --jobs lane committed past the position (a run stopped between the lanes' commits). */
+static bool
+load_throughs(replay *r, pt_err *err)
+{
+	PGresult   *res = pt_position_table_positions(r->target, r->opts->state_schema, r->store,
+												  r->committed.event_id, err);
+
+	if (res == NULL)
+		return false;
+	r->throughs = pt_calloc((size_t) PQntuples(res) + 1, sizeof(through));
+	for (int i = 0; i < PQntuples(res); i++)
+	{
+		r->throughs[i].schema = pt_strdup(PQgetvalue(res, i, 0));
+		r->throughs[i].table = pt_strdup(PQgetvalue(res, i, 1));
+		r->throughs[i].event_id = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+		r->nthroughs++;
+	}
+	PQclear(res);
+	for (pt_ttable *tt = r->tables; tt; tt = tt->next)
+		tt->applied_through = pt_replay_through(r, tt->schema, tt->table);
+	if (r->nthroughs > 0)
+		pt_log_info(r->log, "%d tables were written past the position (event %lld) by --jobs connections of the "
+					"last run: their events up to there are not applied again", r->nthroughs,
+					(long long) r->committed.event_id);
 	return true;
 }
 
@@ -461,7 +586,7 @@ load_position(replay *r, pt_err *err)
 	else if (!pt_position_install(r->target, r->opts->state_schema, err) ||
 			 !pt_position_load(r->target, r->opts->state_schema, r->store, &r->committed, err))
 		return false;
-	if (!pt_replay_load_table_versions(r, err))
+	if (!pt_replay_load_table_versions(r, err) || (!r->opts->dry_run && !load_throughs(r, err)))
 		return false;
 	r->applied_id = r->committed.event_id;
 	memcpy(r->applied_hash, r->committed.hash, PT_HASH_LEN);
@@ -508,6 +633,9 @@ summary(replay *r, bool ok)
 					"set-based (%lld windows, %.1f s writing them)", (long long) pt_window_changes(r->win),
 					(long long) pt_window_rows(r->win), (long long) pt_window_rows_set_based(r->win),
 					(long long) pt_window_flushes(r->win), (double) pt_window_flush_us(r->win) / 1e6);
+	if (r->jobs)
+		pt_log_info(r->log, "--jobs %d: windows written on %d target connections at once, where a batch held "
+					"nothing else", r->opts->jobs, r->nlanes + 1);
 	if (r->skipped > 0)
 		pt_log_info(r->log, "%lld events of tables dropped before the stop point were not applied (the target "
 					"needs no such tables)", (long long) r->skipped);
@@ -542,6 +670,11 @@ cleanup(replay *r)
 	}
 	pt_apply_free(r->ap);
 	pt_window_free(r->win);
+	pt_window_jobs_free(r->jobs);
+	for (int i = 0; i < r->nlanes; i++)
+		pt_pq_close(r->lanes[i]);
+	free(r->lanes);
+	pt_replay_forget_throughs(r);
 	pt_versions_free(r->versions);
 	pt_trust_free(r);
 	free(r->openings);
@@ -649,6 +782,15 @@ prepare(replay *r, pt_err *err)
 	if ((r->save_sql = pt_position_save_sql(r->target, r->opts->state_schema, err)) == NULL ||
 		!load_position(r, err))
 		return false;
+	if (r->nlanes > 0 && r->win)
+	{
+		char	   *sql = pt_position_table_save_sql(r->target, r->opts->state_schema, err);
+
+		if (sql == NULL)
+			return false;
+		r->jobs = pt_window_jobs_new(r->lanes, r->nlanes, sql, r->store);
+		free(sql);
+	}
 	return true;
 }
 

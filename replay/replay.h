@@ -53,6 +53,7 @@ typedef struct pt_replay_opts
 	int			poll_interval_ms;
 	int			batch_size;
 	int			window_mb;		/* 0: no windows, a statement per change */
+	int			jobs;			/* target connections a window is written on (window_jobs.h) */
 	bool		progress_tty;	/* draw a progress line (stderr is a terminal) */
 } pt_replay_opts;
 

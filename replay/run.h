@@ -24,6 +24,7 @@
 #include "replay/target.h"
 #include "replay/versions.h"
 #include "replay/window.h"
+#include "replay/window_jobs.h"
 
 typedef struct pt_pin pt_pin;
 typedef struct pt_keyring pt_keyring;
@@ -35,6 +36,14 @@ typedef struct opening
 	const pt_rtable *rt;
 	const pt_rversion *rv;
 } opening;
+
+/* A target table a --jobs lane committed past the position (position.h: table_positions). */
+typedef struct through
+{
+	char	   *schema;
+	char	   *table;
+	int64_t		event_id;
+} through;
 
 /* A table a DDL event dropped. */
 typedef struct drop
@@ -58,6 +67,11 @@ typedef struct replay
 	pt_filter  *filter;
 	pt_apply   *ap;
 	pt_window  *win;			/* NULL: every change a statement of its own */
+	PGconn	  **lanes;			/* --jobs: the other target connections */
+	int			nlanes;
+	pt_window_jobs *jobs;		/* NULL: windows are written on the target connection alone */
+	through    *throughs;		/* tables ahead of the position, from the last run */
+	int			nthroughs;
 	int64_t		window_last;	/* the last event the window took */
 	int64_t		ordered_until;	/* events up to here go one by one (a window failed there) */
 	int64_t		redo_at;		/* a window failed: replay again, in order, up to here */
@@ -96,6 +110,8 @@ typedef struct replay
 	int64_t		txn_first;
 	bool		batch_open;
 	int64_t		batch_events;
+	bool		batch_direct;	/* something of the batch went to the target outside the window */
+	bool		window_full;	/* --jobs: the window is full; the batch commits at the transaction's end */
 
 	/* figures */
 	int64_t		stop_id;
@@ -221,6 +237,15 @@ bool		pt_trust_prove_log(PGconn *conn, const char *schema, const char *public_ke
 
 /* Apply the window's net effect (out of the pipeline); a failure sets redo_at. */
 bool		pt_replay_flush_window(replay *r, pt_err *err);
+
+/* The window is full: applied now, or with --jobs at the source transaction's end (false: failed). */
+bool		pt_replay_window_full(replay *r, pt_err *err);
+
+/* A lane's position for the target table (schema, table) from the last run, or 0. */
+int64_t		pt_replay_through(const replay *r, const char *schema, const char *table);
+
+/* Forget the lanes' positions (--clean started the target over). */
+void		pt_replay_forget_throughs(replay *r);
 
 /* The schema version each table replay made is at, from the target. */
 bool		pt_replay_load_table_versions(replay *r, pt_err *err);

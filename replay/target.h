@@ -54,6 +54,7 @@ typedef struct pt_ttable
 	bool		warned_bounds;	/* "emptied under other bounds" said once */
 	int64_t		known_loss;		/* NOT NULL numeric/float values that came as null */
 	int64_t		possible_loss;	/* nulls of nullable numeric/float columns from the stream */
+	int64_t		applied_through;	/* --jobs: a lane committed its events up to here (window_jobs.h) */
 	int64_t		known_loss_committed;	/* both as of the last commit (a rollback goes back to them) */
 	int64_t		possible_loss_committed;
 	struct pt_ttable *next;		/* the replay's list */

@@ -11,14 +11,13 @@
 #include "core/mem.h"
 
 #define INDEX_MIN 1024
-#define SMALL_TABLE_ROWS 200	/* fewer rows to write than this: statements, not staging */
 
 pt_window *
 pt_window_new(PGconn *conn, pt_apply *ap, size_t max_bytes)
 {
 	pt_window  *w = pt_calloc(1, sizeof(*w));
 
-	w->conn = conn;
+	w->out.conn = conn;
 	w->ap = ap;
 	w->max_bytes = max_bytes;
 	return w;
@@ -61,8 +60,7 @@ pt_window_free(pt_window *w)
 	}
 	pt_buf_free(&w->key);
 	pt_buf_free(&w->old_key);
-	pt_buf_free(&w->sql);
-	pt_buf_free(&w->copy);
+	pt_window_sink_free(&w->out);
 	pt_values_free(&w->set);
 	pt_values_free(&w->where);
 	free(w);
@@ -127,6 +125,12 @@ pt_window_full(pt_window *w)
 }
 
 bool
+pt_window_overfull(const pt_window *w)
+{
+	return w->bytes >= w->max_bytes + w->max_bytes / 2;
+}
+
+bool
 pt_window_empty(const pt_window *w)
 {
 	for (const wtable *wt = w->tables; wt; wt = wt->next)
@@ -144,7 +148,7 @@ pt_window_changes(const pt_window *w)
 int64_t
 pt_window_rows(const pt_window *w)
 {
-	return w->rows;
+	return w->rows + w->rows_set_based;
 }
 
 int64_t
@@ -198,26 +202,40 @@ pt_window_committed(pt_window *w)
 }
 
 bool
+pt_window_steady(const pt_window *w, pt_err *err)
+{
+	for (const wtable *wt = w->tables; wt; wt = wt->next)
+		if (wt->nrows > 0 && wt->ncols != wt->tt->ncols)
+			return pt_err_set(err, PT_ERR_INTEGRITY, "table %s changed its columns within a window of changes",
+							  wt->tt->qname);	/* the caller replays the window's changes in order */
+	return true;
+}
+
+void
+pt_window_written(pt_window *w, int64_t start_us)
+{
+	w->rows_set_based += w->out.rows;
+	w->out.rows = 0;
+	pt_window_discard(w);
+	w->flushes++;
+	w->flush_us += pt_now_us() - start_us;
+}
+
+bool
 pt_window_flush(pt_window *w, pt_err *err)
 {
-	bool		ok = true;
 	int64_t		start = pt_now_us();
+	bool		ok = pt_window_steady(w, err);
 
-	for (wtable *wt = w->tables; ok && wt; wt = wt->next)
-		if (wt->nrows > 0 && wt->ncols != wt->tt->ncols)
-			ok = pt_err_set(err, PT_ERR_INTEGRITY, "table %s changed its columns within a window of changes",
-							wt->tt->qname);	/* the caller replays the window's changes in order */
 	/* small tables as pipelined statements, checked; then the others set-based */
 	for (wtable *wt = w->tables; ok && wt; wt = wt->next)
-		if (wt->nrows > 0 && pt_window_table_rows(wt) < SMALL_TABLE_ROWS)
+		if (wt->nrows > 0 && pt_window_table_rows(wt) < PT_WINDOW_SMALL_TABLE_ROWS)
 			ok = pt_window_send_table(w, wt, err);
 	ok = ok && pt_apply_flush(w->ap, err);
 	for (wtable *wt = w->tables; ok && wt; wt = wt->next)
-		if (wt->nrows > 0 && pt_window_table_rows(wt) >= SMALL_TABLE_ROWS)
-			ok = pt_window_flush_table(w, wt, err);
-	pt_window_discard(w);
-	w->flushes++;
-	w->flush_us += pt_now_us() - start;
+		if (wt->nrows > 0 && pt_window_table_rows(wt) >= PT_WINDOW_SMALL_TABLE_ROWS)
+			ok = pt_window_flush_table(&w->out, wt, err);
+	pt_window_written(w, start);
 	return ok;
 }
 

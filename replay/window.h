@@ -72,6 +72,9 @@ pt_window_verdict pt_window_update(pt_window *w, pt_ttable *tt, const pt_values 
 pt_window_verdict pt_window_delete(pt_window *w, pt_ttable *tt, const pt_values *where, int64_t event_id);
 
 bool		pt_window_full(pt_window *w);
+
+/* Half a budget past full (nothing compacted): a window kept open after full must be applied now. */
+bool		pt_window_overfull(const pt_window *w);
 bool		pt_window_empty(const pt_window *w);
 
 /*

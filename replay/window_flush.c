@@ -36,7 +36,8 @@ typedef enum wkind
 /* What one flush of a table needs: its quoted column names, a column set. */
 typedef struct flush
 {
-	pt_window  *w;
+	wsink	   *out;			/* set-based statements */
+	pt_window  *w;				/* apply's statements (pt_window_send_table) */
 	wtable	   *wt;
 	char	  **qcols;			/* quoted column names */
 	bool	   *want;			/* the columns of the statement at hand */
@@ -109,7 +110,7 @@ split_key(flush *f, int i)
 static void
 put_row(flush *f, int i)
 {
-	pt_buf	   *out = &f->w->copy;
+	pt_buf	   *out = &f->out->copy;
 	bool		first = true;
 	int			part;
 
@@ -137,27 +138,27 @@ put_row(flush *f, int i)
 static bool
 copy_rows(flush *f, const char *sql, wkind kind, const bool *shape, int64_t *count, pt_err *err)
 {
-	PGconn	   *conn = f->w->conn;
+	PGconn	   *conn = f->out->conn;
 	PGresult   *res = pt_pq_exec(conn, sql, PGRES_COPY_IN, PT_PQ_ANY, PT_PQ_ANY, err);
 	bool		ok = true;
 
 	if (res == NULL)
 		return false;
 	PQclear(res);
-	pt_buf_reset(&f->w->copy);
+	pt_buf_reset(&f->out->copy);
 	for (int i = 0; ok && i < f->wt->nrows; i++)
 	{
 		if (!row_is(&f->wt->rows[i], kind) || (shape && !has_shape(f, i, kind, shape)))
 			continue;
 		put_row(f, i);
-		if (f->w->copy.len >= COPY_CHUNK)
+		if (f->out->copy.len >= COPY_CHUNK)
 		{
-			ok = PQputCopyData(conn, f->w->copy.data, (int) f->w->copy.len) == 1;
-			pt_buf_reset(&f->w->copy);
+			ok = PQputCopyData(conn, f->out->copy.data, (int) f->out->copy.len) == 1;
+			pt_buf_reset(&f->out->copy);
 		}
 	}
-	if (ok && f->w->copy.len > 0)
-		ok = PQputCopyData(conn, f->w->copy.data, (int) f->w->copy.len) == 1;
+	if (ok && f->out->copy.len > 0)
+		ok = PQputCopyData(conn, f->out->copy.data, (int) f->out->copy.len) == 1;
 	if (PQputCopyEnd(conn, ok ? NULL : "pgtrail-replay could not send the rows") != 1)
 		ok = false;
 	res = PQgetResult(conn);
@@ -211,7 +212,7 @@ static bool
 make_stage(flush *f, char *name, size_t size, pt_err *err)
 {
 	wtable	   *wt = f->wt;
-	pt_buf	   *sql = &f->w->sql;
+	pt_buf	   *sql = &f->out->sql;
 	wstage	   *stage;
 
 	pt_buf_reset(sql);
@@ -220,13 +221,13 @@ make_stage(flush *f, char *name, size_t size, pt_err *err)
 		{
 			snprintf(name, size, "%s", wt->stages[i].name);
 			pt_buf_printf(sql, "TRUNCATE %s", name);
-			return pt_pq_command(f->w->conn, sql->data, err);
+			return pt_pq_command(f->out->conn, sql->data, err);
 		}
-	snprintf(name, size, "pg_temp.pgtrail_stage_%lld", (long long) ++f->w->stage_names);
+	snprintf(name, size, "pg_temp.pgtrail_stage_%lld", (long long) ++f->out->stage_names);
 	pt_buf_printf(sql, "CREATE TEMP TABLE %s ON COMMIT DROP AS SELECT ", name + strlen("pg_temp."));
 	put_columns(f, sql, "t", true);
 	pt_buf_printf(sql, " FROM ONLY %s t WITH NO DATA", wt->tt->qname);
-	if (!pt_pq_command(f->w->conn, sql->data, err))
+	if (!pt_pq_command(f->out->conn, sql->data, err))
 		return false;
 	wt->stages = pt_realloc(wt->stages, sizeof(wstage) * (size_t) (wt->nstages + 1));
 	stage = &wt->stages[wt->nstages++];
@@ -270,7 +271,7 @@ put_key_match(flush *f, pt_buf *sql)
 static bool
 run_counted(flush *f, const char *sql, int64_t want, pt_err *err)
 {
-	PGresult   *res = pt_pq_exec(f->w->conn, sql, PGRES_COMMAND_OK, PT_PQ_ANY, PT_PQ_ANY, err);
+	PGresult   *res = pt_pq_exec(f->out->conn, sql, PGRES_COMMAND_OK, PT_PQ_ANY, PT_PQ_ANY, err);
 	int64_t		changed;
 
 	if (res == NULL)
@@ -297,7 +298,7 @@ flush_deletes(flush *f, int64_t n, pt_err *err)
 {
 	char		stage[64];
 	int64_t		staged = 0;
-	pt_buf	   *sql = &f->w->sql;
+	pt_buf	   *sql = &f->out->sql;
 
 	want_key(f);
 	if (n == 0)
@@ -316,7 +317,7 @@ flush_update_shape(flush *f, const bool *shape, int64_t *done, pt_err *err)
 {
 	char		stage[64];
 	int64_t		staged = 0;
-	pt_buf	   *sql = &f->w->sql;
+	pt_buf	   *sql = &f->out->sql;
 	bool		first = true;
 
 	want_key(f);
@@ -426,9 +427,9 @@ count_kind(const wtable *wt, wkind kind)
 }
 
 bool
-pt_window_flush_table(pt_window *w, wtable *wt, pt_err *err)
+pt_window_flush_table(wsink *out, wtable *wt, pt_err *err)
 {
-	flush		f = {w, wt, pt_calloc((size_t) wt->ncols + 1, sizeof(char *)),
+	flush		f = {out, NULL, wt, pt_calloc((size_t) wt->ncols + 1, sizeof(char *)),
 	pt_calloc((size_t) wt->ncols + 1, sizeof(bool)), pt_calloc((size_t) wt->tt->npk + 1, sizeof(pt_text))};
 	int64_t		ndel = count_kind(wt, W_DELETE),
 				nupd = count_kind(wt, W_UPDATE),
@@ -436,14 +437,11 @@ pt_window_flush_table(pt_window *w, wtable *wt, pt_err *err)
 	bool		ok = true;
 
 	for (int c = 0; ok && c < wt->ncols; c++)
-		ok = (f.qcols[c] = pt_pq_ident(w->conn, wt->tt->cols[c].name, err)) != NULL;
+		ok = (f.qcols[c] = pt_pq_ident(out->conn, wt->tt->cols[c].name, err)) != NULL;
 	ok = ok && flush_deletes(&f, ndel, err) && flush_shapes(&f, W_UPDATE, nupd, err) &&
 		flush_shapes(&f, W_INSERT, nins, err);
 	if (ok)
-	{
-		w->rows += ndel + nupd + nins;
-		w->rows_set_based += ndel + nupd + nins;
-	}
+		out->rows += ndel + nupd + nins;
 	else
 		pt_err_prefix(err, "applying a window of changes");
 	for (int c = 0; c < wt->ncols; c++)
@@ -452,6 +450,13 @@ pt_window_flush_table(pt_window *w, wtable *wt, pt_err *err)
 	free(f.want);
 	free(f.key);
 	return ok;
+}
+
+void
+pt_window_sink_free(wsink *out)
+{
+	pt_buf_free(&out->sql);
+	pt_buf_free(&out->copy);
 }
 
 int64_t
@@ -506,7 +511,7 @@ send_row(flush *f, int i, wkind kind, pt_err *err)
 bool
 pt_window_send_table(pt_window *w, wtable *wt, pt_err *err)
 {
-	flush		f = {w, wt, NULL, NULL, pt_calloc((size_t) wt->tt->npk + 1, sizeof(pt_text))};
+	flush		f = {NULL, w, wt, NULL, NULL, pt_calloc((size_t) wt->tt->npk + 1, sizeof(pt_text))};
 	static const wkind order[] = {W_DELETE, W_UPDATE, W_INSERT};
 	bool		ok = true;
 

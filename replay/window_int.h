@@ -1,7 +1,7 @@
 /*
  * replay/window_int.h — the window's insides, shared by window.c (taking
- * changes in) and window_flush.c (writing the net effect). Private to
- * those two files.
+ * changes in), window_flush.c (writing the net effect) and window_jobs.c
+ * (writing it on several connections). Private to those files.
  *
  * Per table, one wrow per key the window touched, its key bytes and the
  * current image's column values in the table's arena, and an open-addressed
@@ -36,6 +36,20 @@ typedef struct wrow
 	int64_t		event_id;		/* the last change to it */
 } wrow;
 
+/*
+ * Where a set-based flush writes: a connection, inside a transaction, with
+ * its own buffers and staging names (a --jobs lane has one of its own, so
+ * lanes share nothing while they write), and what it wrote.
+ */
+typedef struct wsink
+{
+	PGconn	   *conn;
+	pt_buf		sql;
+	pt_buf		copy;
+	int64_t		stage_names;	/* staging tables made on conn (their names) */
+	int64_t		rows;			/* rows written */
+} wsink;
+
 /* A staging table made in the target's open transaction, for a set of columns. */
 typedef struct wstage
 {
@@ -61,21 +75,18 @@ typedef struct wtable
 
 struct pt_window
 {
-	PGconn	   *conn;
+	wsink		out;			/* the main connection: set-based tables */
 	pt_apply   *ap;				/* small tables' statements */
 	size_t		max_bytes;
 	size_t		bytes;			/* in use: arenas, rows, slots and indexes (their capacity may be twice that) */
 	wtable	   *tables;
 	pt_buf		key;			/* the key being looked up */
 	pt_buf		old_key;		/* a key change's old key */
-	int64_t		stage_names;	/* staging tables made (their names) */
 	int64_t		changes;
-	int64_t		rows;
-	int64_t		rows_set_based;	/* of rows: through staging tables and COPY */
+	int64_t		rows;			/* rows written as apply's statements */
+	int64_t		rows_set_based;	/* rows written through staging tables and COPY */
 	int64_t		flushes;
 	int64_t		flush_us;		/* time spent writing */
-	pt_buf		sql;
-	pt_buf		copy;
 	pt_values	set;			/* a row's values, for apply's statements */
 	pt_values	where;
 };
@@ -87,6 +98,14 @@ wt_slot(wtable *wt, int i, int c)
 	return &wt->slots[(size_t) i * (size_t) wt->ncols + (size_t) c];
 }
 
+/* ---- window.c ---- */
+
+/* Every table has the columns it had when its first change came (false: err). */
+bool		pt_window_steady(const pt_window *w, pt_err *err);
+
+/* The window was written (since start_us): count it, empty it. */
+void		pt_window_written(pt_window *w, int64_t start_us);
+
 /* ---- window_flush.c ---- */
 
 /* Forget wt's staging tables (the transaction that made them ended, or its columns changed). */
@@ -95,8 +114,14 @@ void		pt_window_forget_stages(wtable *wt);
 /* Rows of wt that change the target (deletes, updates, inserts). */
 int64_t		pt_window_table_rows(const wtable *wt);
 
-/* Write wt's net effect set-based: deletes, updates, inserts (see window.h). */
-bool		pt_window_flush_table(pt_window *w, wtable *wt, pt_err *err);
+/* Write wt's net effect set-based into out: deletes, updates, inserts (see window.h). */
+bool		pt_window_flush_table(wsink *out, wtable *wt, pt_err *err);
+
+/* Free out's buffers (not its connection). */
+void		pt_window_sink_free(wsink *out);
+
+/* Tables with fewer rows to write go as apply's statements (pt_window_send_table). */
+#define PT_WINDOW_SMALL_TABLE_ROWS 200
 
 /* Queue wt's net effect as apply's pipelined statements, one per row. */
 bool		pt_window_send_table(pt_window *w, wtable *wt, pt_err *err);

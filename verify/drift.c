@@ -133,6 +133,7 @@ rebuild(drift *d, bool to_end, pt_err *err)
 	/* replay's defaults: windows of net effect, applied set-based (replay/window.h) */
 	ro.batch_size = 1000000;
 	ro.window_mb = 24;
+	ro.jobs = 1;
 	if (pt_replay_run(&ro, d->log, d->stop, err))
 		return true;
 	pt_err_prefix(err, "drift: could not rebuild the log's state in the scratch database");

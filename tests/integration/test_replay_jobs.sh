@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# test_replay_jobs.sh BIN_DIR — replay --jobs N writes a window's tables on
+# N target connections (replay/window_jobs.h), and the target still equals
+# the source (run inside tests/harness/with_pg.sh).
+#
+# 1. A log of four tables (three large, one small), with a DDL event, a
+#    TRUNCATE and a table created mid-log, replayed with --create-tables,
+#    --jobs 3 and windows of 1 MB (many windows; batches with DDL go on one
+#    connection): equals the source, says so, and the other connections
+#    committed tables with positions of their own (table_positions).
+# 2. A window whose second-largest table (written by another connection)
+#    holds a swap of a UNIQUE column, which one set-based UPDATE cannot do:
+#    that connection fails and rolls back, the third connection has
+#    committed its table; the window goes again in order, skipping the
+#    committed table's events (applied again, its inserts would collide),
+#    and the target equals the source.
+set -euo pipefail
+bin=$1
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../harness/testlib.sh"
+. "$here/replay/lib.sh"
+work=$PGTRAIL_TEST_DIR
+
+q "CREATE SCHEMA app"
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --ddl on --snapshot never --endpos 0/1 --log-level warning ||
+    fail "capture could not set up"
+psql -qX -v ON_ERROR_STOP=1 >/dev/null <<'SQL' || fail "the workload failed"
+CREATE TABLE app.a (id int PRIMARY KEY, v int NOT NULL, note text);
+CREATE TABLE app.b (id bigint PRIMARY KEY, v int NOT NULL, note text);
+CREATE TABLE app.c (k text PRIMARY KEY, v numeric);
+CREATE TABLE app.d (id int PRIMARY KEY, v int);
+DO $$
+BEGIN
+  FOR i IN 0..99 LOOP
+    INSERT INTO app.a SELECT g, 0, 'a' || g FROM generate_series(i * 100 + 1, i * 100 + 100) g;
+    INSERT INTO app.b SELECT g, 0, repeat('b', 200) FROM generate_series(i * 60 + 1, i * 60 + 60) g;
+    INSERT INTO app.c SELECT 'k' || g, g / 7.0 FROM generate_series(i * 30 + 1, i * 30 + 30) g;
+    INSERT INTO app.d VALUES (i, i);
+    COMMIT;
+  END LOOP;
+  FOR i IN 0..49 LOOP
+    UPDATE app.a SET v = v + 1 WHERE id % 50 = i;
+    UPDATE app.b SET v = v + 1, note = 'u' || i WHERE id % 50 = i;
+    DELETE FROM app.c WHERE k = 'k' || (i * 40 + 1);
+    UPDATE app.d SET v = v * 2 WHERE id = i;
+    COMMIT;
+  END LOOP;
+END $$;
+ALTER TABLE app.b ADD COLUMN extra text DEFAULT 'x';
+UPDATE app.b SET extra = 'after ' || id WHERE id % 3 = 0;
+TRUNCATE app.d;
+INSERT INTO app.d SELECT g, g FROM generate_series(1, 20) g;
+CREATE TABLE app.e (id int PRIMARY KEY, v text);
+INSERT INTO app.e SELECT g, 'e' || g FROM generate_series(1, 3000) g;
+UPDATE app.a SET note = NULL WHERE id % 7 = 0;
+DELETE FROM app.b WHERE id % 11 = 0;
+SQL
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --ddl on --endpos "$(q "SELECT pg_current_wal_lsn()")" \
+    --log-level warning || fail "capture --endpos exited with $?"
+[ "$(q "SELECT count(*) FROM pgtrail.events WHERE op = 'truncate'")" = 1 ] || fail "the log has no truncate event"
+dump_skip_schemas=public dump_db postgres "$work/source.dump"
+
+new_target j1
+replay_ok --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for j1)" --create-tables --jobs 3 --window-mb 1 \
+    --log-level info
+dump_skip_schemas=public dump_db j1 "$work/j1.dump"
+same_dump "replay --jobs 3 equals the source" "$work/source.dump" "$work/j1.dump"
+grep -q -- "--jobs 3: windows written on 3 target connections" "$err_file" ||
+    fail "replay --jobs 3 did not say it wrote on 3 connections: $(cat "$err_file")"
+lanes=$(qdb j1 "SELECT count(*) FROM pgtrail_replay.table_positions WHERE last_event_id > 0")
+[ "$lanes" -ge 2 ] || fail "the other connections committed $lanes tables: the windows went on one connection: $(grep -v "^$" "$err_file" | tail -5)"
+echo "ok: --jobs 3 equals the source; $lanes tables were committed by the other connections"
+
+# --clean forgets the connections' positions with the rest
+replay_ok --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for j1)" --create-tables --clean --log-level warning
+[ "$(qdb j1 "SELECT count(*) FROM pgtrail_replay.table_positions")" = 0 ] ||
+    fail "--clean left the --jobs positions behind"
+dump_skip_schemas=public dump_db j1 "$work/j1.dump"
+same_dump "replay --clean after --jobs equals the source" "$work/source.dump" "$work/j1.dump"
+
+# 2: the unique swap, on the second of three connections
+q "CREATE SCHEMA u;
+   CREATE TABLE u.big (id int PRIMARY KEY, v int);
+   CREATE TABLE u.uq (id int PRIMARY KEY, email text UNIQUE, n int);
+   CREATE TABLE u.mid (id int PRIMARY KEY, v int)" >/dev/null
+psql -qX -v ON_ERROR_STOP=1 >/dev/null <<'SQL' || fail "the second workload failed"
+INSERT INTO u.big SELECT g, 0 FROM generate_series(1, 3000) g;
+INSERT INTO u.uq SELECT g, 'user' || g || '@example.org', 0 FROM generate_series(1, 1000) g;
+INSERT INTO u.mid SELECT g, 0 FROM generate_series(1, 500) g;
+SQL
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --ddl on --endpos "$(q "SELECT pg_current_wal_lsn()")" \
+    --log-level warning || fail "capture --endpos exited with $?"
+split=$(q "SELECT max(id) FROM pgtrail.events")
+psql -qX -v ON_ERROR_STOP=1 >/dev/null <<'SQL' || fail "the second workload failed"
+UPDATE u.big SET v = 1;
+BEGIN;
+UPDATE u.uq SET n = 1;
+UPDATE u.uq SET email = 'tmp' WHERE id = 1;
+UPDATE u.uq SET email = 'user1@example.org' WHERE id = 2;
+UPDATE u.uq SET email = 'user2@example.org' WHERE id = 1;
+COMMIT;
+INSERT INTO u.mid SELECT g, 1 FROM generate_series(501, 1000) g;
+UPDATE u.mid SET v = 2 WHERE id <= 250;
+SQL
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --ddl on --endpos "$(q "SELECT pg_current_wal_lsn()")" \
+    --log-level warning || fail "capture --endpos exited with $?"
+new_target j2
+pg_dump --schema-only -n u postgres | psql -qX -v ON_ERROR_STOP=1 -d j2 >/dev/null || fail "could not restore u"
+replay_ok --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for j2)" --tables 'u.*' --until-event "$split"
+replay --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for j2)" --tables 'u.*' --jobs 3 --log-level info
+[ "$rc" = 0 ] || fail "replay --jobs 3 of the unique swap: exit $rc: $(cat "$err_file")"
+grep -q "go again one by one: .*duplicate key" "$err_file" ||
+    fail "the unique swap did not send its window back to one statement per change: $(cat "$err_file")"
+[ "$(qdb j2 "SELECT count(*) FROM pgtrail_replay.table_positions WHERE table_name = 'mid'")" = 1 ] ||
+    fail "u.mid was not committed by a connection of its own before the window went again"
+[ "$(qdb j2 "SELECT count(*) FROM pgtrail_replay.table_positions WHERE table_name = 'uq'")" = 0 ] ||
+    fail "u.uq has a position of its own although its connection failed"
+dump_skip_schemas="public app" dump_db j2 "$work/j2.dump"
+dump_skip_schemas="public app" dump_db postgres "$work/source_u.dump"
+same_dump "replay --jobs 3 through a failed connection equals the source" "$work/source_u.dump" "$work/j2.dump"
+echo "ok: a connection that failed rolled back; the committed one's events were not applied again"
+echo "PASS"
