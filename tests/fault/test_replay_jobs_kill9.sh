@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# test_replay_jobs_kill9.sh BIN_DIR — kill -9 of pgtrail-replay --jobs 3 at 8
+# random moments while it replays a log of three tables (150,000 changes,
+# 90-row source transactions touching all three), restarted each time: a
+# kill between the connections' commits leaves tables past the position
+# (replay/window_jobs.h); the target must still end equal to the source and
+# to one uninterrupted replay, the position always at a source transaction
+# boundary (run inside with_pg.sh).
+set -euo pipefail
+bin=$1
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../harness/testlib.sh"
+. "$here/../integration/replay/lib.sh"
+work=$PGTRAIL_TEST_DIR
+
+q "CREATE TABLE t1 (id int PRIMARY KEY, v int NOT NULL, note text);
+   CREATE TABLE t2 (id bigint PRIMARY KEY, v int NOT NULL, pad text);
+   CREATE TABLE t3 (k text PRIMARY KEY, n numeric)" >/dev/null
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --snapshot never --endpos 0/1 --log-level warning
+psql -qX -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+DO $$
+BEGIN
+  FOR i IN 0..999 LOOP
+    INSERT INTO t1 SELECT g, 0, 'n' || g FROM generate_series(i * 50 + 1, i * 50 + 50) g;
+    INSERT INTO t2 SELECT g, 0, repeat('p', 100) FROM generate_series(i * 30 + 1, i * 30 + 30) g;
+    INSERT INTO t3 SELECT 'k' || g, g / 3.0 FROM generate_series(i * 10 + 1, i * 10 + 10) g;
+    COMMIT;
+  END LOOP;
+  FOR i IN 0..499 LOOP
+    UPDATE t1 SET v = v + 1, note = 'u' WHERE id BETWEEN i * 100 + 1 AND i * 100 + 60;
+    UPDATE t2 SET v = v + 1 WHERE id BETWEEN i * 60 + 1 AND i * 60 + 20;
+    DELETE FROM t3 WHERE k IN ('k' || (i * 20 + 1), 'k' || (i * 20 + 2));
+    COMMIT;
+  END LOOP;
+END $$;
+SQL
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --endpos "$(q 'SELECT pg_current_wal_lsn()')" --log-level warning
+total=$(q "SELECT max(id) FROM pgtrail.events")
+[ "$total" = 131003 ] || fail "expected 131,000 changes and three schema events, got $total"
+
+new_target killed
+replay_bg() {
+    "$bin/pgtrail-replay" --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for killed)" --create-tables \
+        --jobs 3 --window-mb 1 --log-level warning >>"$work/replay.log" 2>&1 &
+    writer=$!
+}
+kills=0 ahead=0
+for k in $(seq 1 8); do
+    replay_bg
+    sleep "$(( (RANDOM % 9 + 3) / 10 )).$(( (RANDOM % 9 + 3) % 10 ))"
+    if kill -9 "$writer" 2>/dev/null; then kills=$((kills + 1)); fi
+    wait "$writer" 2>/dev/null || true
+    at=0
+    if [ "$(qdb killed "SELECT to_regclass('pgtrail_replay.position') IS NOT NULL")" = t ]; then
+        at=$(qdb killed "SELECT coalesce((SELECT last_event_id FROM pgtrail_replay.position), 0)")
+        ahead=$((ahead + $(qdb killed "SELECT count(*) FROM pgtrail_replay.table_positions WHERE last_event_id > $at")))
+    fi
+    if [ "$at" != 0 ] && [ "$at" != "$total" ]; then
+        [ "$(q "SELECT count(*) FROM pgtrail.events a JOIN pgtrail.events b ON b.id = a.id + 1
+                 WHERE a.id = $at AND a.xid = b.xid")" = 0 ] ||
+            fail "replay's position $at is inside a source transaction"
+    fi
+    echo "kill -9 number $k: target at event $at"
+done
+[ "$kills" -ge 4 ] || fail "replay finished before it could be killed often enough ($kills kills)"
+replay_ok --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for killed)" --create-tables --jobs 3 --log-level warning
+[ "$(qdb killed "SELECT last_event_id FROM pgtrail_replay.position")" = "$total" ] || fail "did not reach the end"
+[ "$(qdb killed "SELECT count(*) FROM pgtrail_replay.table_positions")" -gt 0 ] ||
+    fail "no table was ever committed by another connection: --jobs did not write in parallel"
+
+new_target straight
+replay_ok --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for straight)" --create-tables --log-level warning
+dump_db postgres "$work/source.dump"
+dump_db killed "$work/killed.dump"
+dump_db straight "$work/straight.dump"
+same_dump "killed replay --jobs equals the source" "$work/source.dump" "$work/killed.dump"
+same_dump "killed replay --jobs equals one straight replay" "$work/straight.dump" "$work/killed.dump"
+echo "ok: $kills kill -9 during replay --jobs 3 ($ahead times with tables past the position): the target equals the source"
