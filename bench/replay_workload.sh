@@ -11,7 +11,9 @@
 #           rows) apart in the log;
 # then the same log goes, each time into a fresh database holding only the
 # tables' schema (pg_dump --schema-only), through:
-#   a. pgtrail-replay (the target must then equal the source, byte for byte);
+#   a. pgtrail-replay (the target must then equal the source, byte for byte),
+#      and again with --jobs $JOBS (default 3: windows written on three target
+#      connections at once, replay/window_jobs.h);
 #   b. the naive client (bench_naive_apply: one prepared statement per change,
 #      autocommit), on the first NAIVE_EVENTS events only (default 100,000;
 #      0 = all) so the run stays short; its rate is per change all the same;
@@ -23,7 +25,7 @@
 # the naive client's (target >= 20x), against reading the log alone, and
 # replay's peak RSS (target < 64 MB).
 set -euo pipefail
-bin=$1 changes=$2 naive_events=${3:-100000} workload=${4:-mixed}
+bin=$1 changes=$2 naive_events=${3:-100000} workload=${4:-mixed} jobs=${JOBS:-3}
 dir=$PGTRAIL_TEST_DIR
 tables=(orders items payments)
 q() { psql -qXAt -v ON_ERROR_STOP=1 "$@"; }
@@ -120,25 +122,32 @@ for t in "${tables[@]}"; do q -c "\\copy $t TO '$dir/$t.copy'"; done	# for c., n
 rows=$(for t in "${tables[@]}"; do cat "$dir/$t.copy"; done | wc -l)
 best() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
 src_digest=$(digest postgres)
-t_replay='' t_naive='' t_copy='' t_read='' rss_kb=0 runs=()
+t_replay='' t_jobs='' t_naive='' t_copy='' t_read='' rss_kb=0 rss_jobs_kb=0 runs=()
 
-# a. pgtrail-replay, all events; the target must then equal the source
+# a. pgtrail-replay, all events (with --jobs N: J=N); the target must then equal the source
 run_replay() {
-    local db=t_replay$1 t0 t
+    local db=t_replay$1$2 t0 t rss=0
     fresh_target "$db"; q -c CHECKPOINT
     t0=$(date +%s.%N)
     if [ -x /usr/bin/time ]; then
-        /usr/bin/time -f %M -o "$dir/replay.rss" \
-            "$bin/pgtrail-replay" --events "$PGTRAIL_TEST_DSN" --target "$(dsn "$db")" --log-level info 2>>"$dir/replay.log"
-        rss_kb=$(awk -v a="$rss_kb" '{ print ($1 > a ? $1 : a) }' "$dir/replay.rss")
+        /usr/bin/time -f %M -o "$dir/replay.rss" "$bin/pgtrail-replay" --events "$PGTRAIL_TEST_DSN" \
+            --target "$(dsn "$db")" --jobs "${2:-1}" --log-level info 2>>"$dir/replay$2.log"
+        rss=$(cat "$dir/replay.rss")
     else
-        "$bin/pgtrail-replay" --events "$PGTRAIL_TEST_DSN" --target "$(dsn "$db")" --log-level info 2>>"$dir/replay.log"
+        "$bin/pgtrail-replay" --events "$PGTRAIL_TEST_DSN" --target "$(dsn "$db")" --jobs "${2:-1}" \
+            --log-level info 2>>"$dir/replay$2.log"
     fi
     t=$(secs "$t0")
     [ "$(q -d "$db" -c "SELECT last_event_id FROM pgtrail_replay.position")" = "$(q -c "SELECT max(id) FROM pgtrail.events")" ] \
         || { echo "replay did not apply every event" >&2; exit 1; }
     [ "$(digest "$db")" = "$src_digest" ] || { echo "replay target differs from the source" >&2; exit 1; }
-    t_replay=$(best "$t_replay" "$t") runs+=("replay $(printf %.2f "$t")")
+    if [ -z "${2:-}" ]; then
+        t_replay=$(best "$t_replay" "$t") runs+=("replay $(printf %.2f "$t")")
+        rss_kb=$(awk -v a="$rss_kb" -v b="$rss" 'BEGIN { print (b > a ? b : a) }')
+    else
+        t_jobs=$(best "$t_jobs" "$t") runs+=("replay --jobs $2 $(printf %.2f "$t")")
+        rss_jobs_kb=$(awk -v a="$rss_jobs_kb" -v b="$rss" 'BEGIN { print (b > a ? b : a) }')
+    fi
 }
 # b. the naive client, the first naive_events events; row counts checked
 run_naive() {
@@ -176,12 +185,15 @@ run_read() {
     t_read=$(best "$t_read" "$t") runs+=("read $(printf %.2f "$t")")
 }
 # each twice, interleaved, so a passing load on the machine hits all four; the best counts
-for round in 1 2; do run_replay $round; run_naive $round; run_copy $round; run_read; done
+for round in 1 2; do run_replay $round; run_replay $round "$jobs"; run_naive $round; run_copy $round; run_read; done
 r_replay=$(div "$events" "$t_replay") r_naive=$(div "$naive_events" "$t_naive") r_copy=$(div "$rows" "$t_copy")
-rss=$( [ "$rss_kb" != 0 ] && awk -v k="$rss_kb" 'BEGIN { printf "%.1f MB", k / 1024 }' || echo "not measured: no /usr/bin/time")
+mb() { [ "$1" != 0 ] && awk -v k="$1" 'BEGIN { printf "%.1f MB", k / 1024 }' || echo "not measured: no /usr/bin/time"; }
+rss=$(mb "$rss_kb") rss_jobs=$(mb "$rss_jobs_kb")
 printf 'runs (s): %s; best of 2 counts\n' "$(IFS=,; echo "${runs[*]}" | sed 's/,/, /g')"
 printf 'replay:       %7d events in %6.2f s = %6.0f events/s (peak RSS %s; target equals the source)\n' \
     "$events" "$t_replay" "$r_replay" "$rss"
+printf 'replay --jobs %d: %d events in %6.2f s = %6.0f events/s (peak RSS %s; target equals the source)\n' \
+    "$jobs" "$events" "$t_jobs" "$(div "$events" "$t_jobs")" "$rss_jobs"
 printf 'naive client: %7d events in %6.2f s = %6.0f events/s (one prepared statement per change, autocommit%s)\n' \
     "$naive_events" "$t_naive" "$r_naive" "$([ "$naive_events" = "$events" ] || echo "; first $naive_events events only")"
 printf 'COPY:         %7d rows   in %6.2f s = %6.0f rows/s   (only the final rows: the physical limit)\n' \
@@ -189,7 +201,10 @@ printf 'COPY:         %7d rows   in %6.2f s = %6.0f rows/s   (only the final row
 printf 'read the log: %7d events in %6.2f s (COPY of pgtrail.events to /dev/null: the floor of a replay that reads every event)\n' \
     "$(q -c "SELECT count(*) FROM pgtrail.events")" "$t_read"
 printf 'ratio replay time to COPY time of the final rows: %.2fx (target <= 2, aim 1.2)\n' "$(div "$t_replay" "$t_copy")"
+printf 'ratio replay --jobs %d time to COPY time of the final rows: %.2fx; to replay on one connection: %.2fx\n' \
+    "$jobs" "$(div "$t_jobs" "$t_copy")" "$(div "$t_jobs" "$t_replay")"
 printf 'ratio replay/naive (events/s): %.1f (target >= 20)\n' "$(div "$r_replay" "$r_naive")"
 printf 'ratio replay time to reading the log: %.2fx; peak RSS %s (target < 64 MB)\n' "$(div "$t_replay" "$t_read")" "$rss"
 # replay's own account of its last run: events/s inside the process, what the windows collapsed and their time
 grep -E "info: (replayed|net effect)" "$dir/replay.log" | tail -n 2 | sed 's/^pgtrail-replay: info: /replay (last run): /'
+grep -E "info: (replayed|net effect)" "$dir/replay$jobs.log" | tail -n 2 | sed "s/^pgtrail-replay: info: /replay --jobs $jobs (last run): /"
