@@ -11,6 +11,7 @@ bin=$1
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../harness/testlib.sh"
 . "$here/../integration/replay/lib.sh"
+. "$here/replay_kill.sh"
 work=$PGTRAIL_TEST_DIR
 
 q "CREATE TABLE t1 (id int PRIMARY KEY, v int NOT NULL, note text);
@@ -39,40 +40,8 @@ total=$(q "SELECT max(id) FROM pgtrail.events")
 [ "$total" = 131003 ] || fail "expected 131,000 changes and three schema events, got $total"
 
 new_target killed
-replay_bg() {
-    "$bin/pgtrail-replay" --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for killed)" --create-tables \
-        --jobs 3 --window-mb 1 --log-level warning >>"$work/replay.log" 2>&1 &
-    writer=$!
-}
-kills=0 ahead=0
-for k in $(seq 1 8); do
-    replay_bg
-    sleep "$(( (RANDOM % 9 + 3) / 10 )).$(( (RANDOM % 9 + 3) % 10 ))"
-    if kill -9 "$writer" 2>/dev/null; then kills=$((kills + 1)); fi
-    wait "$writer" 2>/dev/null || true
-    at=0
-    if [ "$(qdb killed "SELECT to_regclass('pgtrail_replay.position') IS NOT NULL")" = t ]; then
-        at=$(qdb killed "SELECT coalesce((SELECT last_event_id FROM pgtrail_replay.position), 0)")
-        ahead=$((ahead + $(qdb killed "SELECT count(*) FROM pgtrail_replay.table_positions WHERE last_event_id > $at")))
-    fi
-    if [ "$at" != 0 ] && [ "$at" != "$total" ]; then
-        [ "$(q "SELECT count(*) FROM pgtrail.events a JOIN pgtrail.events b ON b.id = a.id + 1
-                 WHERE a.id = $at AND a.xid = b.xid")" = 0 ] ||
-            fail "replay's position $at is inside a source transaction"
-    fi
-    echo "kill -9 number $k: target at event $at"
-done
-[ "$kills" -ge 4 ] || fail "replay finished before it could be killed often enough ($kills kills)"
-replay_ok --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for killed)" --create-tables --jobs 3 --log-level warning
-[ "$(qdb killed "SELECT last_event_id FROM pgtrail_replay.position")" = "$total" ] || fail "did not reach the end"
+kill_replay_often "$total" "0.3 + 0.9 * r" --jobs 3 --window-mb 1
 [ "$(qdb killed "SELECT count(*) FROM pgtrail_replay.table_positions")" -gt 0 ] ||
     fail "no table was ever committed by another connection: --jobs did not write in parallel"
-
-new_target straight
-replay_ok --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for straight)" --create-tables --log-level warning
-dump_db postgres "$work/source.dump"
-dump_db killed "$work/killed.dump"
-dump_db straight "$work/straight.dump"
-same_dump "killed replay --jobs equals the source" "$work/source.dump" "$work/killed.dump"
-same_dump "killed replay --jobs equals one straight replay" "$work/straight.dump" "$work/killed.dump"
+finish_and_compare "replay --jobs" --jobs 3
 echo "ok: $kills kill -9 during replay --jobs 3 ($ahead times with tables past the position): the target equals the source"

@@ -10,6 +10,7 @@ bin=$1
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../harness/testlib.sh"
 . "$here/../integration/replay/lib.sh"
+. "$here/replay_kill.sh"
 work=$PGTRAIL_TEST_DIR
 
 q "CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL, note text)" >/dev/null
@@ -36,39 +37,6 @@ total=$(q "SELECT max(id) FROM pgtrail.events")
 [ "$total" = 200001 ] || fail "expected 200,000 changes and the schema event, got $total"
 
 new_target killed
-replay_bg() {
-    "$bin/pgtrail-replay" --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for killed)" --create-tables \
-        --batch-size 700 --log-level warning >>"$work/replay.log" 2>&1 &
-    writer=$!
-}
-kills=0
-for k in $(seq 1 8); do
-    replay_bg
-    sleep "0.$((RANDOM % 5 + 2))"
-    if kill -9 "$writer" 2>/dev/null; then kills=$((kills + 1)); fi
-    wait "$writer" 2>/dev/null || true
-    # killed before it made its position table (a loaded machine): at event 0
-    at=0
-    if [ "$(qdb killed "SELECT to_regclass('pgtrail_replay.position') IS NOT NULL")" = t ]; then
-        at=$(qdb killed "SELECT coalesce((SELECT last_event_id FROM pgtrail_replay.position), 0)")
-    fi
-    # the position is always the end of a source transaction
-    if [ "$at" != 0 ] && [ "$at" != "$total" ]; then
-        [ "$(q "SELECT count(*) FROM pgtrail.events a JOIN pgtrail.events b ON b.id = a.id + 1
-                 WHERE a.id = $at AND a.xid = b.xid")" = 0 ] ||
-            fail "replay's position $at is inside a source transaction"
-    fi
-    echo "kill -9 number $k: target at event $at"
-done
-[ "$kills" -ge 4 ] || fail "replay finished before it could be killed often enough ($kills kills)"
-replay_ok --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for killed)" --create-tables --log-level warning
-[ "$(qdb killed "SELECT last_event_id FROM pgtrail_replay.position")" = "$total" ] || fail "did not reach the end"
-
-new_target straight
-replay_ok --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for straight)" --create-tables --log-level warning
-dump_db postgres "$work/source.dump"
-dump_db killed "$work/killed.dump"
-dump_db straight "$work/straight.dump"
-same_dump "killed replay equals the source" "$work/source.dump" "$work/killed.dump"
-same_dump "killed replay equals one straight replay" "$work/straight.dump" "$work/killed.dump"
+kill_replay_often "$total" "0.2 + 0.5 * r" --batch-size 700
+finish_and_compare replay
 echo "ok: $kills kill -9 during replay: the target equals the source, each change applied once"

@@ -27,6 +27,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../harness/testlib.sh"
 . "$here/replay/lib.sh"
 work=$PGTRAIL_TEST_DIR
+# capture everything written so far
+capture_now() {
+    "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --ddl on --endpos "$(q "SELECT pg_current_wal_lsn()")" \
+        --log-level warning || fail "capture --endpos exited with $?"
+}
 
 q "CREATE SCHEMA app"
 "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --ddl on --snapshot never --endpos 0/1 --log-level warning ||
@@ -62,8 +67,7 @@ INSERT INTO app.e SELECT g, 'e' || g FROM generate_series(1, 3000) g;
 UPDATE app.a SET note = NULL WHERE id % 7 = 0;
 DELETE FROM app.b WHERE id % 11 = 0;
 SQL
-"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --ddl on --endpos "$(q "SELECT pg_current_wal_lsn()")" \
-    --log-level warning || fail "capture --endpos exited with $?"
+capture_now
 [ "$(q "SELECT count(*) FROM pgtrail.events WHERE op = 'truncate'")" = 1 ] || fail "the log has no truncate event"
 dump_skip_schemas=public dump_db postgres "$work/source.dump"
 
@@ -95,8 +99,7 @@ INSERT INTO u.big SELECT g, 0 FROM generate_series(1, 3000) g;
 INSERT INTO u.uq SELECT g, 'user' || g || '@example.org', 0 FROM generate_series(1, 1000) g;
 INSERT INTO u.mid SELECT g, 0 FROM generate_series(1, 500) g;
 SQL
-"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --ddl on --endpos "$(q "SELECT pg_current_wal_lsn()")" \
-    --log-level warning || fail "capture --endpos exited with $?"
+capture_now
 split=$(q "SELECT max(id) FROM pgtrail.events")
 psql -qX -v ON_ERROR_STOP=1 >/dev/null <<'SQL' || fail "the second workload failed"
 UPDATE u.big SET v = 1;
@@ -109,8 +112,7 @@ COMMIT;
 INSERT INTO u.mid SELECT g, 1 FROM generate_series(501, 1000) g;
 UPDATE u.mid SET v = 2 WHERE id <= 250;
 SQL
-"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --ddl on --endpos "$(q "SELECT pg_current_wal_lsn()")" \
-    --log-level warning || fail "capture --endpos exited with $?"
+capture_now
 new_target j2
 pg_dump --schema-only -n u postgres | psql -qX -v ON_ERROR_STOP=1 -d j2 >/dev/null || fail "could not restore u"
 replay_ok --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for j2)" --tables 'u.*' --until-event "$split"
@@ -131,16 +133,14 @@ echo "ok: a connection that failed rolled back; the committed one's events were 
 q "CREATE SCHEMA s;
    CREATE TABLE s.big (id int PRIMARY KEY, v int);
    CREATE TABLE s.mid (id int PRIMARY KEY, v int)" >/dev/null
-"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --ddl on --endpos "$(q "SELECT pg_current_wal_lsn()")" \
-    --log-level warning || fail "capture --endpos exited with $?"
+capture_now
 split=$(q "SELECT max(id) FROM pgtrail.events")
 psql -qX -v ON_ERROR_STOP=1 >/dev/null <<'SQL' || fail "the third workload failed"
 INSERT INTO s.big SELECT g, 0 FROM generate_series(1, 3000) g;
 INSERT INTO s.mid SELECT g, 0 FROM generate_series(1, 500) g;
 UPDATE s.mid SET v = 1 WHERE id <= 100;
 SQL
-"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --ddl on --endpos "$(q "SELECT pg_current_wal_lsn()")" \
-    --log-level warning || fail "capture --endpos exited with $?"
+capture_now
 new_target j3
 pg_dump --schema-only -n s postgres | psql -qX -v ON_ERROR_STOP=1 -d j3 >/dev/null || fail "could not restore s"
 replay_ok --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for j3)" --tables 's.*' --until-event "$split"
