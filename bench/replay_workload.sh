@@ -126,26 +126,27 @@ t_replay='' t_jobs='' t_naive='' t_copy='' t_read='' rss_kb=0 rss_jobs_kb=0 runs
 
 # a. pgtrail-replay, all events (with --jobs N: J=N); the target must then equal the source
 run_replay() {
-    local db=t_replay$1$2 t0 t rss=0
+    local db=t_replay$1${2:-} t0 t rss=0 cpu=
     fresh_target "$db"; q -c CHECKPOINT
     t0=$(date +%s.%N)
     if [ -x /usr/bin/time ]; then
-        /usr/bin/time -f %M -o "$dir/replay.rss" "$bin/pgtrail-replay" --events "$PGTRAIL_TEST_DSN" \
-            --target "$(dsn "$db")" --jobs "${2:-1}" --log-level info 2>>"$dir/replay$2.log"
-        rss=$(cat "$dir/replay.rss")
+        /usr/bin/time -f '%M %U %S' -o "$dir/replay.rss" "$bin/pgtrail-replay" --events "$PGTRAIL_TEST_DSN" \
+            --target "$(dsn "$db")" --jobs "${2:-1}" --log-level info 2>>"$dir/replay${2:-}.log"
+        rss=$(awk '{ print $1 }' "$dir/replay.rss")
+        cpu=$(awk '{ printf ", its CPU %.2f", $2 + $3 }' "$dir/replay.rss")
     else
         "$bin/pgtrail-replay" --events "$PGTRAIL_TEST_DSN" --target "$(dsn "$db")" --jobs "${2:-1}" \
-            --log-level info 2>>"$dir/replay$2.log"
+            --log-level info 2>>"$dir/replay${2:-}.log"
     fi
     t=$(secs "$t0")
     [ "$(q -d "$db" -c "SELECT last_event_id FROM pgtrail_replay.position")" = "$(q -c "SELECT max(id) FROM pgtrail.events")" ] \
         || { echo "replay did not apply every event" >&2; exit 1; }
     [ "$(digest "$db")" = "$src_digest" ] || { echo "replay target differs from the source" >&2; exit 1; }
     if [ -z "${2:-}" ]; then
-        t_replay=$(best "$t_replay" "$t") runs+=("replay $(printf %.2f "$t")")
+        t_replay=$(best "$t_replay" "$t") runs+=("replay $(printf %.2f "$t")$cpu")
         rss_kb=$(awk -v a="$rss_kb" -v b="$rss" 'BEGIN { print (b > a ? b : a) }')
     else
-        t_jobs=$(best "$t_jobs" "$t") runs+=("replay --jobs $2 $(printf %.2f "$t")")
+        t_jobs=$(best "$t_jobs" "$t") runs+=("replay --jobs $2 $(printf %.2f "$t")$cpu")
         rss_jobs_kb=$(awk -v a="$rss_jobs_kb" -v b="$rss" 'BEGIN { print (b > a ? b : a) }')
     fi
 }
@@ -189,7 +190,7 @@ for round in 1 2; do run_replay $round; run_replay $round "$jobs"; run_naive $ro
 r_replay=$(div "$events" "$t_replay") r_naive=$(div "$naive_events" "$t_naive") r_copy=$(div "$rows" "$t_copy")
 mb() { [ "$1" != 0 ] && awk -v k="$1" 'BEGIN { printf "%.1f MB", k / 1024 }' || echo "not measured: no /usr/bin/time"; }
 rss=$(mb "$rss_kb") rss_jobs=$(mb "$rss_jobs_kb")
-printf 'runs (s): %s; best of 2 counts\n' "$(IFS=,; echo "${runs[*]}" | sed 's/,/, /g')"
+printf 'runs (s): %s; best of 2 counts\n' "$(IFS=';'; echo "${runs[*]}" | sed 's/;/; /g')"
 printf 'replay:       %7d events in %6.2f s = %6.0f events/s (peak RSS %s; target equals the source)\n' \
     "$events" "$t_replay" "$r_replay" "$rss"
 printf 'replay --jobs %d: %d events in %6.2f s = %6.0f events/s (peak RSS %s; target equals the source)\n' \
