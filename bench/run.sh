@@ -9,7 +9,7 @@
 # bench_parser on them, then bench_writer (against plain COPY);
 # bench/capture_workload.sh measures pgtrail-capture against pg_recvlogical
 # and the two ways of keeping capture's own writes out of decoding;
-# bench/replay_workload.sh measures pgtrail-replay against the naive
+# bench/replay_workload.sh measures pgtrail-replay (on one connection and with --jobs 3) against the naive
 # one-statement-per-change client, COPY of the final rows and reading the
 # log, on a mixed and an update-heavy log; bench/replay_follow.sh measures how
 # far a replay --follow falls behind capture under pgbench;
