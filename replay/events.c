@@ -446,7 +446,10 @@ into_window(replay *r, pt_ttable *tt, const pt_event *ev, bool *taken, pt_err *e
 	else
 		v = pt_window_delete(r->win, tt, &r->where, ev->id);
 	if (v == PT_WINDOW_REFUSED)
-		return pt_replay_flush_window(r, err);	/* and the change goes on its own */
+	{
+		r->batch_direct = true;	/* the change goes on its own, in the batch, after the window */
+		return pt_replay_flush_window(r, err);
+	}
 	if (v == PT_WINDOW_CONFLICT)
 	{
 		r->redo_at = ev->id;

@@ -550,6 +550,29 @@ load_throughs(replay *r, pt_err *err)
 	return true;
 }
 
+/*
+ * A table a --jobs connection of the last run committed past the stop
+ * point holds a later state than the stop point's: this target cannot show
+ * that point. Refused, with the ways out.
+ */
+static bool
+check_throughs(replay *r, pt_err *err)
+{
+	for (int i = 0; i < r->nthroughs; i++)
+	{
+		if (r->throughs[i].event_id <= r->stop_id)
+			continue;
+		pt_err_set(err, PT_ERR_CONFIG, "table \"%s\".\"%s\" in the target is at event %lld, past the stop point "
+				   "(event %lld): a --jobs connection of an earlier run committed it before that run stopped",
+				   r->throughs[i].schema, r->throughs[i].table, (long long) r->throughs[i].event_id,
+				   (long long) r->stop_id);
+		pt_err_hint(err, "replay this target to at least event %lld, or start it over with --clean (or replay "
+					"into a fresh target) to stop earlier", (long long) r->throughs[i].event_id);
+		return false;
+	}
+	return true;
+}
+
 /* The schema version each table replay made is at, from the target. */
 bool
 pt_replay_load_table_versions(replay *r, pt_err *err)
@@ -822,7 +845,7 @@ pt_replay_run(const pt_replay_opts *opts, pt_log *log, volatile sig_atomic_t *st
 		cleanup(&r);
 		return ok;
 	}
-	ok = ok && pt_plan_check_tables(&r, r.stop_id, err);
+	ok = ok && pt_plan_check_tables(&r, r.stop_id, err) && (opts->clean || check_throughs(&r, err));
 	if (ok && opts->clean)
 		ok = pt_plan_clean(&r, err) && pt_events_load_versions(&r, err);
 	else if (ok)

@@ -116,11 +116,18 @@ lane_run(void *arg)
 
 /* ---- sharing out ---- */
 
+/* A large table and its rows to write, for sharing out. */
+typedef struct sized
+{
+	wtable	   *wt;
+	int64_t		rows;
+} sized;
+
 static int
 by_rows_desc(const void *a, const void *b)
 {
-	int64_t		ra = pt_window_table_rows(*(wtable * const *) a),
-				rb = pt_window_table_rows(*(wtable * const *) b);
+	int64_t		ra = ((const sized *) a)->rows,
+				rb = ((const sized *) b)->rows;
 
 	return ra < rb ? 1 : ra > rb ? -1 : 0;
 }
@@ -153,7 +160,7 @@ lane_take(lane *l, wtable *wt, int64_t rows)
 static void
 share_out(pt_window *w, pt_window_jobs *j, wtable **mine, int *nmine)
 {
-	wtable	  **big = NULL;
+	sized	   *big = NULL;
 	int			nbig = 0;
 	int64_t		main_load = 0;
 
@@ -168,26 +175,25 @@ share_out(pt_window *w, pt_window_jobs *j, wtable **mine, int *nmine)
 
 		if (rows >= PT_WINDOW_SMALL_TABLE_ROWS)
 		{
-			big = pt_realloc(big, sizeof(wtable *) * (size_t) (nbig + 1));
-			big[nbig++] = wt;
+			big = pt_realloc(big, sizeof(sized) * (size_t) (nbig + 1));
+			big[nbig++] = (sized) {wt, rows};
 		}
 		else
 			main_load += rows;
 	}
-	qsort(big, (size_t) nbig, sizeof(wtable *), by_rows_desc);
+	qsort(big, (size_t) nbig, sizeof(sized), by_rows_desc);
 	*nmine = 0;
 	for (int i = 0; i < nbig; i++)
 	{
-		int64_t		rows = pt_window_table_rows(big[i]);
 		int			to = lightest(j, main_load);
 
 		if (to < 0)
 		{
-			mine[(*nmine)++] = big[i];
-			main_load += rows;
+			mine[(*nmine)++] = big[i].wt;
+			main_load += big[i].rows;
 		}
 		else
-			lane_take(&j->lanes[to], big[i], rows);
+			lane_take(&j->lanes[to], big[i].wt, big[i].rows);
 	}
 	free(big);
 }

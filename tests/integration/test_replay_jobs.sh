@@ -20,7 +20,14 @@
 #    the event (exit 1) with the position before the window; once the
 #    stray row is gone, the next run reads that table's own position and
 #    does not apply its events again, as after a kill -9 between the
-#    connections' commits.
+#    connections' commits. Before that, a run asked to stop between the
+#    position and that table's own position is refused (exit 2): the table
+#    is already past the stop point.
+# 4. A batch whose first change the window refuses (a key change of a row
+#    with an unchanged TOAST value: applied on its own, on the first
+#    connection) is written on one connection: another connection writing
+#    the same table would wait for the first one's row lock (the key the
+#    change freed, inserted again) while the first waits for it.
 set -euo pipefail
 bin=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -151,6 +158,10 @@ grep -q "error: .*duplicate key" "$err_file" || fail "replay did not name the st
 [ "$(qdb j3 "SELECT last_event_id FROM pgtrail_replay.position")" = "$split" ] ||
     fail "the position moved although the window failed"
 [ "$(qdb j3 "SELECT count(*) FROM s.mid")" = 500 ] || fail "s.mid was not committed by its own connection"
+replay --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for j3)" --tables 's.*' --until-event "$((split + 10))"
+[ "$rc" = 2 ] || fail "a stop point before s.mid's own position: exit $rc, expected 2: $(cat "$err_file")"
+grep -q 'error: table "s"."mid" in the target is at event .*, past the stop point' "$err_file" ||
+    fail "the refusal does not name s.mid: $(cat "$err_file")"
 qdb j3 "DELETE FROM s.big WHERE v = -1" >/dev/null
 replay --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for j3)" --tables 's.*' --log-level info
 [ "$rc" = 0 ] || fail "replay after the stray row went: exit $rc: $(cat "$err_file")"
@@ -162,4 +173,33 @@ grep -q "1 tables were written past the position" "$err_file" ||
 [ "$(qdb j3 "SELECT count(*) || ' ' || sum(v) FROM s.big")" = "$(qdb postgres "SELECT count(*) || ' ' || sum(v) FROM s.big")" ] ||
     fail "s.big differs from the source after the second run"
 echo "ok: stopped between the connections' commits, the next run applied nothing twice"
+
+# 4: a refused change first in the batch, then its table shared out
+q "CREATE SCHEMA r;
+   CREATE TABLE r.huge (id int PRIMARY KEY, v int);
+   CREATE TABLE r.tst (id int PRIMARY KEY, v int, big text);
+   ALTER TABLE r.tst ALTER big SET STORAGE EXTERNAL;
+   INSERT INTO r.huge SELECT g, 0 FROM generate_series(1, 3000) g;
+   INSERT INTO r.tst SELECT g, 0, repeat('x', 3000) || g FROM generate_series(1, 1000) g" >/dev/null
+capture_now
+split=$(q "SELECT max(id) FROM pgtrail.events")
+q "UPDATE r.tst SET id = 5000 WHERE id = 1" >/dev/null
+q "INSERT INTO r.tst VALUES (1, 0, 'new')" >/dev/null
+q "UPDATE r.tst SET v = 1 WHERE id BETWEEN 2 AND 400" >/dev/null
+q "UPDATE r.huge SET v = 1" >/dev/null
+capture_now
+new_target j4
+pg_dump --schema-only -n r postgres | psql -qX -v ON_ERROR_STOP=1 -d j4 >/dev/null || fail "could not restore r"
+replay_ok --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for j4)" --tables 'r.*' --until-event "$split"
+set +e
+timeout 120 "$bin/pgtrail-replay" --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for j4)" --tables 'r.*' --jobs 2 \
+    --log-level warning 2>"$work/j4.err"
+rc=$?
+set -e
+[ "$rc" = 0 ] || fail "replay --jobs 2 after a refused change: exit $rc (124: it hung): $(cat "$work/j4.err")"
+for t in huge tst; do
+    [ "$(qdb j4 "SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM r.$t t")" = \
+      "$(qdb postgres "SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM r.$t t")" ] || fail "r.$t differs from the source"
+done
+echo "ok: a batch with a change applied on its own was written on one connection, and equals the source"
 echo "PASS"
