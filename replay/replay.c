@@ -439,7 +439,10 @@ connect_lanes(replay *r, pt_err *err)
 		bool		ok = (r->lanes[i] = pt_pq_connect(r->opts->target_dsn, "pgtrail-replay", err)) != NULL;
 
 		r->nlanes += ok;
-		if (!ok || !pt_pq_command(r->lanes[i], "SET session_replication_role = replica", err))
+		/* a lane that waits on a lock the first connection holds would wait for ever (the first
+		 * waits for it): after a minute it fails, and its window goes again in order */
+		if (!ok || !pt_pq_command(r->lanes[i], "SET session_replication_role = replica", err) ||
+			!pt_pq_command(r->lanes[i], "SET lock_timeout = '60s'", err))
 		{
 			pt_err_prefix(err, "target (--jobs connection %d)", i + 2);
 			return false;
