@@ -181,7 +181,8 @@ share_out(pt_window *w, pt_window_jobs *j, wtable **mine, int *nmine)
 		else
 			main_load += rows;
 	}
-	qsort(big, (size_t) nbig, sizeof(sized), by_rows_desc);
+	if (nbig > 1)
+		qsort(big, (size_t) nbig, sizeof(sized), by_rows_desc);	/* (never with NULL: UBSan) */
 	*nmine = 0;
 	for (int i = 0; i < nbig; i++)
 	{
