@@ -750,11 +750,13 @@ breaks_window(const replay *r, const pt_event *ev)
 bool
 pt_events_apply(replay *r, const pt_event *ev, pt_err *err)
 {
+	bool		breaks;
+
 	if (!known_version(r, ev, err))
 		return false;
-	if (breaks_window(r, ev))
+	if ((breaks = breaks_window(r, ev)))
 		r->batch_direct = true;	/* it changes the target on its own, in the batch */
-	if (r->win && breaks_window(r, ev) && !pt_replay_flush_window(r, err))
+	if (r->win && breaks && !pt_replay_flush_window(r, err))
 		return false;
 	switch (ev->op)
 	{
