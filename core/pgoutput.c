@@ -11,6 +11,7 @@
  */
 #include "core/pgoutput.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +162,22 @@ bad(reader *r, const char *fmt,...)
 	pt_err_set(r->err, PT_ERR_CONFIG, "malformed pgoutput message '%c': %s", r->kind, what);
 	r->ok = false;
 	return false;
+}
+
+/*
+ * A TimestampTz (microseconds since 2000-01-01), shifted to the Unix epoch.
+ * PostgreSQL's own range ends in 294276 AD; a value past it could not be
+ * shifted without overflow, so it is malformed, not wrapped.
+ */
+static int64_t
+get_timestamp(reader *r, const char *what)
+{
+	int64_t		since_2000 = (int64_t) get_u64(r, what);
+
+	if (since_2000 > INT64_MAX - PT_PG_EPOCH_OFFSET_US ||
+		since_2000 < INT64_MIN + PT_PG_EPOCH_OFFSET_US)
+		return bad(r, "%s %" PRId64 " is outside PostgreSQL's timestamp range", what, since_2000), 0;
+	return since_2000 + PT_PG_EPOCH_OFFSET_US;
 }
 
 /* ---- relations ---- */
@@ -460,7 +477,7 @@ on_begin(pt_pgo_decoder *d, reader *r, pt_lsn lsn)
 	pt_w2j_change *ch = one_change(d, 'B', lsn);
 
 	ch->lsn = get_u64(r, "commit LSN");
-	ch->commit_time = (int64_t) get_u64(r, "commit time") + PT_PG_EPOCH_OFFSET_US;
+	ch->commit_time = get_timestamp(r, "commit time");
 	ch->has_commit_time = true;
 	ch->xid = d->xid = get_u32(r, "xid");
 	ch->has_xid = true;
@@ -477,7 +494,7 @@ on_commit(pt_pgo_decoder *d, reader *r, pt_lsn lsn)
 	ch->lsn = get_u64(r, "commit LSN");
 	ch->nextlsn = get_u64(r, "end LSN");
 	ch->has_nextlsn = true;
-	ch->commit_time = (int64_t) get_u64(r, "commit time") + PT_PG_EPOCH_OFFSET_US;
+	ch->commit_time = get_timestamp(r, "commit time");
 	ch->has_commit_time = true;
 	ch->xid = d->xid;
 	ch->has_xid = true;

@@ -179,6 +179,42 @@ test_refusals(void **state)
 	pt_pgo_free(d);
 }
 
+/* B: a commit time past PostgreSQL's range is malformed, not wrapped; its last valid value is kept. */
+static void
+test_commit_time_range(void **state)
+{
+	pt_pgo_decoder *d = pt_pgo_new(type_name, NULL);
+	pt_buf		b = PT_BUF_INIT;
+	const pt_w2j_change *ch;
+	int			n;
+	pt_err		err;
+	const int64_t last_us = INT64_MAX - INT64_C(946684800000000);
+
+	(void) state;
+	for (int past = 0; past <= 1; past++)
+	{
+		pt_buf_reset(&b);
+		pt_buf_putc(&b, 'B');
+		pt_buf_put_u32be(&b, 0);
+		pt_buf_put_u32be(&b, 0x1000);
+		pt_buf_put_u32be(&b, (uint32_t) ((uint64_t) (last_us + past) >> 32));
+		pt_buf_put_u32be(&b, (uint32_t) (last_us + past));
+		pt_buf_put_u32be(&b, 42);
+		if (past)
+		{
+			assert_false(pt_pgo_decode(d, b.data, b.len, 0, &ch, &n, &err));
+			assert_non_null(strstr(err.message, "outside PostgreSQL's timestamp range"));
+			continue;
+		}
+		assert_true(pt_pgo_decode(d, b.data, b.len, 0, &ch, &n, &err));
+		assert_int_equal(n, 1);
+		assert_true(ch->commit_time == INT64_MAX);
+		assert_int_equal(ch->xid, 42);
+	}
+	pt_buf_free(&b);
+	pt_pgo_free(d);
+}
+
 int
 main(void)
 {
@@ -186,6 +222,7 @@ main(void)
 		cmocka_unit_test(test_insert),
 		cmocka_unit_test(test_cut_short),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_commit_time_range),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
