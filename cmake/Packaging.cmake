@@ -2,7 +2,7 @@
 #
 # Included from the top-level CMakeLists.txt after the programs are defined.
 # Paths are GNUInstallDirs' (relative to the prefix, /usr for the .deb):
-#   bin/                              pgtrail-capture, pgtrail-replay, pgtrail-verify
+#   bin/                              pgtrail-capture, pgtrail-replay, pgtrail-verify, pgtrail-erase
 #   share/man/man1/                   one page per program, generated below
 #                                     (gzipped in the .deb only)
 #   share/doc/pgtrail/                README.md, docs/*.md
@@ -36,7 +36,7 @@ include(GNUInstallDirs)
 set(PGTRAIL_SYSTEMD_UNITDIR "lib/systemd/system" CACHE STRING
   "where systemd units are installed, relative to the prefix (or absolute)")
 
-install(TARGETS pgtrail-capture pgtrail-replay pgtrail-verify
+install(TARGETS pgtrail-capture pgtrail-replay pgtrail-verify pgtrail-erase
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(DIRECTORY docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR} FILES_MATCHING PATTERN "*.md")
@@ -47,7 +47,7 @@ install(DIRECTORY deploy/systemd/ DESTINATION ${PGTRAIL_SYSTEMD_UNITDIR}
 # Man pages from each program's --help (which the config key table writes),
 # so a new key is documented in the page at the next build.
 set(_pt_man_pages "")
-foreach(_prog pgtrail-capture pgtrail-replay pgtrail-verify)
+foreach(_prog pgtrail-capture pgtrail-replay pgtrail-verify pgtrail-erase)
   set(_page ${CMAKE_BINARY_DIR}/man/${_prog}.1)
   add_custom_command(OUTPUT ${_page}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/man

@@ -30,7 +30,8 @@ typedef enum pt_program
 	PT_PROG_CAPTURE = 1,
 	PT_PROG_REPLAY = 2,
 	PT_PROG_VERIFY = 4,
-	PT_PROG_ALL = 7
+	PT_PROG_ERASE = 8,
+	PT_PROG_ALL = 15
 } pt_program;
 
 typedef enum pt_key_type

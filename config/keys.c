@@ -16,6 +16,7 @@
 #define CAP PT_PROG_CAPTURE
 #define REP PT_PROG_REPLAY
 #define VER PT_PROG_VERIFY
+#define ERA PT_PROG_ERASE
 #define ALL PT_PROG_ALL
 
 const pt_config_key pt_config_keys[] = {
@@ -33,7 +34,7 @@ const pt_config_key pt_config_keys[] = {
 	{"sink", "batch_interval_ms", PT_KEY_INT, "200", 1, 600000, NULL, "batch-interval-ms", CAP,
 	"longest time a batch stays open before it is committed (milliseconds)"},
 
-	{"capture", "slot", PT_KEY_STRING, "pgtrail", 0, 0, NULL, "slot", CAP,
+	{"capture", "slot", PT_KEY_STRING, "pgtrail", 0, 0, NULL, "slot", CAP | ERA,
 	"logical replication slot (of the decoder's plugin); created on first start"},
 	{"capture", "decoder", PT_KEY_ENUM, "wal2json", 0, 0, "wal2json|pgoutput", "decoder", CAP,
 	"logical decoding plugin: wal2json (installed on the server) or pgoutput (built into PostgreSQL; read through a publication, and without wal2json's losses of NaN and infinities)"},
@@ -63,7 +64,7 @@ const pt_config_key pt_config_keys[] = {
 	"create the slot as a failover slot (PostgreSQL 17+), or make an existing one so, so that it is synchronized to standbys and survives a switchover (docs/OPERATIONS.md says what the standby needs)"},
 	{"capture", "ddl", PT_KEY_ENUM, "off", 0, 0, "on|off", "ddl", CAP,
 	"DDL capture: event triggers in the source record each schema change as a ddl event and re-snapshot tables a rewrite changed (installing them needs a superuser once)"},
-	{"capture", "signing_key", PT_KEY_STRING, "", 0, 0, NULL, "signing-key", CAP,
+	{"capture", "signing_key", PT_KEY_STRING, "", 0, 0, NULL, "signing-key", CAP | ERA,
 	"Ed25519 private key (PEM) that signs checkpoints; make one with: openssl genpkey -algorithm ed25519 -out signing.pem (keep it off the database host)"},
 	{"capture", "anchor_file", PT_KEY_STRING, "", 0, 0, NULL, "anchor-file", CAP,
 	"append every checkpoint as one JSON line to this file, kept where the database's writers cannot reach (pgtrail-verify --anchor checks it)"},
@@ -183,6 +184,21 @@ const pt_config_key pt_config_keys[] = {
 	{"verify", "metrics_file", PT_KEY_STRING, "", 0, 0, NULL, "metrics-file", VER,
 	"write a Prometheus textfile here (node_exporter textfile collector): last success time, events verified, failures"},
 
+	{"erase", "table", PT_KEY_STRING, "", 0, 0, NULL, "table", ERA,
+	"pgtrail-erase: with --key, the table (schema.table) whose row's values are erased from every event of it"},
+	{"erase", "key", PT_KEY_STRING, "", 0, 0, NULL, "key", ERA,
+	"pgtrail-erase: the row's primary key as JSON, e.g. {\"id\": 42}: every value of every event of that row (key, row and old) is erased"},
+	{"erase", "column", PT_KEY_STRING, "", 0, 0, NULL, "column", ERA,
+	"pgtrail-erase: schema.table.column: that column's value is erased from every event of the table"},
+	{"erase", "event", PT_KEY_STRING, "", 0, 0, NULL, "event", ERA,
+	"pgtrail-erase: an event id: every value of that event is erased"},
+	{"erase", "reason", PT_KEY_STRING, "", 0, 0, NULL, "reason", ERA,
+	"pgtrail-erase: why, recorded in the erasure event (required)"},
+	{"erase", "request", PT_KEY_STRING, "", 0, 0, NULL, "request", ERA,
+	"pgtrail-erase: the erasure request's reference, e.g. GDPR-17 (required)"},
+	{"erase", "by", PT_KEY_STRING, "", 0, 0, NULL, "by", ERA,
+	"pgtrail-erase: who erases, recorded as the erasure event's actor; empty means the event store role (session_user)"},
+
 	{"log", "level", PT_KEY_ENUM, "info", 0, 0, "debug|info|warning|error", "log-level", ALL,
 	"least severe messages logged"},
 	{"log", "format", PT_KEY_ENUM, "text", 0, 0, "text|json", "log-format", ALL,
@@ -192,7 +208,7 @@ const pt_config_key pt_config_keys[] = {
 const int	pt_config_nkeys = sizeof(pt_config_keys) / sizeof(pt_config_keys[0]);
 
 const pt_config_alias pt_config_aliases[] = {
-	{"sink", "dsn", "events", REP | PT_PROG_VERIFY},
+	{"sink", "dsn", "events", REP | PT_PROG_VERIFY | ERA},
 };
 
 const int	pt_config_naliases = sizeof(pt_config_aliases) / sizeof(pt_config_aliases[0]);

@@ -16,6 +16,7 @@ struct pt_chain
 	EVP_MD	   *md;				/* fetched once: no lookup per event */
 	EVP_MD_CTX *ctx;
 	pt_buf		canon;			/* scratch for canonical(ev) */
+	pt_buf		values;			/* scratch for the values commitment (format 2) */
 	int64_t		last_id;
 	uint8_t		last_hash[PT_HASH_LEN];
 };
@@ -54,10 +55,49 @@ put_lsn(pt_buf *out, pt_lsn lsn)
 	put_field(out, tmp, (size_t) n);
 }
 
-void
-pt_canon_encode(const pt_event *ev, pt_buf *out)
+static void
+put_texts(pt_buf *out, const pt_text *items, int n)
 {
-	pt_buf_append(out, PT_CANON_MAGIC, strlen(PT_CANON_MAGIC));
+	pt_buf_put_u32be(out, (uint32_t) n);
+	for (int i = 0; i < n; i++)
+		put_text(out, items[i]);
+}
+
+/*
+ * The bytes the values commitment covers (format 2): seal, then key, row
+ * and old as fields; with with_erased (the redaction digest) the erased
+ * member list after them, as unchanged is written.
+ */
+static void
+values_bytes(const pt_event *ev, const uint8_t *seal, bool with_erased, pt_buf *out)
+{
+	pt_buf_append(out, (const char *) seal, PT_SEAL_LEN);
+	put_text(out, ev->key);
+	put_text(out, ev->row);
+	put_text(out, ev->old);
+	if (with_erased)
+		put_texts(out, ev->erased, ev->nerased);
+}
+
+static void
+digest(EVP_MD_CTX *ctx, const EVP_MD *md, const pt_buf *in, uint8_t *out)
+{
+	unsigned	outlen = PT_HASH_LEN;
+
+	if (EVP_DigestInit_ex(ctx, md, NULL) != 1 ||
+		EVP_DigestUpdate(ctx, in->data, in->len) != 1 ||
+		EVP_DigestFinal_ex(ctx, out, &outlen) != 1)
+	{
+		fprintf(stderr, "pgtrail: fatal: SHA-256 failed\n");
+		abort();
+	}
+}
+
+/* canonical(ev); values is the values commitment in format 2, NULL in format 1. */
+static void
+encode(const pt_event *ev, const uint8_t *values, pt_buf *out)
+{
+	pt_buf_append(out, values ? PT_CANON_MAGIC2 : PT_CANON_MAGIC, strlen(PT_CANON_MAGIC));
 	put_int(out, ev->id);
 	put_lsn(out, ev->lsn);
 	put_lsn(out, ev->commit_lsn);
@@ -73,15 +113,60 @@ pt_canon_encode(const pt_event *ev, pt_buf *out)
 	else
 		pt_buf_put_u32be(out, PT_CANON_NULL);
 	put_field(out, pt_op_name(ev->op), strlen(pt_op_name(ev->op)));
-	put_text(out, ev->key);
-	put_text(out, ev->row);
-	put_text(out, ev->old);
-	pt_buf_put_u32be(out, (uint32_t) ev->nunchanged);
-	for (int i = 0; i < ev->nunchanged; i++)
-		put_text(out, ev->unchanged[i]);
+	if (values)
+		put_field(out, (const char *) values, PT_HASH_LEN);
+	else
+	{
+		put_text(out, ev->key);
+		put_text(out, ev->row);
+		put_text(out, ev->old);
+	}
+	put_texts(out, ev->unchanged, ev->nunchanged);
 	put_text(out, ev->actor);
 	put_text(out, ev->action);
 	put_text(out, ev->metadata);
+}
+
+static bool
+is_format2(const pt_event *ev)
+{
+	return ev->seal != NULL || ev->sealed != NULL;
+}
+
+/* The values commitment of a format 2 event: sealed, or computed from its seal. */
+static const uint8_t *
+values_commitment(EVP_MD_CTX *ctx, const EVP_MD *md, pt_buf *scratch, const pt_event *ev, uint8_t *out)
+{
+	if (ev->sealed)
+		return ev->sealed;
+	pt_buf_reset(scratch);
+	values_bytes(ev, ev->seal, false, scratch);
+	digest(ctx, md, scratch, out);
+	return out;
+}
+
+void
+pt_canon_encode(const pt_event *ev, pt_buf *out)
+{
+	pt_chain   *chain;
+	uint8_t		values[PT_HASH_LEN];
+
+	if (!is_format2(ev))
+	{
+		encode(ev, NULL, out);
+		return;
+	}
+	chain = pt_chain_new(0, NULL);
+	encode(ev, values_commitment(chain->ctx, chain->md, &chain->values, ev, values), out);
+	pt_chain_free(chain);
+}
+
+void
+pt_chain_values(pt_chain *chain, const pt_event *ev, const uint8_t *seal, bool with_erased, uint8_t *out)
+{
+	pt_buf_reset(&chain->values);
+	values_bytes(ev, seal, with_erased, &chain->values);
+	digest(chain->ctx, chain->md, &chain->values, out);
 }
 
 pt_chain *
@@ -97,6 +182,7 @@ pt_chain_new(int64_t last_id, const uint8_t *last_hash)
 		abort();
 	}
 	pt_buf_init(&chain->canon);
+	pt_buf_init(&chain->values);
 	pt_chain_reset(chain, last_id, last_hash);
 	return chain;
 }
@@ -109,6 +195,7 @@ pt_chain_free(pt_chain *chain)
 	EVP_MD_CTX_free(chain->ctx);
 	EVP_MD_free(chain->md);
 	pt_buf_free(&chain->canon);
+	pt_buf_free(&chain->values);
 	free(chain);
 }
 
@@ -137,18 +224,13 @@ pt_chain_reset(pt_chain *chain, int64_t last_id, const uint8_t *last_hash)
 void
 pt_chain_hash(pt_chain *chain, const uint8_t *prev, const pt_event *ev, uint8_t *out)
 {
-	unsigned	outlen = PT_HASH_LEN;
+	uint8_t		values[PT_HASH_LEN];
 
 	pt_buf_reset(&chain->canon);
-	pt_canon_encode(ev, &chain->canon);
-	if (EVP_DigestInit_ex(chain->ctx, chain->md, NULL) != 1 ||
-		EVP_DigestUpdate(chain->ctx, prev, PT_HASH_LEN) != 1 ||
-		EVP_DigestUpdate(chain->ctx, chain->canon.data, chain->canon.len) != 1 ||
-		EVP_DigestFinal_ex(chain->ctx, out, &outlen) != 1)
-	{
-		fprintf(stderr, "pgtrail: fatal: SHA-256 failed\n");
-		abort();
-	}
+	pt_buf_append(&chain->canon, (const char *) prev, PT_HASH_LEN);
+	encode(ev, is_format2(ev) ? values_commitment(chain->ctx, chain->md, &chain->values, ev, values) : NULL,
+		   &chain->canon);
+	digest(chain->ctx, chain->md, &chain->canon, out);
 }
 
 void

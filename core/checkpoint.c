@@ -103,24 +103,34 @@ pt_signing_key_free(pt_signing_key *key)
 }
 
 bool
-pt_checkpoint_sign(const pt_signing_key *key, pt_checkpoint *cp, pt_err *err)
+pt_sign_text(const pt_signing_key *key, const char *msg, size_t len, uint8_t *signature, char *key_id)
 {
-	pt_buf		msg = PT_BUF_INIT;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	size_t		siglen = PT_SIG_LEN;
 	bool		ok;
 
-	pt_checkpoint_message(cp, &msg);
 	ok = ctx != NULL &&
 		EVP_DigestSignInit(ctx, NULL, NULL, NULL, key->pkey) == 1 &&
-		EVP_DigestSign(ctx, cp->signature, &siglen, (const unsigned char *) msg.data, msg.len) == 1 &&
+		EVP_DigestSign(ctx, signature, &siglen, (const unsigned char *) msg, len) == 1 &&
 		siglen == PT_SIG_LEN;
 	EVP_MD_CTX_free(ctx);
+	if (ok)
+		memcpy(key_id, key->key_id, PT_KEY_ID_LEN + 1);
+	return ok;
+}
+
+bool
+pt_checkpoint_sign(const pt_signing_key *key, pt_checkpoint *cp, pt_err *err)
+{
+	pt_buf		msg = PT_BUF_INIT;
+	bool		ok;
+
+	pt_checkpoint_message(cp, &msg);
+	ok = pt_sign_text(key, msg.data, msg.len, cp->signature, cp->key_id);
 	pt_buf_free(&msg);
 	if (!ok)
 		return pt_err_set(err, PT_ERR_RUNTIME, "could not sign the checkpoint at event %lld",
 						  (long long) cp->event_id);
-	memcpy(cp->key_id, key->key_id, sizeof(cp->key_id));
 	cp->signed_ = true;
 	return true;
 }
@@ -211,43 +221,53 @@ pt_keyring_ids(const pt_keyring *ring, pt_buf *out)
 		pt_buf_printf(out, "%s%s", i ? ", " : "", ring->key_ids[i]);
 }
 
-bool
-pt_checkpoint_verify(const pt_keyring *ring, const pt_checkpoint *cp, pt_err *err)
+pt_sign_check
+pt_keyring_check(const pt_keyring *ring, const char *key_id, const char *msg, size_t len,
+				 const uint8_t *signature)
 {
 	EVP_PKEY   *pkey = NULL;
 	EVP_MD_CTX *ctx;
-	pt_buf		msg = PT_BUF_INIT;
 	bool		ok;
+
+	for (int i = 0; i < ring->n && pkey == NULL; i++)
+		if (strcmp(ring->key_ids[i], key_id) == 0)
+			pkey = ring->pkeys[i];
+	if (pkey == NULL)
+		return PT_SIGN_UNKNOWN_KEY;
+	ctx = EVP_MD_CTX_new();
+	ok = ctx != NULL &&
+		EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) == 1 &&
+		EVP_DigestVerify(ctx, signature, PT_SIG_LEN, (const unsigned char *) msg, len) == 1;
+	EVP_MD_CTX_free(ctx);
+	return ok ? PT_SIGN_GOOD : PT_SIGN_BAD;
+}
+
+bool
+pt_checkpoint_verify(const pt_keyring *ring, const pt_checkpoint *cp, pt_err *err)
+{
+	pt_buf		msg = PT_BUF_INIT;
+	pt_sign_check check;
 
 	if (!cp->signed_)
 		return pt_err_set(err, PT_ERR_INTEGRITY, "checkpoint at event %lld is not signed",
 						  (long long) cp->event_id);
-	for (int i = 0; i < ring->n && pkey == NULL; i++)
-		if (strcmp(ring->key_ids[i], cp->key_id) == 0)
-			pkey = ring->pkeys[i];
-	if (pkey == NULL)
+	pt_checkpoint_message(cp, &msg);
+	check = pt_keyring_check(ring, cp->key_id, msg.data, msg.len, cp->signature);
+	pt_buf_reset(&msg);
+	if (check == PT_SIGN_UNKNOWN_KEY)
 	{
-		pt_buf_puts(&msg, "");
 		pt_keyring_ids(ring, &msg);
 		pt_err_set(err, PT_ERR_INTEGRITY, "checkpoint at event %lld is signed by key \"%s\", not by a given public key",
 				   (long long) cp->event_id, cp->key_id);
 		pt_err_detail(err, "the given keys are: %s", msg.data);
-		pt_buf_free(&msg);
-		return false;
 	}
-	pt_checkpoint_message(cp, &msg);
-	ctx = EVP_MD_CTX_new();
-	ok = ctx != NULL &&
-		EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) == 1 &&
-		EVP_DigestVerify(ctx, cp->signature, PT_SIG_LEN, (const unsigned char *) msg.data, msg.len) == 1;
-	EVP_MD_CTX_free(ctx);
-	pt_buf_free(&msg);
-	if (!ok)
+	else if (check == PT_SIGN_BAD)
 	{
 		pt_err_set(err, PT_ERR_INTEGRITY, "checkpoint at event %lld: bad signature", (long long) cp->event_id);
 		pt_err_detail(err, "its event id, hash, LSN or time was changed after it was signed, or the signature was forged");
 	}
-	return ok;
+	pt_buf_free(&msg);
+	return check == PT_SIGN_GOOD;
 }
 
 bool

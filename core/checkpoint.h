@@ -55,6 +55,10 @@ typedef struct pt_signing_key pt_signing_key;
 pt_signing_key *pt_signing_key_load(const char *path, pt_err *err);
 void		pt_signing_key_free(pt_signing_key *key);
 
+/* Sign msg[0..len) with key: signature (PT_SIG_LEN bytes) and key_id (PT_KEY_ID_LEN + 1). */
+bool		pt_sign_text(const pt_signing_key *key, const char *msg, size_t len, uint8_t *signature,
+						 char *key_id);
+
 /* Sign cp: sets signature, key_id and signed_. */
 bool		pt_checkpoint_sign(const pt_signing_key *key, pt_checkpoint *cp, pt_err *err);
 
@@ -71,6 +75,17 @@ typedef struct pt_keyring pt_keyring;
  */
 pt_keyring *pt_keyring_load(const char *path, pt_err *err);
 void		pt_keyring_free(pt_keyring *ring);
+
+typedef enum pt_sign_check
+{
+	PT_SIGN_GOOD,
+	PT_SIGN_BAD,
+	PT_SIGN_UNKNOWN_KEY			/* no key of that key_id in the ring */
+} pt_sign_check;
+
+/* Check a signature of msg[0..len) made by the ring's key key_id. */
+pt_sign_check pt_keyring_check(const pt_keyring *ring, const char *key_id, const char *msg, size_t len,
+							   const uint8_t *signature);
 
 /* The key ids in the ring, comma-separated, into out (for messages). */
 void		pt_keyring_ids(const pt_keyring *ring, pt_buf *out);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 static const char *const op_names[PT_OP_COUNT] = {
-	"insert", "update", "delete", "truncate", "snapshot", "message", "ddl", "gap", "schema"
+	"insert", "update", "delete", "truncate", "snapshot", "message", "ddl", "gap", "schema", "erasure"
 };
 
 const char *

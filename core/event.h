@@ -27,10 +27,12 @@ typedef enum pt_op
 	PT_OP_MESSAGE,
 	PT_OP_DDL,
 	PT_OP_GAP,
-	PT_OP_SCHEMA				/* a schema version, hashed into the chain (schema_event.h) */
+	PT_OP_SCHEMA,				/* a schema version, hashed into the chain (schema_event.h) */
+	PT_OP_ERASURE				/* values erased by pgtrail-erase (erase/), format 2 */
 } pt_op;
 
-#define PT_OP_COUNT 9
+#define PT_OP_COUNT 10
+#define PT_SEAL_LEN 16
 
 typedef struct pt_text
 {
@@ -59,6 +61,16 @@ typedef struct pt_event
 	pt_text		actor;
 	pt_text		action;
 	pt_text		metadata;		/* JSON text, or NULL */
+	/*
+	 * Format 2 (docs/FORMAT.md): seal is the event's random secret (NULL in
+	 * format 1); sealed, once values were erased, the commitment to the
+	 * original key, row and old that the chain covers (NULL otherwise);
+	 * erased the members erased ("row.email"), borrowed like unchanged.
+	 */
+	const uint8_t *seal;
+	const uint8_t *sealed;
+	const pt_text *erased;
+	int			nerased;
 	uint8_t		prev_hash[PT_HASH_LEN];
 	uint8_t		hash[PT_HASH_LEN];
 } pt_event;

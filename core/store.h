@@ -26,7 +26,8 @@
 #include "core/event.h"
 #include "core/lsn.h"
 
-#define PT_STORE_FORMAT_VERSION 1
+/* The newest format this pgtrail writes in a new store; it reads 1 and 2. */
+#define PT_STORE_FORMAT_VERSION 2
 
 typedef struct pt_store_state
 {
@@ -46,6 +47,12 @@ bool		pt_store_install(PGconn *conn, const char *schema, pt_err *err);
  * is on. Point queries work without them, scanning the log.
  */
 bool		pt_store_install_indexes(PGconn *conn, const char *schema, pt_err *err);
+
+/* The store's format version (meta), 0 when it has none yet. */
+bool		pt_store_format(PGconn *conn, const char *schema, int *version, pt_err *err);
+
+/* Does the event table have format 2's columns (seal, sealed, erased)? */
+bool		pt_store_has_seal(PGconn *conn, const char *schema, bool *has, pt_err *err);
 
 /* Read the state row of a slot (state->found false when there is none). */
 bool		pt_store_load_state(PGconn *conn, const char *schema, const char *slot,
@@ -67,7 +74,14 @@ void		pt_store_writer_free(pt_store_writer *w);
 bool		pt_store_writer_begin(pt_store_writer *w, pt_err *err);
 
 /*
+ * Start a batch inside the caller's open transaction (pgtrail-erase: its
+ * changes and the erasure event commit together); commit ends it as usual.
+ */
+bool		pt_store_writer_join(pt_store_writer *w, pt_err *err);
+
+/*
  * Append one event to the batch. Sets ev->id, ev->prev_hash and ev->hash
+ * (and, in a format 2 store, a fresh ev->seal)
  * (the chain is the writer's), formats the COPY row into a reused buffer and
  * sends it when the buffer is full. The event's spans are not kept.
  */
@@ -130,6 +144,13 @@ typedef struct pt_store_reader pt_store_reader;
 
 /* Stream the events with id > after_id in id order. Close with _close. */
 pt_store_reader *pt_store_reader_open(PGconn *conn, const char *schema, int64_t after_id, pt_err *err);
+
+/* The same over the events with these ids (in id order). */
+pt_store_reader *pt_store_reader_open_ids(PGconn *conn, const char *schema, const int64_t *ids, int n,
+										  pt_err *err);
+
+/* The same over the events whose values were erased (sealed set), in id order. */
+pt_store_reader *pt_store_reader_open_erased(PGconn *conn, const char *schema, pt_err *err);
 
 /*
  * The next event, or *done = true at the end. The event's spans point into

@@ -8,6 +8,7 @@
  */
 #include "core/store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +19,7 @@
 #include "core/pgtime.h"
 #include "core/pq.h"
 
-#define NFIELDS 18
+#define NFIELDS 21
 
 struct pt_store_reader
 {
@@ -28,23 +29,38 @@ struct pt_store_reader
 	pt_text		fields[NFIELDS];
 	pt_text    *unchanged;
 	int			unchanged_cap;
+	pt_text    *erased;
+	int			erased_cap;
+	uint8_t		seal[PT_SEAL_LEN];
+	uint8_t		sealed[PT_HASH_LEN];
 };
 
-pt_store_reader *
-pt_store_reader_open(PGconn *conn, const char *schema, int64_t after_id, pt_err *err)
+/*
+ * COPY the events matching where (SQL we format from integers, never
+ * outside text: COPY takes no parameters). A store made before format 2
+ * has no seal columns: they read as NULL and an empty erased list.
+ */
+static pt_store_reader *
+open_where(PGconn *conn, const char *schema, const char *where, pt_err *err)
 {
 	char	   *qschema = pt_pq_ident(conn, schema, err);
 	pt_buf		sql = PT_BUF_INIT;
 	PGresult   *res;
 	pt_store_reader *r;
+	bool		has_seal;
 
 	if (qschema == NULL)
 		return NULL;
-	/* after_id is an integer we format, not outside text: COPY takes no parameters */
+	if (!pt_store_has_seal(conn, schema, &has_seal, err))
+	{
+		PQfreemem(qschema);
+		return NULL;
+	}
 	pt_buf_printf(&sql, "COPY (SELECT id, lsn, commit_lsn, xid, committed_at, schema_name, table_name, "
 				  "schema_version, op, key, row, old, unchanged, actor, action, metadata, "
-				  "prev_hash, hash FROM %s.events WHERE id > %lld ORDER BY id) TO STDOUT",
-				  qschema, (long long) after_id);
+				  "prev_hash, hash, %s FROM %s.events WHERE %s ORDER BY id) TO STDOUT",
+				  has_seal ? "seal, sealed, erased" : "NULL::bytea, NULL::bytea, '{}'::text[]",
+				  qschema, where);
 	PQfreemem(qschema);
 	res = pt_pq_exec(conn, sql.data, PGRES_COPY_OUT, PT_PQ_ANY, PT_PQ_ANY, err);
 	pt_buf_free(&sql);
@@ -54,6 +70,36 @@ pt_store_reader_open(PGconn *conn, const char *schema, int64_t after_id, pt_err 
 	r = pt_calloc(1, sizeof(*r));
 	r->conn = conn;
 	return r;
+}
+
+pt_store_reader *
+pt_store_reader_open(PGconn *conn, const char *schema, int64_t after_id, pt_err *err)
+{
+	char		where[48];
+
+	snprintf(where, sizeof(where), "id > %lld", (long long) after_id);
+	return open_where(conn, schema, where, err);
+}
+
+pt_store_reader *
+pt_store_reader_open_ids(PGconn *conn, const char *schema, const int64_t *ids, int n, pt_err *err)
+{
+	pt_buf		where = PT_BUF_INIT;
+	pt_store_reader *r;
+
+	pt_buf_puts(&where, "id = ANY ('{");
+	for (int i = 0; i < n; i++)
+		pt_buf_printf(&where, "%s%lld", i ? "," : "", (long long) ids[i]);
+	pt_buf_puts(&where, "}'::bigint[])");
+	r = open_where(conn, schema, where.data, err);
+	pt_buf_free(&where);
+	return r;
+}
+
+pt_store_reader *
+pt_store_reader_open_erased(PGconn *conn, const char *schema, pt_err *err)
+{
+	return open_where(conn, schema, "sealed IS NOT NULL", err);
 }
 
 static bool
@@ -74,11 +120,37 @@ parse_int(pt_text t, int64_t *v)
 	return end == t.ptr + t.len;
 }
 
+/* bytea of exactly n bytes, in its hex form. */
+static bool
+parse_bytes(pt_text t, size_t n, uint8_t *out)
+{
+	return t.ptr != NULL && t.len == 2 + 2 * n && t.ptr[0] == '\\' && t.ptr[1] == 'x' &&
+		pt_hex_decode(t.ptr + 2, n, out);
+}
+
 static bool
 parse_hash(pt_text t, uint8_t *out)
 {
-	return t.ptr != NULL && t.len == 2 + 2 * PT_HASH_LEN && t.ptr[0] == '\\' && t.ptr[1] == 'x' &&
-		pt_hex_decode(t.ptr + 2, PT_HASH_LEN, out);
+	return parse_bytes(t, PT_HASH_LEN, out);
+}
+
+/* Format 2's seal, sealed and erased (fields 18 to 20). */
+static bool
+fill_seal(pt_store_reader *r, pt_event *ev, pt_err *err)
+{
+	pt_text    *f = r->fields;
+
+	if (f[18].ptr != NULL && !parse_bytes(f[18], PT_SEAL_LEN, r->seal))
+		return bad_row(err, "seal is not 16 bytes", &f[0]);
+	if (f[19].ptr != NULL && !parse_hash(f[19], r->sealed))
+		return bad_row(err, "sealed is not 32 bytes", &f[0]);
+	ev->seal = f[18].ptr ? r->seal : NULL;
+	ev->sealed = f[19].ptr ? r->sealed : NULL;
+	if (f[20].ptr == NULL ||
+		!pt_copy_split_array((char *) f[20].ptr, f[20].len, &r->erased, &r->erased_cap, &ev->nerased))
+		return bad_row(err, "bad erased", &f[0]);
+	ev->erased = r->erased;
+	return true;
 }
 
 static bool
@@ -119,7 +191,7 @@ fill_event(pt_store_reader *r, pt_event *ev, pt_err *err)
 	ev->metadata = f[15];
 	if (!parse_hash(f[16], ev->prev_hash) || !parse_hash(f[17], ev->hash))
 		return bad_row(err, "prev_hash or hash is not 32 bytes", &f[0]);
-	return true;
+	return fill_seal(r, ev, err);
 }
 
 static bool
@@ -196,5 +268,6 @@ pt_store_reader_close(pt_store_reader *r)
 			PQclear(res);
 	}
 	free(r->unchanged);
+	free(r->erased);
 	free(r);
 }

@@ -27,7 +27,7 @@
 	" schema_name text," \
 	" table_name text," \
 	" schema_version int," \
-	" op text NOT NULL CHECK (op IN ('insert','update','delete','truncate','snapshot','message','ddl','gap','schema'))," \
+	" op text NOT NULL CHECK (op IN ('insert','update','delete','truncate','snapshot','message','ddl','gap','schema','erasure'))," \
 	" key json," \
 	" row json," \
 	" old json," \
@@ -36,7 +36,10 @@
 	" action text," \
 	" metadata json," \
 	" prev_hash bytea NOT NULL," \
-	" hash bytea NOT NULL);" \
+	" hash bytea NOT NULL," \
+	" seal bytea," \
+	" sealed bytea," \
+	" erased text[] NOT NULL DEFAULT '{}');" \
 	"CREATE TABLE %1$s.schemas (" \
 	" schema_name text NOT NULL," \
 	" table_name text NOT NULL," \
@@ -60,7 +63,7 @@
 	" created_at timestamptz NOT NULL DEFAULT now()," \
 	" signature bytea," \
 	" key_id text);" \
-	"INSERT INTO %1$s.meta (key, value) VALUES ('format_version', '1')"
+	"INSERT INTO %1$s.meta (key, value) VALUES ('format_version', '2')"
 
 /*
  * Tables added after format version 1 came out: created with IF NOT
@@ -101,16 +104,31 @@
 	"CREATE INDEX IF NOT EXISTS events_schemas ON %1$s.events (id) WHERE op = 'schema'"
 
 /*
+ * Format 2's columns (docs/FORMAT.md) on a store made by an older pgtrail:
+ * added only when missing (ALTER TABLE locks the table even when it changes
+ * nothing). Its events stay format 1; seal stays NULL in them.
+ */
+#define HAS_SEAL_SQL \
+	"SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(quote_ident($1) || '.events') " \
+	" AND attname = 'seal' AND NOT attisdropped"
+#define ADD_SEAL_SQL \
+	"ALTER TABLE %1$s.events ADD COLUMN IF NOT EXISTS seal bytea, ADD COLUMN IF NOT EXISTS sealed bytea, " \
+	" ADD COLUMN IF NOT EXISTS erased text[] NOT NULL DEFAULT '{}'"
+#define ERASURE_INDEXES_SQL \
+	"CREATE INDEX IF NOT EXISTS events_erased ON %1$s.events (id) WHERE sealed IS NOT NULL;" \
+	"CREATE INDEX IF NOT EXISTS events_erasures ON %1$s.events (id) WHERE op = 'erasure'"
+
+/*
  * Stores made before schema events existed check op against a list without
  * "schema": the check is replaced (NOT VALID: the rows there are valid, and
  * a big log is not scanned again).
  */
 #define OP_CHECK_SQL \
 	"SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(quote_ident($1) || '.events') " \
-	" AND conname = 'events_op_check' AND pg_get_constraintdef(oid) NOT LIKE '%''schema''%'"
+	" AND conname = 'events_op_check' AND pg_get_constraintdef(oid) NOT LIKE '%''erasure''%'"
 #define OP_CHECK_FIX_SQL \
 	"ALTER TABLE %1$s.events DROP CONSTRAINT events_op_check, ADD CONSTRAINT events_op_check CHECK (op IN " \
-	" ('insert','update','delete','truncate','snapshot','message','ddl','gap','schema')) NOT VALID"
+	" ('insert','update','delete','truncate','snapshot','message','ddl','gap','schema','erasure')) NOT VALID"
 
 /*
  * Indexes for replay's point queries (--as-of, --history): a row's events
@@ -162,7 +180,7 @@ read_version(PGconn *conn, const char *qschema, int *version, pt_err *err)
 	return true;
 }
 
-/* An older store's op check learns "schema". */
+/* An older store's op check learns "schema" and "erasure". */
 static bool
 allow_schema_op(PGconn *conn, const char *schema, const char *qschema, pt_err *err)
 {
@@ -181,6 +199,52 @@ allow_schema_op(PGconn *conn, const char *schema, const char *qschema, pt_err *e
 	ok = pt_pq_command(conn, sql.data, err);
 	pt_buf_free(&sql);
 	return ok;
+}
+
+/* Format 2's columns and the erasure indexes, on a store made before them. */
+static bool
+add_seal_columns(PGconn *conn, const char *schema, const char *qschema, pt_err *err)
+{
+	const char *params[1] = {schema};
+	PGresult   *res = pt_pq_exec_params(conn, HAS_SEAL_SQL, 1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 1, err);
+	pt_buf		sql = PT_BUF_INIT;
+	bool		ok;
+
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) == 0)
+		pt_buf_printf(&sql, ADD_SEAL_SQL ";", qschema);
+	PQclear(res);
+	pt_buf_printf(&sql, ERASURE_INDEXES_SQL, qschema);
+	ok = pt_pq_command(conn, sql.data, err);
+	pt_buf_free(&sql);
+	return ok;
+}
+
+bool
+pt_store_format(PGconn *conn, const char *schema, int *version, pt_err *err)
+{
+	char	   *qschema = pt_pq_ident(conn, schema, err);
+	bool		ok;
+
+	if (qschema == NULL)
+		return false;
+	ok = read_version(conn, qschema, version, err);
+	PQfreemem(qschema);
+	return ok;
+}
+
+bool
+pt_store_has_seal(PGconn *conn, const char *schema, bool *has, pt_err *err)
+{
+	const char *params[1] = {schema};
+	PGresult   *res = pt_pq_exec_params(conn, HAS_SEAL_SQL, 1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 1, err);
+
+	if (res == NULL)
+		return false;
+	*has = PQntuples(res) > 0;
+	PQclear(res);
+	return true;
 }
 
 static bool
@@ -206,7 +270,7 @@ install_in_transaction(PGconn *conn, const char *schema, const char *qschema, pt
 		pt_buf_printf(&sql, CREATE_TABLES_SQL, qschema);
 		ok = pt_pq_command(conn, sql.data, err);
 	}
-	else if (ok && version != PT_STORE_FORMAT_VERSION)
+	else if (ok && (version < 1 || version > PT_STORE_FORMAT_VERSION))
 	{
 		ok = pt_err_set(err, PT_ERR_CONFIG, "event store in schema \"%s\" has format version %d, "
 						"this pgtrail reads version %d", schema, version, PT_STORE_FORMAT_VERSION);
@@ -216,7 +280,8 @@ install_in_transaction(PGconn *conn, const char *schema, const char *qschema, pt
 	{
 		pt_buf_reset(&sql);
 		pt_buf_printf(&sql, CREATE_LATER_TABLES_SQL, qschema);
-		ok = pt_pq_command(conn, sql.data, err) && allow_schema_op(conn, schema, qschema, err);
+		ok = pt_pq_command(conn, sql.data, err) && allow_schema_op(conn, schema, qschema, err) &&
+			add_seal_columns(conn, schema, qschema, err);
 	}
 	pt_buf_free(&sql);
 	return ok;

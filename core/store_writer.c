@@ -9,6 +9,8 @@
  */
 #include "core/store.h"
 
+#include <openssl/rand.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +33,9 @@
  */
 #define SEND_CHUNK (32 * 1024)
 
+/* Seals are drawn from OpenSSL's generator this many at a time. */
+#define SEAL_POOL 256
+
 struct pt_store_writer
 {
 	PGconn	   *conn;			/* borrowed */
@@ -52,6 +57,9 @@ struct pt_store_writer
 	pt_lsn		committed_commit_lsn;	/* of the last event committed */
 	char	   *qschema;		/* quoted, for the losses table */
 	pt_loss_queue losses;		/* counted in the batch, written at its commit */
+	int			format;			/* the store's format version: 2 seals every event */
+	uint8_t		seals[SEAL_POOL * PT_SEAL_LEN];	/* random, drawn in bulk */
+	int			seals_left;
 
 	/* checkpoints (pt_store_writer_set_checkpoints) */
 	bool		checkpoints;
@@ -129,12 +137,13 @@ pt_store_writer_new(PGconn *conn, const char *schema, const char *slot, pt_err *
 	w->slot = pt_strdup(slot);
 	pt_buf_init(&w->rows);
 	if ((qschema = pt_pq_ident(conn, schema, err)) == NULL || !durable_commits(conn, err) ||
+		!pt_store_format(conn, schema, &w->format, err) ||
 		!pt_store_load_state(conn, schema, slot, &w->committed, err) ||
 		!check_table_end(w, qschema, err))
 		goto error;
 	pt_buf_printf(&sql, "COPY %s.events (id, lsn, commit_lsn, xid, committed_at, schema_name, "
 				  "table_name, schema_version, op, key, row, old, unchanged, actor, action, "
-				  "metadata, prev_hash, hash) FROM STDIN", qschema);
+				  "metadata, prev_hash, hash%s) FROM STDIN", qschema, w->format >= 2 ? ", seal" : "");
 	w->copy_sql = sql.data;
 	pt_buf_init(&sql);
 	pt_buf_printf(&sql, "INSERT INTO %s.state AS s (slot, confirmed_lsn, last_event_id, last_hash, updated_at) "
@@ -182,10 +191,16 @@ pt_store_writer_free(pt_store_writer *w)
 bool
 pt_store_writer_begin(pt_store_writer *w, pt_err *err)
 {
-	PGresult   *res;
-
 	if (!pt_pq_command(w->conn, "BEGIN", err))
 		return false;
+	return pt_store_writer_join(w, err);
+}
+
+bool
+pt_store_writer_join(pt_store_writer *w, pt_err *err)
+{
+	PGresult   *res;
+
 	w->in_batch = true;
 	res = pt_pq_exec(w->conn, w->copy_sql, PGRES_COPY_IN, PT_PQ_ANY, PT_PQ_ANY, err);
 	if (res == NULL)
@@ -229,6 +244,41 @@ put_hash(pt_buf *b, const uint8_t *hash)
 	pt_buf_append(b, hex, 2 * PT_HASH_LEN);
 }
 
+/*
+ * Format 2: give ev a fresh random seal (docs/FORMAT.md), valid until the
+ * next call. Drawn SEAL_POOL at a time: one call to the generator per
+ * event cost more than the seal's hashing.
+ */
+static void
+seal_event(pt_store_writer *w, pt_event *ev)
+{
+	ev->seal = NULL;
+	ev->sealed = NULL;
+	if (w->format < 2)
+		return;
+	if (w->seals_left == 0)
+	{
+		if (RAND_bytes(w->seals, sizeof(w->seals)) != 1)
+		{
+			fprintf(stderr, "pgtrail: fatal: OpenSSL could not draw random bytes for seals\n");
+			abort();
+		}
+		w->seals_left = SEAL_POOL;
+	}
+	ev->seal = w->seals + (size_t) (--w->seals_left) * PT_SEAL_LEN;
+}
+
+static void
+put_seal(pt_buf *b, const uint8_t *seal)
+{
+	char		hex[2 * PT_SEAL_LEN + 1];
+
+	pt_buf_putc(b, '\t');
+	pt_hex_encode(seal, PT_SEAL_LEN, hex);
+	pt_buf_append(b, "\\\\x", 3);
+	pt_buf_append(b, hex, 2 * PT_SEAL_LEN);
+}
+
 static void
 format_row(pt_buf *b, const pt_event *ev)
 {
@@ -270,6 +320,8 @@ format_row(pt_buf *b, const pt_event *ev)
 	put_hash(b, ev->prev_hash);
 	pt_buf_putc(b, '\t');
 	put_hash(b, ev->hash);
+	if (ev->seal)
+		put_seal(b, ev->seal);
 	pt_buf_putc(b, '\n');
 }
 
@@ -280,6 +332,7 @@ pt_store_writer_add(pt_store_writer *w, pt_event *ev, pt_err *err)
 		return pt_err_set(err, PT_ERR_RUNTIME, "internal error: event added outside a batch");
 	if (w->versions.n > 0 && !write_versions(w, ev, 0, err))
 		return false;
+	seal_event(w, ev);
 	pt_chain_append(w->chain, ev);
 	w->last_commit_lsn = ev->commit_lsn;
 	w->last.lsn = ev->lsn;
@@ -365,6 +418,7 @@ add_schema_event(pt_store_writer *w, const pt_pending_version *pv, const pt_even
 	ev.op = PT_OP_SCHEMA;
 	ev.row.ptr = pv->doc.data;
 	ev.row.len = pv->doc.len;
+	seal_event(w, &ev);
 	pt_chain_append(w->chain, &ev);
 	format_row(&w->rows, &ev);
 	w->pending++;

@@ -461,6 +461,23 @@ into_window(replay *r, pt_ttable *tt, const pt_event *ev, bool *taken, pt_err *e
 	return !(r->window_full || pt_window_full(r->win)) || pt_replay_window_full(r, err);
 }
 
+/*
+ * Count the values pgtrail-erase removed from ev (they arrive as null) and
+ * say whether its key was among them: such a change names no row, and is
+ * counted and left out rather than failing the replay.
+ */
+static bool
+erased_key(pt_ttable *tt, const pt_event *ev)
+{
+	bool		key = false;
+
+	tt->erased_values += ev->nerased;
+	for (int i = 0; i < ev->nerased; i++)
+		key |= ev->erased[i].len > 4 && memcmp(ev->erased[i].ptr, "key.", 4) == 0;
+	tt->erased_skipped += key;
+	return key;
+}
+
 static bool
 apply_row(replay *r, const pt_event *ev, pt_err *err)
 {
@@ -486,6 +503,8 @@ apply_row(replay *r, const pt_event *ev, pt_err *err)
 		return false;
 	if (ev->id <= tt->applied_through)
 		return true;			/* a --jobs connection committed it (window_jobs.h) */
+	if (ev->sealed != NULL && ev->nerased > 0 && erased_key(tt, ev))
+		return true;			/* no row to apply it to: its key was erased */
 	if (r->opts->create_tables && rv && !reach_version(r, tt, rt, rv, false, err))
 		return false;
 	if (!tt->exists)
@@ -765,6 +784,7 @@ pt_events_apply(replay *r, const pt_event *ev, pt_err *err)
 		case PT_OP_GAP:
 			return apply_gap(r, ev, err) && (!r->opts->create_tables || open_versions(r, ev->id, false, err));
 		case PT_OP_MESSAGE:
+		case PT_OP_ERASURE:
 			return !r->opts->create_tables || open_versions(r, ev->id, false, err);
 		case PT_OP_SCHEMA:
 			/* its version opens at the event after it; versions before it may open here */

@@ -667,6 +667,10 @@ summary(replay *r, bool ok)
 					"needs no such tables)", (long long) r->skipped);
 	for (pt_ttable *tt = r->tables; tt; tt = tt->next)
 	{
+		if (tt->erased_values > 0)
+			pt_log_info(r->log, "table %s: %lld values were erased from the log (pgtrail-erase) and went in as null; "
+						"%lld changes whose key was erased were left out", tt->qname,
+						(long long) tt->erased_values, (long long) tt->erased_skipped);
 		if (tt->known_loss > 0)
 			pt_log_warning(r->log, "table %s: %lld values of NOT NULL numeric or float columns arrived as null: "
 						   "NaN or Infinity at the source, which wal2json 2.5 sends as null (a known loss)",

@@ -53,6 +53,8 @@ typedef struct pt_ttable
 	bool		warned_missing; /* "column not in target" said once */
 	bool		warned_bounds;	/* "emptied under other bounds" said once */
 	int64_t		known_loss;		/* NOT NULL numeric/float values that came as null */
+	int64_t		erased_values;	/* values pgtrail-erase removed from its events (applied as null) */
+	int64_t		erased_skipped;	/* changes not applied: their key was erased */
 	int64_t		possible_loss;	/* nulls of nullable numeric/float columns from the stream */
 	int64_t		applied_through;	/* --jobs: a lane committed its events up to here (window_jobs.h) */
 	int64_t		known_loss_committed;	/* both as of the last commit (a rollback goes back to them) */

@@ -147,6 +147,9 @@ pt_verify_chain(PGconn *conn, const char *schema, pt_chain_pos *pos, volatile si
 				tell_break(conn, schema, &bad, pos, good_prev, &check, rep, err);
 			break;
 		}
+		if (ev.nerased > 0 && ev.sealed == NULL)
+			pt_report_finding(rep, PT_FIND_CHANGED, ev.id, "its erased list names values it still commits to",
+							  "event %lld: changed (it says values were erased, but none were)", (long long) ev.id);
 		if (fig->events_checked++ == 0)
 			fig->first_id = ev.id;
 		fig->last_id = ev.id;

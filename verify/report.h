@@ -29,6 +29,8 @@
 #define PT_FIND_ANCHOR_FILE "bad anchor file"	/* a line that is not a checkpoint, or none while the table has some */
 #define PT_FIND_DRIFT "drift"			/* a live row differs from the log's state */
 #define PT_FIND_SCHEMA "schema version"	/* the schemas table says what no schema event does */
+#define PT_FIND_ERASURE "erasure"		/* an erasure record that is malformed or not signed by a given key */
+#define PT_FIND_ERASED "erased without record"	/* values gone from an event, no erasure event names it */
 
 typedef struct pt_report pt_report;
 

@@ -19,6 +19,7 @@
 #include "verify/chain.h"
 #include "verify/checkpoints.h"
 #include "verify/drift.h"
+#include "verify/erasures.h"
 
 #define POINT_NAME "default"
 
@@ -325,6 +326,7 @@ run_checks(run *r, volatile sig_atomic_t *stop, pt_err *err)
 	fig->full = r->pos.id == 0;
 	fig->log_events = r->log_end;
 	if (!pt_verify_chain(r->conn, r->opts->schema, &r->pos, stop, r->rep, err) ||
+		!pt_verify_erasures(r->conn, r->opts->schema, r->ring, r->log_end, r->rep, err) ||
 		!check_pins(r, err) || !check_versions(r, err) || !report_losses(r, err) ||
 		!pt_pq_command(r->conn, "COMMIT", err))
 		return false;

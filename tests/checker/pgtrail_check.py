@@ -4,10 +4,13 @@
 Written from docs/FORMAT.md alone (no pgtrail code is read or linked): it
 recomputes canonical() and SHA-256 for every row of the events table, as
 read by `psql --csv` with the query that page gives, and checks that ids
-run 1..N without gaps and every prev_hash/hash links up. Then it holds the
-schemas table to the `schema` events of the chain (FORMAT.md, "Schema
-versions in the chain"): each row's document, rebuilt here, must equal its
-event's row byte for byte.
+run 1..N without gaps and every prev_hash/hash links up (format 1, and
+format 2 with its values commitment). Then it holds the schemas table to the
+`schema` events of the chain (FORMAT.md, "Schema versions in the chain"):
+each row's document, rebuilt here, must equal its event's row byte for byte.
+Then every erased event to the erasure event that names it last (FORMAT.md,
+"Erasure"): what it holds now must match the recorded digest. Erasure
+signatures are not checked here (pgtrail-verify and openssl do that).
 
     pgtrail_check.py [--schema NAME] [--dsn CONNINFO]   # exit 0 ok, 1 broken, 2 usage, 3 psql failed
     pgtrail_check.py --self-test [--format-md PATH]     # the test vectors of FORMAT.md
@@ -16,13 +19,18 @@ import argparse, csv, hashlib, io, json, os, re, struct, subprocess, sys
 
 NULL = object()
 MAGIC = b"PGTRAIL1"
+MAGIC2 = b"PGTRAIL2"
+HAS_SEAL_QUERY = """SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('{schema}.events')
+       AND attname = 'seal' AND NOT attisdropped"""
+SEAL_COLUMNS = "encode(seal, 'hex'), encode(sealed, 'hex'), array_to_json(erased)::text"
+NO_SEAL_COLUMNS = "NULL, NULL, '[]'"
 QUERY = """SELECT id, lsn::text, commit_lsn::text, xid,
        (extract(epoch from committed_at) * 1000000)::bigint AS committed_at_us,
        schema_name IS NULL, schema_name, table_name IS NULL, table_name, schema_version, op,
        key IS NULL, key::text, row IS NULL, row::text, old IS NULL, old::text,
        array_to_json(unchanged)::text,
        actor IS NULL, actor, action IS NULL, action, metadata IS NULL, metadata::text,
-       encode(prev_hash, 'hex'), encode(hash, 'hex')
+       encode(prev_hash, 'hex'), encode(hash, 'hex'), {seal_columns}
 FROM {schema}.events ORDER BY id"""
 SCHEMAS_QUERY = """SELECT schema_name, table_name, version, first_event_id IS NULL, first_event_id,
        columns::text, array_to_json(primary_key)::text, details IS NULL, details::text
@@ -37,14 +45,33 @@ def field(value):
     return struct.pack(">I", len(data)) + data
 
 
+def array_form(items):
+    """A 4-byte count, then each element as a field (the form of `unchanged`)."""
+    return struct.pack(">I", len(items)) + b"".join(field(u) for u in items)
+
+
+def values_commitment(seal, ev, with_erased=False):
+    """Format 2: SHA-256(seal || key || row || old [|| erased])."""
+    data = seal + field(ev["key"]) + field(ev["row"]) + field(ev["old"])
+    if with_erased:
+        data += array_form(ev["erased"])
+    return hashlib.sha256(data).digest()
+
+
 def canonical(ev):
-    """ev maps column names to text (or NULL); unchanged is a list of str."""
-    out = [MAGIC]
+    """ev maps column names to text (or NULL); unchanged is a list of str.
+    Format 2 when the event has a seal or a sealed commitment."""
+    v2 = ev.get("seal", NULL) is not NULL or ev.get("sealed", NULL) is not NULL
+    out = [MAGIC2 if v2 else MAGIC]
     for name in ("id", "lsn", "commit_lsn", "xid", "committed_at_us", "schema_name",
-                 "table_name", "schema_version", "op", "key", "row", "old"):
+                 "table_name", "schema_version", "op"):
         out.append(field(ev[name]))
-    out.append(struct.pack(">I", len(ev["unchanged"])))
-    out.extend(field(u) for u in ev["unchanged"])
+    if v2:
+        commitment = ev["sealed"] if ev["sealed"] is not NULL else values_commitment(ev["seal"], ev)
+        out.append(struct.pack(">I", 32) + commitment)
+    else:
+        out.extend(field(ev[name]) for name in ("key", "row", "old"))
+    out.append(array_form(ev["unchanged"]))
     for name in ("actor", "action", "metadata"):
         out.append(field(ev[name]))
     return b"".join(out)
@@ -65,6 +92,8 @@ def row_to_event(r):
         "unchanged": json.loads(r[17]) if r[17] else [],
         "actor": opt(r[18], r[19]), "action": opt(r[20], r[21]), "metadata": opt(r[22], r[23]),
         "prev_hash": bytes.fromhex(r[24]), "hash": bytes.fromhex(r[25]),
+        "seal": bytes.fromhex(r[26]) if r[26] else NULL, "sealed": bytes.fromhex(r[27]) if r[27] else NULL,
+        "erased": json.loads(r[28]) if r[28] else [],
     }
 
 
@@ -140,7 +169,13 @@ def check_versions(ident, dsn, schema_events, next_other, first_row_event):
 def check_database(schema, dsn):
     ident = '"' + schema.replace('"', '""') + '"'
     csv.field_size_limit(sys.maxsize)  # a value can be up to 1 GB
-    proc, rows = psql(dsn, QUERY.format(schema=ident))
+    proc, rows = psql(dsn, HAS_SEAL_QUERY.format(schema=ident.replace("'", "''")))
+    has_seal = next(rows, ["0"])[0] != "0"
+    if proc.wait() != 0:
+        sys.stderr.write(proc.stderr.read().decode("utf-8", "replace"))
+        return 3
+    proc, rows = psql(dsn, QUERY.format(schema=ident, seal_columns=SEAL_COLUMNS if has_seal else NO_SEAL_COLUMNS))
+    erased, named = {}, {}
     prev, expected_id, count = bytes(32), 1, 0
     schema_events, next_other, waiting, first_row_event = {}, {}, [], None
     for r in rows:
@@ -151,6 +186,15 @@ def check_database(schema, dsn):
             return report(proc, 1, f"event {ev['id']}: prev_hash does not match the hash of event {expected_id - 1}")
         if chain_hash(prev, ev) != ev["hash"]:
             return report(proc, 1, f"event {ev['id']}: hash mismatch")
+        if ev["sealed"] is not NULL:
+            erased[int(ev["id"])] = values_commitment(ev["seal"], ev, True) if ev["seal"] is not NULL else None
+        elif ev["erased"]:
+            return report(proc, 1, f"event {ev['id']}: lists erased values but keeps no commitment")
+        if ev["op"] == "erasure":
+            for item in json.loads(ev["row"])["events"]:
+                if not 0 < item["id"] < int(ev["id"]):
+                    return report(proc, 1, f"erasure event {ev['id']}: names event {item['id']}, not before it")
+                named[item["id"]] = (int(ev["id"]), bytes.fromhex(item["redacted"]))
         if first_row_event is None and ev["op"] in ("insert", "update", "delete", "truncate", "snapshot"):
             first_row_event = int(ev["id"])
         if ev["op"] == "schema":
@@ -171,8 +215,27 @@ def check_database(schema, dsn):
     code, unproven = check_versions(ident, dsn, schema_events, next_other, first_row_event)
     if code:
         return code
+    code = check_erasures(erased, named)
+    if code:
+        return code
     print(f"ok: {count} events, last hash {prev.hex() if count else '-'}; "
-          f"{len(schema_events)} schema versions covered, {unproven} not covered")
+          f"{len(schema_events)} schema versions covered, {unproven} not covered; {len(erased)} events erased")
+    return 0
+
+
+def check_erasures(erased, named):
+    """Every erased event against the last erasure naming it, and back."""
+    for event_id, digest in sorted(erased.items()):
+        if event_id not in named:
+            print(f"event {event_id}: values removed without an erasure event")
+            return 1
+        if digest != named[event_id][1]:
+            print(f"event {event_id}: changed after erasure event {named[event_id][0]}")
+            return 1
+    for event_id, (erasure_id, _) in sorted(named.items()):
+        if event_id not in erased:
+            print(f"erasure event {erasure_id}: names event {event_id}, which holds no erasure")
+            return 1
     return 0
 
 
@@ -196,6 +259,15 @@ def self_test(path):
             v[name] = json.loads(value)
         ev = {k: (NULL if v[k] is None else v[k]) for k in v}
         ev["unchanged"] = v["unchanged"]
+        ev["erased"] = v.get("erased", [])
+        for name in ("seal", "sealed"):
+            ev[name] = bytes.fromhex(v[name]) if v.get(name) else NULL
+        if "values" in v and values_commitment(ev["seal"], ev).hex() != v["values"]:
+            print(f"self-test: vector {n}: values commitment differs")
+            return 1
+        if "redacted" in v and values_commitment(ev["seal"], ev, True).hex() != v["redacted"]:
+            print(f"self-test: vector {n}: redaction digest differs")
+            return 1
         if canonical(ev).hex() != v["canonical"]:
             print(f"self-test: vector {n}: canonical differs")
             return 1

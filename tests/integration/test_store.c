@@ -266,10 +266,10 @@ test_install_is_idempotent(void **state)
 	assert_int_equal(scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'pgtrail'"), 9);
 	/* a store from a future pgtrail is refused */
 	sql("CREATE SCHEMA future; CREATE TABLE future.meta (key text PRIMARY KEY, value text NOT NULL); "
-		"INSERT INTO future.meta VALUES ('format_version', '2')");
+		"INSERT INTO future.meta VALUES ('format_version', '3')");
 	assert_false(pt_store_install(conn, "future", &err));
 	assert_int_equal(err.kind, PT_ERR_CONFIG);
-	assert_non_null(strstr(err.message, "format version 2"));
+	assert_non_null(strstr(err.message, "format version 3"));
 }
 
 static void

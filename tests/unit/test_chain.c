@@ -247,6 +247,86 @@ test_vectors_are_in_format_md(void **state)
 	free(doc);
 }
 
+/* Vector 5 (format 2, prev_hash: vector 4's hash) and vector 6 (it, with row.email erased). */
+static pt_event
+vector_v2(bool erased, uint8_t *seal, uint8_t *sealed)
+{
+	static const pt_text names[] = {{"row.email", 9}};
+	pt_event	ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.id = 5;
+	ev.lsn = UINT64_C(0x16B3A00);
+	ev.commit_lsn = UINT64_C(0x16B3B00);
+	ev.has_xid = true;
+	ev.xid = 733;
+	ev.committed_at = INT64_C(1795476926000002);
+	ev.schema_name = pt_text_c("shop");
+	ev.table_name = pt_text_c("customers");
+	ev.has_schema_version = true;
+	ev.schema_version = 1;
+	ev.op = PT_OP_UPDATE;
+	ev.key = pt_text_c("{\"id\":\"42\"}");
+	ev.row = pt_text_c(erased ? "{\"id\":\"42\",\"name\":\"Alice Example\",\"email\":null}" :
+					   "{\"id\":\"42\",\"name\":\"Alice Example\",\"email\":\"alice@example.com\"}");
+	ev.old = pt_text_c("{\"id\":\"42\"}");
+	ev.actor = pt_text_c("app");
+	for (int i = 0; i < PT_SEAL_LEN; i++)
+		seal[i] = (uint8_t) (erased ? 0xF0 - 0x10 * i : i);
+	ev.seal = seal;
+	ev.sealed = erased ? sealed : NULL;
+	ev.erased = erased ? names : NULL;
+	ev.nerased = erased ? 1 : 0;
+	return ev;
+}
+
+static void
+assert_in_doc(const char *doc, const uint8_t *bytes, size_t n)
+{
+	pt_buf		h = PT_BUF_INIT;
+
+	hex(bytes, n, &h);
+	if (strstr(doc, h.data) == NULL)
+		fail_msg("%s is not in FORMAT.md", h.data);
+	pt_buf_free(&h);
+}
+
+/* Format 2: the values commitment, the hash that erasure keeps, the redaction digest. */
+static void
+test_format2_vectors(void **state)
+{
+	pt_buf		canon[NVECTORS],
+				hash[NVECTORS];
+	pt_event	evs[NVECTORS], ev;
+	uint8_t		seal[PT_SEAL_LEN], seal2[PT_SEAL_LEN], values[PT_HASH_LEN], digest[PT_HASH_LEN],
+				h5[PT_HASH_LEN], h6[PT_HASH_LEN];
+	char	   *doc = read_format_md();
+	pt_chain   *chain = pt_chain_new(0, NULL);
+
+	(void) state;
+	compute(canon, hash, evs);
+	ev = vector_v2(false, seal, NULL);
+	pt_chain_values(chain, &ev, seal, false, values);
+	pt_chain_hash(chain, evs[3].hash, &ev, h5);
+	assert_in_doc(doc, values, PT_HASH_LEN);
+	assert_in_doc(doc, h5, PT_HASH_LEN);
+	ev = vector_v2(true, seal2, values);
+	pt_chain_hash(chain, evs[3].hash, &ev, h6);
+	assert_memory_equal(h5, h6, PT_HASH_LEN);	/* erasure keeps the hash */
+	pt_chain_values(chain, &ev, seal2, true, digest);
+	assert_in_doc(doc, digest, PT_HASH_LEN);
+	ev.sealed = NULL;			/* without the commitment, the erased form no longer hashes the same */
+	pt_chain_hash(chain, evs[3].hash, &ev, h6);
+	assert_memory_not_equal(h5, h6, PT_HASH_LEN);
+	for (int i = 0; i < NVECTORS; i++)
+	{
+		pt_buf_free(&canon[i]);
+		pt_buf_free(&hash[i]);
+	}
+	pt_chain_free(chain);
+	free(doc);
+}
+
 static void
 test_canonical_layout(void **state)
 {
@@ -356,6 +436,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vectors_are_in_format_md),
 		cmocka_unit_test(test_canonical_layout),
+		cmocka_unit_test(test_format2_vectors),
 		cmocka_unit_test(test_every_field_is_covered),
 		cmocka_unit_test(test_check_detects_tampering),
 	};

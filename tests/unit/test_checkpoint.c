@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/checkpoint.h"
+#include "core/erasure.h"
 #include "core/hex.h"
 
 #define RFC8032_SECRET "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
@@ -263,6 +264,36 @@ test_vector_is_in_format_md(void **state)
 	assert_non_null(strstr(text, KEY_ID));
 }
 
+/* An erasure record's signature (docs/FORMAT.md, "Erasure"): the vector, and a change of one byte refused. */
+static void
+test_erasure_signature(void **state)
+{
+	const char *record = "{\"request\":\"GDPR-17\",\"reason\":\"art. 17 request of 2026-12-01\",\"scope\":{\"by\":\"column\",\"table\":\"shop.customers\",\"column\":\"email\"},\"values\":1,\"events\":[{\"id\":5,\"erased\":[\"row.email\"],\"redacted\":\"861fc5c78834a2e7700ba950077468f1a6d166a5aad8ed2ed05d6810e6fc2617\"}]}";
+	pt_err		err;
+	pt_signing_key *key = pt_signing_key_load(private_pem, &err);
+	pt_keyring *ring = pt_keyring_load(public_pem, &err);
+	uint8_t		prev[PT_HASH_LEN], sig[PT_SIG_LEN];
+	char		key_id[PT_KEY_ID_LEN + 1], hex[2 * PT_SIG_LEN + 1];
+	pt_buf		msg = PT_BUF_INIT;
+
+	(void) state;
+	assert_non_null(key);
+	assert_non_null(ring);
+	assert_true(pt_hex_decode("d11b9607753dacf732b185594351e0797eb88f18389332a5fbb4acc19326d3fb", PT_HASH_LEN, prev));
+	pt_erasure_signed_text(prev, record, strlen(record), &msg);
+	assert_true(pt_sign_text(key, msg.data, msg.len, sig, key_id));
+	pt_hex_encode(sig, PT_SIG_LEN, hex);
+	assert_string_equal(hex, "7de72ca98a8a2e45595e9b71e410c6b1babcfed90f531b0e1f174525906b9315"
+						"6278f9c0692fd6e047fff6c7cc9f317fcf7c54f10ff0620878fba28c298a0b0e");
+	assert_int_equal(pt_keyring_check(ring, key_id, msg.data, msg.len, sig), PT_SIGN_GOOD);
+	msg.data[msg.len - 3] ^= 1;
+	assert_int_equal(pt_keyring_check(ring, key_id, msg.data, msg.len, sig), PT_SIGN_BAD);
+	assert_int_equal(pt_keyring_check(ring, "0000000000000000", msg.data, msg.len, sig), PT_SIGN_UNKNOWN_KEY);
+	pt_buf_free(&msg);
+	pt_keyring_free(ring);
+	pt_signing_key_free(key);
+}
+
 int
 main(void)
 {
@@ -272,6 +303,7 @@ main(void)
 		cmocka_unit_test(test_keyrings),
 		cmocka_unit_test(test_anchor_lines),
 		cmocka_unit_test(test_vector_is_in_format_md),
+		cmocka_unit_test(test_erasure_signature),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,298 @@
+/*
+ * verify/erasures.c — erased events against their erasure events (see
+ * erasures.h).
+ */
+#include "verify/erasures.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/chain.h"
+#include "core/erasure.h"
+#include "core/hex.h"
+#include "core/jsonobj.h"
+#include "core/mem.h"
+#include "core/pgtime.h"
+#include "core/pq.h"
+#include "core/store.h"
+
+#define ERASURES_SQL \
+	"SELECT id, row::text, metadata::text, actor, committed_at, prev_hash FROM %1$s.events " \
+	"WHERE op = 'erasure' AND id <= $1 ORDER BY id"
+#define LISTED_MAX 10			/* event ids named in an erasure's note */
+
+/* The last erasure that names an event. */
+typedef struct named
+{
+	int64_t		event_id;
+	int64_t		erasure_id;
+	uint8_t		redacted[PT_HASH_LEN];
+	bool		seen;			/* the event was found erased */
+} named;
+
+typedef struct checker
+{
+	PGconn	   *conn;
+	const char *schema;
+	const pt_keyring *ring;
+	pt_report  *rep;
+	named	   *names;
+	int			n;
+	int			cap;
+	pt_jsonobj	rec;			/* the record */
+	pt_jsonobj	item;			/* one of its events */
+	pt_text    *items;
+	int			items_cap;
+} checker;
+
+static named *
+name_event(checker *c, int64_t event_id)
+{
+	for (int i = 0; i < c->n; i++)
+		if (c->names[i].event_id == event_id)
+			return &c->names[i];
+	if (c->n == c->cap)
+	{
+		c->cap = c->cap ? c->cap * 2 : 64;
+		c->names = pt_realloc(c->names, (size_t) c->cap * sizeof(named));
+	}
+	memset(&c->names[c->n], 0, sizeof(named));
+	c->names[c->n].event_id = event_id;
+	return &c->names[c->n++];
+}
+
+static const pt_text *
+member(const pt_jsonobj *o, const char *name)
+{
+	int			i = pt_jsonobj_find(o, name, strlen(name));
+
+	return i >= 0 && o->values[i].ptr ? &o->values[i] : NULL;
+}
+
+/* The record's signature, checked with the ring. */
+static void
+check_signature(checker *c, int64_t id, const PGresult *res, int row)
+{
+	pt_jsonobj	meta;
+	pt_err		ignored;
+	pt_buf		msg = PT_BUF_INIT;
+	uint8_t		prev[PT_HASH_LEN], sig[PT_SIG_LEN];
+	const pt_text *s = NULL, *k = NULL;
+	const char *m = PQgetvalue(res, row, 2);
+	pt_sign_check check = PT_SIGN_BAD;
+
+	pt_jsonobj_init(&meta);
+	if (!PQgetisnull(res, row, 2) && pt_jsonobj_parse(&meta, m, strlen(m), &ignored))
+	{
+		s = member(&meta, "signature");
+		k = member(&meta, "key_id");
+	}
+	if (s && k && s->len == 2 * PT_SIG_LEN && k->len == PT_KEY_ID_LEN && pt_hex_decode(s->ptr, PT_SIG_LEN, sig) &&
+		pt_hex_decode_bytea(PQgetvalue(res, row, 5), PT_HASH_LEN, prev))
+	{
+		char		key_id[PT_KEY_ID_LEN + 1];
+
+		memcpy(key_id, k->ptr, PT_KEY_ID_LEN);
+		key_id[PT_KEY_ID_LEN] = '\0';
+		pt_erasure_signed_text(prev, PQgetvalue(res, row, 1), (size_t) PQgetlength(res, row, 1), &msg);
+		check = pt_keyring_check(c->ring, key_id, msg.data, msg.len, sig);
+	}
+	if (check != PT_SIGN_GOOD)
+		pt_report_finding(c->rep, PT_FIND_ERASURE, id,
+						  "only the holder of the signing key can erase values from the log; a record without a good "
+						  "signature is a change of the log passed off as an erasure",
+						  "event %lld: erasure record %s", (long long) id,
+						  s == NULL ? "is not signed" : check == PT_SIGN_UNKNOWN_KEY ?
+						  "is signed by a key not given" : "has a bad signature");
+	pt_jsonobj_free(&meta);
+	pt_buf_free(&msg);
+}
+
+/* One entry of the record's events: {"id":N,"erased":[...],"redacted":"<hex>"}. */
+static bool
+take_item(checker *c, int64_t erasure_id, pt_text item, int64_t *event_id)
+{
+	pt_err		ignored;
+	const pt_text *id, *redacted;
+	named	   *nm;
+	uint8_t		digest[PT_HASH_LEN];
+
+	if (!pt_jsonobj_parse(&c->item, item.ptr, item.len, &ignored) ||
+		(id = member(&c->item, "id")) == NULL || (redacted = member(&c->item, "redacted")) == NULL ||
+		redacted->len != 2 * PT_HASH_LEN || !pt_hex_decode(redacted->ptr, PT_HASH_LEN, digest))
+		return false;
+	*event_id = strtoll(id->ptr, NULL, 10);
+	if (*event_id <= 0 || *event_id >= erasure_id)
+		return false;
+	nm = name_event(c, *event_id);
+	nm->erasure_id = erasure_id;
+	memcpy(nm->redacted, digest, PT_HASH_LEN);
+	return true;
+}
+
+/* "event 2101: 2 values erased in 1 event (2100) of shop.t (request GDPR-17, 2026-12-01, by alice)" */
+static void
+note_erasure(checker *c, const PGresult *res, int row, int64_t id, const int64_t *ids, int nids)
+{
+	const pt_text *request = member(&c->rec, "request"), *values = member(&c->rec, "values");
+	pt_buf		list = PT_BUF_INIT;
+	char		day[11] = "";
+
+	for (int i = 0; i < nids && i < LISTED_MAX; i++)
+		pt_buf_printf(&list, "%s%lld", i ? ", " : "", (long long) ids[i]);
+	if (nids > LISTED_MAX)
+		pt_buf_printf(&list, " and %d more", nids - LISTED_MAX);
+	memcpy(day, PQgetvalue(res, row, 4), 10);
+	pt_report_note(c->rep, "event %lld: %.*s values erased in %d events (%s) (request %.*s, %s, by %s)",
+				   (long long) id, values ? (int) values->len : 1, values ? values->ptr : "?", nids,
+				   list.data ? list.data : "", request ? (int) request->len : 1, request ? request->ptr : "?",
+				   day, PQgetisnull(res, row, 3) ? "?" : PQgetvalue(res, row, 3));
+	pt_buf_free(&list);
+}
+
+/* One erasure event: its record read, its events named, its signature checked. */
+static void
+take_erasure(checker *c, const PGresult *res, int row)
+{
+	int64_t		id = strtoll(PQgetvalue(res, row, 0), NULL, 10);
+	const char *text = PQgetvalue(res, row, 1);
+	const pt_text *events;
+	int64_t    *ids = NULL;
+	int			nitems = 0;
+	pt_err		ignored;
+	bool		ok;
+
+	ok = !PQgetisnull(res, row, 1) && pt_jsonobj_parse(&c->rec, text, strlen(text), &ignored) &&
+		(events = member(&c->rec, "events")) != NULL &&
+		pt_json_array_items(events->ptr, events->len, &c->items, &c->items_cap, &nitems, &ignored);
+	if (ok)
+		ids = pt_calloc((size_t) nitems + 1, sizeof(int64_t));
+	for (int i = 0; ok && i < nitems; i++)
+		ok = take_item(c, id, c->items[i], &ids[i]);
+	if (!ok)
+		pt_report_finding(c->rep, PT_FIND_ERASURE, id, NULL, "event %lld: erasure record is malformed", (long long) id);
+	else
+		note_erasure(c, res, row, id, ids, nitems);
+	free(ids);
+	if (c->ring)
+		check_signature(c, id, res, row);
+}
+
+static bool
+load_erasures(checker *c, int64_t log_end, pt_err *err)
+{
+	pt_buf		sql = PT_BUF_INIT;
+	char		end[24];
+	const char *params[1] = {end};
+	PGresult   *res;
+
+	snprintf(end, sizeof(end), "%lld", (long long) log_end);
+	if (!pt_pq_sql_with_ident(c->conn, ERASURES_SQL, c->schema, &sql, err))
+	{
+		pt_buf_free(&sql);
+		return false;
+	}
+	res = pt_pq_exec_params(c->conn, sql.data, 1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 6, err);
+	pt_buf_free(&sql);
+	if (res == NULL)
+		return false;
+	for (int i = 0; i < PQntuples(res); i++)
+		take_erasure(c, res, i);
+	if (PQntuples(res) > 0 && c->ring == NULL)
+		pt_report_note(c->rep, "erasure signatures were not checked: give --public-key to tell lawful erasures "
+					   "from forged ones");
+	PQclear(res);
+	return true;
+}
+
+/* One erased event against the erasure that names it last. */
+static void
+check_erased(checker *c, pt_chain *chain, const pt_event *ev)
+{
+	uint8_t		digest[PT_HASH_LEN];
+	named	   *nm = NULL;
+
+	for (int i = 0; i < c->n && nm == NULL; i++)
+		if (c->names[i].event_id == ev->id)
+			nm = &c->names[i];
+	pt_chain_hash(chain, ev->prev_hash, ev, digest);
+	if (memcmp(digest, ev->hash, PT_HASH_LEN) != 0)
+	{
+		pt_report_finding(c->rep, PT_FIND_CHANGED, ev->id, "its values commitment (sealed) was changed",
+						  "event %lld: changed (its erased form does not match its hash)", (long long) ev->id);
+		return;
+	}
+	if (nm == NULL || ev->seal == NULL)
+	{
+		pt_report_finding(c->rep, PT_FIND_ERASED, ev->id, "values were removed from it, but no erasure event says so",
+						  "event %lld: values removed without an erasure event", (long long) ev->id);
+		return;
+	}
+	nm->seen = true;
+	pt_chain_values(chain, ev, ev->seal, true, digest);
+	if (memcmp(digest, nm->redacted, PT_HASH_LEN) != 0)
+		pt_report_finding(c->rep, PT_FIND_CHANGED, ev->id, "what remains of it differs from what the erasure left",
+						  "event %lld: changed after erasure event %lld", (long long) ev->id,
+						  (long long) nm->erasure_id);
+}
+
+static bool
+check_erased_events(checker *c, int64_t log_end, pt_err *err)
+{
+	pt_store_reader *reader;
+	pt_chain   *chain = pt_chain_new(0, NULL);
+	pt_event	ev;
+	bool		done = false,
+				ok;
+
+	if (!pt_pq_command(c->conn, "SAVEPOINT pgtrail_erasures", err) ||
+		(reader = pt_store_reader_open_erased(c->conn, c->schema, err)) == NULL)
+	{
+		pt_chain_free(chain);
+		return false;
+	}
+	while ((ok = pt_store_reader_next(reader, &ev, &done, err)) && !done)
+		if (ev.id <= log_end)
+			check_erased(c, chain, &ev);
+	pt_store_reader_close(reader);
+	pt_chain_free(chain);
+	if (!ok && err->kind == PT_ERR_INTEGRITY)
+	{
+		pt_report_finding(c->rep, PT_FIND_CHANGED, 0, err->message, "an erased event is not a well-formed event");
+		ok = pt_pq_command(c->conn, "ROLLBACK TO SAVEPOINT pgtrail_erasures", err);
+	}
+	return ok;
+}
+
+bool
+pt_verify_erasures(PGconn *conn, const char *schema, const pt_keyring *ring, int64_t log_end, pt_report *rep,
+				   pt_err *err)
+{
+	checker		c;
+	bool		has_seal,
+				ok;
+
+	if (!pt_store_has_seal(conn, schema, &has_seal, err))
+		return false;
+	if (!has_seal)
+		return true;			/* a store from before format 2: nothing can be erased */
+	memset(&c, 0, sizeof(c));
+	c.conn = conn;
+	c.schema = schema;
+	c.ring = ring;
+	c.rep = rep;
+	pt_jsonobj_init(&c.rec);
+	pt_jsonobj_init(&c.item);
+	ok = load_erasures(&c, log_end, err) && check_erased_events(&c, log_end, err);
+	for (int i = 0; ok && i < c.n; i++)
+		if (!c.names[i].seen)
+			pt_report_finding(rep, PT_FIND_ERASURE, c.names[i].erasure_id, NULL,
+							  "event %lld: erasure record names event %lld, which holds no erasure",
+							  (long long) c.names[i].erasure_id, (long long) c.names[i].event_id);
+	pt_jsonobj_free(&c.rec);
+	pt_jsonobj_free(&c.item);
+	free(c.items);
+	free(c.names);
+	return ok;
+}
