@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# test_erase.sh BIN_DIR — erasure of personal data (pgtrail-erase) on a real
+# log captured with a signing key and an anchor file (inside with_pg.sh).
+#
+# Erasures by key, by column and by event id leave pgtrail-verify --full
+# (signatures, anchors) and the independent checker green, and verify
+# reports each erasure as a note; the erased values are in no table of the
+# event store; capture goes on writing the chain after them; replay equals
+# the source with the erased values as NULL (and the erased customer's
+# changes left out). Caught as tampering: a value removed without an erasure
+# event, an erasure record signed with another key or not signed, values
+# changed after an erasure. A format 1 store (from before format 2) still
+# verifies, and erasure refuses it with exit 2.
+set -euo pipefail
+bin=$1
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../harness/testlib.sh"
+. "$here/replay/lib.sh"
+
+work=$(mktemp -d)
+chmod 755 "$work"
+trap 'for p in $capture $writer; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+log=$work/log
+openssl genpkey -algorithm ed25519 -out "$work/signing.pem" 2>/dev/null
+openssl pkey -in "$work/signing.pem" -pubout -out "$work/public.pem"
+openssl genpkey -algorithm ed25519 -out "$work/other.pem" 2>/dev/null
+anchor=$work/anchor.jsonl
+checker=$here/../checker/pgtrail_check.py
+
+capture_to_end() {
+    "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --endpos "$(q 'SELECT pg_current_wal_lsn()')" \
+        --log-level warning --signing-key "$work/signing.pem" --anchor-file "$anchor" \
+        --checkpoint-events 100 "$@" 2>>"$log" || fail "capture failed"
+}
+erase() {
+    set +e
+    out=$("$bin/pgtrail-erase" --events "$PGTRAIL_TEST_DSN" --log-level warning "$@" 2>"$work/erase.err")
+    rc=$?
+    set -e
+}
+V() {
+    set +e
+    out=$("$bin/pgtrail-verify" --events "$PGTRAIL_TEST_DSN" --full --public-key "$work/public.pem" \
+        --anchor "$anchor" --save=off --log-level error "$@")
+    rc=$?
+    set -e
+}
+# Every text of every table of the event store, as one file to grep.
+store_text() {
+    q "SELECT string_agg(format('SELECT %L, t::text FROM pgtrail.%I t', c.relname, c.relname), ' UNION ALL ')
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = 'pgtrail' AND c.relkind = 'r'" > "$work/all.sql"
+    psql -qXAt -v ON_ERROR_STOP=1 -f "$work/all.sql" > "$work/store.txt"
+}
+
+q "CREATE SCHEMA shop;
+   CREATE TABLE shop.customers (id int PRIMARY KEY, name text NOT NULL, email text, note text);
+   CREATE TABLE shop.orders (id int PRIMARY KEY, customer_id int, item text)"
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --endpos 0/1 --log-level warning 2>>"$log"
+q "INSERT INTO shop.customers SELECT g, 'Name ' || g, 'mail' || g || '@example.com', 'note ' || g
+   FROM generate_series(1, 50) g"
+q "UPDATE shop.customers SET name = 'Alice Fortytwo', email = 'alice.fortytwo@example.com' WHERE id = 42"
+q "UPDATE shop.customers SET note = 'vip' WHERE id IN (5, 42)"
+q "INSERT INTO shop.orders SELECT g, g % 50 + 1, 'item ' || g FROM generate_series(1, 30) g"
+q "UPDATE shop.orders SET item = 'SECRET-ITEM-XYZ' WHERE id = 3"
+q "UPDATE shop.orders SET item = 'plain item' WHERE id = 3"
+q "DELETE FROM shop.customers WHERE id = 42"
+capture_to_end
+V
+[ "$rc" = 0 ] || fail "verify before any erasure: exit $rc: $out"
+python3 "$checker" >/dev/null || fail "checker before any erasure"
+eq "every event of the store is sealed (format 2)" \
+    "SELECT count(*) FILTER (WHERE length(seal) <> 16), (SELECT value FROM pgtrail.meta WHERE key = 'format_version')
+     FROM pgtrail.events" "0|2"
+store_text
+grep -q 'alice.fortytwo@example.com' "$work/store.txt" || fail "the store text search finds nothing to begin with"
+
+# ---- erasure by key: every value of every event of customer 42 ----
+erase --table shop.customers --key '{"id": 42}' --reason "art. 17 request" --request GDPR-17 --by alice \
+    --signing-key "$work/signing.pem"
+[ "$rc" = 0 ] || fail "erase by key: exit $rc: $(cat "$work/erase.err")"
+case "$out" in "erased "*" values in 4 events; erasure event "*) ;; *) fail "erase by key said: $out" ;; esac
+echo "ok: erase by key: $out"
+eq "customer 42's events hold no value but null" \
+    "SELECT count(*) FROM pgtrail.events WHERE schema_name = 'shop' AND table_name = 'customers'
+       AND op <> 'schema' AND erased <> '{}' AND sealed IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM json_each_text(row) WHERE value IS NOT NULL)
+       AND NOT EXISTS (SELECT 1 FROM json_each_text(key) WHERE value IS NOT NULL)" "4"
+
+# ---- erasure by column: every email of shop.customers ----
+erase --column shop.customers.email --reason "emails are not kept" --request DPO-2026-3 --by bob \
+    --signing-key "$work/signing.pem"
+[ "$rc" = 0 ] || fail "erase by column: exit $rc: $(cat "$work/erase.err")"
+echo "ok: erase by column: $out"
+eq "no email is left in any event" \
+    "SELECT count(*) FROM pgtrail.events WHERE row->>'email' IS NOT NULL OR old->>'email' IS NOT NULL" "0"
+eq "the other columns of customer 7 are still there" \
+    "SELECT row->>'name' FROM pgtrail.events WHERE table_name = 'customers' AND op = 'insert' AND key->>'id' = '7'" "Name 7"
+
+# ---- erasure by event id ----
+secret=$(q "SELECT id FROM pgtrail.events WHERE row->>'item' = 'SECRET-ITEM-XYZ'")
+erase --event "$secret" --reason "pasted by mistake" --request TICKET-9 --signing-key "$work/signing.pem"
+[ "$rc" = 0 ] || fail "erase by event: exit $rc: $(cat "$work/erase.err")"
+echo "ok: erase by event $secret: $out"
+erase --event "$secret" --reason again --request TICKET-9 --signing-key "$work/signing.pem"
+[ "$rc" = 0 ] && [ -z "$out" ] || fail "erasing an erased event again: exit $rc, said $out"
+eq "three erasure events in the chain, each signed" \
+    "SELECT count(*), count(*) FILTER (WHERE length(metadata->>'signature') = 128) FROM pgtrail.events WHERE op = 'erasure'" "3|3"
+
+# capture goes on writing the chain after the erasures (and anchors their checkpoints)
+q "INSERT INTO shop.customers VALUES (51, 'Name 51', 'mail51@example.com', NULL)"
+capture_to_end
+q "UPDATE shop.customers SET email = NULL WHERE id = 51"
+capture_to_end
+erase --column shop.customers.email --reason "emails are not kept" --request DPO-2026-3 --by bob \
+    --signing-key "$work/signing.pem"
+[ "$rc" = 0 ] || fail "second erase by column: exit $rc: $(cat "$work/erase.err")"
+
+V
+[ "$rc" = 0 ] || fail "verify after the erasures: exit $rc: $out"
+echo "$out" | grep -q "values erased in 4 events .* (request GDPR-17, .*, by alice)" ||
+    fail "verify does not report the erasure by key: $out"
+echo "$out" | grep -q "(request TICKET-9, " || fail "verify does not report the erasure by event: $out"
+echo "ok: pgtrail-verify --full with signatures and anchors: clean, erasures reported as notes"
+python3 "$checker" > "$work/checker.out" || fail "checker after the erasures: $(cat "$work/checker.out")"
+grep -q "events erased" "$work/checker.out" || fail "checker output: $(cat "$work/checker.out")"
+echo "ok: the independent checker agrees: $(cat "$work/checker.out")"
+
+store_text
+for v in 'alice.fortytwo@example.com' 'Alice Fortytwo' '@example.com' 'SECRET-ITEM-XYZ'; do
+    ! grep -qF "$v" "$work/store.txt" || fail "erased value '$v' is still in the event store: $(grep -F "$v" "$work/store.txt" | head -3)"
+done
+echo "ok: no erased value is in any table of the event store ($(wc -c < "$work/store.txt") bytes searched)"
+
+# ---- replay: the source with the erased values as NULL ----
+new_target erased
+set +e
+"$bin/pgtrail-replay" --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for erased)" --create-tables \
+    --log-level info 2> "$work/replay.err"
+rc=$?
+set -e
+[ "$rc" = 0 ] || fail "replay after the erasures: exit $rc: $(tail -5 "$work/replay.err")"
+grep -q 'table "shop"."customers": 70 values were erased from the log' "$work/replay.err" ||
+    fail "replay does not say what was erased: $(cat "$work/replay.err")"
+q "UPDATE shop.customers SET email = NULL"   # after the last capture: what the log may still say
+dump_db postgres "$work/source.dump"
+dump_db erased "$work/erased.dump"
+same_dump "replay after the erasures equals the source with the emails NULL" "$work/source.dump" "$work/erased.dump"
+
+# ---- tampering ----
+q "CREATE TABLE pgtrail.pristine AS TABLE pgtrail.events; CREATE TABLE pgtrail.pristine_state AS TABLE pgtrail.state"
+restore() {
+    q "TRUNCATE pgtrail.events, pgtrail.state; INSERT INTO pgtrail.events SELECT * FROM pgtrail.pristine;
+       INSERT INTO pgtrail.state SELECT * FROM pgtrail.pristine_state;
+       DELETE FROM pgtrail.checkpoints WHERE event_id > (SELECT max(id) FROM pgtrail.events)"
+}
+field() { # F(x) of FORMAT.md, in SQL
+    echo "CASE WHEN $1 IS NULL THEN '\\xffffffff'::bytea ELSE int4send(octet_length(convert_to($1::text, 'UTF8'))) || convert_to($1::text, 'UTF8') END"
+}
+# a value removed by hand, with the commitment kept as an erasure would: no erasure event names it
+victim=$(q "SELECT id FROM pgtrail.events WHERE table_name = 'orders' AND op = 'insert' AND key->>'id' = '10'")
+q "UPDATE pgtrail.events SET sealed = sha256(seal || $(field key) || $(field row) || $(field old))
+   WHERE id = $victim"
+q "UPDATE pgtrail.events SET row = json_build_object('id', '10', 'customer_id', '11', 'item', NULL),
+   erased = '{row.item}' WHERE id = $victim"
+V
+[ "$rc" = 1 ] && echo "$out" | grep -q "event $victim: values removed without an erasure event" ||
+    fail "a value removed without an erasure event: exit $rc: $out"
+python3 "$checker" >/dev/null && fail "the checker misses a value removed without an erasure event"
+echo "ok: a value removed without an erasure event is a finding (verify and checker)"
+# ... and passed off as an erasure with the tool, but without the signing key
+restore
+erase --table shop.customers --key '{"id": 5}' --reason forged --request X-1 --signing-key "$work/other.pem"
+[ "$rc" = 0 ] || fail "erase with another key: exit $rc: $(cat "$work/erase.err")"
+V
+[ "$rc" = 1 ] && echo "$out" | grep -q "erasure record is signed by a key not given" ||
+    fail "an erasure signed with another key: exit $rc: $out"
+restore
+erase --table shop.customers --key '{"id": 5}' --reason forged --request X-2
+[ "$rc" = 0 ] || fail "erase without a key: exit $rc: $(cat "$work/erase.err")"
+V
+[ "$rc" = 1 ] && echo "$out" | grep -q "erasure record is not signed" || fail "an unsigned erasure: exit $rc: $out"
+echo "ok: an erasure without the signing key (another key, or none) is a finding"
+restore
+# values changed after their erasure
+q "UPDATE pgtrail.events SET row = json_build_object('id', '7', 'name', 'Someone Else', 'email', NULL, 'note', 'note 7')
+   WHERE table_name = 'customers' AND op = 'insert' AND key->>'id' = '7'"
+V
+[ "$rc" = 1 ] && echo "$out" | grep -q "changed after erasure event" || fail "a change after an erasure: exit $rc: $out"
+python3 "$checker" >/dev/null && fail "the checker misses a change after an erasure"
+echo "ok: a value changed after its erasure is a finding (verify and checker)"
+restore
+
+# ---- a format 1 store still verifies, and is not erased ----
+q "CREATE TABLE v1 (id int PRIMARY KEY, v text)"
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --schema v1store --slot v1slot --tables public.v1 \
+    --endpos 0/1 --log-level warning 2>>"$log"
+q "UPDATE v1store.meta SET value = '1' WHERE key = 'format_version'"
+q "INSERT INTO v1 SELECT g, 'v' || g FROM generate_series(1, 20) g"
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --schema v1store --slot v1slot --tables public.v1 \
+    --endpos "$(q 'SELECT pg_current_wal_lsn()')" --log-level warning 2>>"$log"
+eq "a format 1 store is written without seals" "SELECT count(*), count(seal) FROM v1store.events" "21|0"
+q "ALTER TABLE v1store.events DROP COLUMN seal, DROP COLUMN sealed, DROP COLUMN erased"   # as a store from before format 2
+set +e
+"$bin/pgtrail-verify" --events "$PGTRAIL_TEST_DSN" --schema v1store --full --save=off >/dev/null
+rc=$?
+set -e
+[ "$rc" = 0 ] || fail "a format 1 store: verify exit $rc"
+python3 "$checker" --schema v1store >/dev/null || fail "a format 1 store: the checker"
+"$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --schema v1store --slot v1slot --tables public.v1 \
+    --endpos "$(q 'SELECT pg_current_wal_lsn()')" --log-level warning 2>>"$log"
+erase --schema v1store --event 2 --reason r --request q
+[ "$rc" = 2 ] && grep -q "format version 1; erasure needs format 2" "$work/erase.err" ||
+    fail "erasure of a format 1 store: exit $rc: $(cat "$work/erase.err")"
+echo "ok: a format 1 store verifies (verify and checker) and erasure refuses it (exit 2)"
+
+# ---- bad input ----
+erase --column shop.customers --reason r --request q
+[ "$rc" = 2 ] && grep -q 'is not schema.table.column' "$work/erase.err" || fail "bad --column: exit $rc"
+erase --table shop.nosuch --key '{"id": 1}' --reason r --request q
+[ "$rc" = 2 ] && grep -q 'is not in the event store' "$work/erase.err" || fail "unknown table: exit $rc"
+erase --event 3
+[ "$rc" = 2 ] && grep -q 'needs --reason and --request' "$work/erase.err" || fail "no reason: exit $rc"
+erase --table shop.customers --key 42 --reason r --request q
+[ "$rc" = 2 ] && grep -q 'is not a JSON object' "$work/erase.err" || fail "bad key: exit $rc"
+echo "ok: bad input gets exit 2 and a hint"
