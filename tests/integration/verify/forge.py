@@ -19,7 +19,7 @@ def main():
     rewrite_checkpoints = "--checkpoints" in sys.argv[3:]
     ident = '"' + schema.replace('"', '""') + '"'
     out = subprocess.run(["psql", "-X", "-q", "--csv", "-v", "ON_ERROR_STOP=1", "-c",
-                          pc.QUERY.format(schema=ident)], check=True, capture_output=True,
+                          pc.QUERY.format(schema=ident, seal_columns=pc.SEAL_COLUMNS)], check=True, capture_output=True,
                          env=dict(os.environ, PGCLIENTENCODING="UTF8")).stdout.decode("utf-8")
     csv.field_size_limit(sys.maxsize)
     rows = list(csv.reader(io.StringIO(out, newline="")))[1:]
