@@ -1354,8 +1354,9 @@ run_session(const pt_capture_opts *opts, pt_log *log, volatile sig_atomic_t *sto
 /*
  * Worth another try, once capture has been running: the connection broke
  * (SQLSTATE class 08, which pt_pq also sets when libpq loses the socket),
- * the server is shutting down or out of resources, or the slot is still
- * held by our own previous walsender. At start-up every error is final
+ * the server is shutting down or out of resources, the slot is still
+ * held by our own previous walsender, or pgtrail-erase appended to the
+ * chain under the writer (40001, core/store_writer.c). At start-up every error is final
  * (a wrong password should not loop), and configuration and integrity
  * errors always are.
  */
@@ -1364,7 +1365,8 @@ retryable(const pt_err *err)
 {
 	return err->kind == PT_ERR_RUNTIME &&
 		(strncmp(err->sqlstate, "08", 2) == 0 || strncmp(err->sqlstate, "57P", 3) == 0 ||
-		 strncmp(err->sqlstate, "53", 2) == 0 || strcmp(err->sqlstate, PT_SQLSTATE_OBJECT_IN_USE) == 0);
+		 strncmp(err->sqlstate, "53", 2) == 0 || strcmp(err->sqlstate, PT_SQLSTATE_OBJECT_IN_USE) == 0 ||
+		 strcmp(err->sqlstate, PT_SQLSTATE_SERIALIZATION) == 0);
 }
 
 /* Sleep up to ms, waking early when asked to stop. */

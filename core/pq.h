@@ -81,5 +81,7 @@ bool		pt_pq_create_schema(PGconn *conn, const char *name, pt_err *err);
 #define PT_SQLSTATE_INSUFFICIENT_PRIVILEGE "42501"
 #define PT_SQLSTATE_OBJECT_IN_USE "55006"
 #define PT_SQLSTATE_QUERY_CANCELED "57014"
+#define PT_SQLSTATE_UNIQUE_VIOLATION "23505"
+#define PT_SQLSTATE_SERIALIZATION "40001"	/* "try again": the event table moved on under the writer */
 
 #endif

@@ -346,6 +346,23 @@ pt_store_writer_add(pt_store_writer *w, pt_event *ev, pt_err *err)
 	return w->rows.len < SEND_CHUNK || send_rows(w, err);
 }
 
+/*
+ * An event id taken already: pgtrail-erase appended an erasure event while
+ * this batch waited for the table (erase/erase.h). Nothing of the batch is
+ * in; the writer must start again from the store's state, which a new
+ * session does: a retryable error, not a broken store (were it one, the
+ * new session's check of the table's end says so).
+ */
+static void
+moved_on(pt_err *err)
+{
+	if (strcmp(err->sqlstate, PT_SQLSTATE_UNIQUE_VIOLATION) != 0)
+		return;
+	pt_err_set(err, PT_ERR_RUNTIME, "the event table moved on under capture: another writer (pgtrail-erase) "
+			   "appended to the chain");
+	snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", PT_SQLSTATE_SERIALIZATION);
+}
+
 static bool
 end_copy(pt_store_writer *w, pt_err *err)
 {
@@ -360,6 +377,7 @@ end_copy(pt_store_writer *w, pt_err *err)
 	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
 	{
 		pt_pq_error(w->conn, res, "could not write events", err);
+		moved_on(err);
 		PQclear(res);
 		while ((res = PQgetResult(w->conn)) != NULL)
 			PQclear(res);
