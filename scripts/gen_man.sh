@@ -33,6 +33,11 @@ pgtrail-verify)
     more='pgtrail\-verify walks the event log and checks the hash chain, that event ids have no gaps, the signatures of the checkpoints and the anchor file. With \-\-drift it also rebuilds the latest state from the log and compares it with the live tables, naming rows changed past the log. Run it from a timer (pgtrail\-verify.timer) and alert on a failed run.'
     see='.BR pgtrail\-capture (1),
 .BR pgtrail\-replay (1)' ;;
+pgtrail-erase)
+    more='pgtrail\-erase removes personal data from the event store on a lawful request: every value of a row (\-\-table with \-\-key), one column of a table (\-\-column), or every value of one event (\-\-event). The hash chain stays valid, since each value is covered by a salted commitment that is kept when the value goes, and the erasure is appended to the chain as an event of its own, with the request and the reason, signed with \-\-signing\-key. pgtrail\-verify reports erasures apart from tampering. Backups, replicas, Kafka topics and replay targets keep their copies: see OPERATIONS.md.'
+    see='.BR pgtrail\-capture (1),
+.BR pgtrail\-verify (1),
+.BR pgtrail\-replay (1)' ;;
 *)
     echo "gen_man.sh: no fixed text for $name" >&2; exit 1 ;;
 esac
