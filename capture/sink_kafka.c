@@ -615,7 +615,7 @@ finish_batch(kafka_sink *ks, pending *p, pt_err *err)
 }
 
 /*
- * debezium: an event Debezium has no record for (ddl, gap), in pgtrail's
+ * debezium: an event Debezium has no record for (ddl, gap, erasure), in pgtrail's
  * form on [kafka] other_topic, never on a table's topic (whose consumers
  * expect Debezium's records only); after what it completes.
  */
@@ -640,7 +640,7 @@ produce_debezium(kafka_sink *ks, const pt_event *ev, pending *p, pt_err *err)
 	bool		first;
 	int			n;
 
-	if (ev->op == PT_OP_DDL || ev->op == PT_OP_GAP || ev->op == PT_OP_SCHEMA)
+	if (ev->op == PT_OP_DDL || ev->op == PT_OP_GAP || ev->op == PT_OP_SCHEMA || ev->op == PT_OP_ERASURE)
 		return produce_other(ks, ev, p, err);
 	if (!pt_dbz_registry_get(ks->registry, ev, &tab, &first, err))
 		return false;
@@ -748,6 +748,32 @@ load_position(kafka_sink *ks, int64_t *event_id, pt_err *err)
 		*event_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	ks->saved_id = *event_id;
+	return true;
+}
+
+/*
+ * The first erasure event after event_id (0: none). pgtrail-erase appends
+ * them to the store itself, dated at the store's confirmed LSN, which the
+ * slot may have passed since (an idle source's keepalives): capture never
+ * sent them, so the slot's position does not say Kafka has them.
+ */
+static bool
+first_erasure_after(kafka_sink *ks, int64_t event_id, int64_t *first, pt_err *err)
+{
+	char		id[24];
+	const char *params[1] = {id};
+	pt_buf		sql = PT_BUF_INIT;
+	PGresult   *res = NULL;
+
+	snprintf(id, sizeof(id), "%lld", (long long) event_id);
+	if (pt_pq_sql_with_ident(ks->conn, "SELECT min(id) FROM %1$s.events WHERE op = 'erasure' AND id > $1",
+							 ks->schema, &sql, err))
+		res = pt_pq_exec_params(ks->conn, sql.data, 1, params, PGRES_TUPLES_OK, 1, 1, err);
+	pt_buf_free(&sql);
+	if (res == NULL)
+		return false;
+	*first = PQgetisnull(res, 0, 0) ? 0 : strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
 	return true;
 }
 
@@ -1055,6 +1081,7 @@ kafka_resume(void *state, pt_lsn slot_confirmed, pt_err *err)
 	pt_store_state st;
 	int64_t		first;
 	int64_t		saved;
+	int64_t		erasure = 0;
 
 	if (ks->registry != NULL && !pt_dbz_registry_load(ks->registry, ks->conn, ks->schema, err))
 		return false;
@@ -1068,6 +1095,10 @@ kafka_resume(void *state, pt_lsn slot_confirmed, pt_err *err)
 		return false;
 	if (saved >= first)
 		first = saved + 1;
+	if (saved > 0 && !first_erasure_after(ks, saved, &erasure, err))
+		return false;
+	if (erasure > 0 && erasure < first)
+		first = erasure;
 	ks->acked_id = first - 1;
 	if (first > st.last_event_id)
 		return true;

@@ -43,6 +43,7 @@ struct pt_store_writer
 	char	   *slot;
 	char	   *copy_sql;
 	char	   *state_sql;
+	char	   *begin_sql;		/* BEGIN, the table's lock, and where the state says the chain ends */
 	char	   *schema_sql;
 	pt_chain   *chain;
 	pt_store_state committed;	/* position after the last COMMIT */
@@ -130,6 +131,7 @@ pt_store_writer_new(PGconn *conn, const char *schema, const char *slot, pt_err *
 {
 	pt_store_writer *w = pt_calloc(1, sizeof(*w));
 	char	   *qschema = NULL;
+	char	   *literal;
 	pt_buf		sql = PT_BUF_INIT;
 
 	w->conn = conn;
@@ -151,6 +153,16 @@ pt_store_writer_new(PGconn *conn, const char *schema, const char *slot, pt_err *
 				  "confirmed_lsn = excluded.confirmed_lsn, last_event_id = excluded.last_event_id, "
 				  "last_hash = excluded.last_hash, updated_at = excluded.updated_at", qschema);
 	w->state_sql = sql.data;
+	pt_buf_init(&sql);
+	if ((literal = PQescapeLiteral(conn, slot, strlen(slot))) == NULL)
+	{
+		pt_pq_error(conn, NULL, "could not quote the slot name", err);
+		goto error;
+	}
+	pt_buf_printf(&sql, "BEGIN; LOCK TABLE %s.events IN ROW EXCLUSIVE MODE; "
+				  "SELECT last_event_id FROM %s.state WHERE slot = %s", qschema, qschema, literal);
+	PQfreemem(literal);
+	w->begin_sql = sql.data;
 	pt_buf_init(&sql);
 	pt_buf_printf(&sql, "INSERT INTO %s.schemas (schema_name, table_name, version, columns, primary_key, "
 				  "first_event_id, details) VALUES ($1, $2, $3, $4, $5, $6, $7)", qschema);
@@ -178,6 +190,7 @@ pt_store_writer_free(pt_store_writer *w)
 	free(w->slot);
 	free(w->copy_sql);
 	free(w->state_sql);
+	free(w->begin_sql);
 	free(w->schema_sql);
 	free(w->cp_sql);
 	free(w->qschema);
@@ -188,11 +201,55 @@ pt_store_writer_free(pt_store_writer *w)
 	free(w);
 }
 
+/*
+ * The chain moved on under the writer: pgtrail-erase appended an erasure
+ * event (erase/erase.h). Nothing of the batch is in; the writer must start
+ * again from the store's state, which a new session does: a retryable
+ * error, not a broken store (were it one, the new session's check of the
+ * table's end says so).
+ */
+static void
+moved_on_to(pt_err *err, int64_t last)
+{
+	pt_err_set(err, PT_ERR_RUNTIME, "the event table moved on under capture: another writer (pgtrail-erase) "
+			   "appended to the chain%s", last ? "" : " (or the state row is gone)");
+	snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", PT_SQLSTATE_SERIALIZATION);
+}
+
+/* An event id taken already: the same, found by the COPY (a writer that did not begin here). */
+static void
+moved_on(pt_err *err)
+{
+	if (strcmp(err->sqlstate, PT_SQLSTATE_UNIQUE_VIOLATION) == 0)
+		moved_on_to(err, 1);
+}
+
+/*
+ * Start a batch only where the chain ends: pgtrail-erase may have appended
+ * an erasure event since our last commit (erase/erase.h). The lock waits
+ * for an erasure in progress; a chain that moved on is a retryable error
+ * before any event of the batch went anywhere (Kafka included).
+ */
 bool
 pt_store_writer_begin(pt_store_writer *w, pt_err *err)
 {
-	if (!pt_pq_command(w->conn, "BEGIN", err))
+	PGresult   *res = pt_pq_exec(w->conn, w->begin_sql, PGRES_TUPLES_OK, PT_PQ_ANY, 1, err);
+	int64_t		last = 0;
+
+	if (res == NULL)
+	{
+		PQclear(PQexec(w->conn, "ROLLBACK"));
 		return false;
+	}
+	if (PQntuples(res) == 1)
+		last = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	w->in_batch = true;
+	if (last != w->committed.last_event_id)
+	{
+		moved_on_to(err, last);
+		return false;
+	}
 	return pt_store_writer_join(w, err);
 }
 
@@ -344,23 +401,6 @@ pt_store_writer_add(pt_store_writer *w, pt_event *ev, pt_err *err)
 	format_row(&w->rows, ev);
 	w->pending++;
 	return w->rows.len < SEND_CHUNK || send_rows(w, err);
-}
-
-/*
- * An event id taken already: pgtrail-erase appended an erasure event while
- * this batch waited for the table (erase/erase.h). Nothing of the batch is
- * in; the writer must start again from the store's state, which a new
- * session does: a retryable error, not a broken store (were it one, the
- * new session's check of the table's end says so).
- */
-static void
-moved_on(pt_err *err)
-{
-	if (strcmp(err->sqlstate, PT_SQLSTATE_UNIQUE_VIOLATION) != 0)
-		return;
-	pt_err_set(err, PT_ERR_RUNTIME, "the event table moved on under capture: another writer (pgtrail-erase) "
-			   "appended to the chain");
-	snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", PT_SQLSTATE_SERIALIZATION);
 }
 
 static bool

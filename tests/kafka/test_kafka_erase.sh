@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# test_kafka_erase.sh BIN_DIR — an erasure reaches Kafka consumers (inside
+# with_pg.sh, librdkafka's mock cluster, kcat as the consumer).
+#
+# pgtrail-erase runs while capture publishes to Kafka. Capture finds the
+# chain moved on before its next batch goes anywhere, starts its session
+# again and publishes the erasure event from the store:
+#   native: on the table's topic, op "erasure", its record naming the
+#     erased events; every event of the store is on the topic, and no event
+#     id ever came with two contents (the batch that met the erasure was
+#     not sent before it was refused);
+#   debezium: in pgtrail's form on the other topic (Debezium has no record
+#     for it), beside the table's Debezium records.
+set -euo pipefail
+bin=$1
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../harness/testlib.sh"
+. "$here/lib.sh"
+
+kafka_start --brokers 1
+work=$KAFKA_DIR
+log=$work/capture.log
+
+q "CREATE SCHEMA shop; CREATE TABLE shop.customers (id int PRIMARY KEY, name text, email text)"
+insert() { q "INSERT INTO shop.customers SELECT g, 'Name ' || g, 'mail' || g || '@example.com' FROM generate_series($1, $2) g"; }
+# wait until slot $2 is confirmed at the source's current position: the store and Kafka both have it all
+caught_up() {
+    local end
+    end=$(q "SELECT pg_current_wal_lsn()")
+    for _ in $(seq 1 300); do
+        [ "$(q "SELECT confirmed_flush_lsn >= '$end' FROM pg_replication_slots WHERE slot_name = '$2'")" = t ] && return 0
+        sleep 0.1
+    done
+    fail "capture (store $1) did not catch up: $(tail -25 "$log"; q "TABLE $1.state; TABLE $1.sink_positions; SELECT max(id) FROM $1.events")"
+}
+run_format() { # FORMAT SCHEMA SLOT PREFIX FIRST_NEW_ID: capture with Kafka, an erasure by key in the middle
+    local k=(--source "$PGTRAIL_TEST_DSN" --schema "$2" --slot "$3" --kafka-brokers "$KAFKA_BOOTSTRAP"
+             --kafka-format "$1" --kafka-topic "$4.{schema}.{table}" -X other_topic="$4._events")
+    "$bin/pgtrail-capture" "${k[@]}" --endpos 0/1 --log-level warning 2>>"$log" || fail "$1: first start failed"
+    "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --schema "$2" --slot "$3" --kafka-brokers "$KAFKA_BOOTSTRAP" \
+        --kafka-format "$1" --kafka-topic "$4.{schema}.{table}" -X other_topic="$4._events" \
+        --log-level warning --batch-size 10 2>>"$log" &
+    capture=$!
+    caught_up "$2" "$3"
+    "$bin/pgtrail-erase" --events "$PGTRAIL_TEST_DSN" --schema "$2" --slot "$3" --table shop.customers \
+        --key '{"id": 7}' --reason "art. 17" --request "GDPR-$1" --by alice --log-level warning ||
+        fail "$1: pgtrail-erase failed"
+    insert "$5" "$(($5 + 9))"
+    caught_up "$2" "$3"
+    kill "$capture"
+    wait "$capture" || fail "$1: capture ended badly: $(tail -5 "$log")"
+    capture=""
+}
+
+# ---- native ----
+insert 1 20
+run_format native pgtrail pgtrail nat 21
+grep -q "the event table moved on under capture" "$log" || fail "capture never met the erasure: $(cat "$log")"
+kafka_consume nat.shop.customers "$work/nat.jsonl"
+q "SELECT id FROM pgtrail.events WHERE op NOT IN ('schema') ORDER BY id" > "$work/ids"
+q "SELECT row::text FROM pgtrail.events WHERE op = 'erasure'" > "$work/record"
+python3 - "$work/nat.jsonl" "$work/ids" "$work/record" <<'PY' || fail "native: see above"
+import json, sys
+msgs = [json.loads(l) for l in open(sys.argv[1])]
+values = [json.loads(m["payload"]) for m in msgs if m["payload"]]
+want_ids = {int(l) for l in open(sys.argv[2]) if l.strip()}
+record = json.loads(open(sys.argv[3]).read())
+seen = {}
+for v in values:
+    if seen.setdefault(v["id"], v["hash"]) != v["hash"]:
+        sys.exit(f"event {v['id']} came with two contents")
+erasures = [v for v in values if v["op"] == "erasure"]
+if len(erasures) != 1:
+    sys.exit(f"expected one erasure on the table's topic, got {len(erasures)}")
+e = erasures[0]
+if e["row"] != record or e["row"]["request"] != "GDPR-native" or e["actor"] != "alice":
+    sys.exit(f"the erasure message differs from the store's record: {e}")
+if set(seen) != want_ids:
+    sys.exit(f"the topic's event ids differ from the store's: missing {sorted(want_ids - set(seen))[:5]}, "
+             f"extra {sorted(set(seen) - want_ids)[:5]}")
+if any("mail7@" in json.dumps(v) for v in values if v["id"] > e["id"]):
+    sys.exit("an event published after the erasure still holds the erased value")
+print(f"ok: native: the erasure event {e['id']} on the table's topic naming events "
+      f"{[x['id'] for x in e['row']['events']]}; {len(seen)} events, each id with one content")
+PY
+
+# ---- debezium ----
+run_format debezium dbzstore dbzslot dbz 31
+kafka_consume dbz._events "$work/other.jsonl"
+python3 - "$work/other.jsonl" <<'PY' || fail "debezium: see above"
+import json, sys
+values = [json.loads(json.loads(l)["payload"]) for l in open(sys.argv[1]) if json.loads(l)["payload"]]
+erasures = [v for v in values if v.get("op") == "erasure"]
+if len(erasures) != 1 or erasures[0]["row"]["request"] != "GDPR-debezium":
+    sys.exit(f"expected the erasure on the other topic, got {values}")
+print(f"ok: debezium: the erasure event on the other topic, naming events {[x['id'] for x in erasures[0]['row']['events']]}")
+PY
+kafka_consume dbz.shop.customers "$work/dbz.jsonl"
+[ "$(grep -c '"op\\":\\"erasure' "$work/dbz.jsonl" || true)" = 0 ] || fail "debezium: an erasure on the table's topic"
+[ "$(wc -l < "$work/dbz.jsonl")" -ge 40 ] || fail "debezium: the table's records are missing: $(wc -l < "$work/dbz.jsonl")"
+echo "ok: debezium: the table's topic holds only Debezium's records"
