@@ -275,7 +275,7 @@ key_list(PGconn *conn, char *const *names, int n, pt_buf *sql, pt_err *err)
 static bool
 keeps_not_null(const pt_rcolumn *c)
 {
-	return c->not_null && !c->nan_nulls;
+	return c->not_null && !c->log_nulls;
 }
 
 /*

@@ -77,7 +77,7 @@ int			pt_target_column(const pt_ttable *tt, const char *name, size_t len, int hi
  * Create the table as version rv says (columns with types, NOT NULL,
  * primary key, generated and identity columns; a partition under its
  * parent, the parent created first when missing). A NOT NULL column the
- * log holds nulls for (NaN sent as null: pt_rcolumn.nan_nulls) is left
+ * log holds nulls for (NaN sent as null, erased values: pt_rcolumn.log_nulls) is left
  * nullable. User-defined types must exist: a missing
  * one is a PT_ERR_CONFIG naming it with the pg_dump line that brings it.
  */

@@ -13,6 +13,7 @@
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/pq.h"
+#include "core/store.h"
 #include "core/store_losses.h"
 
 struct pt_versions
@@ -123,7 +124,7 @@ add_column(pt_rversion *rv, const PGresult *res, int row)
 
 	rv->cols = pt_realloc(rv->cols, sizeof(pt_rcolumn) * (size_t) (rv->ncols + 1));
 	c = &rv->cols[rv->ncols++];
-	memset(c, 0, sizeof(*c));	/* nan_nulls: set later, from the losses table */
+	memset(c, 0, sizeof(*c));	/* log_nulls: set later, from the losses table and the erasures */
 	c->name = pt_strdup(PQgetvalue(res, row, 4));
 	c->type = pt_strdup(PQgetvalue(res, row, 5));
 	c->attnum = atoi(PQgetvalue(res, row, 6));
@@ -196,21 +197,21 @@ load_keys(pt_versions *v, PGconn *conn, const char *qschema, pt_err *err)
 	return true;
 }
 
-/* Every version's column of that name, in a table of that name, holds nulls for NaN. */
+/* Every version's column of that name, in a table of that name, holds nulls (NaN, erased values). */
 static void
-mark_nan_nulls(pt_versions *v, const char *schema, const char *table, const char *column)
+mark_log_nulls(pt_versions *v, const char *schema, const char *table, const char *column)
 {
 	const pt_rtable *t = pt_versions_table(v, schema, strlen(schema), table, strlen(table));
 
 	for (int k = 0; t && k < t->nversions; k++)
 		for (int c = 0; c < t->versions[k].ncols; c++)
 			if (strcmp(t->versions[k].cols[c].name, column) == 0)
-				t->versions[k].cols[c].nan_nulls = true;
+				t->versions[k].cols[c].log_nulls = true;
 }
 
-/* The nan_nulls of every column (see NAN_NULLS_SQL); a store without a losses table has none. */
+/* The log_nulls of NaN (see NAN_NULLS_SQL); a store without a losses table has none. */
 static bool
-load_nan_nulls(pt_versions *v, PGconn *conn, const char *schema, const char *qschema, pt_err *err)
+load_log_nulls(pt_versions *v, PGconn *conn, const char *schema, const char *qschema, pt_err *err)
 {
 	const char *params[1] = {schema};
 	PGresult   *res = pt_pq_exec_params(conn, "SELECT to_regclass(quote_ident($1) || '.losses') IS NOT NULL", 1,
@@ -230,7 +231,35 @@ load_nan_nulls(pt_versions *v, PGconn *conn, const char *schema, const char *qsc
 	if (res == NULL)
 		return false;
 	for (int i = 0; i < PQntuples(res); i++)
-		mark_nan_nulls(v, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+		mark_log_nulls(v, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+	PQclear(res);
+	return true;
+}
+
+/*
+ * The log_nulls of erased values: columns pgtrail-erase emptied in some
+ * event (erased "row.NAME" or "old.NAME"), so replay never meets a NOT NULL
+ * it made itself refusing them. A store from before format 2 has none.
+ */
+static bool
+load_erased_nulls(pt_versions *v, PGconn *conn, const char *schema, const char *qschema, pt_err *err)
+{
+	pt_buf		sql = PT_BUF_INIT;
+	PGresult   *res;
+	bool		has_seal;
+
+	if (!pt_store_has_seal(conn, schema, &has_seal, err))
+		return false;
+	if (!has_seal)
+		return true;
+	pt_buf_printf(&sql, "SELECT DISTINCT schema_name, table_name, substr(e, 5) FROM %s.events, unnest(erased) e "
+				  "WHERE sealed IS NOT NULL AND (e LIKE 'row.%%' OR e LIKE 'old.%%')", qschema);
+	res = pt_pq_exec(conn, sql.data, PGRES_TUPLES_OK, PT_PQ_ANY, 3, err);
+	pt_buf_free(&sql);
+	if (res == NULL)
+		return false;
+	for (int i = 0; i < PQntuples(res); i++)
+		mark_log_nulls(v, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
 	PQclear(res);
 	return true;
 }
@@ -248,7 +277,7 @@ pt_versions_load(PGconn *conn, const char *schema, pt_err *err)
 		return NULL;
 	}
 	ok = load_columns(v, conn, qschema, err) && load_keys(v, conn, qschema, err) &&
-		load_nan_nulls(v, conn, schema, qschema, err);
+		load_log_nulls(v, conn, schema, qschema, err) && load_erased_nulls(v, conn, schema, qschema, err);
 	PQfreemem(qschema);
 	if (ok)
 		pt_versions_bound(v, INT64_MAX);

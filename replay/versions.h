@@ -28,7 +28,7 @@ typedef struct pt_rcolumn
 	char		identity;		/* 'a' always, 'd' by default, 0 none */
 	char	   *default_expr;	/* or NULL */
 	bool		not_null;
-	bool		nan_nulls;		/* capture counted NaN/Infinity sent as null here (a NOT NULL the log breaks) */
+	bool		log_nulls;		/* the log holds nulls here a NOT NULL did not allow: NaN sent as null, erased values */
 } pt_rcolumn;
 
 struct pt_rtable;

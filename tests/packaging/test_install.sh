@@ -15,7 +15,7 @@ src=$(cd "$1" && pwd) build=$(cd "$2" && pwd) version=$3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-programs="pgtrail-capture pgtrail-replay pgtrail-verify"
+programs="pgtrail-capture pgtrail-replay pgtrail-verify pgtrail-erase"
 
 # the man pages are built by the "man" target (part of ALL); make sure they are current
 cmake --build "$build" --target man >/dev/null
