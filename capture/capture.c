@@ -894,6 +894,7 @@ open_sinks(capture *c, pt_err *err)
 								c->opts->schema, &c->dbz_catalog, c->stop, c->log, err))
 			return false;
 		c->nsinks = 2;
+		pt_sink_table_keep_seal_keys(&c->sinks[0], true);
 	}
 	setup_origin(c);
 	c->schemas = pt_schemas_new(c->sink_conn, c->opts->schema, c->opts->source_dsn, pt_pgcaps_of(c->source_conn),

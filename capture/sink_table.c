@@ -110,6 +110,12 @@ error:
 	return false;
 }
 
+void
+pt_sink_table_keep_seal_keys(pt_sink *sink, bool on)
+{
+	pt_store_writer_keep_seal_keys(((table_sink *) sink->state)->w, on);
+}
+
 const pt_store_state *
 pt_sink_table_state(const pt_sink *sink)
 {

@@ -42,4 +42,11 @@ bool		pt_sink_table_loss(pt_sink *sink, const char *schema_name, const char *tab
 /* On a clean stop: checkpoint the last event, if checkpoints are on. */
 bool		pt_sink_table_checkpoint(pt_sink *sink, pt_err *err);
 
+/*
+ * Keep each batch's seal key until it commits (core/store_seals.h): on
+ * when a sink sends events before their batch commits (Kafka), so an event
+ * sent again after a crash carries the same hash.
+ */
+void		pt_sink_table_keep_seal_keys(pt_sink *sink, bool on);
+
 #endif

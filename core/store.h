@@ -74,6 +74,14 @@ void		pt_store_writer_free(pt_store_writer *w);
 bool		pt_store_writer_begin(pt_store_writer *w, pt_err *err);
 
 /*
+ * Keep each batch's seal key in the store until the batch commits, so a
+ * batch written again after a crash gives its events the same seals and
+ * hashes (core/store_seals.h): for capture with a sink that sends events
+ * before their batch commits (Kafka).
+ */
+void		pt_store_writer_keep_seal_keys(pt_store_writer *w, bool on);
+
+/*
  * Start a batch inside the caller's open transaction (pgtrail-erase: its
  * changes and the erasure event commit together); commit ends it as usual.
  */

@@ -72,7 +72,8 @@
  * sink_positions the last event a background sink (Kafka) had
  * acknowledged, as far as capture wrote it down; slot_claims the slots
  * capture created itself (capture/slot_claim.c); losses the known losses,
- * counted by table (core/store_losses.h).
+ * counted by table (core/store_losses.h); seal_keys the seal key of a
+ * batch not committed yet (core/store_seals.h).
  */
 #define CREATE_LATER_TABLES_SQL \
 	"CREATE TABLE IF NOT EXISTS %1$s.verified (" \
@@ -101,6 +102,10 @@
 	" last_seen timestamptz NOT NULL DEFAULT now()," \
 	" last_lsn pg_lsn," \
 	" PRIMARY KEY (schema_name, table_name, kind, detail));" \
+	"CREATE TABLE IF NOT EXISTS %1$s.seal_keys (" \
+	" slot text PRIMARY KEY," \
+	" first_event_id bigint NOT NULL," \
+	" key bytea NOT NULL);" \
 	"CREATE INDEX IF NOT EXISTS events_schemas ON %1$s.events (id) WHERE op = 'schema'"
 
 /*

@@ -9,7 +9,6 @@
  */
 #include "core/store.h"
 
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include "core/mem.h"
 #include "core/pgtime.h"
 #include "core/store_losses.h"
+#include "core/store_seals.h"
 #include "core/pq.h"
 #include "core/schema_event.h"
 
@@ -32,9 +32,6 @@
  * (bench/run.sh).
  */
 #define SEND_CHUNK (32 * 1024)
-
-/* Seals are drawn from OpenSSL's generator this many at a time. */
-#define SEAL_POOL 256
 
 struct pt_store_writer
 {
@@ -59,8 +56,7 @@ struct pt_store_writer
 	char	   *qschema;		/* quoted, for the losses table */
 	pt_loss_queue losses;		/* counted in the batch, written at its commit */
 	int			format;			/* the store's format version: 2 seals every event */
-	uint8_t		seals[SEAL_POOL * PT_SEAL_LEN];	/* random, drawn in bulk */
-	int			seals_left;
+	pt_seals   *seals;			/* format 2: each batch's seal key (store_seals.h) */
 
 	/* checkpoints (pt_store_writer_set_checkpoints) */
 	bool		checkpoints;
@@ -167,6 +163,8 @@ pt_store_writer_new(PGconn *conn, const char *schema, const char *slot, pt_err *
 	pt_buf_printf(&sql, "INSERT INTO %s.schemas (schema_name, table_name, version, columns, primary_key, "
 				  "first_event_id, details) VALUES ($1, $2, $3, $4, $5, $6, $7)", qschema);
 	w->schema_sql = sql.data;
+	if ((w->seals = pt_seals_new(conn, qschema, slot, err)) == NULL)
+		goto error;
 	w->chain = pt_chain_new(w->committed.last_event_id,
 							w->committed.found ? w->committed.last_hash : NULL);
 	w->qschema = pt_strdup(qschema);
@@ -196,9 +194,28 @@ pt_store_writer_free(pt_store_writer *w)
 	free(w->qschema);
 	pt_loss_queue_free(&w->losses);
 	pt_chain_free(w->chain);
+	pt_seals_free(w->seals);
 	pt_buf_free(&w->rows);
 	pt_version_queue_free(&w->versions);
 	free(w);
+}
+
+/* COPY ... FROM STDIN, in the open transaction. */
+static bool
+start_copy(pt_store_writer *w, pt_err *err)
+{
+	PGresult   *res;
+
+	w->in_batch = true;
+	res = pt_pq_exec(w->conn, w->copy_sql, PGRES_COPY_IN, PT_PQ_ANY, PT_PQ_ANY, err);
+	if (res == NULL)
+		return false;
+	PQclear(res);
+	w->in_copy = true;
+	w->pending = 0;
+	w->batch_has_event = false;
+	pt_buf_reset(&w->rows);
+	return true;
 }
 
 /*
@@ -233,9 +250,12 @@ moved_on(pt_err *err)
 bool
 pt_store_writer_begin(pt_store_writer *w, pt_err *err)
 {
-	PGresult   *res = pt_pq_exec(w->conn, w->begin_sql, PGRES_TUPLES_OK, PT_PQ_ANY, 1, err);
+	PGresult   *res;
 	int64_t		last = 0;
 
+	if (w->format >= 2 && !pt_seals_batch(w->seals, w->committed.last_event_id + 1, err))
+		return false;
+	res = pt_pq_exec(w->conn, w->begin_sql, PGRES_TUPLES_OK, PT_PQ_ANY, 1, err);
 	if (res == NULL)
 	{
 		PQclear(PQexec(w->conn, "ROLLBACK"));
@@ -250,24 +270,14 @@ pt_store_writer_begin(pt_store_writer *w, pt_err *err)
 		moved_on_to(err, last);
 		return false;
 	}
-	return pt_store_writer_join(w, err);
+	return start_copy(w, err);
 }
 
 bool
 pt_store_writer_join(pt_store_writer *w, pt_err *err)
 {
-	PGresult   *res;
-
-	w->in_batch = true;
-	res = pt_pq_exec(w->conn, w->copy_sql, PGRES_COPY_IN, PT_PQ_ANY, PT_PQ_ANY, err);
-	if (res == NULL)
-		return false;
-	PQclear(res);
-	w->in_copy = true;
-	w->pending = 0;
-	w->batch_has_event = false;
-	pt_buf_reset(&w->rows);
-	return true;
+	pt_seals_random(w->seals);
+	return start_copy(w, err);
 }
 
 static bool
@@ -301,28 +311,12 @@ put_hash(pt_buf *b, const uint8_t *hash)
 	pt_buf_append(b, hex, 2 * PT_HASH_LEN);
 }
 
-/*
- * Format 2: give ev a fresh random seal (docs/FORMAT.md), valid until the
- * next call. Drawn SEAL_POOL at a time: one call to the generator per
- * event cost more than the seal's hashing.
- */
+/* Format 2: ev's seal (store_seals.h), valid until the next event. */
 static void
 seal_event(pt_store_writer *w, pt_event *ev)
 {
-	ev->seal = NULL;
+	ev->seal = w->format >= 2 ? pt_seals_of(w->seals, pt_chain_last_id(w->chain) + 1) : NULL;
 	ev->sealed = NULL;
-	if (w->format < 2)
-		return;
-	if (w->seals_left == 0)
-	{
-		if (RAND_bytes(w->seals, sizeof(w->seals)) != 1)
-		{
-			fprintf(stderr, "pgtrail: fatal: OpenSSL could not draw random bytes for seals\n");
-			abort();
-		}
-		w->seals_left = SEAL_POOL;
-	}
-	ev->seal = w->seals + (size_t) (--w->seals_left) * PT_SEAL_LEN;
 }
 
 static void
@@ -658,6 +652,7 @@ pt_store_writer_commit(pt_store_writer *w, pt_lsn confirmed_lsn, pt_err *err)
 	cp_due = checkpoint_due(w, now_us);
 	if (!write_versions(w, NULL, confirmed_lsn, err) || (w->in_copy && !end_copy(w, err)) ||
 		!write_state(w, confirmed_lsn, err) || !pt_loss_queue_write(&w->losses, w->conn, w->qschema, err) ||
+		!pt_seals_committing(w->seals, err) ||
 		(cp_due && !write_checkpoint(w, now_us, err)) ||
 		!pt_pq_command(w->conn, "COMMIT", err))
 		return false;
@@ -729,6 +724,12 @@ pt_store_writer_loss(pt_store_writer *w, const char *schema_name, const char *ta
 {
 	pt_loss_queue_add(&w->losses, schema_name, table_name, kind, detail, count, lsn);
 	return w->in_batch || pt_loss_queue_write(&w->losses, w->conn, w->qschema, err);
+}
+
+void
+pt_store_writer_keep_seal_keys(pt_store_writer *w, bool on)
+{
+	pt_seals_keep(w->seals, on);
 }
 
 const pt_store_state *

@@ -50,6 +50,7 @@ run_format() { # FORMAT SCHEMA SLOT PREFIX FIRST_NEW_ID: capture with Kafka, an 
     kill "$capture"
     wait "$capture" || fail "$1: capture ended badly: $(tail -5 "$log")"
     capture=""
+    eq "$1: no seal key outlives its batch" "SELECT count(*) FROM $2.seal_keys" "0"
 }
 
 # ---- native ----
