@@ -200,6 +200,49 @@ table_known(eraser *e, pt_err *err)
 	return known;
 }
 
+/*
+ * Does some version of the table have each column named (the --column, or
+ * the members of --key)? A misspelt name would match nothing and erase
+ * nothing, quietly: it is a usage error instead.
+ */
+static bool
+columns_known(eraser *e, pt_err *err)
+{
+	const char *names = e->s.kind == BY_KEY ? e->o->key : NULL;
+	pt_buf		list = PT_BUF_INIT, sql = PT_BUF_INIT;
+	const char *params[3] = {e->s.schema_name, e->s.table_name, NULL};
+	PGresult   *res;
+	bool		ok;
+
+	if (names == NULL)
+	{
+		pt_buf_putc(&list, '[');
+		pt_json_put_cstring(&list, e->s.column);
+		pt_buf_putc(&list, ']');
+	}
+	params[2] = names ? names : list.data;
+	pt_buf_printf(&sql, "SELECT string_agg(n, ', ') FROM (SELECT json_array_elements_text($3::json) n "
+				  " WHERE json_typeof($3::json) = 'array' UNION ALL SELECT json_object_keys($3::json) "
+				  " WHERE json_typeof($3::json) = 'object') w WHERE NOT EXISTS (SELECT 1 FROM %s.schemas s, "
+				  " json_array_elements(s.columns) c WHERE s.schema_name = $1 AND s.table_name = $2 AND c->>'name' = w.n)",
+				  e->qschema);
+	res = pt_pq_exec_params(e->conn, sql.data, 3, params, PGRES_TUPLES_OK, 1, 1, err);
+	pt_buf_free(&sql);
+	pt_buf_free(&list);
+	if (res == NULL)
+		return false;
+	ok = PQgetisnull(res, 0, 0);
+	if (!ok)
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "table \"%s\".\"%s\" has no column %s in any version the event store knows",
+				   e->s.schema_name, e->s.table_name, PQgetvalue(res, 0, 0));
+		pt_err_hint(err, "name its columns as the source does: SELECT columns FROM %s.schemas WHERE table_name = '%s'",
+					e->qschema, e->s.table_name);
+	}
+	PQclear(res);
+	return ok;
+}
+
 /* The ids of the events in scope, in order, into *ids (malloc'd; the caller frees). */
 static bool
 find_ids(eraser *e, int64_t **ids, int *n, pt_err *err)
@@ -507,7 +550,8 @@ pt_erase_run(const pt_erase_opts *o, pt_log *log, pt_erase_result *result, pt_er
 	e.chain = pt_chain_new(0, NULL);
 	ok = (e.conn = pt_pq_connect(o->events_dsn, "pgtrail-erase", err)) != NULL &&
 		(e.qschema = pt_pq_ident(e.conn, o->schema, err)) != NULL && check_format(&e, err) &&
-		(e.s.kind == BY_EVENT || table_known(&e, err)) && erase_in_transaction(&e, key, result, err);
+		(e.s.kind == BY_EVENT || (table_known(&e, err) && columns_known(&e, err))) &&
+		erase_in_transaction(&e, key, result, err);
 	if (ok && result->values == 0)
 		pt_log_info(log, "nothing to erase: no value in scope is left in the event store");
 	pt_store_writer_free(e.w);

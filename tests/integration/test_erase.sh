@@ -231,6 +231,10 @@ erase --column shop.customers --reason r --request q
 [ "$rc" = 2 ] && grep -q 'is not schema.table.column' "$work/erase.err" || fail "bad --column: exit $rc"
 erase --table shop.nosuch --key '{"id": 1}' --reason r --request q
 [ "$rc" = 2 ] && grep -q 'is not in the event store' "$work/erase.err" || fail "unknown table: exit $rc"
+erase --column shop.customers.emial --reason r --request q
+[ "$rc" = 2 ] && grep -q 'has no column emial in any version' "$work/erase.err" || fail "misspelt column: exit $rc"
+erase --table shop.customers --key '{"idd": 1}' --reason r --request q
+[ "$rc" = 2 ] && grep -q 'has no column idd in any version' "$work/erase.err" || fail "misspelt key column: exit $rc"
 erase --event 3
 [ "$rc" = 2 ] && grep -q 'needs --reason and --request' "$work/erase.err" || fail "no reason: exit $rc"
 erase --table shop.customers --key 42 --reason r --request q
