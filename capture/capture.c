@@ -887,6 +887,8 @@ open_sinks(capture *c, pt_err *err)
 							&c->opts->checkpoints, err))
 		return false;
 	c->nsinks = 1;
+	if (!pt_sink_table_withhold(&c->sinks[0], c->opts->withhold, err))
+		return false;
 	if (c->opts->kafka)
 	{
 		c->dbz_catalog = (pt_dbz_catalog) {source_catalog, c};

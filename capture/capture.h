@@ -42,6 +42,7 @@ typedef struct pt_capture_opts
 	bool		failover_slot;	/* the slot is a failover slot (PostgreSQL 17+) */
 	const char *decoder;		/* the slot's plugin: "wal2json" or "pgoutput" */
 	const char *publication;	/* pgoutput: the publication read through */
+	const char *withhold;		/* [capture] withhold: columns kept out of the log (core/withhold.h) */
 	bool		point_query_indexes;	/* create the store's indexes for replay's point queries */
 	bool		origin_filter;	/* own writes: replication origin (else filter-tables only) */
 	bool		has_endpos;

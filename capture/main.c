@@ -50,6 +50,7 @@ fill_opts(const pt_config *cfg, pt_capture_opts *o)
 	o->status_interval_ms = (int) pt_config_get_int(cfg, "capture", "status_interval_ms");
 	o->heartbeat_interval_ms = (int) pt_config_get_int(cfg, "capture", "heartbeat_interval_ms");
 	o->checkpoints.anchor_file = pt_config_get(cfg, "capture", "anchor_file");
+	o->withhold = pt_config_get(cfg, "capture", "withhold");
 	o->checkpoints.every_events = pt_config_get_int(cfg, "capture", "checkpoint_events");
 	o->checkpoints.every_us = pt_config_get_int(cfg, "capture", "checkpoint_interval_s") * 1000000;
 }

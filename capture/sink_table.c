@@ -110,6 +110,12 @@ error:
 	return false;
 }
 
+bool
+pt_sink_table_withhold(pt_sink *sink, const char *columns, pt_err *err)
+{
+	return pt_store_writer_withhold(((table_sink *) sink->state)->w, columns, err);
+}
+
 void
 pt_sink_table_keep_seal_keys(pt_sink *sink, bool on)
 {

@@ -42,6 +42,9 @@ bool		pt_sink_table_loss(pt_sink *sink, const char *schema_name, const char *tab
 /* On a clean stop: checkpoint the last event, if checkpoints are on. */
 bool		pt_sink_table_checkpoint(pt_sink *sink, pt_err *err);
 
+/* [capture] withhold: columns whose values never enter the log (core/withhold.h). */
+bool		pt_sink_table_withhold(pt_sink *sink, const char *columns, pt_err *err);
+
 /*
  * Keep each batch's seal key until it commits (core/store_seals.h): on
  * when a sink sends events before their batch commits (Kafka), so an event

@@ -64,6 +64,8 @@ const pt_config_key pt_config_keys[] = {
 	"create the slot as a failover slot (PostgreSQL 17+), or make an existing one so, so that it is synchronized to standbys and survives a switchover (docs/OPERATIONS.md says what the standby needs)"},
 	{"capture", "ddl", PT_KEY_ENUM, "off", 0, 0, "on|off", "ddl", CAP,
 	"DDL capture: event triggers in the source record each schema change as a ddl event and re-snapshot tables a rewrite changed (installing them needs a superuser once)"},
+	{"capture", "withhold", PT_KEY_STRING, "", 0, 0, NULL, "withhold", CAP,
+	"columns whose values never enter the log, as schema.table.column, comma-separated: written as null, covered by the hash only through a commitment nobody can open, and named by a signed erasure event per batch (needs a format 2 store; docs/OPERATIONS.md)"},
 	{"capture", "signing_key", PT_KEY_STRING, "", 0, 0, NULL, "signing-key", CAP | ERA,
 	"Ed25519 private key (PEM) that signs checkpoints; make one with: openssl genpkey -algorithm ed25519 -out signing.pem (keep it off the database host)"},
 	{"capture", "anchor_file", PT_KEY_STRING, "", 0, 0, NULL, "anchor-file", CAP,

@@ -74,6 +74,13 @@ void		pt_store_writer_free(pt_store_writer *w);
 bool		pt_store_writer_begin(pt_store_writer *w, pt_err *err);
 
 /*
+ * [capture] withhold: "schema.table.column, ...", the columns whose values
+ * never enter the log (core/withhold.h). PT_ERR_CONFIG when malformed or the
+ * store is format 1.
+ */
+bool		pt_store_writer_withhold(pt_store_writer *w, const char *columns, pt_err *err);
+
+/*
  * Keep each batch's seal key in the store until the batch commits, so a
  * batch written again after a crash gives its events the same seals and
  * hashes (core/store_seals.h): for capture with a sink that sends events

@@ -22,6 +22,8 @@
 #include "core/pgtime.h"
 #include "core/store_losses.h"
 #include "core/store_seals.h"
+#include "core/withhold.h"
+#include "core/erasure.h"
 #include "core/pq.h"
 #include "core/schema_event.h"
 
@@ -57,6 +59,8 @@ struct pt_store_writer
 	pt_loss_queue losses;		/* counted in the batch, written at its commit */
 	int			format;			/* the store's format version: 2 seals every event */
 	pt_seals   *seals;			/* format 2: each batch's seal key (store_seals.h) */
+	uint8_t		seal[PT_SEAL_LEN];	/* the seal of the event being added */
+	pt_withhold *withhold;		/* [capture] withhold (withhold.h), NULL: none */
 
 	/* checkpoints (pt_store_writer_set_checkpoints) */
 	bool		checkpoints;
@@ -141,7 +145,8 @@ pt_store_writer_new(PGconn *conn, const char *schema, const char *slot, pt_err *
 		goto error;
 	pt_buf_printf(&sql, "COPY %s.events (id, lsn, commit_lsn, xid, committed_at, schema_name, "
 				  "table_name, schema_version, op, key, row, old, unchanged, actor, action, "
-				  "metadata, prev_hash, hash%s) FROM STDIN", qschema, w->format >= 2 ? ", seal" : "");
+				  "metadata, prev_hash, hash%s) FROM STDIN", qschema,
+				  w->format >= 2 ? ", seal, sealed, erased" : "");
 	w->copy_sql = sql.data;
 	pt_buf_init(&sql);
 	pt_buf_printf(&sql, "INSERT INTO %s.state AS s (slot, confirmed_lsn, last_event_id, last_hash, updated_at) "
@@ -195,6 +200,7 @@ pt_store_writer_free(pt_store_writer *w)
 	pt_loss_queue_free(&w->losses);
 	pt_chain_free(w->chain);
 	pt_seals_free(w->seals);
+	pt_withhold_free(w->withhold);
 	pt_buf_free(&w->rows);
 	pt_version_queue_free(&w->versions);
 	free(w);
@@ -315,19 +321,40 @@ put_hash(pt_buf *b, const uint8_t *hash)
 static void
 seal_event(pt_store_writer *w, pt_event *ev)
 {
-	ev->seal = w->format >= 2 ? pt_seals_of(w->seals, pt_chain_last_id(w->chain) + 1) : NULL;
+	ev->seal = NULL;
 	ev->sealed = NULL;
+	if (w->format < 2)
+		return;
+	memcpy(w->seal, pt_seals_of(w->seals, pt_chain_last_id(w->chain) + 1), PT_SEAL_LEN);
+	ev->seal = w->seal;
 }
 
-static void
-put_seal(pt_buf *b, const uint8_t *seal)
+/* [capture] withhold: the values of withheld columns leave ev before it is hashed (withhold.h). */
+static bool
+withhold_event(pt_store_writer *w, pt_event *ev, pt_err *err)
 {
-	char		hex[2 * PT_SEAL_LEN + 1];
+	ev->id = pt_chain_last_id(w->chain) + 1;
+	/* its second seal: the same key, the id negated (never an event's own) */
+	return pt_withhold_event(w->withhold, w->chain, ev, pt_seals_of(w->seals, -ev->id), err);
+}
+
+/* Format 2's seal, sealed and erased ([capture] withhold gives an event the last two). */
+static void
+put_seal(pt_buf *b, const pt_event *ev)
+{
+	char		hex[2 * PT_HASH_LEN + 1];
 
 	pt_buf_putc(b, '\t');
-	pt_hex_encode(seal, PT_SEAL_LEN, hex);
+	pt_hex_encode(ev->seal, PT_SEAL_LEN, hex);
 	pt_buf_append(b, "\\\\x", 3);
 	pt_buf_append(b, hex, 2 * PT_SEAL_LEN);
+	pt_buf_putc(b, '\t');
+	if (ev->sealed)
+		put_hash(b, ev->sealed);
+	else
+		pt_copy_put_null(b);
+	pt_buf_putc(b, '\t');
+	pt_copy_put_text_array(b, ev->erased, ev->nerased);
 }
 
 static void
@@ -372,7 +399,7 @@ format_row(pt_buf *b, const pt_event *ev)
 	pt_buf_putc(b, '\t');
 	put_hash(b, ev->hash);
 	if (ev->seal)
-		put_seal(b, ev->seal);
+		put_seal(b, ev);
 	pt_buf_putc(b, '\n');
 }
 
@@ -384,6 +411,8 @@ pt_store_writer_add(pt_store_writer *w, pt_event *ev, pt_err *err)
 	if (w->versions.n > 0 && !write_versions(w, ev, 0, err))
 		return false;
 	seal_event(w, ev);
+	if (w->withhold != NULL && ev->seal != NULL && !withhold_event(w, ev, err))
+		return false;
 	pt_chain_append(w->chain, ev);
 	w->last_commit_lsn = ev->commit_lsn;
 	w->last.lsn = ev->lsn;
@@ -474,6 +503,41 @@ add_schema_event(pt_store_writer *w, const pt_pending_version *pv, const pt_even
 	pt_chain_append(w->chain, &ev);
 	format_row(&w->rows, &ev);
 	w->pending++;
+}
+
+/*
+ * The erasure event naming the batch's events whose values were withheld
+ * ([capture] withhold), dated as the batch's last event, signed with the
+ * checkpoint key when there is one.
+ */
+static bool
+add_withhold_erasure(pt_store_writer *w, pt_err *err)
+{
+	pt_buf		row = PT_BUF_INIT, meta = PT_BUF_INIT;
+	pt_event	ev;
+	bool		ok;
+
+	memset(&ev, 0, sizeof(ev));
+	pt_withhold_record(w->withhold, &row);
+	ok = w->key == NULL || pt_record_sign(w->key, pt_chain_last_hash(w->chain), &row, &meta, err);
+	if (ok)
+	{
+		ev.lsn = w->last.lsn;
+		ev.commit_lsn = w->last.commit_lsn;
+		ev.committed_at = w->last.committed_at;
+		ev.op = PT_OP_ERASURE;
+		ev.row = (pt_text) {row.data, row.len};
+		ev.actor = pt_text_c("pgtrail-capture");
+		ev.action = pt_text_c("withhold");
+		ev.metadata = w->key ? (pt_text) {meta.data, meta.len} : (pt_text) {NULL, 0};
+		seal_event(w, &ev);
+		pt_chain_append(w->chain, &ev);
+		format_row(&w->rows, &ev);
+		w->pending++;
+	}
+	pt_buf_free(&row);
+	pt_buf_free(&meta);
+	return ok;
 }
 
 /* The schemas rows of the queued versions, opening at the next event. */
@@ -650,7 +714,8 @@ pt_store_writer_commit(pt_store_writer *w, pt_lsn confirmed_lsn, pt_err *err)
 	if (!w->in_batch)
 		return pt_err_set(err, PT_ERR_RUNTIME, "internal error: commit outside a batch");
 	cp_due = checkpoint_due(w, now_us);
-	if (!write_versions(w, NULL, confirmed_lsn, err) || (w->in_copy && !end_copy(w, err)) ||
+	if ((w->withhold != NULL && pt_withhold_pending(w->withhold) && !add_withhold_erasure(w, err)) ||
+		!write_versions(w, NULL, confirmed_lsn, err) || (w->in_copy && !end_copy(w, err)) ||
 		!write_state(w, confirmed_lsn, err) || !pt_loss_queue_write(&w->losses, w->conn, w->qschema, err) ||
 		!pt_seals_committing(w->seals, err) ||
 		(cp_due && !write_checkpoint(w, now_us, err)) ||
@@ -712,6 +777,8 @@ pt_store_writer_abort(pt_store_writer *w)
 	w->pending = 0;
 	pt_version_queue_clear(&w->versions);
 	pt_loss_queue_clear(&w->losses);
+	if (w->withhold != NULL)
+		pt_withhold_reset(w->withhold);
 	w->last_commit_lsn = w->committed_commit_lsn;
 	pt_buf_reset(&w->rows);
 	pt_chain_reset(w->chain, w->committed.last_event_id,
@@ -724,6 +791,22 @@ pt_store_writer_loss(pt_store_writer *w, const char *schema_name, const char *ta
 {
 	pt_loss_queue_add(&w->losses, schema_name, table_name, kind, detail, count, lsn);
 	return w->in_batch || pt_loss_queue_write(&w->losses, w->conn, w->qschema, err);
+}
+
+bool
+pt_store_writer_withhold(pt_store_writer *w, const char *columns, pt_err *err)
+{
+	if (columns == NULL || columns[0] == '\0')
+		return true;
+	if (w->format < 2)
+	{
+		pt_err_set(err, PT_ERR_CONFIG, "[capture] withhold needs an event store of format 2; schema \"%s\" is "
+				   "format %d", w->schema, w->format);
+		pt_err_hint(err, "a format 1 chain hashes values in the clear: start capture on a new store schema ([sink] schema)");
+		return false;
+	}
+	pt_withhold_free(w->withhold);
+	return (w->withhold = pt_withhold_new(columns, err)) != NULL;
 }
 
 void

@@ -24,8 +24,8 @@
 #include "core/mem.h"
 #include "core/pq.h"
 #include "core/store.h"
-#include "erase/record.h"
-#include "erase/redact.h"
+#include "core/erasure.h"
+#include "core/redact.h"
 
 #define CHUNK 200				/* events read, redacted and written back at a time */
 #define ROW_OPS "op IN ('insert', 'update', 'delete', 'snapshot')"
@@ -396,7 +396,7 @@ erase_chunk(eraser *e, const int64_t *ids, int n, pt_err *err)
 	while (ok && (ok = pt_store_reader_next(reader, &ev, &done, err)) && !done)
 	{
 		ok = check_event(e, &ev, err) &&
-			pt_redact_event(&e->red, &ev, e->s.kind == BY_COLUMN ? e->s.column : NULL, err);
+			pt_redact_event(&e->red, &ev, (const char *const *) &e->s.column, e->s.kind == BY_COLUMN, err);
 		if (ok && e->red.values > 0)
 			keep_redaction(e, &ev);
 	}

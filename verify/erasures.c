@@ -16,6 +16,7 @@
 #include "core/pgtime.h"
 #include "core/pq.h"
 #include "core/store.h"
+#include "core/withhold.h"
 
 #define ERASURES_SQL \
 	"SELECT id, row::text, metadata::text, actor, committed_at, prev_hash FROM %1$s.events " \
@@ -44,6 +45,9 @@ typedef struct checker
 	pt_jsonobj	item;			/* one of its events */
 	pt_text    *items;
 	int			items_cap;
+	int64_t		withheld_records;	/* capture's [capture] withhold erasures: one note for all */
+	int64_t		withheld_events;
+	int64_t		withheld_values;
 } checker;
 
 static named *
@@ -143,6 +147,15 @@ note_erasure(checker *c, const PGresult *res, int row, int64_t id, const int64_t
 		pt_buf_printf(&list, "%s%lld", i ? ", " : "", (long long) ids[i]);
 	if (nids > LISTED_MAX)
 		pt_buf_printf(&list, " and %d more", nids - LISTED_MAX);
+	if (request && request->len == strlen(PT_WITHHOLD_REQUEST) &&
+		memcmp(request->ptr, PT_WITHHOLD_REQUEST, request->len) == 0)
+	{
+		c->withheld_records++;
+		c->withheld_events += nids;
+		c->withheld_values += values ? strtoll(values->ptr, NULL, 10) : 0;
+		pt_buf_free(&list);
+		return;
+	}
 	memcpy(day, PQgetvalue(res, row, 4), 10);
 	pt_report_note(c->rep, "event %lld: %.*s values erased in %d events (%s) (request %.*s, %s, by %s)",
 				   (long long) id, values ? (int) values->len : 1, values ? values->ptr : "?", nids,
@@ -285,6 +298,10 @@ pt_verify_erasures(PGconn *conn, const char *schema, const pt_keyring *ring, int
 	pt_jsonobj_init(&c.rec);
 	pt_jsonobj_init(&c.item);
 	ok = load_erasures(&c, log_end, err) && check_erased_events(&c, log_end, err);
+	if (ok && c.withheld_records > 0)
+		pt_report_note(rep, "%lld values of %lld events were kept out of the log by capture ([capture] withhold), "
+					   "named by %lld erasure events", (long long) c.withheld_values, (long long) c.withheld_events,
+					   (long long) c.withheld_records);
 	for (int i = 0; ok && i < c.n; i++)
 		if (!c.names[i].seen)
 			pt_report_finding(rep, PT_FIND_ERASURE, c.names[i].erasure_id, NULL,

@@ -100,3 +100,16 @@ kafka_consume dbz.shop.customers "$work/dbz.jsonl"
 [ "$(grep -c '"op\\":\\"erasure' "$work/dbz.jsonl" || true)" = 0 ] || fail "debezium: an erasure on the table's topic"
 [ "$(wc -l < "$work/dbz.jsonl")" -ge 40 ] || fail "debezium: the table's records are missing: $(wc -l < "$work/dbz.jsonl")"
 echo "ok: debezium: the table's topic holds only Debezium's records"
+
+# ---- [capture] withhold: no withheld value reaches Kafka either ----
+wh=(--source "$PGTRAIL_TEST_DSN" --schema whstore --slot whslot --kafka-brokers "$KAFKA_BOOTSTRAP"
+    --kafka-topic "wh.{schema}.{table}" -X other_topic=wh._events --withhold shop.customers.email --log-level warning)
+"$bin/pgtrail-capture" "${wh[@]}" --endpos 0/1 2>>"$log" || fail "withhold: first start failed"
+insert 41 45
+"$bin/pgtrail-capture" "${wh[@]}" --endpos "$(q "SELECT pg_current_wal_lsn()")" 2>>"$log" || fail "withhold: capture failed"
+kafka_consume wh.shop.customers "$work/wh.jsonl"
+n=$(grep -c . "$work/wh.jsonl")
+[ "$n" -ge 45 ] || fail "withhold: $n messages on the table's topic"
+! grep -q 'example\.com' "$work/wh.jsonl" || fail "withhold: a withheld value reached Kafka: $(grep -m1 'example\.com' "$work/wh.jsonl")"
+grep -q '"email\\":null' "$work/wh.jsonl" || fail "withhold: the withheld column is not in the messages as null"
+echo "ok: withhold: $n messages on the table's topic, no withheld value among them"

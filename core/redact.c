@@ -1,8 +1,8 @@
 /*
- * erase/redact.c — key, row and old written again with erased members set
+ * core/redact.c — key, row and old written again with erased members set
  * to null (see redact.h).
  */
-#include "erase/redact.h"
+#include "core/redact.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -68,9 +68,12 @@ pt_redacted_free(pt_redacted *red)
 }
 
 static bool
-chosen(const pt_text *name, const char *column)
+chosen(const pt_text *name, const char *const *columns, int ncolumns)
 {
-	return column == NULL || (name->len == strlen(column) && memcmp(name->ptr, column, name->len) == 0);
+	for (int i = 0; i < ncolumns; i++)
+		if (name->len == strlen(columns[i]) && memcmp(name->ptr, columns[i], name->len) == 0)
+			return true;
+	return ncolumns == 0;
 }
 
 static void
@@ -86,7 +89,7 @@ put_value(pt_buf *out, const pt_jsonobj *o, int i)
 
 /* One object (part p of the event) written again into red->text[p]. */
 static bool
-redact_object(pt_redacted *red, int p, pt_text json, const char *column, pt_err *err)
+redact_object(pt_redacted *red, int p, pt_text json, const char *const *columns, int ncolumns, pt_err *err)
 {
 	pt_jsonobj *o = &red->obj;
 	pt_buf	   *out = &red->text[p];
@@ -99,7 +102,7 @@ redact_object(pt_redacted *red, int p, pt_text json, const char *column, pt_err 
 	pt_buf_putc(out, '{');
 	for (int i = 0; i < o->n; i++)
 	{
-		bool		erase = chosen(&o->names[i], column) && o->kinds[i] != PT_JSON_NULL;
+		bool		erase = chosen(&o->names[i], columns, ncolumns) && o->kinds[i] != PT_JSON_NULL;
 
 		if (i)
 			pt_buf_putc(out, ',');
@@ -119,7 +122,7 @@ redact_object(pt_redacted *red, int p, pt_text json, const char *column, pt_err 
 }
 
 bool
-pt_redact_event(pt_redacted *red, const pt_event *ev, const char *column, pt_err *err)
+pt_redact_event(pt_redacted *red, const pt_event *ev, const char *const *columns, int ncolumns, pt_err *err)
 {
 	const pt_text texts[3] = {ev->key, ev->row, ev->old};
 
@@ -128,7 +131,7 @@ pt_redact_event(pt_redacted *red, const pt_event *ev, const char *column, pt_err
 	for (int i = 0; i < ev->nerased; i++)
 		names_push(&red->erased, ev->erased[i].ptr, ev->erased[i].len);	/* erased before */
 	for (int p = 0; p < 3; p++)
-		if (!redact_object(red, p, texts[p], column, err))
+		if (!redact_object(red, p, texts[p], columns, ncolumns, err))
 			return false;
 	return true;
 }

@@ -1,13 +1,13 @@
 /*
- * erase/redact.h — erasing values from one event: its key, row and old
+ * core/redact.h — erasing values from one event: its key, row and old
  * JSON objects written again with the chosen members set to null, and the
  * list of what was erased ("row.email"), kept with the event.
  *
  * Members that stay are written back byte for byte as capture wrote them
  * (the one escaper of core/json.h), so what remains reads as before.
  */
-#ifndef PGTRAIL_ERASE_REDACT_H
-#define PGTRAIL_ERASE_REDACT_H
+#ifndef PGTRAIL_CORE_REDACT_H
+#define PGTRAIL_CORE_REDACT_H
 
 #include <stdbool.h>
 
@@ -45,11 +45,12 @@ void		pt_redacted_init(pt_redacted *red);
 void		pt_redacted_free(pt_redacted *red);
 
 /*
- * Redact ev into red: every member of key, row and old when column is NULL,
- * else only the members named column. False with err (PT_ERR_INTEGRITY) when
- * one of them is not a JSON object.
+ * Redact ev into red: every member of key, row and old when ncolumns is 0,
+ * else only the members named in columns. False with err (PT_ERR_INTEGRITY)
+ * when one of them is not a JSON object.
  */
-bool		pt_redact_event(pt_redacted *red, const pt_event *ev, const char *column, pt_err *err);
+bool		pt_redact_event(pt_redacted *red, const pt_event *ev, const char *const *columns, int ncolumns,
+							pt_err *err);
 
 /* The redacted texts as an event's spans (valid until the next redaction). */
 void		pt_redacted_apply(const pt_redacted *red, pt_event *ev, pt_text *erased_items);
