@@ -766,7 +766,7 @@ first_erasure_after(kafka_sink *ks, int64_t event_id, int64_t *first, pt_err *er
 	PGresult   *res = NULL;
 
 	snprintf(id, sizeof(id), "%lld", (long long) event_id);
-	if (pt_pq_sql_with_ident(ks->conn, "SELECT min(id) FROM %1$s.events WHERE op = 'erasure' AND id > $1",
+	if (pt_pq_sql_with_ident(ks->conn, "SELECT min(id) FROM %1$s.events WHERE op = 'erasure' AND action = 'erase' AND id > $1",
 							 ks->schema, &sql, err))
 		res = pt_pq_exec_params(ks->conn, sql.data, 1, params, PGRES_TUPLES_OK, 1, 1, err);
 	pt_buf_free(&sql);
@@ -1054,6 +1054,14 @@ first_event_from(kafka_sink *ks, pt_lsn lsn, int64_t last_id, int64_t *first, pt
 	return ok;
 }
 
+/* An erasure event capture wrote for its [capture] withhold (core/withhold.h): never sent. */
+static bool
+withheld_record(const pt_event *ev)
+{
+	return ev->op == PT_OP_ERASURE && ev->action.ptr != NULL && ev->action.len == 8 &&
+		memcmp(ev->action.ptr, "withhold", 8) == 0;
+}
+
 /* Send every stored event from id first on again, then wait until all are acknowledged. */
 static bool
 send_again(kafka_sink *ks, int64_t first, pt_lsn end, pt_err *err)
@@ -1064,9 +1072,9 @@ send_again(kafka_sink *ks, int64_t first, pt_lsn end, pt_err *err)
 	bool		done = false;
 	bool		ok = reader != NULL;
 
-	/* schema events stay in the event table: Kafka never saw them */
+	/* schema events and capture's own erasures ([capture] withhold) stay in the event table */
 	while (ok && (ok = pt_store_reader_next(reader, &ev, &done, err)) && !done)
-		ok = ev.op == PT_OP_SCHEMA || produce_event(ks, &ev, p, err);
+		ok = ev.op == PT_OP_SCHEMA || withheld_record(&ev) || produce_event(ks, &ev, p, err);
 	ok = ok && finish_batch(ks, p, err);
 	pt_store_reader_close(reader);
 	p->committed = true;

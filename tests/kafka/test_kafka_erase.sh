@@ -112,4 +112,6 @@ n=$(grep -c . "$work/wh.jsonl")
 [ "$n" -ge 45 ] || fail "withhold: $n messages on the table's topic"
 ! grep -q 'example\.com' "$work/wh.jsonl" || fail "withhold: a withheld value reached Kafka: $(grep -m1 'example\.com' "$work/wh.jsonl")"
 grep -q '"email\\":null' "$work/wh.jsonl" || fail "withhold: the withheld column is not in the messages as null"
+kafka_consume wh._events "$work/wh_other.jsonl"
+! grep -q 'erasure' "$work/wh.jsonl" "$work/wh_other.jsonl" || fail "withhold: capture's own erasure records reached Kafka"
 echo "ok: withhold: $n messages on the table's topic, no withheld value among them"
