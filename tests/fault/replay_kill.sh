@@ -2,9 +2,11 @@
 # ../integration/replay/lib.sh (inside with_pg.sh):
 #
 #   kill_replay_often TOTAL SLEEP ARGS...
-#       start pgtrail-replay --events ... --target killed --create-tables ARGS
+#       time one whole replay with ARGS (into a scratch target: t seconds),
+#       then start pgtrail-replay --events ... --target killed --create-tables ARGS
 #       8 times, each killed -9 after `sleep SLEEP` (an awk expression of
-#       r, a random number in [0, 1): "0.2 + 0.5 * r"); after each kill the
+#       r, a random number in [0, 1), and t: "t * (0.08 + 0.22 * r)", so the
+#       kills land while it runs on a fast machine and a slow one alike); after each kill the
 #       position must be a source transaction boundary. Sets kills (how many
 #       kills hit a running replay) and ahead (how many times tables stood
 #       past the position: --jobs connections that committed before it).
@@ -12,14 +14,19 @@
 #       replay to the end, into killed (ARGS) and into a fresh straight
 #       target: killed must equal the source and the straight replay.
 kill_replay_often() {
-    local total=$1 pause=$2 k writer at
+    local total=$1 pause=$2 k writer at t0 t
     shift 2
     kills=0 ahead=0
+    new_target timing
+    t0=$(date +%s.%N)
+    replay_ok --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for timing)" --create-tables "$@" --log-level warning
+    t=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+    echo "one whole replay: $t s"
     for k in $(seq 1 8); do
         "$bin/pgtrail-replay" --events "$PGTRAIL_TEST_DSN" --target "$(dsn_for killed)" --create-tables \
             "$@" --log-level warning >>"$PGTRAIL_TEST_DIR/replay.log" 2>&1 &
         writer=$!
-        sleep "$(awk -v r="$RANDOM" "BEGIN { r /= 32768; print $pause }")"
+        sleep "$(awk -v r="$RANDOM" -v t="$t" "BEGIN { r /= 32768; print $pause }")"
         if kill -9 "$writer" 2>/dev/null; then kills=$((kills + 1)); fi
         wait "$writer" 2>/dev/null || true
         # killed before it made its position table (a loaded machine): at event 0

@@ -40,7 +40,7 @@ total=$(q "SELECT max(id) FROM pgtrail.events")
 [ "$total" = 262003 ] || fail "expected 262,000 changes and three schema events, got $total"
 
 new_target killed
-kill_replay_often "$total" "0.15 + 0.5 * r" --jobs 3 --window-mb 1
+kill_replay_often "$total" "t * (0.08 + 0.22 * r)" --jobs 3 --window-mb 1
 finish_and_compare "replay --jobs" --jobs 3 --window-mb 1
 [ "$(qdb killed "SELECT count(*) FROM pgtrail_replay.table_positions")" -gt 0 ] ||
     fail "no table was ever committed by another connection: --jobs did not write in parallel"

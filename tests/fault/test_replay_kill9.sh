@@ -37,6 +37,6 @@ total=$(q "SELECT max(id) FROM pgtrail.events")
 [ "$total" = 200001 ] || fail "expected 200,000 changes and the schema event, got $total"
 
 new_target killed
-kill_replay_often "$total" "0.2 + 0.5 * r" --batch-size 700
+kill_replay_often "$total" "t * (0.05 + 0.15 * r)" --batch-size 700
 finish_and_compare replay
 echo "ok: $kills kill -9 during replay: the target equals the source, each change applied once"
