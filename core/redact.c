@@ -4,6 +4,7 @@
  */
 #include "core/redact.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,39 +13,58 @@
 
 static const char *const parts[3] = {"key", "row", "old"};
 
-/* Add item[0..len) unless it is there already. */
-static void
-names_push(pt_names *names, const char *item, size_t len)
+/* Is prefix[0..plen) followed by rest[0..rlen) there already? */
+static bool
+names_have(const pt_names *names, const char *prefix, size_t plen, const char *rest, size_t rlen)
 {
 	for (int i = 0; i < names->n; i++)
-		if (strlen(names->items[i]) == len && memcmp(names->items[i], item, len) == 0)
-			return;
+		if (strlen(names->items[i]) == plen + rlen && memcmp(names->items[i], prefix, plen) == 0 &&
+			memcmp(names->items[i] + plen, rest, rlen) == 0)
+			return true;
+	return false;
+}
+
+/* Add prefix + rest unless it is there already, in a slot whose room is reused. */
+static void
+names_push(pt_names *names, const char *prefix, size_t plen, const char *rest, size_t rlen)
+{
+	char	   *slot;
+
+	if (names_have(names, prefix, plen, rest, rlen))
+		return;
 	if (names->n == names->cap)
 	{
-		names->cap = names->cap ? names->cap * 2 : 8;
-		names->items = pt_realloc(names->items, (size_t) names->cap * sizeof(char *));
+		int			cap = names->cap ? names->cap * 2 : 8;
+
+		names->items = pt_realloc(names->items, (size_t) cap * sizeof(char *));
+		names->room = pt_realloc(names->room, (size_t) cap * sizeof(size_t));
+		memset(names->items + names->cap, 0, (size_t) (cap - names->cap) * sizeof(char *));
+		memset(names->room + names->cap, 0, (size_t) (cap - names->cap) * sizeof(size_t));
+		names->cap = cap;
 	}
-	names->items[names->n] = pt_malloc(len + 1);
-	memcpy(names->items[names->n], item, len);
-	names->items[names->n++][len] = '\0';
+	if (names->room[names->n] < plen + rlen + 1)
+	{
+		names->room[names->n] = plen + rlen + 1;
+		names->items[names->n] = pt_realloc(names->items[names->n], plen + rlen + 1);
+	}
+	slot = names->items[names->n++];
+	memcpy(slot, prefix, plen);
+	memcpy(slot + plen, rest, rlen);
+	slot[plen + rlen] = '\0';
 }
 
 void
 pt_names_add(pt_names *names, const char *part, const char *name, size_t len)
 {
-	pt_buf		item = PT_BUF_INIT;
+	char		prefix[8];
+	int			plen = snprintf(prefix, sizeof(prefix), "%s.", part);
 
-	pt_buf_printf(&item, "%s.", part);
-	pt_buf_append(&item, name, len);
-	names_push(names, item.data, item.len);
-	pt_buf_free(&item);
+	names_push(names, prefix, (size_t) plen, name, len);
 }
 
 void
 pt_names_clear(pt_names *names)
 {
-	for (int i = 0; i < names->n; i++)
-		free(names->items[i]);
 	names->n = 0;
 }
 
@@ -62,8 +82,10 @@ pt_redacted_free(pt_redacted *red)
 {
 	for (int i = 0; i < 3; i++)
 		pt_buf_free(&red->text[i]);
-	pt_names_clear(&red->erased);
+	for (int i = 0; i < red->erased.cap; i++)
+		free(red->erased.items[i]);
 	free(red->erased.items);
+	free(red->erased.room);
 	pt_jsonobj_free(&red->obj);
 }
 
@@ -129,7 +151,7 @@ pt_redact_event(pt_redacted *red, const pt_event *ev, const char *const *columns
 	pt_names_clear(&red->erased);
 	red->values = 0;
 	for (int i = 0; i < ev->nerased; i++)
-		names_push(&red->erased, ev->erased[i].ptr, ev->erased[i].len);	/* erased before */
+		names_push(&red->erased, ev->erased[i].ptr, ev->erased[i].len, "", 0);	/* erased before */
 	for (int p = 0; p < 3; p++)
 		if (!redact_object(red, p, texts[p], columns, ncolumns, err))
 			return false;

@@ -16,12 +16,17 @@
 #include "core/event.h"
 #include "core/jsonobj.h"
 
-/* Names like "row.email": the erased list of one event, in order, no repeats. */
+/*
+ * Names like "row.email": the erased list of one event, in order, no
+ * repeats. Cleared and filled again per event; the strings' room is kept,
+ * so [capture] withhold allocates nothing per event once it has grown.
+ */
 typedef struct pt_names
 {
 	char	  **items;
+	size_t	   *room;			/* bytes allocated for items[i] */
 	int			n;
-	int			cap;
+	int			cap;			/* slots allocated (items[n..cap) keep their room) */
 } pt_names;
 
 void		pt_names_add(pt_names *names, const char *part, const char *name, size_t len);

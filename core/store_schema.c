@@ -210,16 +210,14 @@ allow_schema_op(PGconn *conn, const char *schema, const char *qschema, pt_err *e
 static bool
 add_seal_columns(PGconn *conn, const char *schema, const char *qschema, pt_err *err)
 {
-	const char *params[1] = {schema};
-	PGresult   *res = pt_pq_exec_params(conn, HAS_SEAL_SQL, 1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 1, err);
 	pt_buf		sql = PT_BUF_INIT;
-	bool		ok;
+	bool		has,
+				ok;
 
-	if (res == NULL)
+	if (!pt_store_has_seal(conn, schema, &has, err))
 		return false;
-	if (PQntuples(res) == 0)
+	if (!has)
 		pt_buf_printf(&sql, ADD_SEAL_SQL ";", qschema);
-	PQclear(res);
 	pt_buf_printf(&sql, ERASURE_INDEXES_SQL, qschema);
 	ok = pt_pq_command(conn, sql.data, err);
 	pt_buf_free(&sql);

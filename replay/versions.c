@@ -209,6 +209,15 @@ mark_log_nulls(pt_versions *v, const char *schema, const char *table, const char
 				t->versions[k].cols[c].log_nulls = true;
 }
 
+/* Mark each (schema, table, column) row of res, then clear it. */
+static void
+mark_rows(pt_versions *v, PGresult *res)
+{
+	for (int i = 0; i < PQntuples(res); i++)
+		mark_log_nulls(v, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+	PQclear(res);
+}
+
 /* The log_nulls of NaN (see NAN_NULLS_SQL); a store without a losses table has none. */
 static bool
 load_log_nulls(pt_versions *v, PGconn *conn, const char *schema, const char *qschema, pt_err *err)
@@ -230,9 +239,7 @@ load_log_nulls(pt_versions *v, PGconn *conn, const char *schema, const char *qsc
 	pt_buf_free(&sql);
 	if (res == NULL)
 		return false;
-	for (int i = 0; i < PQntuples(res); i++)
-		mark_log_nulls(v, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
-	PQclear(res);
+	mark_rows(v, res);
 	return true;
 }
 
@@ -258,9 +265,7 @@ load_erased_nulls(pt_versions *v, PGconn *conn, const char *schema, const char *
 	pt_buf_free(&sql);
 	if (res == NULL)
 		return false;
-	for (int i = 0; i < PQntuples(res); i++)
-		mark_log_nulls(v, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
-	PQclear(res);
+	mark_rows(v, res);
 	return true;
 }
 

@@ -23,7 +23,7 @@
 	"WHERE op = 'erasure' AND id <= $1 ORDER BY id"
 #define LISTED_MAX 10			/* event ids named in an erasure's note */
 
-/* The last erasure that names an event. */
+/* An event an erasure names; after keep_last_erasures, the last erasure that names it. */
 typedef struct named
 {
 	int64_t		event_id;
@@ -50,12 +50,10 @@ typedef struct checker
 	int64_t		withheld_values;
 } checker;
 
+/* A new entry (erasures are read in id order: a later entry of an event is its last erasure). */
 static named *
 name_event(checker *c, int64_t event_id)
 {
-	for (int i = 0; i < c->n; i++)
-		if (c->names[i].event_id == event_id)
-			return &c->names[i];
 	if (c->n == c->cap)
 	{
 		c->cap = c->cap ? c->cap * 2 : 64;
@@ -64,6 +62,50 @@ name_event(checker *c, int64_t event_id)
 	memset(&c->names[c->n], 0, sizeof(named));
 	c->names[c->n].event_id = event_id;
 	return &c->names[c->n++];
+}
+
+static int
+by_event_then_erasure(const void *a, const void *b)
+{
+	const named *x = a, *y = b;
+
+	if (x->event_id != y->event_id)
+		return x->event_id < y->event_id ? -1 : 1;
+	return x->erasure_id < y->erasure_id ? -1 : x->erasure_id > y->erasure_id;
+}
+
+/* Sorted by event, each event's last erasure only: looked up by binary search per erased event. */
+static void
+keep_last_erasures(checker *c)
+{
+	int			n = 0;
+
+	if (c->n == 0)
+		return;
+	qsort(c->names, (size_t) c->n, sizeof(named), by_event_then_erasure);
+	for (int i = 0; i < c->n; i++)
+	{
+		if (n > 0 && c->names[n - 1].event_id == c->names[i].event_id)
+			n--;				/* a later erasure of the same event replaces it */
+		c->names[n++] = c->names[i];
+	}
+	c->n = n;
+}
+
+static int
+by_event_id(const void *a, const void *b)
+{
+	const named *x = a, *y = b;
+
+	return x->event_id < y->event_id ? -1 : x->event_id > y->event_id;
+}
+
+static named *
+find_named(checker *c, int64_t event_id)
+{
+	named		key = {.event_id = event_id};
+
+	return c->n ? bsearch(&key, c->names, (size_t) c->n, sizeof(named), by_event_id) : NULL;
 }
 
 static const pt_text *
@@ -216,6 +258,7 @@ load_erasures(checker *c, int64_t log_end, pt_err *err)
 		pt_report_note(c->rep, "erasure signatures were not checked: give --public-key to tell lawful erasures "
 					   "from forged ones");
 	PQclear(res);
+	keep_last_erasures(c);
 	return true;
 }
 
@@ -224,11 +267,8 @@ static void
 check_erased(checker *c, pt_chain *chain, const pt_event *ev)
 {
 	uint8_t		digest[PT_HASH_LEN];
-	named	   *nm = NULL;
+	named	   *nm = find_named(c, ev->id);
 
-	for (int i = 0; i < c->n && nm == NULL; i++)
-		if (c->names[i].event_id == ev->id)
-			nm = &c->names[i];
 	pt_chain_hash(chain, ev->prev_hash, ev, digest);
 	if (memcmp(digest, ev->hash, PT_HASH_LEN) != 0)
 	{
