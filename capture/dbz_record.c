@@ -453,6 +453,21 @@ write_delete(pt_dbz_writer *w, const pt_dbz_table *tab, const pt_event *ev, int6
 	return true;
 }
 
+bool
+pt_dbz_tombstone(pt_dbz_writer *w, const pt_dbz_table *tab, pt_text key, int *n, pt_err *err)
+{
+	pt_dbz_message *msg;
+
+	*n = 0;
+	if (tab->nkey == 0)
+		return true;
+	if (!parse(&w->old, key, err))
+		return false;
+	msg = message(w, n);
+	msg->has_key = put_key(w, &msg->key, tab, &w->old);
+	return true;
+}
+
 static void
 swap_messages(pt_dbz_message *a, pt_dbz_message *b)
 {

@@ -142,6 +142,14 @@ void		pt_dbz_before_other(pt_dbz_writer *w, const pt_event *ev, int *n);
 void		pt_dbz_forget(pt_dbz_writer *w);
 
 /*
+ * The tombstone of a key erased from the event store (core/store_tombstones.h):
+ * one message under key (the event's key JSON as stored) with a null value,
+ * in w->msgs[0 .. *n) (none when the table has no key). False with err when
+ * key is malformed.
+ */
+bool		pt_dbz_tombstone(pt_dbz_writer *w, const pt_dbz_table *tab, pt_text key, int *n, pt_err *err);
+
+/*
  * A heartbeat record (for __debezium-heartbeat.<prefix>, partition 0):
  * key {"serverName":<prefix>} and value {"ts_ms":now}, in w->msgs[0].
  */

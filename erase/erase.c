@@ -24,6 +24,7 @@
 #include "core/mem.h"
 #include "core/pq.h"
 #include "core/store.h"
+#include "core/store_tombstones.h"
 #include "core/erasure.h"
 #include "core/redact.h"
 
@@ -55,6 +56,8 @@ typedef struct redaction
 	char		seal[2 * PT_SEAL_LEN + 1];
 	char		sealed[2 * PT_HASH_LEN + 1];
 	pt_buf		erased;			/* JSON array of the erased names */
+	char	   *due[3];			/* schema, table, key before the erasure: a tombstone due (NULL: none) */
+	int			due_version;
 } redaction;
 
 typedef struct eraser
@@ -69,6 +72,7 @@ typedef struct eraser
 	pt_erasure_record rec;
 	redaction	chunk[CHUNK];
 	int			nchunk;
+	bool		tombstones;		/* a Kafka sink reads the store: erased keys get tombstones */
 } eraser;
 
 /* ---- the options ---- */
@@ -308,6 +312,27 @@ keep_text(redaction *rd, int part, const pt_redacted *red)
 	rd->text[part] = red->isnull[part] ? NULL : dup_span(red->text[part].data, red->text[part].len);
 }
 
+/* Did this redaction remove (part of) ev's key? */
+static bool
+key_erased(const pt_event *ev, const pt_redacted *red)
+{
+	return ev->key.ptr != NULL &&
+		(red->isnull[0] || red->text[0].len != ev->key.len || memcmp(red->text[0].data, ev->key.ptr, ev->key.len) != 0);
+}
+
+/* With a Kafka sink: ev's key, for the tombstone capture sends (core/store_tombstones.h). */
+static void
+keep_due_key(eraser *e, redaction *rd, const pt_event *ev)
+{
+	memset(rd->due, 0, sizeof(rd->due));
+	if (!e->tombstones || !key_erased(ev, &e->red))
+		return;
+	rd->due[0] = dup_span(ev->schema_name.ptr, ev->schema_name.len);
+	rd->due[1] = dup_span(ev->table_name.ptr, ev->table_name.len);
+	rd->due[2] = dup_span(ev->key.ptr, ev->key.len);
+	rd->due_version = ev->schema_version;
+}
+
 /* ev redacted into the next slot of the chunk, and onto the record. */
 static void
 keep_redaction(eraser *e, const pt_event *ev)
@@ -329,6 +354,7 @@ keep_redaction(eraser *e, const pt_event *ev)
 	rd->id = ev->id;
 	for (int p = 0; p < 3; p++)
 		keep_text(rd, p, &e->red);
+	keep_due_key(e, rd, ev);
 	pt_hex_encode(seal, PT_SEAL_LEN, rd->seal);
 	pt_hex_encode(values, PT_HASH_LEN, rd->sealed);
 	pt_buf_init(&rd->erased);
@@ -349,8 +375,26 @@ static void
 redaction_free(redaction *rd)
 {
 	for (int p = 0; p < 3; p++)
+	{
 		free(rd->text[p]);
+		free(rd->due[p]);
+	}
 	pt_buf_free(&rd->erased);
+}
+
+static bool
+write_due_key(eraser *e, const redaction *rd, pt_err *err)
+{
+	pt_event	ev;
+
+	if (rd->due[2] == NULL)
+		return true;
+	memset(&ev, 0, sizeof(ev));
+	ev.schema_name = pt_text_c(rd->due[0]);
+	ev.table_name = pt_text_c(rd->due[1]);
+	ev.key = pt_text_c(rd->due[2]);
+	ev.schema_version = rd->due_version;
+	return pt_tombstones_add(e->conn, e->o->schema, &ev, err);
 }
 
 /* Write the chunk's redactions back (the reader is closed by now). */
@@ -376,6 +420,7 @@ write_chunk(eraser *e, pt_err *err)
 		if (res != NULL && !ok)
 			pt_err_set(err, PT_ERR_RUNTIME, "event %lld vanished while it was being erased", (long long) rd->id);
 		PQclear(res);
+		ok = ok && write_due_key(e, rd, err);
 	}
 	for (int i = 0; i < e->nchunk; i++)
 		redaction_free(&e->chunk[i]);
@@ -476,7 +521,9 @@ append_erasure(eraser *e, const pt_signing_key *key, pt_erase_result *result, pt
 		ev.actor = (pt_text) {actor.data, actor.len};
 		ev.action = pt_text_c("erase");
 		ev.metadata = key ? (pt_text) {meta.data, meta.len} : (pt_text) {NULL, 0};
-		ok = pt_store_writer_join(e->w, err) && pt_store_writer_add(e->w, &ev, err) &&
+		/* the erasure's id is the next (the lock holds the chain's end); the writer then COPYs */
+		ok = (!e->tombstones || pt_tombstones_assign(e->conn, e->o->schema, st->last_event_id + 1, err)) &&
+			pt_store_writer_join(e->w, err) && pt_store_writer_add(e->w, &ev, err) &&
 			pt_store_writer_commit(e->w, st->confirmed_lsn, err);
 		result->erasure_id = ev.id;
 	}
@@ -516,7 +563,7 @@ erase_in_transaction(eraser *e, const pt_signing_key *key, pt_erase_result *resu
 	ok = pt_pq_command(e->conn, "BEGIN", err) && pt_pq_command(e->conn, lock.data, err) &&
 		(e->w = pt_store_writer_new(e->conn, e->o->schema, e->o->slot, err)) != NULL &&
 		(key == NULL || pt_store_writer_set_checkpoints(e->w, key, 1, 0, err)) &&
-		find_ids(e, &ids, &n, err);
+		pt_tombstones_wanted(e->conn, e->o->schema, &e->tombstones, err) && find_ids(e, &ids, &n, err);
 	pt_buf_free(&lock);
 	for (int i = 0; ok && i < n; i += CHUNK)
 		ok = erase_chunk(e, ids + i, n - i < CHUNK ? n - i : CHUNK, err);
@@ -550,6 +597,7 @@ pt_erase_run(const pt_erase_opts *o, pt_log *log, pt_erase_result *result, pt_er
 	e.chain = pt_chain_new(0, NULL);
 	ok = (e.conn = pt_pq_connect(o->events_dsn, "pgtrail-erase", err)) != NULL &&
 		(e.qschema = pt_pq_ident(e.conn, o->schema, err)) != NULL && check_format(&e, err) &&
+		pt_store_install(e.conn, o->schema, err) &&
 		(e.s.kind == BY_EVENT || (table_known(&e, err) && columns_known(&e, err))) &&
 		erase_in_transaction(&e, key, result, err);
 	if (ok && result->values == 0)

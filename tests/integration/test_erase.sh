@@ -88,6 +88,8 @@ eq "customer 42's events hold no value but null" \
        AND op <> 'schema' AND erased <> '{}' AND sealed IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM json_each_text(row) WHERE value IS NOT NULL)
        AND NOT EXISTS (SELECT 1 FROM json_each_text(key) WHERE value IS NOT NULL)" "4"
+eq "no Kafka sink reads this store: the erased key is not kept for a tombstone" \
+    "SELECT count(*) FROM pgtrail.tombstones_due" "0"
 
 # ---- erasure by column: every email of shop.customers ----
 erase --column shop.customers.email --reason "emails are not kept" --request DPO-2026-3 --by bob \

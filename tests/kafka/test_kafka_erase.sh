@@ -11,6 +11,9 @@
 #     not sent before it was refused);
 #   debezium: in pgtrail's form on the other topic (Debezium has no record
 #     for it), beside the table's Debezium records.
+# In both, the erased key gets a tombstone on its table's topic (native:
+# with [kafka] tombstones on), in the partition of its records and after
+# them, and the key kept for it (tombstones_due) is gone once Kafka has it.
 set -euo pipefail
 bin=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,11 +38,9 @@ caught_up() {
 }
 run_format() { # FORMAT SCHEMA SLOT PREFIX FIRST_NEW_ID: capture with Kafka, an erasure by key in the middle
     local k=(--source "$PGTRAIL_TEST_DSN" --schema "$2" --slot "$3" --kafka-brokers "$KAFKA_BOOTSTRAP"
-             --kafka-format "$1" --kafka-topic "$4.{schema}.{table}" -X other_topic="$4._events")
+             --kafka-format "$1" --kafka-topic "$4.{schema}.{table}" -X other_topic="$4._events" -X tombstones=true)
     "$bin/pgtrail-capture" "${k[@]}" --endpos 0/1 --log-level warning 2>>"$log" || fail "$1: first start failed"
-    "$bin/pgtrail-capture" --source "$PGTRAIL_TEST_DSN" --schema "$2" --slot "$3" --kafka-brokers "$KAFKA_BOOTSTRAP" \
-        --kafka-format "$1" --kafka-topic "$4.{schema}.{table}" -X other_topic="$4._events" \
-        --log-level warning --batch-size 10 2>>"$log" &
+    "$bin/pgtrail-capture" "${k[@]}" --log-level warning --batch-size 10 2>>"$log" &
     capture=$!
     caught_up "$2" "$3"
     "$bin/pgtrail-erase" --events "$PGTRAIL_TEST_DSN" --schema "$2" --slot "$3" --table shop.customers \
@@ -51,6 +52,32 @@ run_format() { # FORMAT SCHEMA SLOT PREFIX FIRST_NEW_ID: capture with Kafka, an 
     wait "$capture" || fail "$1: capture ended badly: $(tail -5 "$log")"
     capture=""
     eq "$1: no seal key outlives its batch" "SELECT count(*) FROM $2.seal_keys" "0"
+    eq "$1: the erased key is not kept once its tombstone is acknowledged" "SELECT count(*) FROM $2.tombstones_due" "0"
+}
+# check_tombstone FILE: the erased key of customer 7 (Debezium's key: its payload) has a tombstone
+# in the partition of its records, after all of them
+check_tombstone() {
+    python3 - "$1" <<'PY'
+import json, sys
+msgs = [json.loads(l) for l in open(sys.argv[1])]
+def key_of(m):
+    if m["key"] is None:
+        return None
+    k = json.loads(m["key"])
+    k = k.get("payload", k) if isinstance(k, dict) and "schema" in k else k
+    return {n: str(v) for n, v in k.items()}  # pgtrail's key holds the text, Debezium's the number
+mine = [m for m in msgs if key_of(m) == {"id": "7"}]
+records = [m for m in mine if m["payload"] is not None]
+tombs = [m for m in mine if m["payload"] is None]
+if not records or len(tombs) != 1:
+    sys.exit(f"expected customer 7's records and one tombstone, got {len(records)} records, {len(tombs)} tombstones "
+             f"(keys seen: {sorted({m['key'] for m in msgs if m['key']})[:5]})")
+t = tombs[0]
+if any(m["key"] != t["key"] or m["partition"] != t["partition"] or m["offset"] > t["offset"] for m in records):
+    sys.exit(f"the tombstone (key {t['key']}, partition {t['partition']}, offset {t['offset']}) is not under the "
+             f"key of customer 7's records, after them: {[(m['key'], m['partition'], m['offset']) for m in records]}")
+print(f"ok: {sys.argv[1].rsplit('/', 1)[-1]}: the erased key's tombstone after its {len(records)} records, key {t['key']}")
+PY
 }
 
 # ---- native ----
@@ -84,6 +111,7 @@ if any("mail7@" in json.dumps(v) for v in values if v["id"] > e["id"]):
 print(f"ok: native: the erasure event {e['id']} on the table's topic naming events "
       f"{[x['id'] for x in e['row']['events']]}; {len(seen)} events, each id with one content")
 PY
+check_tombstone "$work/nat.jsonl" || fail "native: see above"
 
 # ---- debezium ----
 run_format debezium dbzstore dbzslot dbz 31
@@ -100,6 +128,11 @@ kafka_consume dbz.shop.customers "$work/dbz.jsonl"
 [ "$(grep -c '"op\\":\\"erasure' "$work/dbz.jsonl" || true)" = 0 ] || fail "debezium: an erasure on the table's topic"
 [ "$(wc -l < "$work/dbz.jsonl")" -ge 40 ] || fail "debezium: the table's records are missing: $(wc -l < "$work/dbz.jsonl")"
 echo "ok: debezium: the table's topic holds only Debezium's records"
+check_tombstone "$work/dbz.jsonl" || fail "debezium: see above"
+for store in pgtrail dbzstore; do
+    ! q "SELECT string_agg(t::text, ' ') FROM $store.tombstones_due t" | grep -q . ||
+        fail "$store: a key is still kept for a tombstone"
+done
 
 # ---- [capture] withhold: no withheld value reaches Kafka either ----
 wh=(--source "$PGTRAIL_TEST_DSN" --schema whstore --slot whslot --kafka-brokers "$KAFKA_BOOTSTRAP"
