@@ -468,6 +468,21 @@ pt_dbz_tombstone(pt_dbz_writer *w, const pt_dbz_table *tab, pt_text key, int *n,
 	return true;
 }
 
+bool
+pt_dbz_erased_update(pt_dbz_writer *w, const pt_dbz_table *tab, const pt_event *ev, int64_t now_us, int *n,
+					 pt_err *err)
+{
+	envelope	e = {'u', false, NULL, NULL, &w->row, "false"};
+
+	*n = 0;
+	if (w->set->skip[1])
+		return true;
+	if (!parse(&w->row, ev->row, err))
+		return false;
+	add_record(w, tab, ev, &e, &w->row, now_us, n);
+	return true;
+}
+
 static void
 swap_messages(pt_dbz_message *a, pt_dbz_message *b)
 {

@@ -150,6 +150,16 @@ void		pt_dbz_forget(pt_dbz_writer *w);
 bool		pt_dbz_tombstone(pt_dbz_writer *w, const pt_dbz_table *tab, pt_text key, int *n, pt_err *err);
 
 /*
+ * The update record of a key whose last record lost values to an erasure:
+ * "u" with before null and after ev's row (as the store holds it now);
+ * ev carries the erasure event's position and time for source. Into
+ * w->msgs[0 .. *n) (none when updates are skipped). False with err when
+ * the row is malformed.
+ */
+bool		pt_dbz_erased_update(pt_dbz_writer *w, const pt_dbz_table *tab, const pt_event *ev, int64_t now_us,
+								 int *n, pt_err *err);
+
+/*
  * A heartbeat record (for __debezium-heartbeat.<prefix>, partition 0):
  * key {"serverName":<prefix>} and value {"ts_ms":now}, in w->msgs[0].
  */

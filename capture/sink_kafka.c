@@ -23,7 +23,7 @@
 #include "core/mem.h"
 #include "core/pq.h"
 #include "core/store.h"
-#include "core/store_tombstones.h"
+#include "core/store_due.h"
 
 #define BUSY_MESSAGES 50000		/* queued messages above which capture stops reading */
 #define BUSY_BYTES (64 * 1024 * 1024)	/* or message values held (Debezium's records with schemas are large) */
@@ -102,7 +102,7 @@ typedef struct kafka_sink
 	int64_t		acked_id;		/* every event up to this id is acknowledged */
 	int64_t		saved_id;		/* what the store's sink_positions says */
 	int64_t		saved_us;
-	int64_t		tombstones_sent;	/* the last erasure whose due tombstones were produced (0: none) */
+	int64_t		due_sent;		/* the last erasure whose owed messages were produced (0: none) */
 
 	/* a stop: the signal's flag (borrowed) and when the sink first saw it set */
 	volatile sig_atomic_t *stop;
@@ -728,10 +728,10 @@ save_position(kafka_sink *ks, bool force, pt_err *err)
 		return false;
 	ks->saved_id = ks->acked_id;
 	ks->saved_us = pt_now_us();
-	if (ks->tombstones_sent == 0 || ks->saved_id < ks->tombstones_sent)
+	if (ks->due_sent == 0 || ks->saved_id < ks->due_sent)
 		return true;
-	ks->tombstones_sent = 0;
-	return pt_tombstones_forget(ks->conn, ks->schema, ks->saved_id, err);
+	ks->due_sent = 0;
+	return pt_due_forget(ks->conn, ks->schema, ks->saved_id, err);
 }
 
 /* The position save_position wrote last time (0: none). */
@@ -1067,95 +1067,113 @@ withheld_record(const pt_event *ev)
 		memcmp(ev->action.ptr, "withhold", 8) == 0;
 }
 
-/* The tombstones due with the events sent again (read before the events: one query at a time). */
-typedef struct due_keys
+/* What erasures among the events sent again owe (read before the events: one query at a time). */
+typedef struct due_messages
 {
-	PGresult   *res;			/* erasure_id, schema_name, table_name, schema_version, key */
+	PGresult   *res;			/* erasure_id, schema_name, table_name, schema_version, key, row */
 	int			next;			/* the first row not sent */
-} due_keys;
+} due_messages;
 
-/* A tombstone under the erased key of row i, as the format writes one. */
+/* native: a tombstone owed, with [kafka] tombstones on (native has no update record of its own). */
 static bool
-produce_tombstone(kafka_sink *ks, const pt_event *erasure, const due_keys *due, int i, pending *p, pt_err *err)
+produce_native_due(kafka_sink *ks, const pt_event *erasure, const pt_event *ev, pending *p, pt_err *err)
 {
-	pt_event	ev = {0};
+	if (!ks->opts->tombstones || ev->row.ptr != NULL)
+		return true;
+	if (!produce(ks, ks->topic.data, ev->key.ptr, ev->key.len, NULL, 0, erasure, p->seq, err))
+		return false;
+	p->outstanding++;
+	return true;
+}
+
+/* debezium: a tombstone (with tombstones.on.delete) or an update record under ev's key. */
+static bool
+produce_debezium_due(kafka_sink *ks, const pt_event *erasure, const pt_event *ev, pending *p, pt_err *err)
+{
 	const pt_dbz_table *tab = NULL;
 	bool		first;
 	int			n = 0;
 
-	ev.op = PT_OP_DELETE;
+	if (ev->row.ptr == NULL && !ks->dbz_set.tombstones)
+		return true;
+	if (!pt_dbz_registry_get(ks->registry, ev, &tab, &first, err))
+		return false;
+	if (tab == NULL)
+	{
+		pt_log_warning(ks->log, "kafka: erasure event %lld: no schema version %d of %.*s.%.*s is known; no record "
+					   "for a key it erased from", (long long) erasure->id, ev->schema_version,
+					   (int) ev->schema_name.len, ev->schema_name.ptr, (int) ev->table_name.len, ev->table_name.ptr);
+		return true;
+	}
+	if (ev->row.ptr == NULL)
+		return pt_dbz_tombstone(&ks->dbz, tab, ev->key, &n, err) && produce_records(ks, erasure, n, p, err);
+	return pt_dbz_erased_update(&ks->dbz, tab, ev, pt_now_us(), &n, err) && produce_records(ks, erasure, n, p, err);
+}
+
+/* Row i of due as an event of its key, dated by the erasure, on its table's topic. */
+static bool
+produce_due(kafka_sink *ks, const pt_event *erasure, const due_messages *due, int i, pending *p, pt_err *err)
+{
+	pt_event	ev = *erasure;
+
+	ev.op = PQgetisnull(due->res, i, 5) ? PT_OP_DELETE : PT_OP_UPDATE;
 	ev.schema_name = pt_text_c(PQgetvalue(due->res, i, 1));
 	ev.table_name = pt_text_c(PQgetvalue(due->res, i, 2));
 	ev.schema_version = atoi(PQgetvalue(due->res, i, 3));
 	ev.has_schema_version = true;
 	ev.key = pt_text_c(PQgetvalue(due->res, i, 4));
+	ev.row = PQgetisnull(due->res, i, 5) ? (pt_text) {NULL, 0} : pt_text_c(PQgetvalue(due->res, i, 5));
+	ev.old = (pt_text) {NULL, 0};
 	pt_buf_reset(&ks->topic);
 	pt_kafka_topic(ks->opts->topic, ks->opts->other_topic, &ev, &ks->topic);
-	if (ks->format != PT_KAFKA_DEBEZIUM)
-	{
-		if (!ks->opts->tombstones)
-			return true;
-		if (!produce(ks, ks->topic.data, ev.key.ptr, ev.key.len, NULL, 0, erasure, p->seq, err))
-			return false;
-		p->outstanding++;
-		return true;
-	}
-	if (!ks->dbz_set.tombstones)
-		return true;
-	if (!pt_dbz_registry_get(ks->registry, &ev, &tab, &first, err))
-		return false;
-	if (tab == NULL)
-	{
-		pt_log_warning(ks->log, "kafka: erasure event %lld: no schema version %d of %s.%s is known; no tombstone "
-					   "for its erased key", (long long) erasure->id, ev.schema_version, PQgetvalue(due->res, i, 1),
-					   PQgetvalue(due->res, i, 2));
-		return true;
-	}
-	return pt_dbz_tombstone(&ks->dbz, tab, ev.key, &n, err) && produce_records(ks, erasure, n, p, err);
+	if (ks->format == PT_KAFKA_DEBEZIUM)
+		return produce_debezium_due(ks, erasure, &ev, p, err);
+	return produce_native_due(ks, erasure, &ev, p, err);
 }
 
 /*
- * Right after an erasure event of pgtrail-erase (before any later event of
- * the same key): a tombstone for each key it erased, on the key's table
- * topic, so that a compacted topic lets go of the key's records and a sink
- * deletes its row (core/store_tombstones.h).
+ * Right after an erasure event of pgtrail-erase, before any later event
+ * of the same keys: what it owes consumers (core/store_due.h), on each
+ * key's table topic.
  */
 static bool
-produce_tombstones(kafka_sink *ks, const pt_event *erasure, due_keys *due, pending *p, pt_err *err)
+produce_owed(kafka_sink *ks, const pt_event *erasure, due_messages *due, pending *p, pt_err *err)
 {
-	int			sent = 0;
+	int			owed = 0;
 
-	for (; due->next < PQntuples(due->res); due->next++, sent++)
+	for (; due->next < PQntuples(due->res); due->next++)
 	{
 		int64_t		of = strtoll(PQgetvalue(due->res, due->next, 0), NULL, 10);
 
 		if (of > erasure->id)
 			break;
-		if (of == erasure->id && !produce_tombstone(ks, erasure, due, due->next, p, err))
+		if (of == erasure->id && !produce_due(ks, erasure, due, due->next, p, err))
 			return false;
+		owed += of == erasure->id;
 	}
-	if (sent == 0)
+	if (owed == 0)
 		return true;
-	pt_log_info(ks->log, "kafka: erasure event %lld: %d tombstones for erased keys", (long long) erasure->id, sent);
-	if (erasure->id > ks->tombstones_sent)
-		ks->tombstones_sent = erasure->id;
+	pt_log_info(ks->log, "kafka: erasure event %lld: %d tombstones or updates for the keys it erased from",
+				(long long) erasure->id, owed);
+	if (erasure->id > ks->due_sent)
+		ks->due_sent = erasure->id;
 	return true;
 }
 
 /* A stored event sent again: schema events and capture's own erasures stay in the event table. */
 static bool
-produce_again(kafka_sink *ks, const pt_event *ev, due_keys *due, pending *p, pt_err *err)
+produce_again(kafka_sink *ks, const pt_event *ev, due_messages *due, pending *p, pt_err *err)
 {
 	if (ev->op == PT_OP_SCHEMA || withheld_record(ev))
 		return true;
-	return produce_event(ks, ev, p, err) && (ev->op != PT_OP_ERASURE || produce_tombstones(ks, ev, due, p, err));
+	return produce_event(ks, ev, p, err) && (ev->op != PT_OP_ERASURE || produce_owed(ks, ev, due, p, err));
 }
 
 /* Send every stored event from id first on again, then wait until all are acknowledged. */
 static bool
 send_again(kafka_sink *ks, int64_t first, pt_lsn end, pt_err *err)
 {
-	due_keys	due = {pt_tombstones_from(ks->conn, ks->schema, first, err), 0};
+	due_messages due = {pt_due_from(ks->conn, ks->schema, first, err), 0};
 	pt_store_reader *reader = due.res ? pt_store_reader_open(ks->conn, ks->schema, first - 1, err) : NULL;
 	pending    *p = ring_push(ks);
 	pt_event	ev;

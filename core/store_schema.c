@@ -73,8 +73,9 @@
  * acknowledged, as far as capture wrote it down; slot_claims the slots
  * capture created itself (capture/slot_claim.c); losses the known losses,
  * counted by table (core/store_losses.h); seal_keys the seal key of a
- * batch not committed yet (core/store_seals.h); tombstones_due the keys
- * erased whose Kafka tombstones are not sent yet (core/store_tombstones.h).
+ * batch not committed yet (core/store_seals.h); erasure_due the Kafka
+ * messages an erasure owes consumers, until capture sent them
+ * (core/store_due.h).
  */
 #define CREATE_LATER_TABLES_SQL \
 	"CREATE TABLE IF NOT EXISTS %1$s.verified (" \
@@ -107,12 +108,13 @@
 	" slot text PRIMARY KEY," \
 	" first_event_id bigint NOT NULL," \
 	" key bytea NOT NULL);" \
-	"CREATE TABLE IF NOT EXISTS %1$s.tombstones_due (" \
+	"CREATE TABLE IF NOT EXISTS %1$s.erasure_due (" \
 	" erasure_id bigint NOT NULL," \
 	" schema_name text NOT NULL," \
 	" table_name text NOT NULL," \
 	" schema_version integer NOT NULL," \
 	" key text NOT NULL," \
+	" row text," \
 	" PRIMARY KEY (erasure_id, schema_name, table_name, key));" \
 	"CREATE INDEX IF NOT EXISTS events_schemas ON %1$s.events (id) WHERE op = 'schema'"
 

@@ -24,7 +24,7 @@
 #include "core/mem.h"
 #include "core/pq.h"
 #include "core/store.h"
-#include "core/store_tombstones.h"
+#include "core/store_due.h"
 #include "core/erasure.h"
 #include "core/redact.h"
 
@@ -56,7 +56,8 @@ typedef struct redaction
 	char		seal[2 * PT_SEAL_LEN + 1];
 	char		sealed[2 * PT_HASH_LEN + 1];
 	pt_buf		erased;			/* JSON array of the erased names */
-	char	   *due[3];			/* schema, table, key before the erasure: a tombstone due (NULL: none) */
+	bool		owes;			/* a Kafka message (core/store_due.h): */
+	char	   *due[4];			/* schema, table, key before the erasure, row now (NULL: a tombstone) */
 	int			due_version;
 } redaction;
 
@@ -72,7 +73,9 @@ typedef struct eraser
 	pt_erasure_record rec;
 	redaction	chunk[CHUNK];
 	int			nchunk;
-	bool		tombstones;		/* a Kafka sink reads the store: erased keys get tombstones */
+	bool		kafka;			/* a Kafka sink reads the store: messages are owed (core/store_due.h) */
+	int64_t    *last;			/* the events in scope that are the last of their key (sorted) */
+	int			nlast;
 } eraser;
 
 /* ---- the options ---- */
@@ -320,16 +323,34 @@ key_erased(const pt_event *ev, const pt_redacted *red)
 		(red->isnull[0] || red->text[0].len != ev->key.len || memcmp(red->text[0].data, ev->key.ptr, ev->key.len) != 0);
 }
 
-/* With a Kafka sink: ev's key, for the tombstone capture sends (core/store_tombstones.h). */
-static void
-keep_due_key(eraser *e, redaction *rd, const pt_event *ev)
+static int
+cmp_id(const void *a, const void *b)
 {
+	int64_t		x = *(const int64_t *) a,
+				y = *(const int64_t *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * With a Kafka sink, for the last event of a key: a tombstone owed when
+ * the key went, else (not a delete) an update with the row as it is now.
+ */
+static void
+keep_due(eraser *e, redaction *rd, const pt_event *ev)
+{
+	bool		gone = key_erased(ev, &e->red);
+
 	memset(rd->due, 0, sizeof(rd->due));
-	if (!e->tombstones || !key_erased(ev, &e->red))
+	rd->owes = e->kafka && ev->key.ptr != NULL &&
+		bsearch(&ev->id, e->last, (size_t) e->nlast, sizeof(int64_t), cmp_id) != NULL &&
+		(gone || (ev->op != PT_OP_DELETE && !e->red.isnull[1]));
+	if (!rd->owes)
 		return;
 	rd->due[0] = dup_span(ev->schema_name.ptr, ev->schema_name.len);
 	rd->due[1] = dup_span(ev->table_name.ptr, ev->table_name.len);
 	rd->due[2] = dup_span(ev->key.ptr, ev->key.len);
+	rd->due[3] = gone ? NULL : dup_span(e->red.text[1].data, e->red.text[1].len);
 	rd->due_version = ev->schema_version;
 }
 
@@ -354,7 +375,7 @@ keep_redaction(eraser *e, const pt_event *ev)
 	rd->id = ev->id;
 	for (int p = 0; p < 3; p++)
 		keep_text(rd, p, &e->red);
-	keep_due_key(e, rd, ev);
+	keep_due(e, rd, ev);
 	pt_hex_encode(seal, PT_SEAL_LEN, rd->seal);
 	pt_hex_encode(values, PT_HASH_LEN, rd->sealed);
 	pt_buf_init(&rd->erased);
@@ -375,26 +396,25 @@ static void
 redaction_free(redaction *rd)
 {
 	for (int p = 0; p < 3; p++)
-	{
 		free(rd->text[p]);
+	for (int p = 0; p < 4; p++)
 		free(rd->due[p]);
-	}
 	pt_buf_free(&rd->erased);
 }
 
 static bool
-write_due_key(eraser *e, const redaction *rd, pt_err *err)
+write_due(eraser *e, const redaction *rd, pt_err *err)
 {
 	pt_event	ev;
 
-	if (rd->due[2] == NULL)
+	if (!rd->owes)
 		return true;
 	memset(&ev, 0, sizeof(ev));
 	ev.schema_name = pt_text_c(rd->due[0]);
 	ev.table_name = pt_text_c(rd->due[1]);
 	ev.key = pt_text_c(rd->due[2]);
 	ev.schema_version = rd->due_version;
-	return pt_tombstones_add(e->conn, e->o->schema, &ev, err);
+	return pt_due_add(e->conn, e->o->schema, &ev, rd->due[3], err);
 }
 
 /* Write the chunk's redactions back (the reader is closed by now). */
@@ -420,7 +440,7 @@ write_chunk(eraser *e, pt_err *err)
 		if (res != NULL && !ok)
 			pt_err_set(err, PT_ERR_RUNTIME, "event %lld vanished while it was being erased", (long long) rd->id);
 		PQclear(res);
-		ok = ok && write_due_key(e, rd, err);
+		ok = ok && write_due(e, rd, err);
 	}
 	for (int i = 0; i < e->nchunk; i++)
 		redaction_free(&e->chunk[i]);
@@ -522,7 +542,7 @@ append_erasure(eraser *e, const pt_signing_key *key, pt_erase_result *result, pt
 		ev.action = pt_text_c("erase");
 		ev.metadata = key ? (pt_text) {meta.data, meta.len} : (pt_text) {NULL, 0};
 		/* the erasure's id is the next (the lock holds the chain's end); the writer then COPYs */
-		ok = (!e->tombstones || pt_tombstones_assign(e->conn, e->o->schema, st->last_event_id + 1, err)) &&
+		ok = (!e->kafka || pt_due_assign(e->conn, e->o->schema, st->last_event_id + 1, err)) &&
 			pt_store_writer_join(e->w, err) && pt_store_writer_add(e->w, &ev, err) &&
 			pt_store_writer_commit(e->w, st->confirmed_lsn, err);
 		result->erasure_id = ev.id;
@@ -563,7 +583,8 @@ erase_in_transaction(eraser *e, const pt_signing_key *key, pt_erase_result *resu
 	ok = pt_pq_command(e->conn, "BEGIN", err) && pt_pq_command(e->conn, lock.data, err) &&
 		(e->w = pt_store_writer_new(e->conn, e->o->schema, e->o->slot, err)) != NULL &&
 		(key == NULL || pt_store_writer_set_checkpoints(e->w, key, 1, 0, err)) &&
-		pt_tombstones_wanted(e->conn, e->o->schema, &e->tombstones, err) && find_ids(e, &ids, &n, err);
+		pt_due_wanted(e->conn, e->o->schema, &e->kafka, err) && find_ids(e, &ids, &n, err) &&
+		(!e->kafka || pt_due_last_of_keys(e->conn, e->o->schema, ids, n, &e->last, &e->nlast, err));
 	pt_buf_free(&lock);
 	for (int i = 0; ok && i < n; i += CHUNK)
 		ok = erase_chunk(e, ids + i, n - i < CHUNK ? n - i : CHUNK, err);
@@ -603,6 +624,7 @@ pt_erase_run(const pt_erase_opts *o, pt_log *log, pt_erase_result *result, pt_er
 	if (ok && result->values == 0)
 		pt_log_info(log, "nothing to erase: no value in scope is left in the event store");
 	pt_store_writer_free(e.w);
+	free(e.last);
 	pt_chain_free(e.chain);
 	pt_record_free(&e.rec);
 	pt_redacted_free(&e.red);

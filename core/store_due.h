@@ -1,0 +1,59 @@
+/*
+ * core/store_due.h — the Kafka messages an erasure owes consumers, kept
+ * until capture has sent them (table erasure_due).
+ *
+ * A topic keeps the last record of every key (a compacted topic for good),
+ * and a sink's copy of the row keeps what that record said. So after an
+ * erasure, when a Kafka sink reads the store, capture sends with the
+ * erasure event:
+ *   a tombstone (a null value) under each key the erasure removed: once
+ *     the key is erased nothing in the store could rebuild the message
+ *     key, so pgtrail-erase keeps it here, in the erasure's transaction;
+ *   debezium: an update record of each key whose last record lost values
+ *     (its row as it is now), the key kept.
+ * Capture deletes the rows once Kafka has acknowledged the erasure event;
+ * an erased key stays here only that long (docs/OPERATIONS.md).
+ */
+#ifndef PGTRAIL_CORE_STORE_DUE_H
+#define PGTRAIL_CORE_STORE_DUE_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/event.h"
+
+/* Does a Kafka sink read the store in schema (a position in sink_positions)? */
+bool		pt_due_wanted(PGconn *conn, const char *schema, bool *wanted, pt_err *err);
+
+/*
+ * Of the events ids[0 .. n) (sorted), those that are the last event of
+ * their key in the store (a delete included), into *last (sorted, n_last;
+ * the caller frees it): only those owe a message.
+ */
+bool		pt_due_last_of_keys(PGconn *conn, const char *schema, const int64_t *ids, int n, int64_t **last,
+								int *n_last, pt_err *err);
+
+/*
+ * Owed by the erasure being written in this transaction: under ev's key (as
+ * stored before the erasure, at ev's table version), row (the key's row as
+ * it is now, an update record) or, row NULL, a tombstone. A key owed twice
+ * is kept once, the tombstone winning.
+ */
+bool		pt_due_add(PGconn *conn, const char *schema, const pt_event *ev, const char *row, pt_err *err);
+
+/* What was added in this transaction is owed by erasure event erasure_id. */
+bool		pt_due_assign(PGconn *conn, const char *schema, int64_t erasure_id, pt_err *err);
+
+/*
+ * What erasures from erasure_id on owe, in erasure order: a result of
+ * erasure_id, schema_name, table_name, schema_version, key, row (NULL: a
+ * tombstone); the caller clears it.
+ */
+PGresult   *pt_due_from(PGconn *conn, const char *schema, int64_t erasure_id, pt_err *err);
+
+/* Kafka acknowledged every event up to through_id: what they owed is sent. */
+bool		pt_due_forget(PGconn *conn, const char *schema, int64_t through_id, pt_err *err);
+
+#endif
