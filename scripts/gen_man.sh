@@ -34,7 +34,7 @@ pgtrail-verify)
     see='.BR pgtrail\-capture (1),
 .BR pgtrail\-replay (1)' ;;
 pgtrail-erase)
-    more='pgtrail\-erase removes personal data from the event store on a lawful request: every value of a row (\-\-table with \-\-key), one column of a table (\-\-column), or every value of one event (\-\-event). The hash chain stays valid, since each value is covered by a salted commitment that is kept when the value goes, and the erasure is appended to the chain as an event of its own, with the request and the reason, signed with \-\-signing\-key. pgtrail\-verify reports erasures apart from tampering. Backups, replicas, Kafka topics and replay targets keep their copies: see OPERATIONS.md.'
+    more='pgtrail\-erase removes personal data from the event store on a lawful request: every value of a row (\-\-table with \-\-key), one column of a table (\-\-column), or every value of one event (\-\-event). The hash chain stays valid, since each value is covered by a salted commitment that is kept when the value goes, and the erasure is appended to the chain as an event of its own, with the request and the reason, signed with \-\-signing\-key. pgtrail\-verify reports erasures apart from tampering. When a Kafka sink reads the store, capture publishes the erasure and a tombstone (or, for debezium, an update without the values) for each key whose last record held erased values; an erased key waits for that in the erasure_due table. Backups, replicas, records already in Kafka topics and replay targets keep their copies: see OPERATIONS.md.'
     see='.BR pgtrail\-capture (1),
 .BR pgtrail\-verify (1),
 .BR pgtrail\-replay (1)' ;;
