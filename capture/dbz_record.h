@@ -142,7 +142,7 @@ void		pt_dbz_before_other(pt_dbz_writer *w, const pt_event *ev, int *n);
 void		pt_dbz_forget(pt_dbz_writer *w);
 
 /*
- * The tombstone of a key erased from the event store (core/store_tombstones.h):
+ * The tombstone of a key erased from the event store (core/store_due.h):
  * one message under key (the event's key JSON as stored) with a null value,
  * in w->msgs[0 .. *n) (none when the table has no key). False with err when
  * key is malformed.

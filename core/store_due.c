@@ -29,6 +29,12 @@
 #define FROM_SQL \
 	"SELECT erasure_id, schema_name, table_name, schema_version, key, row FROM %1$s.erasure_due " \
 	"WHERE erasure_id >= $1 ORDER BY erasure_id, schema_name, table_name, key"
+#define WAITING_SQL \
+	"SELECT count(*), min(erasure_id), min(added_at)::text FROM %1$s.erasure_due " \
+	"WHERE row IS NULL AND erasure_id > 0"
+#define READABLE_SQL \
+	"SELECT t IS NOT NULL, coalesce(has_table_privilege(t, 'SELECT'), false) " \
+	"FROM (SELECT to_regclass(quote_ident($1) || '.erasure_due') AS t) r"
 #define FORGET_SQL "DELETE FROM %1$s.erasure_due WHERE erasure_id <= $1"
 
 /* Run sql (with the schema quoted into it) with params; the result, or NULL with err. */
@@ -133,6 +139,34 @@ pt_due_from(PGconn *conn, const char *schema, int64_t erasure_id, pt_err *err)
 
 	snprintf(id, sizeof(id), "%lld", (long long) erasure_id);
 	return run(conn, schema, FROM_SQL, 1, params, PGRES_TUPLES_OK, err);
+}
+
+bool
+pt_due_keys_waiting(PGconn *conn, const char *schema, int64_t *keys, int64_t *first_erasure, char *since,
+					size_t since_size, pt_err *err)
+{
+	const char *params[1] = {schema};
+	PGresult   *res = pt_pq_exec_params(conn, READABLE_SQL, 1, params, PGRES_TUPLES_OK, 1, 2, err);
+	bool		exists = res != NULL && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	bool		readable = res != NULL && strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+
+	*keys = *first_erasure = 0;
+	snprintf(since, since_size, "%s", "");
+	PQclear(res);
+	if (res == NULL)
+		return false;
+	if (!readable)
+	{
+		*keys = exists ? -1 : 0;
+		return true;
+	}
+	if ((res = run(conn, schema, WAITING_SQL, 0, NULL, PGRES_TUPLES_OK, err)) == NULL)
+		return false;
+	*keys = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	*first_erasure = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	snprintf(since, since_size, "%s", PQgetvalue(res, 0, 2));
+	PQclear(res);
+	return true;
 }
 
 bool

@@ -53,6 +53,14 @@ bool		pt_due_assign(PGconn *conn, const char *schema, int64_t erasure_id, pt_err
  */
 PGresult   *pt_due_from(PGconn *conn, const char *schema, int64_t erasure_id, pt_err *err);
 
+/*
+ * Erased keys still waiting here (tombstones not sent): how many, the
+ * first erasure owing one, and since when (text, "" when none). A store
+ * without the table has none; *keys is -1 when the role may not read it.
+ */
+bool		pt_due_keys_waiting(PGconn *conn, const char *schema, int64_t *keys, int64_t *first_erasure,
+								char *since, size_t since_size, pt_err *err);
+
 /* Kafka acknowledged every event up to through_id: what they owed is sent. */
 bool		pt_due_forget(PGconn *conn, const char *schema, int64_t through_id, pt_err *err);
 

@@ -16,6 +16,7 @@
 #include "core/pgtime.h"
 #include "core/pq.h"
 #include "core/store.h"
+#include "core/store_due.h"
 #include "core/withhold.h"
 
 #define ERASURES_SQL \
@@ -318,6 +319,26 @@ check_erased_events(checker *c, int64_t log_end, pt_err *err)
 	return ok;
 }
 
+/* Erased keys a Kafka sink has yet to get tombstones for: still in the store, so said. */
+static bool
+note_keys_waiting(PGconn *conn, const char *schema, pt_report *rep, pt_err *err)
+{
+	int64_t		keys,
+				first;
+	char		since[64];
+
+	if (!pt_due_keys_waiting(conn, schema, &keys, &first, since, sizeof(since), err))
+		return false;
+	if (keys < 0)
+		pt_report_note(rep, "erasure_due could not be read (GRANT SELECT ON it to this role): erased keys waiting "
+					   "for their Kafka tombstones are not counted");
+	if (keys > 0)
+		pt_report_note(rep, "%lld erased keys (erasure event %lld on) wait in erasure_due, since %s, for capture to "
+					   "publish their Kafka tombstones: the store holds them until then (docs/OPERATIONS.md)",
+					   (long long) keys, (long long) first, since);
+	return true;
+}
+
 bool
 pt_verify_erasures(PGconn *conn, const char *schema, const pt_keyring *ring, int64_t log_end, pt_report *rep,
 				   pt_err *err)
@@ -337,7 +358,8 @@ pt_verify_erasures(PGconn *conn, const char *schema, const pt_keyring *ring, int
 	c.rep = rep;
 	pt_jsonobj_init(&c.rec);
 	pt_jsonobj_init(&c.item);
-	ok = load_erasures(&c, log_end, err) && check_erased_events(&c, log_end, err);
+	ok = load_erasures(&c, log_end, err) && check_erased_events(&c, log_end, err) &&
+		note_keys_waiting(conn, schema, rep, err);
 	if (ok && c.withheld_records > 0)
 		pt_report_note(rep, "%lld values of %lld events were kept out of the log by capture ([capture] withhold), "
 					   "named by %lld erasure events", (long long) c.withheld_values, (long long) c.withheld_events,

@@ -89,7 +89,7 @@ eq "customer 42's events hold no value but null" \
        AND NOT EXISTS (SELECT 1 FROM json_each_text(row) WHERE value IS NOT NULL)
        AND NOT EXISTS (SELECT 1 FROM json_each_text(key) WHERE value IS NOT NULL)" "4"
 eq "no Kafka sink reads this store: the erased key is not kept for a tombstone" \
-    "SELECT count(*) FROM pgtrail.tombstones_due" "0"
+    "SELECT count(*) FROM pgtrail.erasure_due" "0"
 
 # ---- erasure by column: every email of shop.customers ----
 erase --column shop.customers.email --reason "emails are not kept" --request DPO-2026-3 --by bob \
@@ -160,6 +160,21 @@ new_target nicks
 [ "$(qdb nicks "SELECT count(*), count(nick) FROM shop.people")" = "5|0" ] ||
     fail "replayed people: $(qdb nicks "SELECT count(*), count(nick) FROM shop.people")"
 echo "ok: a NOT NULL column's erased values: replay creates it nullable and applies them as NULL"
+
+# ---- with a Kafka sink on the store, an erased key waits in erasure_due for its tombstone; verify says so ----
+q "INSERT INTO pgtrail.sink_positions (slot, sink, event_id) VALUES ('pgtrail', 'kafka', 1)"
+erase --table shop.orders --key '{"id": 5}' --reason "art. 17 request" --request GDPR-18 --signing-key "$work/signing.pem"
+[ "$rc" = 0 ] || fail "erase with a Kafka sink: exit $rc: $(cat "$work/erase.err")"
+eq "the erased key waits for its tombstone, owed by the erasure event" \
+    "SELECT count(*), bool_and(row IS NULL), min(key::json->>'id'),
+            bool_and(erasure_id = (SELECT max(id) FROM pgtrail.events WHERE op = 'erasure'))
+     FROM pgtrail.erasure_due" "1|t|5|t"
+V
+[ "$rc" = 0 ] || fail "verify with a key waiting: exit $rc: $out"
+echo "$out" | grep -q "1 erased keys (erasure event [0-9]* on) wait in erasure_due" ||
+    fail "verify does not say an erased key waits in the store: $out"
+echo "ok: verify notes the erased key waiting for its Kafka tombstone"
+q "DELETE FROM pgtrail.sink_positions; DELETE FROM pgtrail.erasure_due"
 
 # ---- tampering ----
 q "CREATE TABLE pgtrail.pristine AS TABLE pgtrail.events; CREATE TABLE pgtrail.pristine_state AS TABLE pgtrail.state"
