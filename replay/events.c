@@ -260,9 +260,9 @@ to_values(replay *r, pt_ttable *tt, const pt_rtable *rt, int version, pt_text js
 			int			c = pt_rversion_column(rv, name, len);
 
 			if (c >= 0 && numeric_type(rv->cols[c].type) && rv->cols[c].not_null)
-				tt->known_loss++;
+				tt->fig.known_loss++;
 			else if (c >= 0 && numeric_type(rv->cols[c].type))
-				tt->possible_loss++;
+				tt->fig.possible_loss++;
 		}
 		pt_mapping_column(r->mapping, src_schema, src_table, version, name, len, &renamed, &dropped);
 		if (dropped)
@@ -471,10 +471,10 @@ erased_key(pt_ttable *tt, const pt_event *ev)
 {
 	bool		key = false;
 
-	tt->erased_values += ev->nerased;
+	tt->fig.erased_values += ev->nerased;
 	for (int i = 0; i < ev->nerased; i++)
 		key |= ev->erased[i].len > 4 && memcmp(ev->erased[i].ptr, "key.", 4) == 0;
-	tt->erased_skipped += key;
+	tt->fig.erased_skipped += key;
 	return key;
 }
 

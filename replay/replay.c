@@ -144,8 +144,7 @@ batch_commit(replay *r, pt_err *err)
 	r->skipped_committed = r->skipped;
 	for (pt_ttable *tt = r->tables; tt; tt = tt->next)
 	{
-		tt->known_loss_committed = tt->known_loss;
-		tt->possible_loss_committed = tt->possible_loss;
+		tt->fig_committed = tt->fig;
 	}
 	if (r->win)
 		pt_window_committed(r->win);
@@ -197,13 +196,8 @@ batch_abort(replay *r)
 		tt->loaded = false;
 		tt->version = 0;
 		if (tt->applied_through > r->committed.event_id)
-		{
-			/* a --jobs lane committed its changes: their figures stand */
-			tt->known_loss_committed = tt->known_loss;
-			tt->possible_loss_committed = tt->possible_loss;
-		}
-		tt->known_loss = tt->known_loss_committed;
-		tt->possible_loss = tt->possible_loss_committed;
+			tt->fig_committed = tt->fig;	/* a --jobs lane committed its changes: their figures stand */
+		tt->fig = tt->fig_committed;
 		pt_apply_forget(r->ap, tt);
 	}
 	if (!pt_replay_load_table_versions(r, &ignored))
@@ -667,18 +661,18 @@ summary(replay *r, bool ok)
 					"needs no such tables)", (long long) r->skipped);
 	for (pt_ttable *tt = r->tables; tt; tt = tt->next)
 	{
-		if (tt->erased_values > 0)
+		if (tt->fig.erased_values > 0)
 			pt_log_info(r->log, "table %s: %lld values were erased from the log (pgtrail-erase) and went in as null; "
 						"%lld changes whose key was erased were left out", tt->qname,
-						(long long) tt->erased_values, (long long) tt->erased_skipped);
-		if (tt->known_loss > 0)
+						(long long) tt->fig.erased_values, (long long) tt->fig.erased_skipped);
+		if (tt->fig.known_loss > 0)
 			pt_log_warning(r->log, "table %s: %lld values of NOT NULL numeric or float columns arrived as null: "
 						   "NaN or Infinity at the source, which wal2json 2.5 sends as null (a known loss)",
-						   tt->qname, (long long) tt->known_loss);
-		if (tt->possible_loss > 0 && nan_counted(r))
+						   tt->qname, (long long) tt->fig.known_loss);
+		if (tt->fig.possible_loss > 0 && nan_counted(r))
 			pt_log_warning(r->log, "table %s: %lld nulls of nullable numeric or float columns came from the stream "
 						   "and went in as null: each may have been NaN or Infinity at the source, which wal2json "
-						   "2.5 sends as null", tt->qname, (long long) tt->possible_loss);
+						   "2.5 sends as null", tt->qname, (long long) tt->fig.possible_loss);
 	}
 	for (int i = 0; i < r->nloss_lines; i++)
 		pt_log_warning(r->log, "known loss (counted by capture): %s", r->loss_lines[i]);

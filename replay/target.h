@@ -32,6 +32,15 @@ typedef struct pt_tcolumn
 
 typedef struct pt_stmt pt_stmt;
 
+/* What replay says of a table at its end: values it could not apply as the log has them. */
+typedef struct pt_tfigures
+{
+	int64_t		known_loss;		/* NOT NULL numeric/float values that came as null */
+	int64_t		possible_loss;	/* nulls of nullable numeric/float columns from the stream */
+	int64_t		erased_values;	/* values pgtrail-erase removed from its events (applied as null) */
+	int64_t		erased_skipped;	/* changes not applied: their key was erased */
+} pt_tfigures;
+
 typedef struct pt_ttable
 {
 	char	   *src_schema;		/* as in the events */
@@ -52,13 +61,9 @@ typedef struct pt_ttable
 	pt_stmt    *stmts;			/* apply's prepared statements for it */
 	bool		warned_missing; /* "column not in target" said once */
 	bool		warned_bounds;	/* "emptied under other bounds" said once */
-	int64_t		known_loss;		/* NOT NULL numeric/float values that came as null */
-	int64_t		erased_values;	/* values pgtrail-erase removed from its events (applied as null) */
-	int64_t		erased_skipped;	/* changes not applied: their key was erased */
-	int64_t		possible_loss;	/* nulls of nullable numeric/float columns from the stream */
+	pt_tfigures fig;			/* as applied */
+	pt_tfigures fig_committed;	/* as of the last commit (a rollback goes back to them) */
 	int64_t		applied_through;	/* --jobs: a lane committed its events up to here (window_jobs.h) */
-	int64_t		known_loss_committed;	/* both as of the last commit (a rollback goes back to them) */
-	int64_t		possible_loss_committed;
 	struct pt_ttable *next;		/* the replay's list */
 } pt_ttable;
 
