@@ -29,6 +29,7 @@
 #include "core/redact.h"
 
 #define CHUNK 200				/* events read, redacted and written back at a time */
+#define PART_EVENTS 1000		/* events one erasure event names at most (its record stays near 100 KB) */
 #define ROW_OPS "op IN ('insert', 'update', 'delete', 'snapshot')"
 
 typedef enum scope_kind
@@ -70,7 +71,11 @@ typedef struct eraser
 	pt_store_writer *w;
 	pt_chain   *chain;			/* hashing only: checks and commitments */
 	pt_redacted red;
-	pt_erasure_record rec;
+	pt_erasure_record rec;		/* the part being filled */
+	pt_buf	   *parts;			/* the finished parts' records, one erasure event each */
+	int			nparts;
+	int64_t		events;			/* in all parts */
+	int64_t		values;
 	redaction	chunk[CHUNK];
 	int			nchunk;
 	bool		kafka;			/* a Kafka sink reads the store: messages are owed (core/store_due.h) */
@@ -354,6 +359,28 @@ keep_due(eraser *e, redaction *rd, const pt_event *ev)
 	rd->due_version = ev->schema_version;
 }
 
+static void
+scope_json(const eraser *e, pt_buf *out);
+
+/* The part filled so far as a record of its own (an erasure of many events is several erasure events). */
+static void
+finish_part(eraser *e)
+{
+	pt_buf		scope_text = PT_BUF_INIT;
+
+	if (e->rec.nevents == 0)
+		return;
+	e->parts = pt_realloc(e->parts, (size_t) (e->nparts + 1) * sizeof(pt_buf));
+	pt_buf_init(&e->parts[e->nparts]);
+	scope_json(e, &scope_text);
+	pt_record_finish(&e->rec, e->o->request, e->o->reason, scope_text.data, &e->parts[e->nparts++]);
+	e->events += e->rec.nevents;
+	e->values += e->rec.values;
+	pt_record_free(&e->rec);
+	pt_record_init(&e->rec);
+	pt_buf_free(&scope_text);
+}
+
 /* ev redacted into the next slot of the chunk, and onto the record. */
 static void
 keep_redaction(eraser *e, const pt_event *ev)
@@ -388,6 +415,8 @@ keep_redaction(eraser *e, const pt_event *ev)
 	}
 	pt_buf_putc(&rd->erased, ']');
 	pt_record_add(&e->rec, ev->id, &e->red.erased, e->red.values, redacted);
+	if (e->rec.nevents == PART_EVENTS)
+		finish_part(e);
 	if (erased != items)
 		free(erased);
 }
@@ -518,38 +547,62 @@ who(eraser *e, pt_buf *out, pt_err *err)
 	return true;
 }
 
+/* Part i as an erasure event after prev_hash (signed when a key is given). */
+static bool
+append_part(eraser *e, const pt_signing_key *key, int i, const uint8_t *prev_hash, const pt_buf *actor,
+			pt_event *ev, pt_err *err)
+{
+	const pt_store_state *st = pt_store_writer_state(e->w);
+	pt_buf		meta = PT_BUF_INIT;
+	bool		ok;
+
+	memset(ev, 0, sizeof(*ev));
+	ok = key == NULL || pt_record_sign(key, prev_hash, &e->parts[i], &meta, err);
+	if (ok)
+	{
+		ev->lsn = ev->commit_lsn = st->confirmed_lsn;
+		ev->committed_at = pt_now_us();
+		ev->schema_name = pt_text_c(e->s.schema_name);
+		ev->table_name = pt_text_c(e->s.table_name);
+		ev->op = PT_OP_ERASURE;
+		ev->row = (pt_text) {e->parts[i].data, e->parts[i].len};
+		ev->actor = (pt_text) {actor->data, actor->len};
+		ev->action = pt_text_c("erase");
+		ev->metadata = key ? (pt_text) {meta.data, meta.len} : (pt_text) {NULL, 0};
+		ok = pt_store_writer_add(e->w, ev, err);
+	}
+	pt_buf_free(&meta);
+	return ok;
+}
+
+/*
+ * The erasure events, one per part, and commit. What the erasure owes
+ * Kafka (core/store_due.h) goes with its last part: the next ids are the
+ * parts' (the lock holds the chain's end), and the writer COPYs from its
+ * join on.
+ */
 static bool
 append_erasure(eraser *e, const pt_signing_key *key, pt_erase_result *result, pt_err *err)
 {
 	const pt_store_state *st = pt_store_writer_state(e->w);
-	pt_buf		scope_text = PT_BUF_INIT, row = PT_BUF_INIT, meta = PT_BUF_INIT, actor = PT_BUF_INIT;
+	pt_buf		actor = PT_BUF_INIT;
+	uint8_t		prev[PT_HASH_LEN];
 	pt_event	ev;
 	bool		ok;
 
-	memset(&ev, 0, sizeof(ev));
-	scope_json(e, &scope_text);
-	pt_record_finish(&e->rec, e->o->request, e->o->reason, scope_text.data, &row);
-	ok = who(e, &actor, err) && (key == NULL || pt_record_sign(key, st->last_hash, &row, &meta, err));
-	if (ok)
+	memcpy(prev, st->last_hash, PT_HASH_LEN);
+	ok = who(e, &actor, err) &&
+		(!e->kafka || pt_due_assign(e->conn, e->o->schema, st->last_event_id + e->nparts, err)) &&
+		pt_store_writer_join(e->w, err);
+	for (int i = 0; ok && i < e->nparts; i++)
 	{
-		ev.lsn = ev.commit_lsn = st->confirmed_lsn;
-		ev.committed_at = pt_now_us();
-		ev.schema_name = pt_text_c(e->s.schema_name);
-		ev.table_name = pt_text_c(e->s.table_name);
-		ev.op = PT_OP_ERASURE;
-		ev.row = (pt_text) {row.data, row.len};
-		ev.actor = (pt_text) {actor.data, actor.len};
-		ev.action = pt_text_c("erase");
-		ev.metadata = key ? (pt_text) {meta.data, meta.len} : (pt_text) {NULL, 0};
-		/* the erasure's id is the next (the lock holds the chain's end); the writer then COPYs */
-		ok = (!e->kafka || pt_due_assign(e->conn, e->o->schema, st->last_event_id + 1, err)) &&
-			pt_store_writer_join(e->w, err) && pt_store_writer_add(e->w, &ev, err) &&
-			pt_store_writer_commit(e->w, st->confirmed_lsn, err);
-		result->erasure_id = ev.id;
+		ok = append_part(e, key, i, prev, &actor, &ev, err);
+		memcpy(prev, ev.hash, PT_HASH_LEN);
+		if (i == 0)
+			result->erasure_id = ev.id;
+		result->erasure_last = ev.id;
 	}
-	pt_buf_free(&scope_text);
-	pt_buf_free(&row);
-	pt_buf_free(&meta);
+	ok = ok && pt_store_writer_commit(e->w, st->confirmed_lsn, err);
 	pt_buf_free(&actor);
 	return ok;
 }
@@ -589,9 +642,10 @@ erase_in_transaction(eraser *e, const pt_signing_key *key, pt_erase_result *resu
 	for (int i = 0; ok && i < n; i += CHUNK)
 		ok = erase_chunk(e, ids + i, n - i < CHUNK ? n - i : CHUNK, err);
 	free(ids);
-	result->events = e->rec.nevents;
-	result->values = e->rec.values;
-	if (ok && e->rec.values > 0)
+	finish_part(e);
+	result->events = e->events;
+	result->values = e->values;
+	if (ok && e->values > 0)
 		return append_erasure(e, key, result, err);
 	PQclear(PQexec(e->conn, "ROLLBACK"));
 	return ok;
@@ -627,6 +681,9 @@ pt_erase_run(const pt_erase_opts *o, pt_log *log, pt_erase_result *result, pt_er
 	free(e.last);
 	pt_chain_free(e.chain);
 	pt_record_free(&e.rec);
+	for (int i = 0; i < e.nparts; i++)
+		pt_buf_free(&e.parts[i]);
+	free(e.parts);
 	pt_redacted_free(&e.red);
 	scope_free(&e.s);
 	PQfreemem(e.qschema);

@@ -75,6 +75,9 @@ main(int argc, char **argv)
 		pt_log_err(log, PT_LOG_ERROR, &err);
 		rc = pt_err_exit_code(&err);
 	}
+	else if (result.values > 0 && result.erasure_last > result.erasure_id)
+		printf("erased %lld values in %lld events; erasure events %lld..%lld\n", (long long) result.values,
+			   (long long) result.events, (long long) result.erasure_id, (long long) result.erasure_last);
 	else if (result.values > 0)
 		printf("erased %lld values in %lld events; erasure event %lld\n", (long long) result.values,
 			   (long long) result.events, (long long) result.erasure_id);

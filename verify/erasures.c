@@ -33,6 +33,20 @@ typedef struct named
 	bool		seen;			/* the event was found erased */
 } named;
 
+/* Consecutive erasure events of one erasure (its parts: same request, reason, scope, actor, day). */
+typedef struct erasure_note
+{
+	bool		open;
+	int64_t		first;			/* erasure event ids */
+	int64_t		last;
+	int64_t		values;
+	int64_t		events;
+	int			listed;			/* event ids in list (at most LISTED_MAX) */
+	pt_buf		list;
+	pt_buf		same;			/* request, reason, scope, actor and day: what the parts share */
+	pt_buf		said;			/* "(request R, day, by A)" */
+} erasure_note;
+
 typedef struct checker
 {
 	PGconn	   *conn;
@@ -46,6 +60,7 @@ typedef struct checker
 	pt_jsonobj	item;			/* one of its events */
 	pt_text    *items;
 	int			items_cap;
+	erasure_note note;			/* the note being gathered: one for the parts of one erasure */
 	int64_t		withheld_records;	/* capture's [capture] withhold erasures: one note for all */
 	int64_t		withheld_events;
 	int64_t		withheld_values;
@@ -178,33 +193,80 @@ take_item(checker *c, int64_t erasure_id, pt_text item, int64_t *event_id)
 	return true;
 }
 
-/* "event 2101: 2 values erased in 1 event (2100) of shop.t (request GDPR-17, 2026-12-01, by alice)" */
+/* "event 2101: 2 values erased in 1 events (2100) (request GDPR-17, 2026-12-01, by alice)", or "events 2101..2104: ..." */
+static void
+flush_note(checker *c)
+{
+	erasure_note *n = &c->note;
+
+	if (!n->open)
+		return;
+	if (n->events > n->listed)
+		pt_buf_printf(&n->list, " and %lld more", (long long) (n->events - n->listed));
+	if (n->last > n->first)
+		pt_report_note(c->rep, "events %lld..%lld: %lld values erased in %lld events (%s) %s", (long long) n->first,
+					   (long long) n->last, (long long) n->values, (long long) n->events, n->list.data ? n->list.data : "",
+					   n->said.data);
+	else
+		pt_report_note(c->rep, "event %lld: %lld values erased in %lld events (%s) %s", (long long) n->first,
+					   (long long) n->values, (long long) n->events, n->list.data ? n->list.data : "", n->said.data);
+	n->open = false;
+}
+
+static void
+put_member(pt_buf *out, const pt_text *t)
+{
+	if (t)
+		pt_buf_append(out, t->ptr, t->len);
+	pt_buf_putc(out, '\x1f');
+}
+
+/* What an erasure's parts share, into out. */
+static void
+shared_of(checker *c, const PGresult *res, int row, pt_buf *out)
+{
+	pt_buf_reset(out);
+	put_member(out, member(&c->rec, "request"));
+	put_member(out, member(&c->rec, "reason"));
+	put_member(out, member(&c->rec, "scope"));
+	pt_buf_printf(out, "%s\x1f%.10s", PQgetvalue(res, row, 3), PQgetvalue(res, row, 4));
+}
+
+/* The note of an erasure: a part of the one gathered, or a new one. */
 static void
 note_erasure(checker *c, const PGresult *res, int row, int64_t id, const int64_t *ids, int nids)
 {
 	const pt_text *request = member(&c->rec, "request"), *values = member(&c->rec, "values");
-	pt_buf		list = PT_BUF_INIT;
-	char		day[11] = "";
+	erasure_note *n = &c->note;
+	pt_buf		same = PT_BUF_INIT;
 
-	for (int i = 0; i < nids && i < LISTED_MAX; i++)
-		pt_buf_printf(&list, "%s%lld", i ? ", " : "", (long long) ids[i]);
-	if (nids > LISTED_MAX)
-		pt_buf_printf(&list, " and %d more", nids - LISTED_MAX);
 	if (request && request->len == strlen(PT_WITHHOLD_REQUEST) &&
 		memcmp(request->ptr, PT_WITHHOLD_REQUEST, request->len) == 0)
 	{
 		c->withheld_records++;
 		c->withheld_events += nids;
 		c->withheld_values += values ? strtoll(values->ptr, NULL, 10) : 0;
-		pt_buf_free(&list);
 		return;
 	}
-	memcpy(day, PQgetvalue(res, row, 4), 10);
-	pt_report_note(c->rep, "event %lld: %.*s values erased in %d events (%s) (request %.*s, %s, by %s)",
-				   (long long) id, values ? (int) values->len : 1, values ? values->ptr : "?", nids,
-				   list.data ? list.data : "", request ? (int) request->len : 1, request ? request->ptr : "?",
-				   day, PQgetisnull(res, row, 3) ? "?" : PQgetvalue(res, row, 3));
-	pt_buf_free(&list);
+	shared_of(c, res, row, &same);
+	if (!n->open || id != n->last + 1 || same.len != n->same.len || memcmp(same.data, n->same.data, same.len) != 0)
+	{
+		flush_note(c);
+		*n = (erasure_note) {.open = true, .first = id, .list = n->list, .same = n->same, .said = n->said};
+		pt_buf_reset(&n->list);
+		pt_buf_reset(&n->same);
+		pt_buf_append(&n->same, same.data, same.len);
+		pt_buf_reset(&n->said);
+		pt_buf_printf(&n->said, "(request %.*s, %.10s, by %s)", request ? (int) request->len : 1,
+					  request ? request->ptr : "?", PQgetvalue(res, row, 4),
+					  PQgetisnull(res, row, 3) ? "?" : PQgetvalue(res, row, 3));
+	}
+	n->last = id;
+	n->values += values ? strtoll(values->ptr, NULL, 10) : 0;
+	n->events += nids;
+	for (int i = 0; i < nids && n->listed < LISTED_MAX; i++)
+		pt_buf_printf(&n->list, "%s%lld", n->listed++ ? ", " : "", (long long) ids[i]);
+	pt_buf_free(&same);
 }
 
 /* One erasure event: its record read, its events named, its signature checked. */
@@ -255,6 +317,7 @@ load_erasures(checker *c, int64_t log_end, pt_err *err)
 		return false;
 	for (int i = 0; i < PQntuples(res); i++)
 		take_erasure(c, res, i);
+	flush_note(c);
 	if (PQntuples(res) > 0 && c->ring == NULL)
 		pt_report_note(c->rep, "erasure signatures were not checked: give --public-key to tell lawful erasures "
 					   "from forged ones");
@@ -371,6 +434,9 @@ pt_verify_erasures(PGconn *conn, const char *schema, const pt_keyring *ring, int
 							  (long long) c.names[i].erasure_id, (long long) c.names[i].event_id);
 	pt_jsonobj_free(&c.rec);
 	pt_jsonobj_free(&c.item);
+	pt_buf_free(&c.note.list);
+	pt_buf_free(&c.note.same);
+	pt_buf_free(&c.note.said);
 	free(c.items);
 	free(c.names);
 	return ok;

@@ -161,6 +161,23 @@ new_target nicks
     fail "replayed people: $(qdb nicks "SELECT count(*), count(nick) FROM shop.people")"
 echo "ok: a NOT NULL column's erased values: replay creates it nullable and applies them as NULL"
 
+# ---- an erasure of many events: one erasure event per 1000 events, one note in verify ----
+q "CREATE TABLE shop.bulk (id int PRIMARY KEY, v text); INSERT INTO shop.bulk SELECT g, 'bulkvalue' || g FROM generate_series(1, 2500) g"
+capture_to_end
+erase --column shop.bulk.v --reason "bulk values are not kept" --request DPO-BULK --signing-key "$work/signing.pem"
+[ "$rc" = 0 ] || fail "bulk erase: exit $rc: $(cat "$work/erase.err")"
+case "$out" in "erased 2500 values in 2500 events; erasure events "*..*) ;; *) fail "bulk erase said: $out" ;; esac
+eq "three erasure events of at most 1000 events each, consecutive, each signed" \
+    "SELECT count(*), max(json_array_length(row->'events')), max(id) - min(id),
+            count(*) FILTER (WHERE length(metadata->>'signature') = 128)
+     FROM pgtrail.events WHERE op = 'erasure' AND row->>'request' = 'DPO-BULK'" "3|1000|2|3"
+V
+[ "$rc" = 0 ] || fail "verify after the bulk erasure: exit $rc: $out"
+echo "$out" | grep -q "events [0-9]*\.\.[0-9]*: 2500 values erased in 2500 events (.* and 2490 more) (request DPO-BULK, " ||
+    fail "verify does not give the bulk erasure one note: $out"
+python3 "$checker" > "$work/checker.out" || fail "checker after the bulk erasure: $(cat "$work/checker.out")"
+echo "ok: an erasure of 2500 events is three signed erasure events, one note in verify, and the checker agrees"
+
 # ---- with a Kafka sink on the store, an erased key waits in erasure_due for its tombstone; verify says so ----
 q "INSERT INTO pgtrail.sink_positions (slot, sink, event_id) VALUES ('pgtrail', 'kafka', 1)"
 erase --table shop.orders --key '{"id": 5}' --reason "art. 17 request" --request GDPR-18 --signing-key "$work/signing.pem"

@@ -183,3 +183,28 @@ grep -q '"email\\":null' "$work/wh.jsonl" || fail "withhold: the withheld column
 kafka_consume wh._events "$work/wh_other.jsonl"
 ! grep -q 'erasure' "$work/wh.jsonl" "$work/wh_other.jsonl" || fail "withhold: capture's own erasure records reached Kafka"
 echo "ok: withhold: $n messages on the table's topic, no withheld value among them"
+
+# ---- an erasure of 12,000 events: each of its erasure events fits a Kafka message (1 MB by default) ----
+q "CREATE TABLE shop.bulk (id int PRIMARY KEY, v text)"
+bk=(--source "$PGTRAIL_TEST_DSN" --schema bulkstore --slot bulkslot --kafka-brokers "$KAFKA_BOOTSTRAP"
+    --kafka-topic "bulk.{schema}.{table}" -X other_topic=bulk._events --tables 'shop.bulk' --log-level warning)
+"$bin/pgtrail-capture" "${bk[@]}" --endpos 0/1 2>>"$log" || fail "bulk: first start failed"
+q "INSERT INTO shop.bulk SELECT g, 'v' || g FROM generate_series(1, 12000) g"
+"$bin/pgtrail-capture" "${bk[@]}" --endpos "$(q "SELECT pg_current_wal_lsn()")" 2>>"$log" || fail "bulk: capture failed"
+out=$("$bin/pgtrail-erase" --events "$PGTRAIL_TEST_DSN" --schema bulkstore --slot bulkslot --column shop.bulk.v \
+    --reason "bulk" --request BULK-1 --log-level warning) || fail "bulk: pgtrail-erase failed"
+echo "bulk: $out"
+q "INSERT INTO shop.bulk VALUES (0, 'after')"
+"$bin/pgtrail-capture" "${bk[@]}" --endpos "$(q "SELECT pg_current_wal_lsn()")" 2>>"$log" ||
+    fail "bulk: capture could not publish the erasure: $(tail -3 "$log")"
+kafka_consume bulk.shop.bulk "$work/bulk.jsonl"
+python3 - "$work/bulk.jsonl" <<'PY' || fail "bulk: see above"
+import json, sys
+values = [json.loads(json.loads(l)["payload"]) for l in open(sys.argv[1]) if json.loads(l)["payload"]]
+parts = [v for v in values if v["op"] == "erasure"]
+named = {e["id"] for p in parts for e in p["row"]["events"]}
+inserts = {v["id"] for v in values if v["op"] == "insert" and v["row"]["id"] != "0"}
+if len(parts) != 12 or named != inserts or len(inserts) != 12000:
+    sys.exit(f"expected 12 erasure events naming the 12000 inserts, got {len(parts)} naming {len(named)} of {len(inserts)}")
+print(f"ok: bulk: 12 erasure events on the topic (largest {max(len(json.dumps(p)) for p in parts)} bytes) name all 12000 events")
+PY
