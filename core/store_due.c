@@ -121,24 +121,30 @@ pt_due_add(PGconn *conn, const char *schema, const pt_event *ev, const char *row
 	return ok;
 }
 
-bool
-pt_due_assign(PGconn *conn, const char *schema, int64_t erasure_id, pt_err *err)
+/* sql with an event id as its one parameter */
+static PGresult *
+run_with_id(PGconn *conn, const char *schema, const char *sql, int64_t event_id, ExecStatusType expect, pt_err *err)
 {
 	char		id[24];
 	const char *params[1] = {id};
 
-	snprintf(id, sizeof(id), "%lld", (long long) erasure_id);
-	return run_command(conn, schema, ASSIGN_SQL, 1, params, err);
+	snprintf(id, sizeof(id), "%lld", (long long) event_id);
+	return run(conn, schema, sql, 1, params, expect, err);
+}
+
+bool
+pt_due_assign(PGconn *conn, const char *schema, int64_t erasure_id, pt_err *err)
+{
+	PGresult   *res = run_with_id(conn, schema, ASSIGN_SQL, erasure_id, PGRES_COMMAND_OK, err);
+
+	PQclear(res);
+	return res != NULL;
 }
 
 PGresult *
 pt_due_from(PGconn *conn, const char *schema, int64_t erasure_id, pt_err *err)
 {
-	char		id[24];
-	const char *params[1] = {id};
-
-	snprintf(id, sizeof(id), "%lld", (long long) erasure_id);
-	return run(conn, schema, FROM_SQL, 1, params, PGRES_TUPLES_OK, err);
+	return run_with_id(conn, schema, FROM_SQL, erasure_id, PGRES_TUPLES_OK, err);
 }
 
 bool
@@ -172,9 +178,8 @@ pt_due_keys_waiting(PGconn *conn, const char *schema, int64_t *keys, int64_t *fi
 bool
 pt_due_forget(PGconn *conn, const char *schema, int64_t through_id, pt_err *err)
 {
-	char		id[24];
-	const char *params[1] = {id};
+	PGresult   *res = run_with_id(conn, schema, FORGET_SQL, through_id, PGRES_COMMAND_OK, err);
 
-	snprintf(id, sizeof(id), "%lld", (long long) through_id);
-	return run_command(conn, schema, FORGET_SQL, 1, params, err);
+	PQclear(res);
+	return res != NULL;
 }
