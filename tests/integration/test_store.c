@@ -262,8 +262,9 @@ test_install_is_idempotent(void **state)
 	assert_true(pt_store_install(conn, SCHEMA, &err));
 	assert_true(pt_store_install(conn, SCHEMA, &err));
 	assert_int_equal(scalar("SELECT count(*) FROM pgtrail.meta"), 1);
-	/* meta, events, schemas, state, checkpoints, verified, sink_positions, slot_claims, losses, seal_keys */
-	assert_int_equal(scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'pgtrail'"), 10);
+	/* meta, events, schemas, state, checkpoints, verified, sink_positions, slot_claims, losses, seal_keys,
+	 * erasure_due */
+	assert_int_equal(scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'pgtrail'"), 11);
 	/* a store from a future pgtrail is refused */
 	sql("CREATE SCHEMA future; CREATE TABLE future.meta (key text PRIMARY KEY, value text NOT NULL); "
 		"INSERT INTO future.meta VALUES ('format_version', '3')");
