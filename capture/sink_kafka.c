@@ -20,6 +20,7 @@
 #include "config/config.h"
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/copytext.h"
 #include "core/mem.h"
 #include "core/pq.h"
 #include "core/store.h"
@@ -730,8 +731,10 @@ save_position(kafka_sink *ks, bool force, pt_err *err)
 	ks->saved_us = pt_now_us();
 	if (ks->due_sent == 0 || ks->saved_id < ks->due_sent)
 		return true;
+	if (!pt_due_forget(ks->conn, ks->schema, ks->saved_id, err))
+		return false;
 	ks->due_sent = 0;
-	return pt_due_forget(ks->conn, ks->schema, ks->saved_id, err);
+	return true;
 }
 
 /* The position save_position wrote last time (0: none). */
@@ -1070,8 +1073,11 @@ withheld_record(const pt_event *ev)
 /* What erasures among the events sent again owe (read before the events: one query at a time). */
 typedef struct due_messages
 {
-	PGresult   *res;			/* erasure_id, schema_name, table_name, schema_version, key, row */
+	PGresult   *res;			/* erasure_id, schema_name, table_name, schema_version, key, row, unchanged */
 	int			next;			/* the first row not sent */
+	pt_buf		literal;		/* a row's unchanged, split in place into names */
+	pt_text    *names;
+	int			names_cap;
 } due_messages;
 
 /* native: a tombstone owed, with [kafka] tombstones on (native has no update record of its own). */
@@ -1112,10 +1118,16 @@ produce_debezium_due(kafka_sink *ks, const pt_event *erasure, const pt_event *ev
 
 /* Row i of due as an event of its key, dated by the erasure, on its table's topic. */
 static bool
-produce_due(kafka_sink *ks, const pt_event *erasure, const due_messages *due, int i, pending *p, pt_err *err)
+produce_due(kafka_sink *ks, const pt_event *erasure, due_messages *due, int i, pending *p, pt_err *err)
 {
 	pt_event	ev = *erasure;
 
+	pt_buf_reset(&due->literal);
+	pt_buf_puts(&due->literal, PQgetvalue(due->res, i, 6));
+	if (!pt_copy_split_array(due->literal.data, due->literal.len, &due->names, &due->names_cap, &ev.nunchanged))
+		return pt_err_set(err, PT_ERR_INTEGRITY, "erasure_due of erasure event %lld holds a malformed unchanged list",
+						  (long long) erasure->id);
+	ev.unchanged = due->names;
 	ev.op = PQgetisnull(due->res, i, 5) ? PT_OP_DELETE : PT_OP_UPDATE;
 	ev.schema_name = pt_text_c(PQgetvalue(due->res, i, 1));
 	ev.table_name = pt_text_c(PQgetvalue(due->res, i, 2));
@@ -1169,20 +1181,27 @@ produce_again(kafka_sink *ks, const pt_event *ev, due_messages *due, pending *p,
 	return produce_event(ks, ev, p, err) && (ev->op != PT_OP_ERASURE || produce_owed(ks, ev, due, p, err));
 }
 
-/* Send every stored event from id first on again, then wait until all are acknowledged. */
+/*
+ * Send the stored events first .. last again, then wait until all are
+ * acknowledged. Not past last: an erasure committed since the state was
+ * read has what it owes (read first) only from the next resume, which the
+ * moved chain end brings about.
+ */
 static bool
-send_again(kafka_sink *ks, int64_t first, pt_lsn end, pt_err *err)
+send_again(kafka_sink *ks, int64_t first, int64_t last, pt_lsn end, pt_err *err)
 {
-	due_messages due = {pt_due_from(ks->conn, ks->schema, first, err), 0};
+	due_messages due = {.res = pt_due_from(ks->conn, ks->schema, first, last, err)};
 	pt_store_reader *reader = due.res ? pt_store_reader_open(ks->conn, ks->schema, first - 1, err) : NULL;
 	pending    *p = ring_push(ks);
 	pt_event	ev;
 	bool		done = false;
 	bool		ok = reader != NULL;
 
-	while (ok && (ok = pt_store_reader_next(reader, &ev, &done, err)) && !done)
+	while (ok && (ok = pt_store_reader_next(reader, &ev, &done, err)) && !done && ev.id <= last)
 		ok = produce_again(ks, &ev, &due, p, err);
 	PQclear(due.res);
+	pt_buf_free(&due.literal);
+	free(due.names);
 	ok = ok && finish_batch(ks, p, err);
 	pt_store_reader_close(reader);
 	p->committed = true;
@@ -1211,6 +1230,9 @@ kafka_resume(void *state, pt_lsn slot_confirmed, pt_err *err)
 		return false;
 	if (saved >= first)
 		first = saved + 1;
+	/* what erasures Kafka has acknowledged owed is sent (a stop between the two writes left it) */
+	if (saved > 0 && !pt_due_forget(ks->conn, ks->schema, saved, err))
+		return false;
 	if (saved > 0 && !first_erasure_after(ks, saved, &erasure, err))
 		return false;
 	if (erasure > 0 && erasure < first)
@@ -1221,7 +1243,7 @@ kafka_resume(void *state, pt_lsn slot_confirmed, pt_err *err)
 	pt_log_info(ks->log, "kafka: sending events %lld..%lld again (the slot was confirmed up to %X/%X, "
 				"Kafka may not have them all)", (long long) first, (long long) st.last_event_id,
 				(unsigned) (slot_confirmed >> 32), (unsigned) slot_confirmed);
-	return send_again(ks, first, st.confirmed_lsn, err);
+	return send_again(ks, first, st.last_event_id, st.confirmed_lsn, err);
 }
 
 /* debezium: a new table version, kept for its events' records */

@@ -14,21 +14,34 @@
 #include "core/mem.h"
 #include "core/pq.h"
 
-#define WANTED_SQL "SELECT 1 FROM %1$s.sink_positions WHERE sink = 'kafka' LIMIT 1"
+#define WANTED_SQL \
+	"SELECT to_regclass(quote_ident($1) || '.erasure_due') IS NOT NULL, " \
+	" EXISTS (SELECT 1 FROM %1$s.sink_positions WHERE sink = 'kafka')"
+/* the key's row as the erased event left it, and the erased event's unchanged TOAST columns */
 #define ADD_SQL \
-	"INSERT INTO %1$s.erasure_due AS t (erasure_id, schema_name, table_name, schema_version, key, row) " \
-	"VALUES (0, $1, $2, $3, $4, $5) ON CONFLICT (erasure_id, schema_name, table_name, key) " \
-	"DO UPDATE SET schema_version = greatest(t.schema_version, excluded.schema_version), " \
-	" row = CASE WHEN t.row IS NULL OR excluded.row IS NULL THEN NULL ELSE excluded.row END"
+	"INSERT INTO %1$s.erasure_due (erasure_id, schema_name, table_name, schema_version, key, row, unchanged) " \
+	"SELECT 0, $1, $2, $3, $4, $5, unchanged FROM %1$s.events WHERE id = $6"
+/*
+ * Of the given events, those no later event of their table follows for
+ * their key: by key, by an update that moved the row to another key (its
+ * old), as replay's point queries read a row's life (the same indexes);
+ * and whether a truncate of the table came after (the row is gone).
+ */
 #define LAST_SQL \
-	"SELECT id FROM (SELECT DISTINCT ON (schema_name, table_name, key::text) id FROM %1$s.events " \
-	" WHERE op IN ('insert', 'update', 'delete', 'snapshot') AND (schema_name, table_name, key::text) IN " \
-	"  (SELECT schema_name, table_name, key::text FROM %1$s.events WHERE id = ANY ($1::bigint[])) " \
-	" ORDER BY schema_name, table_name, key::text, id DESC) l WHERE id = ANY ($1::bigint[]) ORDER BY id"
+	"SELECT c.id, EXISTS (SELECT 1 FROM %1$s.events t WHERE t.op = 'truncate' AND t.id > c.id " \
+	"  AND t.schema_name = c.schema_name AND t.table_name = c.table_name) " \
+	"FROM %1$s.events c WHERE c.id = ANY ($1::bigint[]) AND c.key IS NOT NULL " \
+	" AND NOT EXISTS (SELECT 1 FROM %1$s.events l WHERE l.key::text = c.key::text AND l.id > c.id " \
+	"  AND l.schema_name = c.schema_name AND l.table_name = c.table_name " \
+	"  AND l.op IN ('insert', 'update', 'delete', 'snapshot')) " \
+	" AND NOT EXISTS (SELECT 1 FROM %1$s.events m WHERE m.op = 'update' AND m.old IS NOT NULL " \
+	"  AND m.old::text <> m.key::text AND m.old::jsonb @> c.key::jsonb AND m.id > c.id " \
+	"  AND m.schema_name = c.schema_name AND m.table_name = c.table_name) " \
+	"ORDER BY c.id"
 #define ASSIGN_SQL "UPDATE %1$s.erasure_due SET erasure_id = $1 WHERE erasure_id = 0"
 #define FROM_SQL \
-	"SELECT erasure_id, schema_name, table_name, schema_version, key, row FROM %1$s.erasure_due " \
-	"WHERE erasure_id >= $1 ORDER BY erasure_id, schema_name, table_name, key"
+	"SELECT erasure_id, schema_name, table_name, schema_version, key, row, unchanged FROM %1$s.erasure_due " \
+	"WHERE erasure_id BETWEEN $1 AND $2 ORDER BY erasure_id, schema_name, table_name, key"
 #define WAITING_SQL \
 	"SELECT count(*), min(erasure_id), min(added_at)::text FROM %1$s.erasure_due " \
 	"WHERE row IS NULL AND erasure_id > 0"
@@ -63,11 +76,18 @@ run_command(PGconn *conn, const char *schema, const char *sql, int nparams, cons
 bool
 pt_due_wanted(PGconn *conn, const char *schema, bool *wanted, pt_err *err)
 {
-	PGresult   *res = run(conn, schema, WANTED_SQL, 0, NULL, PGRES_TUPLES_OK, err);
+	const char *params[1] = {schema};
+	PGresult   *res = run(conn, schema, WANTED_SQL, 1, params, PGRES_TUPLES_OK, err);
+	bool		has_table = res != NULL && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 
-	*wanted = res != NULL && PQntuples(res) > 0;
+	*wanted = res != NULL && strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 	PQclear(res);
-	return res != NULL;
+	if (res == NULL || !*wanted || has_table)
+		return res != NULL;
+	pt_err_set(err, PT_ERR_CONFIG, "a Kafka sink reads the event store in schema \"%s\", which has no erasure_due "
+			   "table for the messages an erasure owes it", schema);
+	pt_err_hint(err, "start this release's pgtrail-capture once (it adds the table), then erase");
+	return false;
 }
 
 /* ids as a Postgres array text, "{3,9}" */
@@ -84,7 +104,7 @@ id_array(const int64_t *ids, int n)
 }
 
 bool
-pt_due_last_of_keys(PGconn *conn, const char *schema, const int64_t *ids, int n, int64_t **last, int *n_last,
+pt_due_last_of_keys(PGconn *conn, const char *schema, const int64_t *ids, int n, pt_due_last **last, int *n_last,
 					pt_err *err)
 {
 	char	   *array = id_array(ids, n);
@@ -96,9 +116,12 @@ pt_due_last_of_keys(PGconn *conn, const char *schema, const int64_t *ids, int n,
 	*n_last = 0;
 	if (res == NULL)
 		return false;
-	*last = pt_calloc((size_t) PQntuples(res) + 1, sizeof(int64_t));
-	for (int i = 0; i < PQntuples(res); i++)
-		(*last)[(*n_last)++] = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+	*last = pt_calloc((size_t) PQntuples(res) + 1, sizeof(pt_due_last));
+	for (int i = 0; i < PQntuples(res); i++, (*n_last)++)
+	{
+		(*last)[i].id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		(*last)[i].truncated = strcmp(PQgetvalue(res, i, 1), "t") == 0;
+	}
 	PQclear(res);
 	return true;
 }
@@ -106,15 +129,17 @@ pt_due_last_of_keys(PGconn *conn, const char *schema, const int64_t *ids, int n,
 bool
 pt_due_add(PGconn *conn, const char *schema, const pt_event *ev, const char *row, pt_err *err)
 {
+	char		id[24];
 	char	   *schema_name = pt_strndup(ev->schema_name.ptr, ev->schema_name.len);
 	char	   *table_name = pt_strndup(ev->table_name.ptr, ev->table_name.len);
 	char	   *key = pt_strndup(ev->key.ptr, ev->key.len);
 	char		version[16];
-	const char *params[5] = {schema_name, table_name, version, key, row};
+	const char *params[6] = {schema_name, table_name, version, key, row, id};
 	bool		ok;
 
 	snprintf(version, sizeof(version), "%d", ev->schema_version);
-	ok = run_command(conn, schema, ADD_SQL, 5, params, err);
+	snprintf(id, sizeof(id), "%lld", (long long) ev->id);
+	ok = run_command(conn, schema, ADD_SQL, 6, params, err);
 	free(schema_name);
 	free(table_name);
 	free(key);
@@ -142,9 +167,15 @@ pt_due_assign(PGconn *conn, const char *schema, int64_t erasure_id, pt_err *err)
 }
 
 PGresult *
-pt_due_from(PGconn *conn, const char *schema, int64_t erasure_id, pt_err *err)
+pt_due_from(PGconn *conn, const char *schema, int64_t first_id, int64_t last_id, pt_err *err)
 {
-	return run_with_id(conn, schema, FROM_SQL, erasure_id, PGRES_TUPLES_OK, err);
+	char		first[24],
+				last[24];
+	const char *params[2] = {first, last};
+
+	snprintf(first, sizeof(first), "%lld", (long long) first_id);
+	snprintf(last, sizeof(last), "%lld", (long long) last_id);
+	return run(conn, schema, FROM_SQL, 2, params, PGRES_TUPLES_OK, err);
 }
 
 bool

@@ -24,22 +24,33 @@
 #include "core/err.h"
 #include "core/event.h"
 
-/* Does a Kafka sink read the store in schema (a position in sink_positions)? */
+/*
+ * Does a Kafka sink read the store in schema (a position in sink_positions)?
+ * False with err (PT_ERR_CONFIG) when one does but the store has no
+ * erasure_due table yet (made by an older capture).
+ */
 bool		pt_due_wanted(PGconn *conn, const char *schema, bool *wanted, pt_err *err);
+
+typedef struct pt_due_last
+{
+	int64_t		id;
+	bool		truncated;		/* a truncate of its table came after: the row is gone */
+} pt_due_last;
 
 /*
  * Of the events ids[0 .. n) (sorted), those that are the last event of
- * their key in the store (a delete included), into *last (sorted, n_last;
+ * their key in the store (a delete included; an update that moved the row
+ * to another key ends the old key too), into *last (sorted by id, n_last;
  * the caller frees it): only those owe a message.
  */
-bool		pt_due_last_of_keys(PGconn *conn, const char *schema, const int64_t *ids, int n, int64_t **last,
+bool		pt_due_last_of_keys(PGconn *conn, const char *schema, const int64_t *ids, int n, pt_due_last **last,
 								int *n_last, pt_err *err);
 
 /*
- * Owed by the erasure being written in this transaction: under ev's key (as
- * stored before the erasure, at ev's table version), row (the key's row as
- * it is now, an update record) or, row NULL, a tombstone. A key owed twice
- * is kept once, the tombstone winning.
+ * Owed by the erasure being written in this transaction, for event ev (its
+ * id, table, version, and key as stored before the erasure): row (the
+ * key's row as the erasure left it, an update record, with ev's unchanged
+ * TOAST columns) or, row NULL, a tombstone. Each key has one last event.
  */
 bool		pt_due_add(PGconn *conn, const char *schema, const pt_event *ev, const char *row, pt_err *err);
 
@@ -47,11 +58,11 @@ bool		pt_due_add(PGconn *conn, const char *schema, const pt_event *ev, const cha
 bool		pt_due_assign(PGconn *conn, const char *schema, int64_t erasure_id, pt_err *err);
 
 /*
- * What erasures from erasure_id on owe, in erasure order: a result of
- * erasure_id, schema_name, table_name, schema_version, key, row (NULL: a
- * tombstone); the caller clears it.
+ * What the erasure events first_id .. last_id owe, in erasure order: a
+ * result of erasure_id, schema_name, table_name, schema_version, key, row
+ * (NULL: a tombstone), unchanged (a text[] literal); the caller clears it.
  */
-PGresult   *pt_due_from(PGconn *conn, const char *schema, int64_t erasure_id, pt_err *err);
+PGresult   *pt_due_from(PGconn *conn, const char *schema, int64_t first_id, int64_t last_id, pt_err *err);
 
 /*
  * Erased keys still waiting here (tombstones not sent): how many, the

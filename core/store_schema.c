@@ -115,6 +115,7 @@
 	" schema_version integer NOT NULL," \
 	" key text NOT NULL," \
 	" row text," \
+	" unchanged text[] NOT NULL DEFAULT '{}'," \
 	" added_at timestamptz NOT NULL DEFAULT now()," \
 	" PRIMARY KEY (erasure_id, schema_name, table_name, key));" \
 	"CREATE INDEX IF NOT EXISTS events_schemas ON %1$s.events (id) WHERE op = 'schema'"

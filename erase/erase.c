@@ -29,7 +29,8 @@
 #include "core/redact.h"
 
 #define CHUNK 200				/* events read, redacted and written back at a time */
-#define PART_EVENTS 1000		/* events one erasure event names at most (its record stays near 100 KB) */
+#define PART_EVENTS 1000		/* events one erasure event names at most, */
+#define PART_BYTES (256 * 1024)	/* and its record's events array's bytes (a Kafka message is 1 MB by default) */
 #define ROW_OPS "op IN ('insert', 'update', 'delete', 'snapshot')"
 
 typedef enum scope_kind
@@ -79,7 +80,7 @@ typedef struct eraser
 	redaction	chunk[CHUNK];
 	int			nchunk;
 	bool		kafka;			/* a Kafka sink reads the store: messages are owed (core/store_due.h) */
-	int64_t    *last;			/* the events in scope that are the last of their key (sorted) */
+	pt_due_last *last;			/* the events in scope that are the last of their key (sorted) */
 	int			nlast;
 } eraser;
 
@@ -329,27 +330,29 @@ key_erased(const pt_event *ev, const pt_redacted *red)
 }
 
 static int
-cmp_id(const void *a, const void *b)
+cmp_last(const void *a, const void *b)
 {
-	int64_t		x = *(const int64_t *) a,
-				y = *(const int64_t *) b;
+	int64_t		x = ((const pt_due_last *) a)->id,
+				y = ((const pt_due_last *) b)->id;
 
 	return (x > y) - (x < y);
 }
 
 /*
  * With a Kafka sink, for the last event of a key: a tombstone owed when
- * the key went, else (not a delete) an update with the row as it is now.
+ * the key went (or a truncate took the row since), else (not a delete) an
+ * update with the row as it is now.
  */
 static void
 keep_due(eraser *e, redaction *rd, const pt_event *ev)
 {
-	bool		gone = key_erased(ev, &e->red);
+	pt_due_last want = {ev->id, false};
+	const pt_due_last *last = e->kafka ?
+		bsearch(&want, e->last, (size_t) e->nlast, sizeof(pt_due_last), cmp_last) : NULL;
+	bool		gone = last != NULL && (key_erased(ev, &e->red) || last->truncated);
 
 	memset(rd->due, 0, sizeof(rd->due));
-	rd->owes = e->kafka && ev->key.ptr != NULL &&
-		bsearch(&ev->id, e->last, (size_t) e->nlast, sizeof(int64_t), cmp_id) != NULL &&
-		(gone || (ev->op != PT_OP_DELETE && !e->red.isnull[1]));
+	rd->owes = last != NULL && ev->key.ptr != NULL && (gone || (ev->op != PT_OP_DELETE && !e->red.isnull[1]));
 	if (!rd->owes)
 		return;
 	rd->due[0] = dup_span(ev->schema_name.ptr, ev->schema_name.len);
@@ -415,7 +418,7 @@ keep_redaction(eraser *e, const pt_event *ev)
 	}
 	pt_buf_putc(&rd->erased, ']');
 	pt_record_add(&e->rec, ev->id, &e->red.erased, e->red.values, redacted);
-	if (e->rec.nevents == PART_EVENTS)
+	if (e->rec.nevents == PART_EVENTS || e->rec.events.len >= PART_BYTES)
 		finish_part(e);
 	if (erased != items)
 		free(erased);
@@ -439,6 +442,7 @@ write_due(eraser *e, const redaction *rd, pt_err *err)
 	if (!rd->owes)
 		return true;
 	memset(&ev, 0, sizeof(ev));
+	ev.id = rd->id;
 	ev.schema_name = pt_text_c(rd->due[0]);
 	ev.table_name = pt_text_c(rd->due[1]);
 	ev.key = pt_text_c(rd->due[2]);
@@ -550,7 +554,7 @@ who(eraser *e, pt_buf *out, pt_err *err)
 /* Part i as an erasure event after prev_hash (signed when a key is given). */
 static bool
 append_part(eraser *e, const pt_signing_key *key, int i, const uint8_t *prev_hash, const pt_buf *actor,
-			pt_event *ev, pt_err *err)
+			int64_t now_us, pt_event *ev, pt_err *err)
 {
 	const pt_store_state *st = pt_store_writer_state(e->w);
 	pt_buf		meta = PT_BUF_INIT;
@@ -561,7 +565,7 @@ append_part(eraser *e, const pt_signing_key *key, int i, const uint8_t *prev_has
 	if (ok)
 	{
 		ev->lsn = ev->commit_lsn = st->confirmed_lsn;
-		ev->committed_at = pt_now_us();
+		ev->committed_at = now_us;	/* the same in every part: verify tells an erasure's parts so */
 		ev->schema_name = pt_text_c(e->s.schema_name);
 		ev->table_name = pt_text_c(e->s.table_name);
 		ev->op = PT_OP_ERASURE;
@@ -587,6 +591,7 @@ append_erasure(eraser *e, const pt_signing_key *key, pt_erase_result *result, pt
 	const pt_store_state *st = pt_store_writer_state(e->w);
 	pt_buf		actor = PT_BUF_INIT;
 	uint8_t		prev[PT_HASH_LEN];
+	int64_t		now_us = pt_now_us();
 	pt_event	ev;
 	bool		ok;
 
@@ -596,7 +601,7 @@ append_erasure(eraser *e, const pt_signing_key *key, pt_erase_result *result, pt
 		pt_store_writer_join(e->w, err);
 	for (int i = 0; ok && i < e->nparts; i++)
 	{
-		ok = append_part(e, key, i, prev, &actor, &ev, err);
+		ok = append_part(e, key, i, prev, &actor, now_us, &ev, err);
 		memcpy(prev, ev.hash, PT_HASH_LEN);
 		if (i == 0)
 			result->erasure_id = ev.id;
@@ -672,7 +677,6 @@ pt_erase_run(const pt_erase_opts *o, pt_log *log, pt_erase_result *result, pt_er
 	e.chain = pt_chain_new(0, NULL);
 	ok = (e.conn = pt_pq_connect(o->events_dsn, "pgtrail-erase", err)) != NULL &&
 		(e.qschema = pt_pq_ident(e.conn, o->schema, err)) != NULL && check_format(&e, err) &&
-		pt_store_install(e.conn, o->schema, err) &&
 		(e.s.kind == BY_EVENT || (table_known(&e, err) && columns_known(&e, err))) &&
 		erase_in_transaction(&e, key, result, err);
 	if (ok && result->values == 0)

@@ -33,7 +33,11 @@ typedef struct named
 	bool		seen;			/* the event was found erased */
 } named;
 
-/* Consecutive erasure events of one erasure (its parts: same request, reason, scope, actor, day). */
+/*
+ * Consecutive erasure events of one erasure: its parts share request,
+ * reason, scope, actor and time (pgtrail-erase dates them all alike; two
+ * runs never share a microsecond).
+ */
 typedef struct erasure_note
 {
 	bool		open;
@@ -43,7 +47,7 @@ typedef struct erasure_note
 	int64_t		events;
 	int			listed;			/* event ids in list (at most LISTED_MAX) */
 	pt_buf		list;
-	pt_buf		same;			/* request, reason, scope, actor and day: what the parts share */
+	pt_buf		same;			/* request, reason, scope, actor and time: what the parts share */
 	pt_buf		said;			/* "(request R, day, by A)" */
 } erasure_note;
 
@@ -229,7 +233,7 @@ shared_of(checker *c, const PGresult *res, int row, pt_buf *out)
 	put_member(out, member(&c->rec, "request"));
 	put_member(out, member(&c->rec, "reason"));
 	put_member(out, member(&c->rec, "scope"));
-	pt_buf_printf(out, "%s\x1f%.10s", PQgetvalue(res, row, 3), PQgetvalue(res, row, 4));
+	pt_buf_printf(out, "%s\x1f%s", PQgetvalue(res, row, 3), PQgetvalue(res, row, 4));
 }
 
 /* The note of an erasure: a part of the one gathered, or a new one. */

@@ -26,7 +26,8 @@ kafka_start --brokers 1
 work=$KAFKA_DIR
 log=$work/capture.log
 
-q "CREATE SCHEMA shop; CREATE TABLE shop.customers (id int PRIMARY KEY, name text, email text);
+q "CREATE SCHEMA shop; CREATE TABLE shop.customers (id int PRIMARY KEY, name text, email text, bio text);
+   CREATE TABLE shop.notes (id int PRIMARY KEY, body text);
    CREATE TABLE shop.pings (id serial PRIMARY KEY)"
 insert() { q "INSERT INTO shop.customers SELECT g, 'Name ' || g, 'mail' || g || '@example.com' FROM generate_series($1, $2) g"; }
 # wait until slot $2 is confirmed at the source's current position: the store and Kafka both have it all
@@ -58,6 +59,15 @@ run_format() { # FORMAT SCHEMA SLOT PREFIX FIRST_NEW_ID: capture with Kafka, an 
         "$bin/pgtrail-erase" --events "$PGTRAIL_TEST_DSN" --schema "$2" --slot "$3" --reason "pasted by mistake" \
             --event "$(q "SELECT min(id) FROM $2.events WHERE table_name = 'customers' AND key->>'id' = '5'")" \
             --request T-5 --log-level warning || fail "$1: erase by event failed"
+        # customer 3's last event leaves its (TOASTed) bio unchanged; customer 20 moves to key 60;
+        # the notes are truncated: none of these may come back as an update
+        q "UPDATE shop.customers SET bio = (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 400) g) WHERE id = 3"
+        q "UPDATE shop.customers SET name = 'Name 3' WHERE id = 3"
+        q "UPDATE shop.customers SET id = 60 WHERE id = 20"
+        q "INSERT INTO shop.notes VALUES (1, 'note one'), (2, 'note two'); TRUNCATE shop.notes"
+        caught_up "$2" "$3"
+        "$bin/pgtrail-erase" --events "$PGTRAIL_TEST_DSN" --schema "$2" --slot "$3" --column shop.notes.body \
+            --reason "notes are not kept" --request DPO-0 --log-level warning || fail "$1: erase of notes failed"
         "$bin/pgtrail-erase" --events "$PGTRAIL_TEST_DSN" --schema "$2" --slot "$3" --column shop.customers.email \
             --reason "emails are not kept" --request DPO-1 --log-level warning || fail "$1: erase by column failed"
         q "INSERT INTO shop.pings DEFAULT VALUES"  # capture writes, meets the erasure, sends it
@@ -135,8 +145,8 @@ python3 - "$work/other.jsonl" <<'PY' || fail "debezium: see above"
 import json, sys
 values = [json.loads(json.loads(l)["payload"]) for l in open(sys.argv[1]) if json.loads(l)["payload"]]
 erasures = sorted((v for v in values if v.get("op") == "erasure"), key=lambda v: v["id"])
-if [e["row"]["request"] for e in erasures] != ["GDPR-debezium", "T-5", "DPO-1"]:
-    sys.exit(f"expected the three erasures on the other topic, got {[(v['id'], v['op']) for v in values]}")
+if [e["row"]["request"] for e in erasures] != ["GDPR-debezium", "T-5", "DPO-0", "DPO-1"]:
+    sys.exit(f"expected the four erasures on the other topic, got {[(v['id'], v['op']) for v in values]}")
 print(f"ok: debezium: the erasure event on the other topic, naming events {[x['id'] for x in erasures[0]['row']['events']]}")
 PY
 kafka_consume dbz.shop.customers "$work/dbz.jsonl"
@@ -157,16 +167,30 @@ wrong = []
 for k, m in sorted(last.items()):
     v = m["payload"] and json.loads(m["payload"])
     v = v.get("payload", v) if v else v
-    if k == 7:
+    if k in (7, 20):  # erased key; key 20 moved to 60 (Debezium's delete and tombstone)
         ok = v is None
     else:
         ok = v is not None and v["op"] == "u" and v["before"] is None and v["after"]["email"] is None \
-            and v["after"]["name"] == f"Name {k}"
+            and v["after"]["name"] == f"Name {20 if k == 60 else k}" \
+            and v["after"]["bio"] == ("__debezium_unavailable_value" if k == 3 else None)
     if not ok:
         wrong.append((k, v))
 if len(last) < 39 or wrong:
-    sys.exit(f"{len(last)} keys; last records not as the erasures leave them: {wrong[:3]}")
-print(f"ok: debezium: of {len(last)} customers, the last record is an update without the email, customer 7's a tombstone")
+    sys.exit(f"{len(last)} keys; last records of keys {[k for k, _ in wrong]} not as the erasures leave them: {wrong[:2]}")
+print(f"ok: debezium: of {len(last)} customers, the last record is an update without the email (customer 3's "
+      f"unchanged bio as Debezium's placeholder), customer 7's and the moved key 20's a tombstone")
+PY
+kafka_consume dbz.shop.notes "$work/notes.jsonl"
+python3 - "$work/notes.jsonl" <<'PY' || fail "debezium: see above"
+import json, sys
+last = {}
+for m in map(json.loads, open(sys.argv[1])):
+    k = json.loads(m["key"])["payload"]["id"]
+    if k not in last or m["offset"] > last[k]["offset"]:
+        last[k] = m
+if sorted(last) != [1, 2] or any(m["payload"] is not None for m in last.values()):
+    sys.exit(f"truncated notes: the last records are not tombstones: {last}")
+print("ok: debezium: truncated rows whose values were erased get tombstones, not updates")
 PY
 
 # ---- [capture] withhold: no withheld value reaches Kafka either ----
