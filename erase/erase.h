@@ -34,7 +34,7 @@ typedef struct pt_erase_opts
 typedef struct pt_erase_result
 {
 	int64_t		erasure_id;		/* the (first) erasure event; 0 when nothing matched */
-	int64_t		erasure_last;	/* the last one: an erasure names at most 1000 events per erasure event */
+	int64_t		erasure_last;	/* the last one: an erasure event names at most 1000 events (256 KB) */
 	int64_t		events;
 	int64_t		values;
 } pt_erase_result;
