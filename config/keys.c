@@ -86,7 +86,7 @@ const pt_config_key pt_config_keys[] = {
 	{"kafka", "format", PT_KEY_ENUM, "native", 0, 0, "native|debezium", "kafka-format", CAP,
 	"Kafka messages: the event as JSON (native), or Debezium's PostgreSQL connector's records, typed, with their Connect schemas (debezium; shaped by the keys below)"},
 	{"kafka", "tombstones", PT_KEY_BOOL, "off", 0, 0, NULL, "kafka-tombstones", CAP,
-	"native: after each delete, send a message with the same key and a null value, for compacted topics (debezium: tombstones.on.delete)"},
+	"native: after each delete, and for each key pgtrail-erase erased, send a message with the same key and a null value, for compacted topics (debezium: tombstones.on.delete)"},
 	{"kafka", "anchor_topic", PT_KEY_STRING, "", 0, 0, NULL, "kafka-anchor-topic", CAP,
 	"publish every checkpoint to this Kafka topic too (empty = no)"},
 
@@ -106,7 +106,7 @@ const pt_config_key pt_config_keys[] = {
 	{"kafka", "money.fraction.digits", PT_KEY_INT, "2", 0, 20, NULL, NULL, CAP,
 	"debezium: the scale of money values as Decimal"},
 	{"kafka", "tombstones.on.delete", PT_KEY_BOOL, "true", 0, 0, NULL, NULL, CAP,
-	"debezium: after each delete (and each key change) a message with the key and a null value, for compacted topics"},
+	"debezium: after each delete (and each key change), and for each key pgtrail-erase erased, a message with the key and a null value, for compacted topics"},
 	{"kafka", "skipped.operations", PT_KEY_STRING, "t", 0, 0, NULL, NULL, CAP,
 	"debezium: operations not published, comma-separated c, u, d, t (or none); they stay in the event table"},
 	{"kafka", "heartbeat.interval.ms", PT_KEY_INT, "0", 0, 86400000, NULL, NULL, CAP,
