@@ -191,6 +191,27 @@ V
 echo "$out" | grep -q "1 erased keys (erasure event [0-9]* on) wait in erasure_due" ||
     fail "verify does not say an erased key waits in the store: $out"
 echo "ok: verify notes the erased key waiting for its Kafka tombstone"
+# a role that may not read erasure_due: verify says it could not count the waiting keys
+q "CREATE ROLE pt_auditor LOGIN; GRANT USAGE ON SCHEMA pgtrail TO pt_auditor;
+   GRANT SELECT ON ALL TABLES IN SCHEMA pgtrail TO pt_auditor; REVOKE SELECT ON pgtrail.erasure_due FROM pt_auditor"
+set +e
+out=$("$bin/pgtrail-verify" --events "$PGTRAIL_TEST_DSN user=pt_auditor" --full --save=off --log-level error)
+rc=$?
+set -e
+[ "$rc" = 0 ] || fail "verify as a role without erasure_due: exit $rc: $out"
+echo "$out" | grep -q "erasure_due could not be read (GRANT SELECT ON it to this role)" ||
+    fail "verify does not say it could not read erasure_due: $out"
+echo "ok: verify as a role that may not read erasure_due says so"
+# a store a Kafka sink reads, without erasure_due (an older capture made it): erase refuses, erases nothing
+q "DROP TABLE pgtrail.erasure_due"
+before=$(q "SELECT count(*) FROM pgtrail.events WHERE op = 'erasure'")
+erase --table shop.orders --key '{"id": 6}' --reason "art. 17 request" --request GDPR-19
+[ "$rc" = 2 ] && grep -q "which has no erasure_due table" "$work/erase.err" && grep -q "start this release's pgtrail-capture once" "$work/erase.err" ||
+    fail "erase into a Kafka-read store without erasure_due: exit $rc: $(cat "$work/erase.err")"
+eq "nothing was erased" "SELECT count(*) FROM pgtrail.events WHERE op = 'erasure'" "$before"
+eq "order 6 still holds its item" "SELECT count(*) FROM pgtrail.events WHERE table_name = 'orders' AND row->>'item' = 'item 6'" "1"
+capture_to_end   # makes the table again
+echo "ok: erase refuses a Kafka-read store without erasure_due (exit 2, with the fix), erasing nothing"
 q "DELETE FROM pgtrail.sink_positions; DELETE FROM pgtrail.erasure_due"
 
 # ---- tampering ----
