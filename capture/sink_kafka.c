@@ -712,18 +712,15 @@ save_position(kafka_sink *ks, bool force, pt_err *err)
 {
 	char		id[24];
 	const char *params[2] = {ks->opts->slot, id};
-	pt_buf		sql = PT_BUF_INIT;
 	PGresult   *res = NULL;
 
 	if (ks->acked_id <= ks->saved_id || (!force && pt_now_us() - ks->saved_us < SAVE_EVERY_US))
 		return true;
 	snprintf(id, sizeof(id), "%lld", (long long) ks->acked_id);
-	if (pt_pq_sql_with_ident(ks->conn, "INSERT INTO %1$s.sink_positions AS p (slot, sink, event_id, updated_at) "
-							 "VALUES ($1, 'kafka', $2, now()) ON CONFLICT (slot, sink) DO UPDATE SET "
-							 "event_id = greatest(p.event_id, excluded.event_id), updated_at = now()",
-							 ks->schema, &sql, err))
-		res = pt_pq_exec_params(ks->conn, sql.data, 2, params, PGRES_COMMAND_OK, PT_PQ_ANY, PT_PQ_ANY, err);
-	pt_buf_free(&sql);
+	res = pt_pq_exec_with_ident(ks->conn, "INSERT INTO %1$s.sink_positions AS p (slot, sink, event_id, updated_at) "
+								"VALUES ($1, 'kafka', $2, now()) ON CONFLICT (slot, sink) DO UPDATE SET "
+								"event_id = greatest(p.event_id, excluded.event_id), updated_at = now()",
+								ks->schema, 2, params, PGRES_COMMAND_OK, PT_PQ_ANY, PT_PQ_ANY, err);
 	PQclear(res);
 	if (res == NULL)
 		return false;
@@ -742,14 +739,11 @@ static bool
 load_position(kafka_sink *ks, int64_t *event_id, pt_err *err)
 {
 	const char *params[1] = {ks->opts->slot};
-	pt_buf		sql = PT_BUF_INIT;
 	PGresult   *res = NULL;
 
 	*event_id = 0;
-	if (pt_pq_sql_with_ident(ks->conn, "SELECT event_id FROM %1$s.sink_positions WHERE slot = $1 AND sink = 'kafka'",
-							 ks->schema, &sql, err))
-		res = pt_pq_exec_params(ks->conn, sql.data, 1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 1, err);
-	pt_buf_free(&sql);
+	res = pt_pq_exec_with_ident(ks->conn, "SELECT event_id FROM %1$s.sink_positions WHERE slot = $1 AND sink = 'kafka'",
+								ks->schema, 1, params, PGRES_TUPLES_OK, PT_PQ_ANY, 1, err);
 	if (res == NULL)
 		return false;
 	if (PQntuples(res) == 1)
@@ -770,14 +764,11 @@ first_erasure_after(kafka_sink *ks, int64_t event_id, int64_t *first, pt_err *er
 {
 	char		id[24];
 	const char *params[1] = {id};
-	pt_buf		sql = PT_BUF_INIT;
 	PGresult   *res = NULL;
 
 	snprintf(id, sizeof(id), "%lld", (long long) event_id);
-	if (pt_pq_sql_with_ident(ks->conn, "SELECT min(id) FROM %1$s.events WHERE op = 'erasure' AND action = 'erase' AND id > $1",
-							 ks->schema, &sql, err))
-		res = pt_pq_exec_params(ks->conn, sql.data, 1, params, PGRES_TUPLES_OK, 1, 1, err);
-	pt_buf_free(&sql);
+	res = pt_pq_exec_with_ident(ks->conn, "SELECT min(id) FROM %1$s.events WHERE op = 'erasure' AND action = 'erase' "
+								"AND id > $1", ks->schema, 1, params, PGRES_TUPLES_OK, 1, 1, err);
 	if (res == NULL)
 		return false;
 	*first = PQgetisnull(res, 0, 0) ? 0 : strtoll(PQgetvalue(res, 0, 0), NULL, 10);

@@ -201,6 +201,19 @@ pt_pq_sql_with_ident(PGconn *conn, const char *sql, const char *name, pt_buf *ou
 	return true;
 }
 
+PGresult *
+pt_pq_exec_with_ident(PGconn *conn, const char *sql, const char *name, int nparams, const char *const *params,
+					  ExecStatusType expect, int nrows, int nfields, pt_err *err)
+{
+	pt_buf		text = PT_BUF_INIT;
+	PGresult   *res = NULL;
+
+	if (pt_pq_sql_with_ident(conn, sql, name, &text, err))
+		res = pt_pq_exec_params(conn, text.data, nparams, params, expect, nrows, nfields, err);
+	pt_buf_free(&text);
+	return res;
+}
+
 bool
 pt_pq_create_schema(PGconn *conn, const char *name, pt_err *err)
 {

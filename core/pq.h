@@ -66,6 +66,11 @@ char	   *pt_pq_ident(PGconn *conn, const char *name, pt_err *err);
  */
 bool		pt_pq_sql_with_ident(PGconn *conn, const char *sql, const char *name, pt_buf *out, pt_err *err);
 
+/* pt_pq_exec_params of sql with name quoted in for "%1$s" (as above). */
+PGresult   *pt_pq_exec_with_ident(PGconn *conn, const char *sql, const char *name, int nparams,
+								  const char *const *params, ExecStatusType expect, int nrows, int nfields,
+								  pt_err *err);
+
 /*
  * Create schema name unless it exists. CREATE SCHEMA IF NOT EXISTS alone
  * would still need CREATE on the database, which a least-privilege role may

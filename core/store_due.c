@@ -55,13 +55,7 @@ static PGresult *
 run(PGconn *conn, const char *schema, const char *sql, int nparams, const char *const *params,
 	ExecStatusType expect, pt_err *err)
 {
-	pt_buf		text = PT_BUF_INIT;
-	PGresult   *res = NULL;
-
-	if (pt_pq_sql_with_ident(conn, sql, schema, &text, err))
-		res = pt_pq_exec_params(conn, text.data, nparams, params, expect, PT_PQ_ANY, PT_PQ_ANY, err);
-	pt_buf_free(&text);
-	return res;
+	return pt_pq_exec_with_ident(conn, sql, schema, nparams, params, expect, PT_PQ_ANY, PT_PQ_ANY, err);
 }
 
 static bool
